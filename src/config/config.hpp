@@ -1,0 +1,223 @@
+#pragma once
+// The typed, validated configuration: what the YAML file says, with every default applied.
+// Built by load_config() (config_loader.hpp); immutable once built. Spellings of keys follow
+// shared/fulcrum.example.yaml; docs/configuration.md documents each field.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/endpoint.hpp"
+
+namespace fulcrum::config {
+
+using Duration = std::chrono::milliseconds;
+
+enum class ListenerProtocol { tcp, udp, tls, http, https };
+enum class TargetProtocol { tcp, http, https, tls };  // how Fulcrum talks to the targets
+enum class Algorithm {
+  round_robin,
+  weighted_round_robin,
+  ip_hash,
+  least_connections,
+  weighted_least_connections,
+  least_response_time,
+  resource_based,
+  random_two_choices,
+};
+enum class HashKeyKind { source_ip, header, cookie, uri };
+enum class HealthProtocol { tcp, http, https, agent };
+enum class ProxyProtocolVersion { none, v1, v2 };
+enum class StickinessType { none, lb_cookie, app_cookie };
+enum class TlsPolicy { modern, intermediate, legacy };
+enum class DesyncMode { monitor, defensive, strictest };
+
+const char* to_string(ListenerProtocol);
+const char* to_string(TargetProtocol);
+const char* to_string(Algorithm);
+const char* to_string(HealthProtocol);
+
+struct HashKey {
+  HashKeyKind kind = HashKeyKind::source_ip;
+  std::string name;  // header or cookie name for header:NAME / cookie:NAME
+};
+
+struct HealthCheck {
+  bool enabled = false;  // false when the group has no health_check section
+  HealthProtocol protocol = HealthProtocol::tcp;
+  std::optional<uint16_t> port;  // default: the target's traffic port
+  std::string path = "/";
+  std::string host;  // Host header for http(s); default: the target address
+  std::string matcher = "200-399";
+  Duration interval{5000};
+  Duration timeout{2000};
+  uint32_t healthy_threshold = 2;
+  uint32_t unhealthy_threshold = 3;
+  std::optional<uint16_t> agent_port;  // protocol agent, or an agent beside another protocol
+};
+
+// Passive detection on real traffic (Envoy's outlier detection).
+struct OutlierDetection {
+  bool enabled = true;
+  uint32_t consecutive_failures = 5;
+  bool count_5xx = true;
+  Duration base_ejection_time{30000};
+  uint32_t max_ejection_percent = 50;
+};
+
+struct Stickiness {
+  StickinessType type = StickinessType::none;
+  Duration duration{24LL * 3600 * 1000};  // lb_cookie lifetime
+  std::string cookie;                     // app_cookie: the application's cookie name
+  std::string lb_cookie_name = "FULCRUM";
+};
+
+struct TargetConfig {
+  std::string address_text;  // as written, e.g. "10.0.1.10:8080"
+  core::Endpoint address;
+  uint32_t weight = 1;  // 0..1000; 0 takes no new traffic
+  std::string zone;     // optional zone/site label
+};
+
+struct TargetGroupConfig {
+  std::string name;
+  Algorithm algorithm = Algorithm::weighted_round_robin;
+  HashKey hash_key;
+  TargetProtocol protocol = TargetProtocol::tcp;
+  HealthCheck health_check;
+  OutlierDetection outlier_detection;
+  Stickiness stickiness;
+  Duration slow_start{0};
+  Duration deregistration_delay{300000};
+  ProxyProtocolVersion proxy_protocol = ProxyProtocolVersion::none;
+  Duration connect_timeout{5000};
+  uint32_t max_connect_attempts = 3;  // first try plus retries on other targets
+  bool fail_open = true;
+  // TLS toward targets (protocol https or tls)
+  bool verify = true;
+  std::string ca_file;
+  std::string server_name;
+  std::vector<TargetConfig> targets;
+};
+
+struct WeightedGroup {
+  std::string group;
+  uint32_t weight = 1;
+};
+
+struct Redirect {
+  uint32_t status = 301;
+  std::string scheme;  // empty: keep the request's
+  std::string host;
+  std::string port;
+  std::string path;
+  std::string query;
+};
+
+struct FixedResponse {
+  uint32_t status = 200;
+  std::string content_type = "text/plain";
+  std::string body;
+};
+
+struct Action {
+  enum class Kind { forward, redirect, fixed_response } kind = Kind::forward;
+  std::vector<WeightedGroup> forward;  // one group, or several with weights (canary split)
+  Redirect redirect;
+  FixedResponse fixed_response;
+};
+
+struct Match {
+  std::vector<std::string> host;
+  std::vector<std::string> path;
+  std::vector<std::string> method;
+  std::map<std::string, std::string> header;
+  std::map<std::string, std::string> query;
+  std::vector<std::string> source;  // CIDRs
+  std::map<std::string, std::string> cookie;
+  std::vector<std::string> sni;  // tls passthrough listeners
+};
+
+struct Rule {
+  std::string name;
+  Match match;
+  Action action;
+};
+
+struct Certificate {
+  std::string cert;
+  std::string key;
+};
+
+struct ListenerTls {
+  std::vector<Certificate> certificates;
+  TlsPolicy policy = TlsPolicy::intermediate;
+  std::vector<std::string> alpn;  // default: h2 (when supported), http/1.1
+};
+
+struct RateLimit {
+  double requests_per_second = 0;  // 0: off
+  uint32_t burst = 0;
+};
+
+struct WafRule {
+  std::string id;
+  std::string pattern;
+  std::vector<std::string> targets;  // path, query, header:NAME, body
+  enum class ActionKind { block, log } action = ActionKind::block;
+  std::string message;
+};
+
+struct Security {
+  std::vector<std::string> allow;  // CIDRs; empty: everyone
+  std::vector<std::string> deny;
+  RateLimit rate_limit;
+  uint32_t max_connections_per_client = 0;  // 0: unlimited
+  double connections_per_second = 0;        // per client; 0: unlimited
+  bool waf_default_rules = false;
+  std::vector<WafRule> waf;
+};
+
+struct ListenerConfig {
+  std::string name;
+  std::string listen_text;
+  core::Endpoint listen;
+  ListenerProtocol protocol = ListenerProtocol::tcp;
+  ListenerTls tls;
+  std::vector<Rule> rules;
+  Action default_action;
+  Security security;
+  bool accept_proxy_protocol = false;
+  Duration idle_timeout{350000};          // tcp: NLB's 350 s; http: keep-alive idle
+  Duration client_header_timeout{10000};  // http
+  Duration response_timeout{60000};       // http
+  DesyncMode desync_mode = DesyncMode::defensive;
+  uint32_t max_request_line = 16 * 1024;
+  uint32_t max_header_bytes = 64 * 1024;
+  uint32_t max_headers = 100;
+  uint64_t max_body_bytes = 0;  // 0: unlimited
+  bool add_forwarded = false;   // RFC 7239 Forwarded
+  bool add_via = false;
+};
+
+struct AdminConfig {
+  bool enabled = true;
+  std::string listen_text = "127.0.0.1:9090";
+  core::Endpoint listen;
+  std::string token_file;
+};
+
+struct Config {
+  std::string source_path;  // the file it was read from, for reload and messages
+  uint32_t workers = 0;     // 0: auto, one per core
+  Duration shutdown_timeout{30000};
+  AdminConfig admin;
+  std::vector<ListenerConfig> listeners;
+  std::vector<TargetGroupConfig> target_groups;
+
+  const TargetGroupConfig* find_group(std::string_view name) const;
+};
+
+}  // namespace fulcrum::config

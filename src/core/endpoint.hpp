@@ -1,0 +1,41 @@
+#pragma once
+// An IP address and port, parsed once from text ("10.0.0.1:80", "[::1]:8080", "localhost:80")
+// and kept in the form the socket calls take.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fulcrum::core {
+
+struct Endpoint {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+
+  const sockaddr* address() const { return reinterpret_cast<const sockaddr*>(&storage); }
+  int family() const { return storage.ss_family; }
+  uint16_t port() const;
+  bool is_loopback() const;
+  // "10.0.0.1:80" or "[::1]:80": the canonical spelling used in logs, the API and metrics.
+  std::string to_string() const;
+  // The address alone, without port ("10.0.0.1", "::1").
+  std::string host_string() const;
+
+  friend bool operator==(const Endpoint& a, const Endpoint& b);
+};
+
+// Why parsing failed, in words for a configuration error.
+struct EndpointError {
+  std::string message;
+};
+
+// Parses HOST:PORT where HOST is an IPv4 literal, a bracketed IPv6 literal, or a name resolved
+// now (blocking getaddrinfo: only ever called while loading configuration).
+// Port 0 is refused unless allow_port_zero (tests bind to port 0).
+std::optional<Endpoint> parse_endpoint(std::string_view text, EndpointError& error,
+                                       bool allow_port_zero = false);
+
+}  // namespace fulcrum::core
