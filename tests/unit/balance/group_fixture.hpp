@@ -1,0 +1,103 @@
+#pragma once
+// Test helpers: a target group with its own counters, and share counting over many picks.
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "balance/picker.hpp"
+
+namespace fulcrum::balance::testing {
+
+// Owns the counters (as the upstream room does) and builds TargetSets over them.
+class Group {
+ public:
+  explicit Group(std::vector<uint32_t> weights) : counters_(weights.size()) {
+    for (size_t i = 0; i < weights.size(); ++i) {
+      Target target;
+      target.key = hash_key_bytes("10.0.0." + std::to_string(i + 1) + ":8080");
+      target.weight = weights[i];
+      target.counters = &counters_[i];
+      targets_.push_back(target);
+    }
+  }
+  static Group equal(size_t count) { return Group(std::vector<uint32_t>(count, 1)); }
+
+  Target& target(size_t i) { return targets_[i]; }
+  TargetCounters& counters(size_t i) { return counters_[i]; }
+  size_t size() const { return targets_.size(); }
+
+  // Every target eligible unless listed in `ineligible`.
+  std::shared_ptr<const TargetSet> set(std::vector<uint32_t> ineligible = {}) const {
+    auto result = std::make_shared<TargetSet>();
+    result->targets = targets_;
+    for (uint32_t i = 0; i < targets_.size(); ++i) {
+      bool skip = false;
+      for (uint32_t j : ineligible) skip = skip || j == i;
+      if (!skip) result->eligible.push_back(i);
+    }
+    return result;
+  }
+
+  std::unique_ptr<Picker> picker(Algorithm algorithm, Options options = {},
+                                 std::vector<uint32_t> ineligible = {}) {
+    options.algorithm = algorithm;
+    factory_ = make_picker_factory(set(std::move(ineligible)), options);
+    return factory_->for_worker(0);
+  }
+
+ private:
+  std::deque<TargetCounters> counters_;  // atomics: never moved
+  std::vector<Target> targets_;
+  std::unique_ptr<PickerFactory> factory_;
+};
+
+inline std::vector<double> shares(Picker& picker, size_t target_count, int picks,
+                                  const PickRequest& request = {}) {
+  std::vector<double> counts(target_count, 0.0);
+  for (int i = 0; i < picks; ++i) {
+    const auto chosen = picker.pick(request);
+    if (chosen) counts[*chosen] += 1.0;
+  }
+  for (double& count : counts) count /= picks;
+  return counts;
+}
+
+inline std::vector<double> expected_by_weight(const std::vector<uint32_t>& weights) {
+  double total = 0;
+  for (uint32_t w : weights) total += w;
+  std::vector<double> result;
+  for (uint32_t w : weights) result.push_back(w / total);
+  return result;
+}
+
+// Connections that live for `lifetime` picks: each pick opens one on the chosen target (active
+// + 1) and the one opened `lifetime` picks ago closes. This is what makes connection-counting
+// algorithms meaningful with otherwise static inputs. Returns per-target shares of picks.
+inline std::vector<double> shares_with_churn(Picker& picker, Group& group, int picks, size_t lifetime,
+                                             const PickRequest& request = {}) {
+  std::vector<double> counts(group.size(), 0.0);
+  std::deque<uint32_t> open;
+  for (int i = 0; i < picks; ++i) {
+    const auto chosen = picker.pick(request);
+    if (!chosen) continue;
+    counts[*chosen] += 1.0;
+    group.counters(*chosen).active.fetch_add(1);
+    open.push_back(*chosen);
+    if (open.size() > lifetime) {
+      group.counters(open.front()).active.fetch_sub(1);
+      open.pop_front();
+    }
+  }
+  while (!open.empty()) {
+    group.counters(open.front()).active.fetch_sub(1);
+    open.pop_front();
+  }
+  for (double& count : counts) count /= picks;
+  return counts;
+}
+
+}  // namespace fulcrum::balance::testing
