@@ -1,6 +1,6 @@
 #pragma once
 // The typed, validated configuration: what the YAML file says, with every default applied.
-// Built by load_config() (config_loader.hpp); immutable once built. Spellings of keys follow
+// Built by load_config_file() (config_loader.hpp); immutable once built. Spellings of keys follow
 // shared/fulcrum.example.yaml; docs/configuration.md documents each field.
 #include <chrono>
 #include <cstdint>
@@ -72,6 +72,7 @@ struct Stickiness {
   Duration duration{24LL * 3600 * 1000};  // lb_cookie lifetime
   std::string cookie;                     // app_cookie: the application's cookie name
   std::string lb_cookie_name = "FULCRUM";
+  std::string secret_file;  // lb_cookie HMAC key shared by instances; empty: random per process
 };
 
 struct TargetConfig {
@@ -176,8 +177,11 @@ struct Security {
   RateLimit rate_limit;
   uint32_t max_connections_per_client = 0;  // 0: unlimited
   double connections_per_second = 0;        // per client; 0: unlimited
+  uint32_t min_body_rate = 0;                  // bytes/s a request body must keep up; 0: off (http)
+  uint32_t max_connections_awaiting_headers = 0;  // cap on clients still sending headers; 0: unlimited
   bool waf_default_rules = false;
   std::vector<WafRule> waf;
+  uint32_t waf_body_bytes = 8 * 1024;  // how much of a request body the WAF inspects
 };
 
 struct ListenerConfig {

@@ -1,0 +1,66 @@
+#include "config/did_you_mean.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace fulcrum::config {
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// A typo budget that grows with the word: one edit for short words, about a third for long ones.
+// Beyond that a "suggestion" is noise.
+std::size_t max_distance(std::string_view word) {
+  if (word.size() <= 3) return 1;
+  return std::max<std::size_t>(2, word.size() / 3);
+}
+
+template <typename Candidate>
+std::optional<std::string> closest(std::string_view word, std::span<const Candidate> candidates) {
+  std::optional<std::string> best;
+  std::size_t best_distance = max_distance(word) + 1;
+  for (const auto& candidate : candidates) {
+    std::string_view text(candidate);
+    std::size_t distance = edit_distance(word, text);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = std::string(text);
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  const std::size_t m = b.size();
+  // Three rows suffice: transpositions look two rows back.
+  std::vector<std::size_t> before(m + 1), previous(m + 1), current(m + 1);
+  for (std::size_t j = 0; j <= m; ++j) previous[j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    current[0] = i;
+    for (std::size_t j = 1; j <= m; ++j) {
+      std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost});
+      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1])) {
+        current[j] = std::min(current[j], before[j - 2] + 1);
+      }
+    }
+    std::swap(before, previous);
+    std::swap(previous, current);
+  }
+  return previous[m];
+}
+
+std::optional<std::string> closest_match(std::string_view word,
+                                         std::span<const std::string_view> candidates) {
+  return closest(word, candidates);
+}
+
+std::optional<std::string> closest_match(std::string_view word,
+                                         std::span<const std::string> candidates) {
+  return closest(word, candidates);
+}
+
+}  // namespace fulcrum::config

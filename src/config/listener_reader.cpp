@@ -1,0 +1,156 @@
+#include "config/listener_reader.hpp"
+
+#include "config/security_reader.hpp"
+#include "config/value_readers.hpp"
+
+namespace fulcrum::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool is_http(ListenerProtocol protocol) {
+  return protocol == ListenerProtocol::http || protocol == ListenerProtocol::https;
+}
+
+ListenerTls read_tls(const Field& field, Diagnostics& diagnostics) {
+  ListenerTls tls;
+  MapFields map(field, schema::kTls, diagnostics);
+  if (!map.is_map()) return tls;
+  const Field* certificates = map.get("certificates");
+  if (certificates == nullptr) {
+    diagnostics.error(map.mark(), "tls needs certificates: a list of { cert: FILE, key: FILE }");
+  } else if (auto items = read_list(*certificates, diagnostics)) {
+    if (items->empty()) {
+      diagnostics.error(certificates->mark(), "certificates: the list is empty; give at least one { cert, key }");
+    }
+    for (const auto& item : *items) {
+      MapFields entry(item, schema::kCertificate, diagnostics);
+      if (!entry.is_map()) continue;
+      Certificate certificate;
+      for (auto [key, out] : {std::pair{"cert", &certificate.cert}, std::pair{"key", &certificate.key}}) {
+        if (const Field* file = entry.get(key)) {
+          if (auto text = read_string(*file, diagnostics)) *out = *text;
+        } else {
+          diagnostics.error(entry.mark(), std::string("certificate needs '") + key + "' (a PEM file)");
+        }
+      }
+      tls.certificates.push_back(certificate);
+    }
+  }
+  read_into(map, "policy", tls.policy, [&](const Field& f) { return read_enum(f, diagnostics, names::kTlsPolicy); });
+  if (const Field* alpn = map.get("alpn")) {
+    if (auto items = read_string_list(*alpn, diagnostics)) {
+      for (const auto& item : *items) {
+        if (item.text == "h2" || item.text == "http/1.1") {
+          tls.alpn.push_back(item.text);
+        } else {
+          diagnostics.error(item.mark, "alpn: unknown protocol '" + item.text + "' (expected h2 | http/1.1)");
+        }
+      }
+    }
+  }
+  return tls;
+}
+
+// Keys that only mean something to the HTTP proxy; on other listeners they are mistakes.
+constexpr std::string_view kHttpOnlyKeys[] = {"client_header_timeout", "response_timeout", "desync_mode",
+                                              "max_request_line",      "max_header_bytes", "max_headers",
+                                              "max_body_bytes",        "add_forwarded",    "add_via"};
+
+}  // namespace
+
+ListenerConfig read_listener(const Field& item, std::vector<GroupReference>& references, Diagnostics& diagnostics) {
+  ListenerConfig listener;
+  MapFields map(item, schema::kListener, diagnostics);
+  if (!map.is_map()) return listener;
+  if (const Field* name = map.get("name")) {
+    if (auto text = read_name(*name, diagnostics)) listener.name = *text;
+  } else {
+    diagnostics.error(map.mark(), "listener needs a name");
+  }
+  if (const Field* listen = map.get("listen")) {
+    if (auto endpoint = read_endpoint(*listen, diagnostics, &listener.listen_text)) listener.listen = *endpoint;
+  } else {
+    diagnostics.error(map.mark(), "listener needs a listen address (HOST:PORT)");
+  }
+  read_into(map, "protocol", listener.protocol,
+            [&](const Field& f) { return read_enum(f, diagnostics, names::kListenerProtocol); });
+  const ListenerContext context{listener.name.empty() ? "?" : listener.name, listener.protocol, &references};
+  const std::string described = "listener '" + context.name + "' is " + to_string(listener.protocol);
+
+  if (const Field* tls = map.get("tls")) {
+    if (listener.protocol == ListenerProtocol::https) {
+      listener.tls = read_tls(*tls, diagnostics);
+    } else {
+      diagnostics.error(tls->key_mark(), "'tls' (certificates) applies to https listeners only; " + described +
+                                             (listener.protocol == ListenerProtocol::tls
+                                                  ? " (passthrough: the targets hold the certificates)"
+                                                  : ""));
+    }
+  } else if (listener.protocol == ListenerProtocol::https) {
+    diagnostics.error(map.get("protocol")->mark(),
+                      "https listeners need tls: { certificates: [ { cert: FILE, key: FILE } ] }");
+  }
+
+  if (const Field* rules = map.get("rules")) {
+    if (auto items = read_list(*rules, diagnostics)) {
+      std::vector<std::pair<std::string, YAML::Mark>> names_seen;
+      for (std::size_t i = 0; i < items->size(); ++i) {
+        Rule rule = read_rule((*items)[i], i, context, diagnostics);
+        if (const YAML::Node& rule_node = (*items)[i].value; rule_node.IsMap() && rule_node["name"]) {
+          const YAML::Node name = rule_node["name"];
+          for (const auto& [earlier, mark] : names_seen) {
+            if (earlier == rule.name) {
+              diagnostics.error(name.Mark(), "duplicate rule name '" + rule.name + "' in listener '" + context.name +
+                                                 "' (first at line " + std::to_string(mark.line + 1) + ")");
+            }
+          }
+          names_seen.emplace_back(rule.name, name.Mark());
+        }
+        listener.rules.push_back(std::move(rule));
+      }
+    }
+  }
+
+  if (const Field* action = map.get("default")) {
+    listener.default_action = read_default_action(*action, context, diagnostics);
+  } else {
+    diagnostics.error(map.mark(), "listener '" + context.name +
+                                      "' needs a default action, e.g. default: { forward: GROUP }");
+  }
+
+  if (const Field* security = map.get("security")) listener.security = read_security(*security, context, diagnostics);
+  read_into(map, "accept_proxy_protocol", listener.accept_proxy_protocol,
+            [&](const Field& f) { return read_bool(f, diagnostics); });
+  // UDP has no connection to close, so flows expire sooner (NLB uses 120 s; DNS-like traffic wants less).
+  if (listener.protocol == ListenerProtocol::udp) listener.idle_timeout = 30s;
+  read_into(map, "idle_timeout", listener.idle_timeout,
+            [&](const Field& f) { return read_duration(f, diagnostics, 1s, std::chrono::hours(24 * 7)); });
+
+  for (auto key : kHttpOnlyKeys) {
+    const Field* field = map.get(key);
+    if (field != nullptr && !is_http(listener.protocol)) {
+      diagnostics.error(field->key_mark(), "'" + std::string(key) + "' applies to http and https listeners only; " +
+                                               described);
+    }
+  }
+  if (!is_http(listener.protocol)) return listener;
+  read_into(map, "client_header_timeout", listener.client_header_timeout,
+            [&](const Field& f) { return read_duration(f, diagnostics, 1s, 3600s); });
+  read_into(map, "response_timeout", listener.response_timeout,
+            [&](const Field& f) { return read_duration(f, diagnostics, 1s, std::chrono::hours(24)); });
+  read_into(map, "desync_mode", listener.desync_mode,
+            [&](const Field& f) { return read_enum(f, diagnostics, names::kDesyncMode); });
+  read_into(map, "max_request_line", listener.max_request_line,
+            [&](const Field& f) { return read_byte_size(f, diagnostics, 1024, 1024 * 1024); });
+  read_into(map, "max_header_bytes", listener.max_header_bytes,
+            [&](const Field& f) { return read_byte_size(f, diagnostics, 1024, 1024 * 1024); });
+  read_into(map, "max_headers", listener.max_headers, [&](const Field& f) { return read_uint(f, diagnostics, 1, 1000); });
+  read_into(map, "max_body_bytes", listener.max_body_bytes,
+            [&](const Field& f) { return read_byte_size(f, diagnostics, 0, UINT64_MAX); });
+  read_into(map, "add_forwarded", listener.add_forwarded, [&](const Field& f) { return read_bool(f, diagnostics); });
+  read_into(map, "add_via", listener.add_via, [&](const Field& f) { return read_bool(f, diagnostics); });
+  return listener;
+}
+
+}  // namespace fulcrum::config

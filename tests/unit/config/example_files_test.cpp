@@ -1,0 +1,43 @@
+// The shared example and every file in examples/ must load cleanly: they are what users copy.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "config/config_loader.hpp"
+
+namespace fulcrum::config {
+namespace {
+
+std::string all_errors(const LoadResult& result) {
+  std::string text;
+  for (const auto& error : result.errors) text += error.format() + "\n";
+  return text;
+}
+
+TEST(ExampleFiles, SharedExampleLoadsWithoutErrors) {
+  const std::string path = FULCRUM_SOURCE_DIR "/../shared/fulcrum.example.yaml";
+  LoadResult result = load_config_file(path);
+  ASSERT_TRUE(result.errors.empty()) << all_errors(result);
+  ASSERT_TRUE(result.config.has_value());
+  const Config& config = *result.config;
+  EXPECT_EQ(config.source_path, path);
+  EXPECT_EQ(config.workers, 0u);
+  ASSERT_EQ(config.listeners.size(), 2u);
+  ASSERT_EQ(config.target_groups.size(), 4u);
+}
+
+TEST(ExampleFiles, EveryExampleLoadsWithoutErrors) {
+  const std::filesystem::path directory = FULCRUM_SOURCE_DIR "/examples";
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++count;
+    LoadResult result = load_config_file(entry.path().string());
+    EXPECT_TRUE(result.errors.empty()) << all_errors(result);
+    EXPECT_TRUE(result.config.has_value()) << entry.path();
+  }
+  EXPECT_GE(count, 3) << "examples/ should hold tcp-pair.yaml, http-site.yaml and tls.yaml";
+}
+
+}  // namespace
+}  // namespace fulcrum::config
