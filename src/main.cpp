@@ -1,1 +1,111 @@
-int main() { return 0; }
+// fulcrum: the command line. Each subcommand is a thin front to a room: run and demo start the
+// runtime, validate reports configuration errors as FILE:LINE:COLUMN: message.
+#include <CLI/CLI.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "config/config_loader.hpp"
+#include "core/log.hpp"
+#include "runtime/demo.hpp"
+#include "runtime/server.hpp"
+
+namespace {
+
+struct LogFlags {
+  std::string format = "text";
+  std::string level = "info";
+  std::string access_log = "-";
+};
+
+void add_log_flags(CLI::App& command, LogFlags& flags) {
+  command.add_option("--log-format", flags.format, "Log line format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  command.add_option("--log-level", flags.level, "Least severe level logged")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  command.add_option("--access-log", flags.access_log, "Where access-log lines go: - (stdout), off, or a file path")
+      ->capture_default_str();
+}
+
+// False when the access log file cannot be opened (said on stderr).
+bool apply_log_flags(const LogFlags& flags) {
+  fulcrum::core::LogSettings settings;
+  settings.format = flags.format == "json" ? fulcrum::core::LogFormat::json : fulcrum::core::LogFormat::text;
+  if (flags.level == "debug") settings.level = fulcrum::core::LogLevel::debug;
+  if (flags.level == "warn") settings.level = fulcrum::core::LogLevel::warn;
+  if (flags.level == "error") settings.level = fulcrum::core::LogLevel::error;
+  if (flags.access_log == "off") {
+    settings.access_fd = -1;
+  } else if (flags.access_log != "-") {
+    int fd = ::open(flags.access_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      std::fprintf(stderr, "fulcrum: cannot open access log %s: %s\n", flags.access_log.c_str(), std::strerror(errno));
+      return false;
+    }
+    settings.access_fd = fd;
+  }
+  fulcrum::core::configure_logging(settings);
+  return true;
+}
+
+// Prints every error; returns the configuration when there is none.
+std::shared_ptr<const fulcrum::config::Config> load_or_report(const std::string& path) {
+  auto result = fulcrum::config::load_config_file(path);
+  for (const auto& error : result.errors) std::fprintf(stderr, "%s\n", error.format().c_str());
+  if (!result.config || !result.errors.empty()) return nullptr;
+  return std::make_shared<const fulcrum::config::Config>(std::move(*result.config));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Fulcrum: a load balancer for TCP, UDP, HTTP and TLS traffic.", "fulcrum"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "fulcrum 0.1.0");
+
+  std::string config_path;
+  LogFlags log_flags;
+
+  auto* run = app.add_subcommand("run", "Serve a configuration file");
+  run->add_option("-c,--config", config_path, "Configuration file (YAML)")->required();
+  add_log_flags(*run, log_flags);
+
+  auto* validate = app.add_subcommand(
+      "validate", "Check a configuration file; print every error as FILE:LINE:COLUMN: message and exit 2, or exit 0");
+  validate->add_option("-c,--config", config_path, "Configuration file (YAML)")->required();
+
+  fulcrum::runtime::DemoOptions demo_options;
+  auto* demo = app.add_subcommand("demo", "Start three demo backends in this process and a balancer in front of them");
+  demo->add_option("--listen", demo_options.listen, "Where the balancer listens")->capture_default_str();
+  demo->add_option("--workers", demo_options.workers, "Worker threads (0: one per core)")->capture_default_str();
+  add_log_flags(*demo, log_flags);
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (validate->parsed()) {
+    auto config = load_or_report(config_path);
+    if (!config) return 2;
+    std::printf("%s: ok (%zu listeners, %zu target groups)\n", config_path.c_str(), config->listeners.size(),
+                config->target_groups.size());
+    return 0;
+  }
+
+  if (!apply_log_flags(log_flags)) return 1;
+
+  if (demo->parsed()) return fulcrum::runtime::run_demo(demo_options);
+
+  auto config = load_or_report(config_path);
+  if (!config) return 2;
+  fulcrum::runtime::Server server(config);
+  std::string error;
+  if (!server.start(error)) {
+    fulcrum::core::log_message(fulcrum::core::LogLevel::error, "fulcrum.start_failed", error);
+    return 1;
+  }
+  return server.run();
+}

@@ -1,0 +1,59 @@
+#pragma once
+// Structured logging: one line per event, human-readable (key=value) by default or JSON
+// (`--log-format json`). Diagnostics go to stderr; access-log lines to their own sink
+// (stdout by default). A line is formatted into a thread-local buffer and written with a
+// single write(2), so lines from different workers never interleave and, once warm,
+// logging allocates nothing.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace fulcrum::core {
+
+enum class LogLevel { debug, info, warn, error };
+enum class LogFormat { text, json };
+
+struct LogSettings {
+  LogFormat format = LogFormat::text;
+  LogLevel level = LogLevel::info;
+  int diagnostics_fd = 2;
+  int access_fd = 1;  // -1: access log off
+};
+
+void configure_logging(const LogSettings& settings);
+const LogSettings& log_settings();
+bool log_enabled(LogLevel level);
+
+// Builds one log line field by field; emit() writes it. Usage:
+//   LogLine(LogLevel::warn, "tcp.no_target").field("client", c).field("reason", r).emit();
+class LogLine {
+ public:
+  LogLine(LogLevel level, std::string_view event);
+  // An access-log line (its own sink; always info).
+  static LogLine access(std::string_view event);
+
+  LogLine& field(std::string_view key, std::string_view value);
+  LogLine& field(std::string_view key, const char* value) { return field(key, std::string_view(value)); }
+  LogLine& field(std::string_view key, const std::string& value) { return field(key, std::string_view(value)); }
+  LogLine& field(std::string_view key, int64_t value);
+  LogLine& field(std::string_view key, uint64_t value);
+  LogLine& field(std::string_view key, int value) { return field(key, static_cast<int64_t>(value)); }
+  LogLine& field(std::string_view key, unsigned value) { return field(key, static_cast<uint64_t>(value)); }
+  LogLine& field(std::string_view key, double value);
+  LogLine& field(std::string_view key, bool value);
+  void emit();
+
+ private:
+  void begin_field(std::string_view key);
+  void append_quoted(std::string_view value);
+  std::string& out_;
+  int fd_;
+  bool enabled_;
+};
+
+// Convenience for plain messages: log_message(LogLevel::info, "fulcrum.start", "serving 2 listeners").
+void log_message(LogLevel level, std::string_view event, std::string_view message);
+
+const char* to_string(LogLevel level);
+
+}  // namespace fulcrum::core

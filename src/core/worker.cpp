@@ -1,0 +1,51 @@
+#include "core/worker.hpp"
+
+#include <pthread.h>
+
+#include <string>
+
+#include "core/log.hpp"
+
+namespace fulcrum::core {
+
+Worker::Worker(uint32_t index) : index_(index) {}
+
+Worker::~Worker() {
+  stop();
+  join();
+}
+
+void Worker::start() {
+  keep_alive_.emplace(loop_.get_executor());
+  thread_ = std::thread([this] {
+    std::string name = "fulcrum-w" + std::to_string(index_);
+    pthread_setname_np(pthread_self(), name.c_str());
+    for (;;) {
+      try {
+        loop_.run();
+        return;
+      } catch (const std::exception& e) {
+        // A bug in one session must not take the worker (and every connection on it) down.
+        LogLine(LogLevel::error, "worker.exception").field("worker", index_).field("what", e.what()).emit();
+      }
+    }
+  });
+}
+
+void Worker::release() { keep_alive_.reset(); }
+
+void Worker::stop() {
+  keep_alive_.reset();
+  loop_.stop();
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+uint32_t default_worker_count() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+}  // namespace fulcrum::core

@@ -1,0 +1,46 @@
+#pragma once
+// A worker thread with its own event loop. Connections accepted on a worker live and die on
+// it (shared-nothing); the control thread talks to a worker only by posting to its loop.
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <thread>
+
+namespace fulcrum::core {
+
+class Worker {
+ public:
+  explicit Worker(uint32_t index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  uint32_t index() const { return index_; }
+  asio::io_context& loop() { return loop_; }
+
+  void start();
+  // Lets the loop finish once it has no work left; join() waits for that.
+  void release();
+  // Stops the loop now (pending handlers are dropped).
+  void stop();
+  void join();
+
+  template <typename Fn>
+  void post(Fn&& fn) {
+    asio::post(loop_, std::forward<Fn>(fn));
+  }
+
+ private:
+  uint32_t index_;
+  asio::io_context loop_{1};  // concurrency hint 1: only this thread runs it, no locking inside
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_alive_;
+  std::thread thread_;
+};
+
+// The number of workers for `workers: auto` (one per core, at least 1).
+uint32_t default_worker_count();
+
+}  // namespace fulcrum::core

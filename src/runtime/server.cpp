@@ -1,0 +1,208 @@
+#include "runtime/server.hpp"
+
+#include <sys/socket.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+
+#include "config/config_loader.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "l4/accept_loop.hpp"
+
+namespace fulcrum::runtime {
+namespace {
+
+std::unique_ptr<asio::ip::tcp::acceptor> open_acceptor(asio::io_context& loop, const core::Endpoint& address,
+                                                       std::string& error) {
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(loop);
+  asio::ip::tcp::endpoint endpoint;
+  std::memcpy(endpoint.data(), address.address(), address.length);
+  asio::error_code ec;
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    // One socket per worker on the same port: the kernel spreads new connections over them.
+    int one = 1;
+    if (::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      ec = asio::error_code(errno, asio::system_category());
+    }
+  }
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error = "cannot listen on " + address.to_string() + ": " + ec.message();
+    return nullptr;
+  }
+  return acceptor;
+}
+
+}  // namespace
+
+Server::Server(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {}
+
+Server::~Server() {
+  for (auto& worker : workers_) worker->stop();
+  for (auto& worker : workers_) worker->join();
+}
+
+bool Server::bind_listeners(std::string& error) {
+  for (const auto& listener : config_->listeners) {
+    if (listener.protocol != config::ListenerProtocol::tcp) {
+      error = "listener '" + listener.name + "': protocol " + config::to_string(listener.protocol) +
+              " is not served by this build yet (tcp is)";
+      return false;
+    }
+    ListenerSockets sockets;
+    for (auto& worker : workers_) {
+      auto acceptor = open_acceptor(worker->loop(), listener.listen, error);
+      if (!acceptor) {
+        error = "listener '" + listener.name + "': " + error;
+        return false;
+      }
+      sockets.per_worker.push_back(std::move(acceptor));
+    }
+    listeners_.push_back(std::move(sockets));
+  }
+  return true;
+}
+
+bool Server::start(std::string& error) {
+  uint32_t count = config_->workers == 0 ? core::default_worker_count() : config_->workers;
+  for (uint32_t i = 0; i < count; ++i) {
+    workers_.push_back(std::make_unique<core::Worker>(i));
+    contexts_.push_back(std::make_unique<l4::WorkerContext>(*workers_.back()));
+  }
+  if (!bind_listeners(error)) return false;
+
+  publish(registry_.build(config_, core::now_ms()));
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    auto& context = *contexts_[w];
+    for (size_t l = 0; l < listeners_.size(); ++l) {
+      asio::co_spawn(context.loop(), l4::accept_loop(context, *listeners_[l].per_worker[w], l, l4::start_tcp_session),
+                     asio::detached);
+    }
+  }
+  for (auto& worker : workers_) worker->start();
+  watch_signals();
+
+  for (const auto& listener : config_->listeners) {
+    core::LogLine(core::LogLevel::info, "listener.start")
+        .field("listener", listener.name)
+        .field("listen", listener.listen.to_string())
+        .field("protocol", config::to_string(listener.protocol))
+        .emit();
+  }
+  core::LogLine(core::LogLevel::info, "fulcrum.start").field("workers", static_cast<uint64_t>(workers_.size())).emit();
+  return true;
+}
+
+void Server::publish(std::shared_ptr<const upstream::Snapshot> snapshot) {
+  for (auto& context : contexts_) {
+    l4::WorkerContext* target = context.get();
+    target->worker.post([target, snapshot] { target->install(snapshot); });
+  }
+}
+
+void Server::watch_signals() {
+  stop_signals_.async_wait([this](const asio::error_code& ec, int signal) {
+    if (ec) return;
+    begin_shutdown(signal == SIGINT ? "SIGINT" : "SIGTERM");
+    // A second signal while draining means "now".
+    stop_signals_.async_wait([this](const asio::error_code& again, int) {
+      if (again) return;
+      core::log_message(core::LogLevel::warn, "fulcrum.stop_now", "second stop signal: closing open connections");
+      drain_deadline_ = std::chrono::steady_clock::now();
+    });
+  });
+  wait_for_reload();
+}
+
+void Server::wait_for_reload() {
+  reload_signal_.async_wait([this](const asio::error_code& ec, int) {
+    if (ec) return;
+    reload();
+    wait_for_reload();
+  });
+}
+
+void Server::reload() {
+  // Until the operations issue lands, a reload re-reads targets and groups; listeners that
+  // changed need a restart (said in the log, never applied halfway).
+  auto result = config::load_config_file(config_->source_path);
+  if (!result.config) {
+    for (const auto& error : result.errors) {
+      core::LogLine(core::LogLevel::error, "config.reload_failed").field("error", error.format()).emit();
+    }
+    return;
+  }
+  auto next = std::make_shared<const config::Config>(std::move(*result.config));
+  bool same_listeners = next->listeners.size() == config_->listeners.size();
+  for (size_t i = 0; same_listeners && i < next->listeners.size(); ++i) {
+    same_listeners = next->listeners[i].listen == config_->listeners[i].listen &&
+                     next->listeners[i].protocol == config_->listeners[i].protocol;
+  }
+  if (!same_listeners) {
+    core::log_message(core::LogLevel::error, "config.reload_failed",
+                      "listener addresses or protocols changed: restart to apply; the old configuration keeps serving");
+    return;
+  }
+  config_ = next;
+  publish(registry_.build(config_, core::now_ms()));
+  core::log_message(core::LogLevel::info, "config.reloaded", config_->source_path);
+}
+
+void Server::begin_shutdown(std::string_view why) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  core::LogLine(core::LogLevel::info, "fulcrum.stopping")
+      .field("signal", why)
+      .field("open_connections", active_sessions())
+      .field("shutdown_timeout_ms", static_cast<int64_t>(config_->shutdown_timeout.count()))
+      .emit();
+  // Stop accepting on every worker; open connections go on.
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    std::vector<asio::ip::tcp::acceptor*> acceptors;
+    for (auto& listener : listeners_) acceptors.push_back(listener.per_worker[w].get());
+    workers_[w]->post([acceptors] {
+      for (auto* acceptor : acceptors) {
+        asio::error_code ignored;
+        acceptor->close(ignored);
+      }
+    });
+  }
+  drain_deadline_ = std::chrono::steady_clock::now() + config_->shutdown_timeout;
+  check_drained();
+}
+
+uint64_t Server::active_sessions() const {
+  uint64_t total = 0;
+  for (const auto& context : contexts_) total += context->active_sessions.load(std::memory_order_relaxed);
+  return total;
+}
+
+void Server::check_drained() {
+  uint64_t open = active_sessions();
+  bool expired = std::chrono::steady_clock::now() >= drain_deadline_;
+  if (open == 0 || expired) {
+    if (open > 0) {
+      core::LogLine(core::LogLevel::warn, "fulcrum.shutdown_timeout").field("closed_connections", open).emit();
+    }
+    for (auto& worker : workers_) worker->stop();
+    control_.stop();
+    return;
+  }
+  drain_timer_.expires_after(std::chrono::milliseconds(50));
+  drain_timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec) check_drained();
+  });
+}
+
+int Server::run() {
+  control_.run();
+  for (auto& worker : workers_) worker->join();
+  core::log_message(core::LogLevel::info, "fulcrum.stopped", "bye");
+  return 0;
+}
+
+}  // namespace fulcrum::runtime

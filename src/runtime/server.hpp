@@ -1,0 +1,67 @@
+#pragma once
+// The running balancer: one control thread (the caller's, running control_loop()) that owns
+// configuration and targets, and N workers that serve connections. The control thread
+// publishes immutable snapshots to the workers by posting to their loops; it also handles
+// signals: SIGTERM/SIGINT stop accepting and drain for up to shutdown_timeout; SIGHUP reloads.
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/worker.hpp"
+#include "l4/worker_context.hpp"
+#include "upstream/target_registry.hpp"
+
+namespace fulcrum::runtime {
+
+class Server {
+ public:
+  explicit Server(std::shared_ptr<const config::Config> config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds every listener on every worker and starts the workers. On failure (address in
+  // use, permission, unsupported protocol) returns false with `error` set; nothing runs.
+  bool start(std::string& error);
+  // Runs the control loop until a stop completes; returns the process exit code.
+  int run();
+  // Stops gracefully, as SIGTERM does (callable from the control thread).
+  void begin_shutdown(std::string_view why);
+
+  asio::io_context& control_loop() { return control_; }
+  const config::Config& config() const { return *config_; }
+
+ private:
+  struct ListenerSockets {
+    std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> per_worker;
+  };
+
+  bool bind_listeners(std::string& error);
+  void publish(std::shared_ptr<const upstream::Snapshot> snapshot);
+  void watch_signals();
+  void wait_for_reload();
+  void reload();
+  void check_drained();
+  uint64_t active_sessions() const;
+
+  std::shared_ptr<const config::Config> config_;
+  asio::io_context control_{1};
+  asio::signal_set stop_signals_{control_, SIGTERM, SIGINT};
+  asio::signal_set reload_signal_{control_, SIGHUP};
+  asio::steady_timer drain_timer_{control_};
+  std::chrono::steady_clock::time_point drain_deadline_{};
+  bool shutting_down_ = false;
+
+  upstream::TargetRegistry registry_;
+  std::vector<std::unique_ptr<core::Worker>> workers_;
+  std::vector<std::unique_ptr<l4::WorkerContext>> contexts_;
+  std::vector<ListenerSockets> listeners_;  // same order as config_->listeners
+};
+
+}  // namespace fulcrum::runtime

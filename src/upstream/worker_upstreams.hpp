@@ -1,0 +1,27 @@
+#pragma once
+// A worker's view of the upstream world: the snapshot it currently serves from and its own
+// picker per group. Touched only by the worker's thread; the control thread replaces it by
+// posting install() to the worker's loop, so reading it needs no atomic and no lock.
+#include <memory>
+#include <vector>
+
+#include "upstream/snapshot.hpp"
+
+namespace fulcrum::upstream {
+
+class WorkerUpstreams {
+ public:
+  explicit WorkerUpstreams(uint32_t worker_index) : worker_index_(worker_index) {}
+
+  void install(std::shared_ptr<const Snapshot> snapshot);
+  bool ready() const { return snapshot_ != nullptr; }
+  const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
+  balance::Picker& picker(size_t group_index) { return *pickers_[group_index]; }
+
+ private:
+  uint32_t worker_index_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::vector<std::unique_ptr<balance::Picker>> pickers_;
+};
+
+}  // namespace fulcrum::upstream

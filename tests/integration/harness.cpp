@@ -1,0 +1,279 @@
+#include "harness.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace fulcrum::testing {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+  char pattern[] = "/tmp/fulcrum-test-XXXXXX";
+  path_ = ::mkdtemp(pattern);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::write(const std::string& name, const std::string& content) const {
+  std::string path = path_ + "/" + name;
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+Process::Process(std::vector<std::string> argv, const std::string& log_dir, const std::string& label) {
+  static int counter = 0;
+  std::string base = log_dir + "/" + label + "-" + std::to_string(++counter);
+  stdout_path_ = base + ".out";
+  stderr_path_ = base + ".err";
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<char*> args;
+  for (auto& arg : argv) args.push_back(arg.data());
+  args.push_back(nullptr);
+  int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    ADD_FAILURE() << "cannot start " << argv[0] << ": " << std::strerror(rc);
+    pid_ = -1;
+  }
+}
+
+Process::~Process() {
+  if (pid_ > 0 && !exited_) {
+    ::kill(pid_, SIGKILL);
+    int status;
+    ::waitpid(pid_, &status, 0);
+  }
+}
+
+void Process::signal(int signo) const {
+  if (pid_ > 0 && !exited_) ::kill(pid_, signo);
+}
+
+std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (pid_ > 0 && !exited_) {
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exited_ = true;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      return 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(10ms);
+  }
+  return std::nullopt;
+}
+
+bool Process::running() {
+  if (pid_ <= 0 || exited_) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    exited_ = true;
+    return false;
+  }
+  return true;
+}
+
+std::string Process::output() const { return slurp(stdout_path_); }
+std::string Process::errors() const { return slurp(stderr_path_); }
+
+bool Process::wait_for_output(const std::string& text, std::chrono::milliseconds timeout, bool in_stderr) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::string content = in_stderr ? errors() : output();
+    if (content.find(text) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+uint16_t free_port() {
+  // Ports handed out by the kernel for port 0 are not reused right away, so a test that binds
+  // the returned port soon after rarely collides.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::string build_path(const std::string& name) { return std::string(FULCRUM_BUILD_DIR) + "/" + name; }
+std::string fulcrum_binary() { return FULCRUM_BINARY; }
+
+Backend::Backend(const TempDir& dir, const std::string& name, const std::string& mode, bool expect_proxy,
+                 std::vector<std::string> extra)
+    : port(free_port()),
+      process(
+          [&] {
+            std::vector<std::string> argv{build_path("test_backend"), "--listen", "127.0.0.1:" + std::to_string(port),
+                                          "--name", name, "--mode", mode};
+            if (expect_proxy) argv.push_back("--expect-proxy");
+            argv.insert(argv.end(), extra.begin(), extra.end());
+            return argv;
+          }(),
+          dir.path(), "backend-" + name) {
+  EXPECT_TRUE(process.wait_for_output("listening")) << "backend " << name << " did not start: " << process.errors();
+}
+
+std::unique_ptr<Process> start_fulcrum(const TempDir& dir, const std::string& yaml, uint16_t port,
+                                       std::vector<std::string> extra_args) {
+  std::string config = dir.write("fulcrum.yaml", yaml);
+  std::vector<std::string> argv{fulcrum_binary(), "run", "-c", config};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  auto process = std::make_unique<Process>(argv, dir.path(), "fulcrum");
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!can_connect(port)) {
+    if (!process->running() || std::chrono::steady_clock::now() >= deadline) {
+      ADD_FAILURE() << "fulcrum did not start listening on " << port << ":\n" << process->errors();
+      break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return process;
+}
+
+int connect_to(uint16_t port, std::chrono::milliseconds timeout) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ADD_FAILURE() << "connect to " << port << ": " << std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+bool can_connect(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return ok;
+}
+
+void send_all(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+    if (n <= 0) {
+      ADD_FAILURE() << "send: " << std::strerror(errno);
+      return;
+    }
+    done += static_cast<size_t>(n);
+  }
+}
+
+namespace {
+// Waits for readability; false on timeout.
+bool wait_readable(int fd, std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return false;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(left.count())) > 0;
+}
+}  // namespace
+
+std::string read_to_eof(int fd, std::chrono::milliseconds timeout) {
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buffer[65536];
+  while (wait_readable(fd, deadline)) {
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string read_exact(int fd, size_t size, std::chrono::milliseconds timeout) {
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<char> buffer(65536);
+  while (out.size() < size && wait_readable(fd, deadline)) {
+    ssize_t n = ::recv(fd, buffer.data(), std::min(buffer.size(), size - out.size()), 0);
+    if (n <= 0) break;
+    out.append(buffer.data(), static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string read_line(int fd, std::chrono::milliseconds timeout) {
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char c;
+  while (wait_readable(fd, deadline)) {
+    if (::recv(fd, &c, 1, 0) != 1) break;
+    out += c;
+    if (c == '\n') break;
+  }
+  return out;
+}
+
+bool closed_within(int fd, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buffer[4096];
+  while (wait_readable(fd, deadline)) {
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) return true;
+  }
+  return false;
+}
+
+uint16_t local_port(int fd) {
+  sockaddr_in address{};
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  return ntohs(address.sin_port);
+}
+
+}  // namespace fulcrum::testing

@@ -1,0 +1,82 @@
+#pragma once
+// What integration tests need to run the real thing: start the real `fulcrum` binary and real
+// backend processes on 127.0.0.1, talk to them over real sockets, and read their output.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fulcrum::testing {
+
+using namespace std::chrono_literals;
+
+// A fresh directory under /tmp removed at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+// A child process whose stdout and stderr go to files the test can read.
+class Process {
+ public:
+  Process(std::vector<std::string> argv, const std::string& log_dir, const std::string& label);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  int pid() const { return pid_; }
+  void signal(int signo) const;
+  // Waits for exit; returns the exit code, or nullopt on timeout.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  bool running();
+  std::string output() const;  // stdout so far
+  std::string errors() const;  // stderr so far
+  // Waits until stdout (or stderr) contains `text`.
+  bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout = 5s, bool in_stderr = false) const;
+
+ private:
+  int pid_ = -1;
+  bool exited_ = false;
+  std::string stdout_path_;
+  std::string stderr_path_;
+};
+
+uint16_t free_port();
+std::string build_path(const std::string& name);  // a program built beside fulcrum
+std::string fulcrum_binary();
+
+// A test backend (tests/support/test_backend.cpp) on a free port.
+struct Backend {
+  Backend(const TempDir& dir, const std::string& name, const std::string& mode, bool expect_proxy = false,
+          std::vector<std::string> extra = {});
+  uint16_t port;
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  Process process;
+};
+
+// Starts `fulcrum run -c CONFIG` and waits until `port` accepts connections.
+std::unique_ptr<Process> start_fulcrum(const TempDir& dir, const std::string& yaml, uint16_t port,
+                                       std::vector<std::string> extra_args = {});
+
+// Blocking client socket helpers with timeouts; all fail the current test on error.
+int connect_to(uint16_t port, std::chrono::milliseconds timeout = 2s);
+bool can_connect(uint16_t port);
+void send_all(int fd, const std::string& data);
+// Reads until EOF or timeout; returns what arrived.
+std::string read_to_eof(int fd, std::chrono::milliseconds timeout = 5s);
+// Reads exactly n bytes or until timeout/EOF.
+std::string read_exact(int fd, size_t n, std::chrono::milliseconds timeout = 5s);
+std::string read_line(int fd, std::chrono::milliseconds timeout = 5s);
+// True when the peer closed (EOF or reset) within the timeout.
+bool closed_within(int fd, std::chrono::milliseconds timeout);
+uint16_t local_port(int fd);
+
+}  // namespace fulcrum::testing
