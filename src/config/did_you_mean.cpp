@@ -9,10 +9,18 @@ namespace {
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // A typo budget that grows with the word: one edit for short words, about a third for long ones.
-// Beyond that a "suggestion" is noise.
+// Beyond that a "suggestion" is noise ("icmp" is two edits from "tcp" but no typo of it).
 std::size_t max_distance(std::string_view word) {
-  if (word.size() <= 3) return 1;
+  if (word.size() <= 4) return 1;
   return std::max<std::size_t>(2, word.size() / 3);
+}
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  if (prefix.size() > text.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (lower(text[i]) != lower(prefix[i])) return false;
+  }
+  return true;
 }
 
 template <typename Candidate>
@@ -22,6 +30,8 @@ std::optional<std::string> closest(std::string_view word, std::span<const Candid
   for (const auto& candidate : candidates) {
     std::string_view text(candidate);
     std::size_t distance = edit_distance(word, text);
+    // A truncated word ("strict" for "strictest") is a typo too, however many letters are missing.
+    if (word.size() >= 4 && starts_with_ignoring_case(text, word)) distance = std::min(distance, max_distance(word));
     if (distance < best_distance) {
       best_distance = distance;
       best = std::string(text);

@@ -37,7 +37,7 @@ ListenerTls read_tls(const Field& field, Diagnostics& diagnostics) {
       tls.certificates.push_back(certificate);
     }
   }
-  read_into(map, "policy", tls.policy, [&](const Field& f) { return read_enum(f, diagnostics, names::kTlsPolicy); });
+  read_into(map, "policy", tls.policy, [&](const Field& f) { return read_enum(f, diagnostics, names::kTlsPolicy, "tls policy"); });
   if (const Field* alpn = map.get("alpn")) {
     if (auto items = read_string_list(*alpn, diagnostics)) {
       for (const auto& item : *items) {
@@ -125,7 +125,7 @@ ListenerConfig read_listener(const Field& item, std::vector<GroupReference>& ref
   // UDP has no connection to close, so flows expire sooner (NLB uses 120 s; DNS-like traffic wants less).
   if (listener.protocol == ListenerProtocol::udp) listener.idle_timeout = 30s;
   read_into(map, "idle_timeout", listener.idle_timeout,
-            [&](const Field& f) { return read_duration(f, diagnostics, 1s, std::chrono::hours(24 * 7)); });
+            [&](const Field& f) { return read_duration(f, diagnostics, 100ms, std::chrono::hours(24 * 7)); });
 
   for (auto key : kHttpOnlyKeys) {
     const Field* field = map.get(key);
@@ -136,9 +136,9 @@ ListenerConfig read_listener(const Field& item, std::vector<GroupReference>& ref
   }
   if (!is_http(listener.protocol)) return listener;
   read_into(map, "client_header_timeout", listener.client_header_timeout,
-            [&](const Field& f) { return read_duration(f, diagnostics, 1s, 3600s); });
+            [&](const Field& f) { return read_duration(f, diagnostics, 100ms, 3600s); });
   read_into(map, "response_timeout", listener.response_timeout,
-            [&](const Field& f) { return read_duration(f, diagnostics, 1s, std::chrono::hours(24)); });
+            [&](const Field& f) { return read_duration(f, diagnostics, 100ms, std::chrono::hours(24)); });
   read_into(map, "desync_mode", listener.desync_mode,
             [&](const Field& f) { return read_enum(f, diagnostics, names::kDesyncMode); });
   read_into(map, "max_request_line", listener.max_request_line,

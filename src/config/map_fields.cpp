@@ -88,6 +88,11 @@ MapFields::MapFields(const Field& field, const Section& section, Diagnostics& di
     const std::string& name = key.Scalar();
     bool known = false;
     for (auto candidate : section.keys) known = known || candidate == name;
+    if (!known && name == "<<") {
+      diagnostics.error(key.Mark(), "YAML merge keys ('<<') are not supported; repeat the keys, or use an "
+                                    "alias (*name) for a whole value");
+      continue;
+    }
     if (!known) {
       diagnostics.error(key.Mark(), unknown_key_message(name, section));
       continue;

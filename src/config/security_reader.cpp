@@ -98,7 +98,7 @@ WafRule read_waf_rule(const Field& item, std::vector<std::pair<std::string, YAML
       }
     }
   }
-  read_into(map, "action", rule.action, [&](const Field& f) { return read_enum(f, diagnostics, names::kWafAction); });
+  read_into(map, "action", rule.action, [&](const Field& f) { return read_enum(f, diagnostics, names::kWafAction, "waf action"); });
   read_into(map, "message", rule.message, [&](const Field& f) { return read_string(f, diagnostics); });
   return rule;
 }

@@ -44,7 +44,7 @@ HealthCheck read_health_check(const Field& field, Diagnostics& diagnostics) {
   MapFields map(field, schema::kHealthCheck, diagnostics);
   if (!map.is_map()) return check;
   read_into(map, "enabled", check.enabled, [&](const Field& f) { return read_bool(f, diagnostics); });
-  read_into(map, "protocol", check.protocol, [&](const Field& f) { return read_enum(f, diagnostics, names::kHealthProtocol); });
+  read_into(map, "protocol", check.protocol, [&](const Field& f) { return read_enum(f, diagnostics, names::kHealthProtocol, "health_check protocol"); });
   const bool http = check.protocol == HealthProtocol::http || check.protocol == HealthProtocol::https;
   if (const Field* port = map.get("port")) {
     if (auto value = read_port(*port, diagnostics)) check.port = *value;
@@ -136,7 +136,7 @@ Stickiness read_stickiness(const Field& field, Diagnostics& diagnostics) {
     diagnostics.error(map.mark(), "stickiness needs a type (lb_cookie | app_cookie | none)");
     return stickiness;
   }
-  auto kind = read_enum(*type, diagnostics, names::kStickinessType);
+  auto kind = read_enum(*type, diagnostics, names::kStickinessType, "stickiness type");
   if (!kind) return stickiness;
   stickiness.type = *kind;
   read_into(map, "duration", stickiness.duration,
@@ -211,7 +211,7 @@ TargetGroupConfig read_target_group(const Field& item, Diagnostics& diagnostics)
   }
   read_into(map, "algorithm", group.algorithm, [&](const Field& f) { return read_enum(f, diagnostics, names::kAlgorithm); });
   read_into(map, "hash_key", group.hash_key, [&](const Field& f) { return read_hash_key(f, diagnostics); });
-  read_into(map, "protocol", group.protocol, [&](const Field& f) { return read_enum(f, diagnostics, names::kTargetProtocol); });
+  read_into(map, "protocol", group.protocol, [&](const Field& f) { return read_enum(f, diagnostics, names::kTargetProtocol, "target group protocol"); });
   if (const Field* health = map.get("health_check")) group.health_check = read_health_check(*health, diagnostics);
   if (const Field* outlier = map.get("outlier_detection")) {
     group.outlier_detection = read_outlier_detection(*outlier, diagnostics);

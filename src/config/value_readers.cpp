@@ -214,7 +214,7 @@ std::optional<std::vector<TextPair>> read_string_map(const Field& field, Diagnos
 }
 
 std::optional<std::size_t> read_choice(const Field& field, Diagnostics& diagnostics,
-                                       std::span<const std::string_view> names) {
+                                       std::span<const std::string_view> names, std::string_view what) {
   std::string allowed;
   for (auto name : names) {
     if (!allowed.empty()) allowed += " | ";
@@ -225,7 +225,7 @@ std::optional<std::size_t> read_choice(const Field& field, Diagnostics& diagnost
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] == *text) return i;
   }
-  std::string message = "unknown " + field.name + " '" + *text + "'";
+  std::string message = "unknown " + (what.empty() ? field.name : std::string(what)) + " '" + *text + "'";
   if (auto suggestion = closest_match(*text, names)) message += "; did you mean '" + *suggestion + "'?";
   message += " (expected " + allowed + ")";
   diagnostics.error(field.mark(), message);

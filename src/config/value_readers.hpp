@@ -45,14 +45,16 @@ std::optional<std::vector<TextPair>> read_string_map(const Field& field, Diagnos
                                                      bool case_insensitive_keys);
 
 // Index into `names` of the spelling written, or nothing after reporting the allowed ones.
+// `what` names the setting in the message ("stickiness type"); the key's name by default.
 std::optional<std::size_t> read_choice(const Field& field, Diagnostics& diagnostics,
-                                       std::span<const std::string_view> names);
+                                       std::span<const std::string_view> names, std::string_view what = {});
 
 template <typename E, std::size_t N>
-std::optional<E> read_enum(const Field& field, Diagnostics& diagnostics, const EnumName<E> (&table)[N]) {
+std::optional<E> read_enum(const Field& field, Diagnostics& diagnostics, const EnumName<E> (&table)[N],
+                           std::string_view what = {}) {
   std::string_view spellings[N];
   for (std::size_t i = 0; i < N; ++i) spellings[i] = table[i].name;
-  auto index = read_choice(field, diagnostics, spellings);
+  auto index = read_choice(field, diagnostics, spellings, what);
   if (!index) return std::nullopt;
   return table[*index].value;
 }
