@@ -1,6 +1,7 @@
 #include "config/did_you_mean.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 namespace fulcrum::config {
@@ -26,14 +27,17 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
 template <typename Candidate>
 std::optional<std::string> closest(std::string_view word, std::span<const Candidate> candidates) {
   std::optional<std::string> best;
-  std::size_t best_distance = max_distance(word) + 1;
+  // Ranked by distance, and at equal distance a real typo beats a truncation.
+  std::pair<std::size_t, bool> best_rank{max_distance(word) + 1, false};
   for (const auto& candidate : candidates) {
     std::string_view text(candidate);
-    std::size_t distance = edit_distance(word, text);
+    std::pair<std::size_t, bool> rank{edit_distance(word, text), false};
     // A truncated word ("strict" for "strictest") is a typo too, however many letters are missing.
-    if (word.size() >= 4 && starts_with_ignoring_case(text, word)) distance = std::min(distance, max_distance(word));
-    if (distance < best_distance) {
-      best_distance = distance;
+    if (rank.first > max_distance(word) && word.size() >= 4 && starts_with_ignoring_case(text, word)) {
+      rank = {max_distance(word), true};
+    }
+    if (rank < best_rank) {
+      best_rank = rank;
       best = std::string(text);
     }
   }
