@@ -53,7 +53,7 @@ asio::awaitable<bool> wait_ready(RelayState& state, Socket& socket, Socket::wait
 // Writes all of [data, data+size) to `to`; false on error (the relay is then aborted).
 asio::awaitable<bool> write_all(RelayState& state, Side to_side, Socket& to, const char* data, size_t size) {
   while (size > 0) {
-    ssize_t n = ::send(to.native_handle(), data, size, MSG_NOSIGNAL);
+    ssize_t n = ::send(to.native_handle(), data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
       data += n;
       size -= static_cast<size_t>(n);
@@ -123,14 +123,21 @@ asio::awaitable<void> pump(RelayState& state, Side from_side) {
       // Speculative read first: data has often arrived already, which saves a trip through
       // the event loop. The buffer is borrowed only while bytes are in flight.
       auto buffer = state.context.buffers.borrow();
-      ssize_t n = ::recv(from_fd, buffer.data(), buffer.size(), 0);
+      ssize_t n = ::recv(from_fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
       if (n > 0) {
         counter += static_cast<uint64_t>(n);
         state.last_activity_ms = core::now_ms();
         if (!co_await write_all(state, to_side, to, buffer.data(), static_cast<size_t>(n))) break;
         if (static_cast<size_t>(n) == buffer.size() && state.options.use_splice) {
           pipe = state.context.pipes.take();  // bulk transfer: move the rest by splice
-          if (pipe) state.result.spliced = true;
+          if (pipe) {
+            // splice() honours the sockets' O_NONBLOCK, not MSG_DONTWAIT: set it now, and
+            // only for connections that move bulk data (two syscalls saved on all others).
+            asio::error_code ignored;
+            from.native_non_blocking(true, ignored);
+            to.native_non_blocking(true, ignored);
+            state.result.spliced = true;
+          }
         }
         continue;
       }
@@ -180,9 +187,6 @@ asio::awaitable<void> idle_watchdog(RelayState& state) {
 }  // namespace
 
 asio::awaitable<RelayResult> relay(WorkerContext& context, Socket& client, Socket& target, RelayOptions options) {
-  asio::error_code ec;
-  client.native_non_blocking(true, ec);
-  target.native_non_blocking(true, ec);
   RelayState state{context, client, target, options, RelayResult{}};
   co_await (both_directions(state) || idle_watchdog(state));
   co_return state.result;

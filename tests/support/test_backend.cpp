@@ -11,6 +11,7 @@
 //   server-fin   write "hello from NAME\n", shut down our write side, then read to EOF and
 //                print "received N bytes: TEXT"
 //   sink         read and discard everything, then print "received N bytes"
+//   source       write bytes as fast as the client reads them, until it goes away
 // --expect-proxy: read a PROXY v1/v2 header first and print
 //   "proxy vN src=ADDR:PORT dst=ADDR:PORT hex=HEX"; then go on in the mode.
 #include <arpa/inet.h>
@@ -142,6 +143,9 @@ void serve(int fd) {
     ssize_t n;
     while ((n = ::recv(fd, buffer.data(), buffer.size(), 0)) > 0) received.append(buffer.data(), static_cast<size_t>(n));
     say("received " + std::to_string(received.size()) + " bytes: " + received);
+  } else if (g_mode == "source") {
+    while (write_all(fd, buffer.data(), buffer.size())) {
+    }
   } else if (g_mode == "sink") {
     uint64_t total = 0;
     ssize_t n;
@@ -203,6 +207,14 @@ int main(int argc, char** argv) {
   for (;;) {
     int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    if (g_mode == "name-once" && !g_expect_proxy) {
+      // Answered inline: a thread per connection would make the backend the bottleneck of
+      // new-connection benchmarks.
+      std::string line = g_name + "\n";
+      write_all(fd, line.data(), line.size());
+      ::close(fd);
+      continue;
+    }
     std::thread(serve, fd).detach();
   }
 }
