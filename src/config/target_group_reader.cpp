@@ -174,9 +174,12 @@ struct SeenTarget {
 std::optional<TargetConfig> read_target(const Field& item, std::vector<SeenTarget>& seen,
                                         const std::string& group_name, Diagnostics& diagnostics) {
   TargetConfig target;
-  MapFields map(item, schema::kTarget, diagnostics);
+  // "- 10.0.0.1:80" is shorthand for "- { address: 10.0.0.1:80 }", like HAProxy's server lines.
+  Field shorthand{"address", YAML::Node(), item.value};
+  const bool is_shorthand = item.value.IsScalar();
+  MapFields map(is_shorthand ? Field{item.name, YAML::Node(), YAML::Node()} : item, schema::kTarget, diagnostics);
   if (!map.is_map()) return std::nullopt;
-  const Field* address = map.get("address");
+  const Field* address = is_shorthand ? &shorthand : map.get("address");
   read_into(map, "weight", target.weight, [&](const Field& f) { return read_uint(f, diagnostics, 0, 1000); });
   read_into(map, "zone", target.zone, [&](const Field& f) { return read_string(f, diagnostics); });
   if (address == nullptr) {

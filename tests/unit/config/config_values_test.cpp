@@ -410,6 +410,22 @@ target_groups: []
   EXPECT_EQ(redirect.query, "#{query}");
 }
 
+TEST(ConfigValues, TargetsMayBeWrittenAsBareAddresses) {
+  Config config = load_ok(R"(listeners:
+  - name: web
+    listen: 127.0.0.1:8080
+    default: { forward: web }
+target_groups:
+  - name: web
+    targets: [127.0.0.1:9001, { address: 127.0.0.1:9002, weight: 3 }]
+)");
+  const auto& targets = config.target_groups.at(0).targets;
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[0].address_text, "127.0.0.1:9001");
+  EXPECT_EQ(targets[0].weight, 1u);
+  EXPECT_EQ(targets[1].weight, 3u);
+}
+
 TEST(ConfigValues, Ipv6Addresses) {
   Config config = load_ok(R"(listeners:
   - name: web

@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "config/config_loader.hpp"
+#include "config/config_schema.hpp"
 
 namespace fulcrum::config {
 namespace {
@@ -37,6 +40,21 @@ TEST(ExampleFiles, EveryExampleLoadsWithoutErrors) {
     EXPECT_TRUE(result.config.has_value()) << entry.path();
   }
   EXPECT_GE(count, 3) << "examples/ should hold tcp-pair.yaml, http-site.yaml and tls.yaml";
+}
+
+// docs/configuration.md is the reference users read: every key the loader accepts must be in it.
+TEST(ExampleFiles, DocumentationNamesEveryKey) {
+  std::ifstream file(FULCRUM_SOURCE_DIR "/docs/configuration.md");
+  ASSERT_TRUE(file) << "docs/configuration.md is missing";
+  std::stringstream text;
+  text << file.rdbuf();
+  const std::string docs = text.str();
+  for (const Section* section : schema::kAll) {
+    for (auto key : section->keys) {
+      EXPECT_NE(docs.find("`" + std::string(key) + "`"), std::string::npos)
+          << "key '" << key << "' of " << section->path << " is not documented";
+    }
+  }
 }
 
 }  // namespace
