@@ -13,6 +13,8 @@ const TargetCounters kIdleCounters{};
 CandidateList::CandidateList(const TargetSet& set, const Options& options)
     : is_candidate_(set.targets.size(), 0), slow_start_ms_(options.slow_start_ms) {
   candidates_.reserve(set.eligible.size());
+  weights_.reserve(set.eligible.size());
+  healthy_since_ms_.reserve(set.eligible.size());
   for (const uint32_t index : set.eligible) {
     // A stale or duplicated index is a bug upstream; skipping it beats crashing a worker.
     if (index >= set.targets.size() || is_candidate_[index] != 0) continue;
@@ -20,12 +22,12 @@ CandidateList::CandidateList(const TargetSet& set, const Options& options)
     if (target.weight == 0) continue;  // weight 0 takes no new traffic
     is_candidate_[index] = 1;
     Candidate candidate;
-    candidate.target = index;
-    candidate.weight = target.weight;
-    candidate.inverse_weight = 1.0 / static_cast<double>(target.weight);
-    candidate.healthy_since_ms = target.healthy_since_ms;
     candidate.counters = target.counters != nullptr ? target.counters : &kIdleCounters;
+    candidate.target = index;
+    candidate.inverse_weight = 1.0F / static_cast<float>(target.weight);
     candidates_.push_back(candidate);
+    weights_.push_back(target.weight);
+    healthy_since_ms_.push_back(target.healthy_since_ms);
     if (options.slow_start_ms > 0 && target.healthy_since_ms > 0) {
       ramp_ends_ms_ = std::max(ramp_ends_ms_, target.healthy_since_ms + options.slow_start_ms);
     }

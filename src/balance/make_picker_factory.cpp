@@ -1,6 +1,12 @@
 // make_picker_factory: the one switch from Options::algorithm to an algorithm's factory.
+#include "balance/ip_hash.hpp"
+#include "balance/least_connections.hpp"
+#include "balance/least_response_time.hpp"
 #include "balance/picker.hpp"
+#include "balance/random_two_choices.hpp"
+#include "balance/resource_based.hpp"
 #include "balance/round_robin.hpp"
+#include "balance/weighted_least_connections.hpp"
 #include "balance/weighted_round_robin.hpp"
 
 namespace fulcrum::balance {
@@ -13,16 +19,20 @@ std::unique_ptr<PickerFactory> make_picker_factory(std::shared_ptr<const TargetS
       return make_round_robin_factory(std::move(set), options);
     case Algorithm::weighted_round_robin:
       return make_weighted_round_robin_factory(std::move(set), options);
-    // Not landed yet: served by weighted round robin until their own files arrive.
     case Algorithm::ip_hash:
+      return make_ip_hash_factory(std::move(set), options);
     case Algorithm::least_connections:
+      return make_least_connections_factory(std::move(set), options);
     case Algorithm::weighted_least_connections:
+      return make_weighted_least_connections_factory(std::move(set), options);
     case Algorithm::least_response_time:
+      return make_least_response_time_factory(std::move(set), options);
     case Algorithm::resource_based:
+      return make_resource_based_factory(std::move(set), options);
     case Algorithm::random_two_choices:
-      break;
+      return make_random_two_choices_factory(std::move(set), options);
   }
-  return make_weighted_round_robin_factory(std::move(set), options);
+  return make_weighted_round_robin_factory(std::move(set), options);  // an out-of-range enum value
 }
 
 }  // namespace fulcrum::balance

@@ -25,10 +25,10 @@ class RampAdmission {
         random_(random),
         active_(candidates.may_ramp(now_ms)) {}
 
-  // Called once per proposal; true means take it.
-  bool admit(const Candidate& candidate) {
+  // Called once per proposal (a candidate position); true means take it.
+  bool admit(uint32_t position) {
     if (!active_ || rejections_ >= kMaxRampRejections) return true;
-    const double factor = candidates_.ramp_factor(candidate, now_ms_);
+    const double factor = candidates_.ramp_factor(position, now_ms_);
     if (factor >= 1.0 || random_.unit() < factor) return true;
     ++rejections_;
     return false;

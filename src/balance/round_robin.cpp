@@ -22,11 +22,12 @@ class RoundRobinPicker final : public Picker {
     // Ends within avoid.size() + kMaxRampRejections + 1 turns: at least one candidate is not
     // avoided, and admission gives up rejecting after a bounded number of tries.
     for (;;) {
-      const Candidate& candidate = candidates[cursor_];
+      const uint32_t position = cursor_;
       cursor_ = cursor_ + 1 == count ? 0 : cursor_ + 1;
-      if (contains(request.avoid, candidate.target)) continue;
-      if (!admission.admit(candidate)) continue;
-      return candidate.target;
+      const uint32_t target = candidates[position].target;
+      if (contains(request.avoid, target)) continue;
+      if (!admission.admit(position)) continue;
+      return target;
     }
   }
 

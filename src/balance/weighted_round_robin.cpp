@@ -26,7 +26,7 @@ struct WeightedRoundRobinState : GroupState {
     // Heaviest class first, members in candidate order: deterministic for a given set.
     std::map<uint32_t, std::vector<uint32_t>, std::greater<>> by_weight;
     for (uint32_t position = 0; position < candidates.size(); ++position) {
-      by_weight[candidates[position].weight].push_back(position);
+      by_weight[candidates.weight(position)].push_back(position);
     }
     std::vector<uint64_t> class_weights;
     for (const auto& [weight, positions] : by_weight) {
@@ -59,10 +59,11 @@ class WeightedRoundRobinPicker final : public Picker {
     if (candidates.empty() || candidates.every_candidate_avoided(request.avoid)) return std::nullopt;
     RampAdmission admission(candidates, request.now_ms, random_);
     for (uint32_t turn = 0; turn < kMaxSkippedTurns; ++turn) {
-      const Candidate& candidate = candidates[next_turn()];
-      if (contains(request.avoid, candidate.target)) continue;
-      if (!admission.admit(candidate)) continue;
-      return candidate.target;
+      const uint32_t position = next_turn();
+      const uint32_t target = candidates[position].target;
+      if (contains(request.avoid, target)) continue;
+      if (!admission.admit(position)) continue;
+      return target;
     }
     return candidates[candidates.first_not_avoided(fallback_cursor_++, request.avoid)].target;
   }

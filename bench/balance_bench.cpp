@@ -1,0 +1,109 @@
+// ns per pick for every balancing algorithm at 3, 100 and 10,000 targets, and bytes allocated
+// per pick (must be 0). Counters hold static, varied values (active connections, EWMAs, fresh
+// load reports) so that scoring algorithms do real comparisons; ip_hash cycles through random
+// keys so that table lookups are not all cache hits.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <random>
+#include <vector>
+
+#include "balance/picker.hpp"
+
+namespace {
+
+// Every allocation in this binary is counted; the timed loops must not add to it.
+std::atomic<uint64_t> allocated_bytes{0};
+
+}  // namespace
+
+// GCC sees malloc inside operator new and free inside operator delete and warns about a
+// mismatch that is in fact the whole point of this replacement.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t size) {
+  allocated_bytes.fetch_add(size, std::memory_order_relaxed);
+  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
+  throw std::bad_alloc();
+}
+void operator delete(void* memory) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+#pragma GCC diagnostic pop
+
+namespace {
+
+using fulcrum::balance::Algorithm;
+
+constexpr int64_t kNowMs = 1'000'000;
+
+struct Fixture {
+  explicit Fixture(uint32_t count) : counters(count) {
+    std::mt19937_64 random(count);
+    auto set = std::make_shared<fulcrum::balance::TargetSet>();
+    for (uint32_t i = 0; i < count; ++i) {
+      fulcrum::balance::Target target;
+      target.key = random();
+      target.weight = 1 + i % 4;
+      target.healthy_since_ms = 1;  // long healthy: no slow start in progress
+      target.counters = &counters[i];
+      counters[i].active = static_cast<uint32_t>(random() % 50);
+      counters[i].response_ewma_us = static_cast<uint32_t>(1000 + random() % 9000);
+      counters[i].reported_load_permille = static_cast<uint32_t>(random() % 1000);
+      counters[i].load_reported_at_ms = kNowMs - 1000;
+      set->targets.push_back(target);
+      set->eligible.push_back(i);
+    }
+    targets = std::move(set);
+    for (auto& key : keys) key = random();
+  }
+
+  std::vector<fulcrum::balance::TargetCounters> counters;
+  std::shared_ptr<const fulcrum::balance::TargetSet> targets;
+  uint64_t keys[4096];
+};
+
+void bench_pick(benchmark::State& state, Algorithm algorithm) {
+  const Fixture fixture(static_cast<uint32_t>(state.range(0)));
+  fulcrum::balance::Options options;
+  options.algorithm = algorithm;
+  options.slow_start_ms = 30'000;
+  const auto factory = fulcrum::balance::make_picker_factory(fixture.targets, options);
+  const auto picker = factory->for_worker(0);
+  fulcrum::balance::PickRequest request;
+  request.now_ms = kNowMs;
+  uint32_t next_key = 0;
+  uint64_t checksum = 0;
+
+  const uint64_t bytes_before = allocated_bytes.load();
+  for (auto _ : state) {
+    if (algorithm == Algorithm::ip_hash) request.hash = fixture.keys[next_key++ & 4095];
+    checksum += *picker->pick(request);
+  }
+  const uint64_t bytes = allocated_bytes.load() - bytes_before;
+  benchmark::DoNotOptimize(checksum);
+  state.counters["bytes_per_pick"] =
+      benchmark::Counter(static_cast<double>(bytes) / static_cast<double>(state.iterations()));
+}
+
+// The machine is shared: with --benchmark_repetitions=N the "min" row is the least disturbed.
+double fastest(const std::vector<double>& runs) { return *std::min_element(runs.begin(), runs.end()); }
+
+#define FULCRUM_PICK_BENCH(name)                                                        \
+  BENCHMARK_CAPTURE(bench_pick, name, Algorithm::name)->Arg(3)->Arg(100)->Arg(10000) \
+      ->ComputeStatistics("min", fastest)
+
+FULCRUM_PICK_BENCH(round_robin);
+FULCRUM_PICK_BENCH(weighted_round_robin);
+FULCRUM_PICK_BENCH(ip_hash);
+FULCRUM_PICK_BENCH(least_connections);
+FULCRUM_PICK_BENCH(weighted_least_connections);
+FULCRUM_PICK_BENCH(least_response_time);
+FULCRUM_PICK_BENCH(resource_based);
+FULCRUM_PICK_BENCH(random_two_choices);
+
+}  // namespace
+
+BENCHMARK_MAIN();

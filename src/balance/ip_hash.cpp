@@ -1,0 +1,69 @@
+#include "balance/ip_hash.hpp"
+
+#include "balance/fast_random.hpp"
+#include "balance/group_state.hpp"
+#include "balance/maglev_table.hpp"
+#include "balance/mix.hpp"
+
+namespace fulcrum::balance {
+namespace {
+
+// Rehashes before falling back to the first non-avoided candidate after the key's slot.
+// Each probe finds a candidate with probability = candidates' share of the table, so 16 probes
+// fail only when nearly every target is down.
+constexpr uint32_t kMaxProbes = 16;
+constexpr uint64_t kRampSalt = 0x72616d70ULL;  // "ramp"
+
+struct IpHashState : GroupState {
+  IpHashState(std::shared_ptr<const TargetSet> target_set, const Options& group_options)
+      : GroupState(std::move(target_set), group_options), table(set->targets) {}
+
+  MaglevTable table;
+};
+
+class IpHashPicker final : public Picker {
+ public:
+  IpHashPicker(std::shared_ptr<const IpHashState> state, uint32_t worker_index)
+      : state_(std::move(state)), random_(mix64(worker_index, state_->set->version)) {}
+
+  std::optional<uint32_t> pick(const PickRequest& request) override {
+    const CandidateList& candidates = state_->candidates;
+    if (candidates.empty() || candidates.every_candidate_avoided(request.avoid)) return std::nullopt;
+    const MaglevTable& table = state_->table;
+    // Mixed again so that a caller's poorly mixed value (a raw IPv4 address) still spreads.
+    const uint64_t key = request.hash ? *request.hash : random_.next();
+    const bool ramping = candidates.may_ramp(request.now_ms);
+    for (uint32_t probe = 0; probe < kMaxProbes; ++probe) {
+      const uint32_t target = table.owner(table.slot_of(mix64(key, probe)));
+      if (!candidates.is_candidate(target) || contains(request.avoid, target)) continue;
+      if (ramping && !admitted_while_ramping(key, target, request.now_ms)) continue;
+      return target;
+    }
+    return candidates[candidates.first_not_avoided(static_cast<uint32_t>(key % candidates.size()),
+                                                   request.avoid)].target;
+  }
+
+ private:
+  // The key's fixed position in [0, 1) against the target's ramp factor: as the factor grows the
+  // admitted keys are a growing, stable set.
+  bool admitted_while_ramping(uint64_t key, uint32_t target, int64_t now_ms) const {
+    const Target& configured = state_->set->targets[target];
+    const double factor =
+        slow_start_factor(configured.healthy_since_ms, now_ms, state_->options.slow_start_ms);
+    if (factor >= 1.0) return true;
+    return static_cast<double>(mix64(key, kRampSalt) >> 11) * 0x1.0p-53 < factor;
+  }
+
+  std::shared_ptr<const IpHashState> state_;
+  FastRandom random_;
+};
+
+}  // namespace
+
+std::unique_ptr<PickerFactory> make_ip_hash_factory(std::shared_ptr<const TargetSet> set,
+                                                    const Options& options) {
+  return std::make_unique<FactoryOf<IpHashState, IpHashPicker>>(
+      std::make_shared<const IpHashState>(std::move(set), options));
+}
+
+}  // namespace fulcrum::balance
