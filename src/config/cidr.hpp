@@ -10,11 +10,11 @@
 namespace fulcrum::config {
 
 struct Cidr {
-  int family = 0;                    // AF_INET or AF_INET6
-  std::array<uint8_t, 16> bytes{};   // network address, network byte order (4 used for IPv4)
-  uint32_t prefix_length = 0;        // 0..32 or 0..128
+  int family = 0;                   // AF_INET or AF_INET6
+  std::array<uint8_t, 16> bytes{};  // network address, network byte order (4 used for IPv4)
+  uint32_t prefix_length = 0;       // 0..32 or 0..128
 
-  std::string to_string() const;     // canonical "10.0.0.0/8"
+  std::string to_string() const;  // canonical "10.0.0.0/8"
   friend bool operator==(const Cidr&, const Cidr&) = default;
 };
 

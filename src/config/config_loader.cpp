@@ -121,8 +121,9 @@ Config read_config(const YAML::Node& root, Diagnostics& diagnostics) {
   std::vector<YAML::Mark> listen_marks;
   const Field* listeners = map.get("listeners");
   if (listeners == nullptr) {
-    diagnostics.error(map.mark(), "the configuration needs listeners: at least one { name, listen, protocol, "
-                                  "default }");
+    diagnostics.error(map.mark(),
+                      "the configuration needs listeners: at least one { name, listen, protocol, "
+                      "default }");
   } else if (auto items = read_list(*listeners, diagnostics)) {
     if (items->empty()) diagnostics.error(listeners->mark(), "listeners: the list is empty");
     std::vector<std::pair<std::string, YAML::Mark>> names_seen;

@@ -16,6 +16,9 @@ struct Section {
 
 namespace schema {
 
+// One line per section reads better than one line per key.
+// clang-format off
+
 inline constexpr std::string_view kTopKeys[] = {"workers", "shutdown_timeout", "admin", "listeners",
                                                 "target_groups"};
 inline constexpr std::string_view kAdminKeys[] = {"enabled", "listen", "token_file"};
@@ -75,6 +78,8 @@ inline constexpr std::array<const Section*, 19> kAll{
     &kRule,     &kMatch,         &kDefaultAction, &kForwardEntry, &kRedirect,
     &kFixedResponse, &kSecurity, &kRateLimit,    &kWafRule,       &kTargetGroup,
     &kHealthCheck, &kOutlierDetection, &kStickiness, &kTarget};
+
+// clang-format on
 
 }  // namespace schema
 }  // namespace fulcrum::config

@@ -67,13 +67,11 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return previous[m];
 }
 
-std::optional<std::string> closest_match(std::string_view word,
-                                         std::span<const std::string_view> candidates) {
+std::optional<std::string> closest_match(std::string_view word, std::span<const std::string_view> candidates) {
   return closest(word, candidates);
 }
 
-std::optional<std::string> closest_match(std::string_view word,
-                                         std::span<const std::string> candidates) {
+std::optional<std::string> closest_match(std::string_view word, std::span<const std::string> candidates) {
   return closest(word, candidates);
 }
 

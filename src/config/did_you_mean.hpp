@@ -12,9 +12,7 @@ namespace fulcrum::config {
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word`, when close enough to be a plausible typo.
-std::optional<std::string> closest_match(std::string_view word,
-                                         std::span<const std::string_view> candidates);
-std::optional<std::string> closest_match(std::string_view word,
-                                         std::span<const std::string> candidates);
+std::optional<std::string> closest_match(std::string_view word, std::span<const std::string_view> candidates);
+std::optional<std::string> closest_match(std::string_view word, std::span<const std::string> candidates);
 
 }  // namespace fulcrum::config

@@ -37,7 +37,8 @@ ListenerTls read_tls(const Field& field, Diagnostics& diagnostics) {
       tls.certificates.push_back(certificate);
     }
   }
-  read_into(map, "policy", tls.policy, [&](const Field& f) { return read_enum(f, diagnostics, names::kTlsPolicy, "tls policy"); });
+  read_into(map, "policy", tls.policy,
+            [&](const Field& f) { return read_enum(f, diagnostics, names::kTlsPolicy, "tls policy"); });
   if (const Field* alpn = map.get("alpn")) {
     if (auto items = read_string_list(*alpn, diagnostics)) {
       for (const auto& item : *items) {
@@ -82,10 +83,10 @@ ListenerConfig read_listener(const Field& item, std::vector<GroupReference>& ref
     if (listener.protocol == ListenerProtocol::https) {
       listener.tls = read_tls(*tls, diagnostics);
     } else {
-      diagnostics.error(tls->key_mark(), "'tls' (certificates) applies to https listeners only; " + described +
-                                             (listener.protocol == ListenerProtocol::tls
-                                                  ? " (passthrough: the targets hold the certificates)"
-                                                  : ""));
+      diagnostics.error(
+          tls->key_mark(),
+          "'tls' (certificates) applies to https listeners only; " + described +
+              (listener.protocol == ListenerProtocol::tls ? " (passthrough: the targets hold the certificates)" : ""));
     }
   } else if (listener.protocol == ListenerProtocol::https) {
     diagnostics.error(map.get("protocol")->mark(),
@@ -115,8 +116,8 @@ ListenerConfig read_listener(const Field& item, std::vector<GroupReference>& ref
   if (const Field* action = map.get("default")) {
     listener.default_action = read_default_action(*action, context, diagnostics);
   } else {
-    diagnostics.error(map.mark(), "listener '" + context.name +
-                                      "' needs a default action, e.g. default: { forward: GROUP }");
+    diagnostics.error(map.mark(),
+                      "listener '" + context.name + "' needs a default action, e.g. default: { forward: GROUP }");
   }
 
   if (const Field* security = map.get("security")) listener.security = read_security(*security, context, diagnostics);
@@ -130,8 +131,8 @@ ListenerConfig read_listener(const Field& item, std::vector<GroupReference>& ref
   for (auto key : kHttpOnlyKeys) {
     const Field* field = map.get(key);
     if (field != nullptr && !is_http(listener.protocol)) {
-      diagnostics.error(field->key_mark(), "'" + std::string(key) + "' applies to http and https listeners only; " +
-                                               described);
+      diagnostics.error(field->key_mark(),
+                        "'" + std::string(key) + "' applies to http and https listeners only; " + described);
     }
   }
   if (!is_http(listener.protocol)) return listener;
@@ -145,7 +146,8 @@ ListenerConfig read_listener(const Field& item, std::vector<GroupReference>& ref
             [&](const Field& f) { return read_byte_size(f, diagnostics, 1024, 1024 * 1024); });
   read_into(map, "max_header_bytes", listener.max_header_bytes,
             [&](const Field& f) { return read_byte_size(f, diagnostics, 1024, 1024 * 1024); });
-  read_into(map, "max_headers", listener.max_headers, [&](const Field& f) { return read_uint(f, diagnostics, 1, 1000); });
+  read_into(map, "max_headers", listener.max_headers,
+            [&](const Field& f) { return read_uint(f, diagnostics, 1, 1000); });
   read_into(map, "max_body_bytes", listener.max_body_bytes,
             [&](const Field& f) { return read_byte_size(f, diagnostics, 0, UINT64_MAX); });
   read_into(map, "add_forwarded", listener.add_forwarded, [&](const Field& f) { return read_bool(f, diagnostics); });

@@ -66,31 +66,30 @@ std::string describe(const YAML::Node& node) {
   return "'" + node.Scalar() + "'";
 }
 
-MapFields::MapFields(const Field& field, const Section& section, Diagnostics& diagnostics)
-    : mark_(field.mark()) {
+MapFields::MapFields(const Field& field, const Section& section, Diagnostics& diagnostics) : mark_(field.mark()) {
   if (field.is_null()) {
     is_map_ = true;
     return;
   }
   if (!field.value.IsMap()) {
-    diagnostics.error(field.mark(), field.name + ": expected a map of keys (" + join(section.keys) +
-                                        "), got " + describe(field.value));
+    diagnostics.error(field.mark(), field.name + ": expected a map of keys (" + join(section.keys) + "), got " +
+                                        describe(field.value));
     return;
   }
   is_map_ = true;
   for (auto it = field.value.begin(); it != field.value.end(); ++it) {
     const YAML::Node& key = it->first;
     if (!key.IsScalar()) {
-      diagnostics.error(key.Mark(), "a key in " + std::string(section.name) + " must be a name, got " +
-                                        describe(key));
+      diagnostics.error(key.Mark(), "a key in " + std::string(section.name) + " must be a name, got " + describe(key));
       continue;
     }
     const std::string& name = key.Scalar();
     bool known = false;
     for (auto candidate : section.keys) known = known || candidate == name;
     if (!known && name == "<<") {
-      diagnostics.error(key.Mark(), "YAML merge keys ('<<') are not supported; repeat the keys, or use an "
-                                    "alias (*name) for a whole value");
+      diagnostics.error(key.Mark(),
+                        "YAML merge keys ('<<') are not supported; repeat the keys, or use an "
+                        "alias (*name) for a whole value");
       continue;
     }
     if (!known) {

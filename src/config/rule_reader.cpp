@@ -68,16 +68,15 @@ Match read_match(const Field& field, const ListenerContext& listener, Diagnostic
         continue;
       }
     } else if (key != "source" && !is_http(listener.protocol)) {
-      diagnostics.error(condition.key_mark(), "'" + key + "' conditions need an http or https listener; " +
-                                                  describe_listener(listener));
+      diagnostics.error(condition.key_mark(),
+                        "'" + key + "' conditions need an http or https listener; " + describe_listener(listener));
       continue;
     }
     if (key == "host" || key == "sni") {
       if (auto items = read_string_list(condition, diagnostics)) {
         for (const auto& item : *items) {
           if (!is_host_pattern(item.text)) {
-            diagnostics.error(item.mark, key + ": '" + item.text +
-                                             "' is not a host name or a *.example.com pattern");
+            diagnostics.error(item.mark, key + ": '" + item.text + "' is not a host name or a *.example.com pattern");
           }
         }
         (key == "host" ? match.host : match.sni) = texts(*items);
@@ -100,8 +99,10 @@ Match read_match(const Field& field, const ListenerContext& listener, Diagnostic
             diagnostics.error(item.mark, "method: '" + item.text + "' is not an HTTP method name");
           } else if (upper != item.text) {
             // Methods are case-sensitive (RFC 9110 9.1): "get" would never match a GET request.
-            diagnostics.error(item.mark, "method: '" + item.text + "' never matches because methods are "
-                                         "case-sensitive; did you mean '" + upper + "'?");
+            diagnostics.error(item.mark, "method: '" + item.text +
+                                             "' never matches because methods are "
+                                             "case-sensitive; did you mean '" +
+                                             upper + "'?");
           }
         }
         match.method = texts(*items);
@@ -168,8 +169,7 @@ void add_forward_entry(const Field& item, std::vector<WeightedGroup>& groups, st
   if (listener.references != nullptr) listener.references->push_back(GroupReference{entry.group, mark});
 }
 
-std::vector<WeightedGroup> read_forward(const Field& field, const ListenerContext& listener,
-                                        Diagnostics& diagnostics) {
+std::vector<WeightedGroup> read_forward(const Field& field, const ListenerContext& listener, Diagnostics& diagnostics) {
   std::vector<WeightedGroup> groups;
   std::vector<YAML::Mark> marks;
   if (field.is_null()) {
@@ -235,8 +235,8 @@ Redirect read_redirect(const Field& field, Diagnostics& diagnostics) {
     if (!index) return std::nullopt;
     return std::string(kSchemes[*index]);
   });
-  for (auto [key, out] : {std::pair{"host", &redirect.host}, std::pair{"path", &redirect.path},
-                          std::pair{"query", &redirect.query}}) {
+  for (auto [key, out] :
+       {std::pair{"host", &redirect.host}, std::pair{"path", &redirect.path}, std::pair{"query", &redirect.query}}) {
     if (const Field* part = map.get(key)) {
       if (auto text = read_string(*part, diagnostics)) {
         check_placeholders(*part, *text, diagnostics);
@@ -258,8 +258,9 @@ Redirect read_redirect(const Field& field, Diagnostics& diagnostics) {
   bool changes_something = !redirect.scheme.empty() || !redirect.host.empty() || !redirect.port.empty() ||
                            !redirect.path.empty() || !redirect.query.empty();
   if (!changes_something && map.fields().size() == (map.has("status") ? 1u : 0u)) {
-    diagnostics.error(map.mark(), "redirect: set at least one of scheme, host, port, path or query; "
-                                  "a redirect to the same URL would loop");
+    diagnostics.error(map.mark(),
+                      "redirect: set at least one of scheme, host, port, path or query; "
+                      "a redirect to the same URL would loop");
   }
   return redirect;
 }

@@ -98,7 +98,8 @@ WafRule read_waf_rule(const Field& item, std::vector<std::pair<std::string, YAML
       }
     }
   }
-  read_into(map, "action", rule.action, [&](const Field& f) { return read_enum(f, diagnostics, names::kWafAction, "waf action"); });
+  read_into(map, "action", rule.action,
+            [&](const Field& f) { return read_enum(f, diagnostics, names::kWafAction, "waf action"); });
   read_into(map, "message", rule.message, [&](const Field& f) { return read_string(f, diagnostics); });
   return rule;
 }
@@ -124,11 +125,13 @@ Security read_security(const Field& field, const ListenerContext& listener, Diag
     } else if (key == "rate_limit") {
       security.rate_limit = read_rate_limit(entry, diagnostics);
     } else if (key == "max_connections_per_client") {
-      if (auto v = read_uint(entry, diagnostics, 0, 1000000)) security.max_connections_per_client = static_cast<uint32_t>(*v);
+      if (auto v = read_uint(entry, diagnostics, 0, 1000000))
+        security.max_connections_per_client = static_cast<uint32_t>(*v);
     } else if (key == "connections_per_second") {
       if (auto v = read_number(entry, diagnostics, 0, 1e9)) security.connections_per_second = *v;
     } else if (key == "min_body_rate") {
-      if (auto v = read_byte_size(entry, diagnostics, 0, 1ull << 30)) security.min_body_rate = static_cast<uint32_t>(*v);
+      if (auto v = read_byte_size(entry, diagnostics, 0, 1ull << 30))
+        security.min_body_rate = static_cast<uint32_t>(*v);
     } else if (key == "max_connections_awaiting_headers") {
       if (auto v = read_uint(entry, diagnostics, 0, 10000000)) {
         security.max_connections_awaiting_headers = static_cast<uint32_t>(*v);
@@ -136,7 +139,8 @@ Security read_security(const Field& field, const ListenerContext& listener, Diag
     } else if (key == "waf_default_rules") {
       if (auto v = read_bool(entry, diagnostics)) security.waf_default_rules = *v;
     } else if (key == "waf_body_bytes") {
-      if (auto v = read_byte_size(entry, diagnostics, 0, 1ull << 20)) security.waf_body_bytes = static_cast<uint32_t>(*v);
+      if (auto v = read_byte_size(entry, diagnostics, 0, 1ull << 20))
+        security.waf_body_bytes = static_cast<uint32_t>(*v);
     } else if (key == "waf") {
       std::vector<std::pair<std::string, YAML::Mark>> ids;
       if (auto items = read_list(entry, diagnostics)) {

@@ -35,7 +35,8 @@ std::optional<StatusMatcher> parse_status_matcher(std::string_view text, std::st
   std::size_t start = 0;
   while (start <= text.size()) {
     auto comma = text.find(',', start);
-    std::string_view part = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view part =
+        text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     auto dash = part.find('-');
     StatusRange range;
     auto low = parse_code(part.substr(0, dash));

@@ -33,8 +33,8 @@ std::optional<HashKey> read_hash_key(const Field& field, Diagnostics& diagnostic
       return std::nullopt;
     }
   }
-  diagnostics.error(field.mark(), "unknown hash_key '" + *text +
-                                      "' (expected source_ip | header:NAME | cookie:NAME | uri)");
+  diagnostics.error(field.mark(),
+                    "unknown hash_key '" + *text + "' (expected source_ip | header:NAME | cookie:NAME | uri)");
   return std::nullopt;
 }
 
@@ -44,7 +44,8 @@ HealthCheck read_health_check(const Field& field, Diagnostics& diagnostics) {
   MapFields map(field, schema::kHealthCheck, diagnostics);
   if (!map.is_map()) return check;
   read_into(map, "enabled", check.enabled, [&](const Field& f) { return read_bool(f, diagnostics); });
-  read_into(map, "protocol", check.protocol, [&](const Field& f) { return read_enum(f, diagnostics, names::kHealthProtocol, "health_check protocol"); });
+  read_into(map, "protocol", check.protocol,
+            [&](const Field& f) { return read_enum(f, diagnostics, names::kHealthProtocol, "health_check protocol"); });
   const bool http = check.protocol == HealthProtocol::http || check.protocol == HealthProtocol::https;
   if (const Field* port = map.get("port")) {
     if (auto value = read_port(*port, diagnostics)) check.port = *value;
@@ -52,8 +53,10 @@ HealthCheck read_health_check(const Field& field, Diagnostics& diagnostics) {
   for (const char* key : {"path", "host", "matcher"}) {
     const Field* http_field = map.get(key);
     if (http_field != nullptr && !http) {
-      diagnostics.error(http_field->key_mark(), std::string("'") + key + "' applies to http and https health checks; "
-                                                "this one is " + to_string(check.protocol));
+      diagnostics.error(http_field->key_mark(), std::string("'") + key +
+                                                    "' applies to http and https health checks; "
+                                                    "this one is " +
+                                                    to_string(check.protocol));
     }
   }
   if (http) {
@@ -107,8 +110,9 @@ HealthCheck read_health_check(const Field& field, Diagnostics& diagnostics) {
     if (auto value = read_port(*agent_port, diagnostics)) check.agent_port = *value;
   } else if (check.protocol == HealthProtocol::agent) {
     const Field* protocol = map.get("protocol");
-    diagnostics.error(protocol != nullptr ? protocol->mark() : map.mark(), "agent health checks need agent_port (the port `fulcrum agent` "
-                                                   "listens on)");
+    diagnostics.error(protocol != nullptr ? protocol->mark() : map.mark(),
+                      "agent health checks need agent_port (the port `fulcrum agent` "
+                      "listens on)");
   }
   return check;
 }
@@ -153,8 +157,9 @@ Stickiness read_stickiness(const Field& field, Diagnostics& diagnostics) {
       }
     }
   } else if (stickiness.type == StickinessType::app_cookie) {
-    diagnostics.error(type->mark(), "app_cookie stickiness needs 'cookie' (the application's cookie name, e.g. "
-                                    "JSESSIONID)");
+    diagnostics.error(type->mark(),
+                      "app_cookie stickiness needs 'cookie' (the application's cookie name, e.g. "
+                      "JSESSIONID)");
   }
   if (const Field* secret = map.get("secret_file")) {
     if (stickiness.type != StickinessType::lb_cookie) {
@@ -171,8 +176,8 @@ struct SeenTarget {
   YAML::Mark mark;
 };
 
-std::optional<TargetConfig> read_target(const Field& item, std::vector<SeenTarget>& seen,
-                                        const std::string& group_name, Diagnostics& diagnostics) {
+std::optional<TargetConfig> read_target(const Field& item, std::vector<SeenTarget>& seen, const std::string& group_name,
+                                        Diagnostics& diagnostics) {
   TargetConfig target;
   // "- 10.0.0.1:80" is shorthand for "- { address: 10.0.0.1:80 }", like HAProxy's server lines.
   Field shorthand{"address", YAML::Node(), item.value};
@@ -192,8 +197,8 @@ std::optional<TargetConfig> read_target(const Field& item, std::vector<SeenTarge
   for (const auto& earlier : seen) {
     if (earlier.address == target.address) {
       diagnostics.error(address->mark(), "duplicate target address '" + target.address_text + "' in target group '" +
-                                             group_name + "' (first at line " +
-                                             std::to_string(earlier.mark.line + 1) + ")");
+                                             group_name + "' (first at line " + std::to_string(earlier.mark.line + 1) +
+                                             ")");
       return std::nullopt;
     }
   }
@@ -212,15 +217,18 @@ TargetGroupConfig read_target_group(const Field& item, Diagnostics& diagnostics)
   } else {
     diagnostics.error(map.mark(), "target group needs a name");
   }
-  read_into(map, "algorithm", group.algorithm, [&](const Field& f) { return read_enum(f, diagnostics, names::kAlgorithm); });
+  read_into(map, "algorithm", group.algorithm,
+            [&](const Field& f) { return read_enum(f, diagnostics, names::kAlgorithm); });
   read_into(map, "hash_key", group.hash_key, [&](const Field& f) { return read_hash_key(f, diagnostics); });
-  read_into(map, "protocol", group.protocol, [&](const Field& f) { return read_enum(f, diagnostics, names::kTargetProtocol, "target group protocol"); });
+  read_into(map, "protocol", group.protocol,
+            [&](const Field& f) { return read_enum(f, diagnostics, names::kTargetProtocol, "target group protocol"); });
   if (const Field* health = map.get("health_check")) group.health_check = read_health_check(*health, diagnostics);
   if (const Field* outlier = map.get("outlier_detection")) {
     group.outlier_detection = read_outlier_detection(*outlier, diagnostics);
   }
   if (const Field* stickiness = map.get("stickiness")) group.stickiness = read_stickiness(*stickiness, diagnostics);
-  read_into(map, "slow_start", group.slow_start, [&](const Field& f) { return read_duration(f, diagnostics, 0s, 3600s); });
+  read_into(map, "slow_start", group.slow_start,
+            [&](const Field& f) { return read_duration(f, diagnostics, 0s, 3600s); });
   read_into(map, "deregistration_delay", group.deregistration_delay,
             [&](const Field& f) { return read_duration(f, diagnostics, 0s, 3600s); });
   read_into(map, "proxy_protocol", group.proxy_protocol,
@@ -234,8 +242,10 @@ TargetGroupConfig read_target_group(const Field& item, Diagnostics& diagnostics)
   for (const char* key : {"verify", "ca_file", "server_name"}) {
     const Field* tls_field = map.get(key);
     if (tls_field != nullptr && !tls) {
-      diagnostics.error(tls_field->key_mark(), std::string("'") + key + "' applies to groups with protocol https or "
-                                               "tls; this group's protocol is " + to_string(group.protocol));
+      diagnostics.error(tls_field->key_mark(), std::string("'") + key +
+                                                   "' applies to groups with protocol https or "
+                                                   "tls; this group's protocol is " +
+                                                   to_string(group.protocol));
     }
   }
   if (tls) {

@@ -17,16 +17,14 @@ const std::string* scalar(const Field& field, Diagnostics& diagnostics, std::str
     return nullptr;
   }
   if (!field.value.IsScalar()) {
-    diagnostics.error(field.mark(), field.name + ": expected " + std::string(expected) + ", got " +
-                                        describe(field.value));
+    diagnostics.error(field.mark(),
+                      field.name + ": expected " + std::string(expected) + ", got " + describe(field.value));
     return nullptr;
   }
   return &field.value.Scalar();
 }
 
-std::string range_text(uint64_t min, uint64_t max) {
-  return std::to_string(min) + ".." + std::to_string(max);
-}
+std::string range_text(uint64_t min, uint64_t max) { return std::to_string(min) + ".." + std::to_string(max); }
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -76,8 +74,8 @@ std::optional<double> read_number(const Field& field, Diagnostics& diagnostics, 
       if (s.back() == '.') s.pop_back();
       return s;
     };
-    diagnostics.error(field.mark(), field.name + ": " + *text + " is out of range (" + format(min) + ".." +
-                                        format(max) + ")");
+    diagnostics.error(field.mark(),
+                      field.name + ": " + *text + " is out of range (" + format(min) + ".." + format(max) + ")");
     return std::nullopt;
   }
   return value;
@@ -105,8 +103,8 @@ std::optional<Duration> read_duration(const Field& field, Diagnostics& diagnosti
     return std::nullopt;
   }
   if (*value < min || *value > max) {
-    diagnostics.error(field.mark(), field.name + ": " + *text + " is out of range (" + format_duration(min) +
-                                        ".." + format_duration(max) + ")");
+    diagnostics.error(field.mark(), field.name + ": " + *text + " is out of range (" + format_duration(min) + ".." +
+                                        format_duration(max) + ")");
     return std::nullopt;
   }
   return value;
@@ -122,8 +120,8 @@ std::optional<uint64_t> read_byte_size(const Field& field, Diagnostics& diagnost
     return std::nullopt;
   }
   if (*value < min || *value > max) {
-    diagnostics.error(field.mark(), field.name + ": " + *text + " is out of range (" + range_text(min, max) +
-                                        " bytes)");
+    diagnostics.error(field.mark(),
+                      field.name + ": " + *text + " is out of range (" + range_text(min, max) + " bytes)");
     return std::nullopt;
   }
   return value;
@@ -156,8 +154,8 @@ std::optional<std::vector<TextItem>> read_string_list(const Field& field, Diagno
     return items;
   }
   if (field.is_null() || !field.value.IsSequence()) {
-    diagnostics.error(field.mark(), field.name + ": expected a string or a list of strings, got " +
-                                        describe(field.value));
+    diagnostics.error(field.mark(),
+                      field.name + ": expected a string or a list of strings, got " + describe(field.value));
     return std::nullopt;
   }
   bool ok = true;
@@ -232,7 +230,6 @@ std::optional<std::size_t> read_choice(const Field& field, Diagnostics& diagnost
   return std::nullopt;
 }
 
-
 std::optional<std::string> read_name(const Field& field, Diagnostics& diagnostics) {
   auto text = read_string(field, diagnostics);
   if (!text) return std::nullopt;
@@ -242,8 +239,8 @@ std::optional<std::string> read_name(const Field& field, Diagnostics& diagnostic
                       c == '_' || c == '-');
   }
   if (!valid) {
-    diagnostics.error(field.mark(), field.name + ": '" + *text +
-                                        "' is not a valid name: use 1..64 letters, digits, '.', '_' or '-'");
+    diagnostics.error(field.mark(),
+                      field.name + ": '" + *text + "' is not a valid name: use 1..64 letters, digits, '.', '_' or '-'");
     return std::nullopt;
   }
   return text;

@@ -373,8 +373,9 @@ target_groups:
   - name: web
     health_check: { interval: 5x }
 )",
-               7, 31, "interval: bad duration '5x': expected a number with a unit ms, s, m, h or d (e.g. 500ms, 5s, "
-                      "1m, 1h, 7d)");
+               7, 31,
+               "interval: bad duration '5x': expected a number with a unit ms, s, m, h or d (e.g. 500ms, 5s, "
+               "1m, 1h, 7d)");
 }
 
 TEST(ConfigErrors, DurationWithoutUnit) {
@@ -386,8 +387,9 @@ target_groups:
   - name: web
     deregistration_delay: 30
 )",
-               7, 27, "deregistration_delay: bad duration '30': expected a number with a unit ms, s, m, h or d "
-                      "(e.g. 500ms, 5s, 1m, 1h, 7d)");
+               7, 27,
+               "deregistration_delay: bad duration '30': expected a number with a unit ms, s, m, h or d "
+               "(e.g. 500ms, 5s, 1m, 1h, 7d)");
 }
 
 // ---- ranges ----
@@ -524,8 +526,9 @@ target_groups:
   - name: web
     health_check: { protocol: http, matcher: "200-99" }
 )",
-               7, 46, "matcher: bad matcher '200-99': expected status codes 100..599 like '200', '200-399' or "
-                      "'200,204'");
+               7, 46,
+               "matcher: bad matcher '200-99': expected status codes 100..599 like '200', '200-399' or "
+               "'200,204'");
 }
 
 TEST(ConfigErrors, BackwardsHealthMatcherRange) {
@@ -570,8 +573,9 @@ TEST(ConfigErrors, RedirectThatWouldLoop) {
     default: { redirect: { status: 302 } }
 target_groups: []
 )",
-               5, 26, "redirect: set at least one of scheme, host, port, path or query; a redirect to the same URL "
-                      "would loop");
+               5, 26,
+               "redirect: set at least one of scheme, host, port, path or query; a redirect to the same URL "
+               "would loop");
 }
 
 TEST(ConfigErrors, RedirectUnknownPlaceholder) {
@@ -582,8 +586,9 @@ TEST(ConfigErrors, RedirectUnknownPlaceholder) {
     default: { redirect: { host: "#{hostname}" } }
 target_groups: []
 )",
-               5, 34, "host: unknown placeholder '#{hostname}'; expected #{scheme}, #{host}, #{port}, #{path} or "
-                      "#{query}");
+               5, 34,
+               "host: unknown placeholder '#{hostname}'; expected #{scheme}, #{host}, #{port}, #{path} or "
+               "#{query}");
 }
 
 TEST(ConfigErrors, WorkersNotANumber) {
@@ -633,9 +638,10 @@ target_groups:
   - name: web
     algorithm: round-robin
 )",
-               7, 16, "unknown algorithm 'round-robin'; did you mean 'round_robin'? (expected round_robin | "
-                      "weighted_round_robin | ip_hash | least_connections | weighted_least_connections | "
-                      "least_response_time | resource_based | random_two_choices)");
+               7, 16,
+               "unknown algorithm 'round-robin'; did you mean 'round_robin'? (expected round_robin | "
+               "weighted_round_robin | ip_hash | least_connections | weighted_least_connections | "
+               "least_response_time | resource_based | random_two_choices)");
 }
 
 TEST(ConfigErrors, UnknownHashKey) {
@@ -699,8 +705,9 @@ target_groups:
   - name: web
     stickiness: { type: lb-cookie }
 )",
-               7, 25, "unknown stickiness type 'lb-cookie'; did you mean 'lb_cookie'? (expected lb_cookie | "
-                      "app_cookie | none)");
+               7, 25,
+               "unknown stickiness type 'lb-cookie'; did you mean 'lb_cookie'? (expected lb_cookie | "
+               "app_cookie | none)");
 }
 
 TEST(ConfigErrors, UnknownDesyncMode) {
@@ -713,8 +720,9 @@ TEST(ConfigErrors, UnknownDesyncMode) {
 target_groups:
   - name: web
 )",
-               5, 18, "unknown desync_mode 'strict'; did you mean 'strictest'? (expected monitor | defensive | "
-                      "strictest)");
+               5, 18,
+               "unknown desync_mode 'strict'; did you mean 'strictest'? (expected monitor | defensive | "
+               "strictest)");
 }
 
 TEST(ConfigErrors, UnknownHealthCheckProtocol) {
@@ -771,8 +779,9 @@ TEST(ConfigErrors, RuleWithTwoActions) {
 target_groups:
   - name: web
 )",
-               8, 9, "rule '#1' has both 'forward' and 'redirect'; give exactly one action (forward, redirect or "
-                     "fixed_response)");
+               8, 9,
+               "rule '#1' has both 'forward' and 'redirect'; give exactly one action (forward, redirect or "
+               "fixed_response)");
 }
 
 TEST(ConfigErrors, ListenerWithoutDefaultAction) {
@@ -993,8 +1002,9 @@ listeners:
 target_groups:
   - name: web
 )",
-               2, 11, "admin.listen 0.0.0.0:9090 is not a loopback address, so the API needs a token: set "
-                      "admin.token_file (or listen on 127.0.0.1)");
+               2, 11,
+               "admin.listen 0.0.0.0:9090 is not a loopback address, so the API needs a token: set "
+               "admin.token_file (or listen on 127.0.0.1)");
 }
 
 TEST(ConfigErrors, AdminOffLoopbackWithTokenFileIsFine) {
@@ -1077,8 +1087,9 @@ target_groups:
   EXPECT_EQ(formatted[1], "test.yaml:4:13: listen: port 99999 out of range in '127.0.0.1:99999': expected 1..65535");
   EXPECT_EQ(formatted[2], "test.yaml:8:18: forward: no target group named 'missing'");
   EXPECT_EQ(formatted[3], "test.yaml:12:5: unknown key 'algoritm' in target group; did you mean 'algorithm'?");
-  EXPECT_EQ(formatted[4], "test.yaml:13:31: interval: bad duration '5x': expected a number with a unit ms, s, m, h "
-                          "or d (e.g. 500ms, 5s, 1m, 1h, 7d)");
+  EXPECT_EQ(formatted[4],
+            "test.yaml:13:31: interval: bad duration '5x': expected a number with a unit ms, s, m, h "
+            "or d (e.g. 500ms, 5s, 1m, 1h, 7d)");
   EXPECT_EQ(formatted[5], "test.yaml:15:44: weight: 5000 is out of range (0..1000)");
 }
 

@@ -1,8 +1,7 @@
 // What a valid file turns into: defaults where keys are absent, and each accepted spelling
 // (scalar or list, name or weighted list) read into the typed Config.
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 
 #include "load_helpers.hpp"
 

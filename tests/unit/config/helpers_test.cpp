@@ -1,7 +1,6 @@
 // The small parsers the loader is built from: durations, sizes, CIDRs, status matchers and
 // the did-you-mean distance.
 #include <gtest/gtest.h>
-
 #include <sys/socket.h>
 
 #include <string_view>
@@ -30,8 +29,8 @@ TEST(Duration, ParsesEveryUnit) {
 }
 
 TEST(Duration, RefusesWhatIsAmbiguousOrMalformed) {
-  for (std::string_view text : {"", "5x", "30", "5 s", "s", "-1s", "1.5s", "30m1h", "1s1s", "5sec", "1e3ms",
-                                "99999999999999999999d"}) {
+  for (std::string_view text :
+       {"", "5x", "30", "5 s", "s", "-1s", "1.5s", "30m1h", "1s1s", "5sec", "1e3ms", "99999999999999999999d"}) {
     EXPECT_FALSE(parse_duration(text).has_value()) << text;
   }
 }

@@ -38,8 +38,7 @@ inline std::string http_config(const std::string& listener_extra = "", const std
          "    default: { forward: web }\n"
          "target_groups:\n"
          "  - name: web\n" +
-         group_extra +
-         "    targets: [ { address: 127.0.0.1:9001 } ]\n";
+         group_extra + "    targets: [ { address: 127.0.0.1:9001 } ]\n";
 }
 
 }  // namespace fulcrum::config::testing
