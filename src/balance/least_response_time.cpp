@@ -19,7 +19,8 @@ class LeastResponseTimePicker final : public Picker {
       : state_(std::move(state)),
         cursor_(worker_phase(worker_index, state_->candidates.size())),
         // Workers explore at different moments rather than all on the same pick.
-        until_exploration_(kExplorationPeriod - 1 - worker_index % kExplorationPeriod) {}
+        until_exploration_(kExplorationPeriod - 1 - worker_index % kExplorationPeriod),
+        exploration_cursor_(worker_phase(worker_index, state_->candidates.size())) {}
 
   std::optional<uint32_t> pick(const PickRequest& request) override {
     const CandidateList& candidates = state_->candidates;
@@ -30,7 +31,10 @@ class LeastResponseTimePicker final : public Picker {
     --until_exploration_;
 
     // Stand-in for targets without samples: a running mean of the EWMAs this worker has seen,
-    // updated in the same pass (so one pass per pick, not two).
+    // updated in the same pass (so one pass per pick, not two). Until a first sample is seen it
+    // is seeded from the window about to be scanned, so that an unsampled target met before
+    // any sampled one is not mistaken for the fastest.
+    if (seen_ewma_mean_ == 0.0) seed_mean();
     return pick_least_score(candidates, cursor_, request, [this](const Candidate& candidate) {
       const uint32_t ewma = ewma_of(candidate);
       double latency = static_cast<double>(ewma);
@@ -45,17 +49,35 @@ class LeastResponseTimePicker final : public Picker {
   }
 
  private:
+  void seed_mean() {
+    const CandidateList& candidates = state_->candidates;
+    const uint32_t count = candidates.size();
+    uint64_t sum = 0;
+    uint32_t sampled = 0;
+    uint32_t position = cursor_ < count ? cursor_ : 0;
+    for (uint32_t step = 0; step < score_window(count); ++step) {
+      const uint32_t ewma = ewma_of(candidates[position]);
+      sum += ewma;
+      sampled += ewma != 0;
+      position = next_position(position, count);
+    }
+    if (sampled != 0) seen_ewma_mean_ = static_cast<double>(sum) / sampled;
+  }
+
   std::optional<uint32_t> explore(const PickRequest& request) {
     const CandidateList& candidates = state_->candidates;
     if (candidates.empty() || candidates.every_candidate_avoided(request.avoid)) return std::nullopt;
-    const uint32_t position = candidates.first_not_avoided(cursor_, request.avoid);
-    cursor_ = next_position(position, candidates.size());
+    // Its own cursor: the scoring cursor can fall into a cycle in step with the exploration
+    // period (two fast targets alternating) and would then explore the same target forever.
+    const uint32_t position = candidates.first_not_avoided(exploration_cursor_, request.avoid);
+    exploration_cursor_ = next_position(position, candidates.size());
     return candidates[position].target;
   }
 
   std::shared_ptr<const GroupState> state_;
   uint32_t cursor_;
   uint32_t until_exploration_;
+  uint32_t exploration_cursor_;
   double seen_ewma_mean_ = 0.0;  // 0: no sample seen yet
 };
 

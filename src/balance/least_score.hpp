@@ -26,6 +26,9 @@ namespace fulcrum::balance {
 inline constexpr uint32_t kExactScanLimit = 16;
 inline constexpr uint32_t kScoreWindow = 8;  // bounded by the < 100 ns per pick goal
 
+// How many candidates a pick looks at in a group of `count`.
+inline uint32_t score_window(uint32_t count) { return count <= kExactScanLimit ? count : kScoreWindow; }
+
 inline uint32_t next_position(uint32_t position, uint32_t count) {
   return position + 1 == count ? 0 : position + 1;
 }
@@ -37,7 +40,7 @@ std::optional<uint32_t> pick_least_score(const CandidateList& candidates, uint32
   const uint32_t count = candidates.size();
   if (count == 0 || candidates.every_candidate_avoided(request.avoid)) return std::nullopt;
   const bool ramping = candidates.may_ramp(request.now_ms);
-  const uint32_t window = count <= kExactScanLimit ? count : kScoreWindow;
+  const uint32_t window = score_window(count);
   constexpr double kNoScore = std::numeric_limits<double>::infinity();
 
   // Two interleaved minimum searches (even and odd steps of the window) halve the chain of

@@ -13,6 +13,9 @@ namespace {
 // Draws per choice before giving up on the random route (avoided or ramp-rejected targets) and
 // taking the next non-avoided candidate in plain order; keeps a retry O(1).
 constexpr uint32_t kMaxDraws = 16;
+constexpr uint32_t kNoPosition = 0xffffffff;
+
+uint32_t next_position(uint32_t position, uint32_t count) { return position + 1 == count ? 0 : position + 1; }
 
 struct RandomTwoChoicesState : GroupState {
   RandomTwoChoicesState(std::shared_ptr<const TargetSet> target_set, const Options& group_options)
@@ -38,11 +41,9 @@ class RandomTwoChoicesPicker final : public Picker {
     const uint32_t count = candidates.size();
     if (count == 0 || candidates.every_candidate_avoided(request.avoid)) return std::nullopt;
     RampAdmission admission(candidates, request.now_ms, random_);
-    const uint32_t first = draw(request, admission);
-    if (count == 1) return candidates[first].target;
-    uint32_t second = draw(request, admission);
-    for (uint32_t retry = 0; second == first && retry < 4; ++retry) second = draw(request, admission);
-    if (second == first) return candidates[first].target;  // nothing else to compare with
+    const uint32_t first = draw(request, admission, kNoPosition);
+    const uint32_t second = count == 1 ? first : draw(request, admission, first);
+    if (second == first) return candidates[first].target;  // nothing else is eligible
 
     const bool ramping = candidates.may_ramp(request.now_ms);
     const auto load = [&](uint32_t position) {
@@ -56,16 +57,28 @@ class RandomTwoChoicesPicker final : public Picker {
   }
 
  private:
-  uint32_t draw(const PickRequest& request, RampAdmission& admission) {
+  // A candidate position drawn by weight, not avoided and admitted by slow start, and not
+  // `other` (the first draw): two distinct choices, as the method intends.
+  uint32_t draw(const PickRequest& request, RampAdmission& admission, uint32_t other) {
     const CandidateList& candidates = state_->candidates;
+    const uint32_t count = candidates.size();
     for (uint32_t attempt = 0; attempt < kMaxDraws; ++attempt) {
-      const uint32_t position = state_->by_weight.empty() ? random_.below(candidates.size())
-                                                          : state_->by_weight.draw(random_);
+      uint32_t position = 0;
+      if (state_->by_weight.empty()) {
+        // Uniform over everyone but `other`, in one draw.
+        position = other == kNoPosition ? random_.below(count) : random_.below(count - 1);
+        if (other != kNoPosition && position >= other) ++position;
+      } else {
+        position = state_->by_weight.draw(random_);
+        if (position == other) continue;
+      }
       if (contains(request.avoid, candidates[position].target)) continue;
       if (!admission.admit(position)) continue;
       return position;
     }
-    return candidates.first_not_avoided(random_.below(candidates.size()), request.avoid);
+    // Unlucky or nearly everything avoided: the next eligible one in plain order.
+    const uint32_t start = other == kNoPosition ? random_.below(count) : next_position(other, count);
+    return candidates.first_not_avoided(start, request.avoid);
   }
 
   std::shared_ptr<const RandomTwoChoicesState> state_;

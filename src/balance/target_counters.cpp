@@ -19,10 +19,12 @@ void TargetCounters::record_response_time(uint32_t microseconds) {
     if (current == 0) {
       next = static_cast<uint32_t>(sample);  // the first sample is the best estimate there is
     } else {
-      // Rounded to nearest so the average can settle on the sample instead of stalling below it.
-      const uint64_t blended = ((uint64_t{current} << kEwmaShift) - current + sample +
-                                (uint64_t{1} << (kEwmaShift - 1))) >> kEwmaShift;
-      next = static_cast<uint32_t>(blended == 0 ? 1 : blended);
+      // An eighth of the way to the sample, but at least 1 us, so the average settles exactly on
+      // a steady sample instead of stalling a few microseconds short of it.
+      const int64_t gap = static_cast<int64_t>(sample) - static_cast<int64_t>(current);
+      int64_t step = gap / (int64_t{1} << kEwmaShift);
+      if (step == 0 && gap != 0) step = gap > 0 ? 1 : -1;
+      next = static_cast<uint32_t>(static_cast<int64_t>(current) + step);
     }
     // Lock-free: a worker that loses the race folds its sample into the winner's value.
   } while (!response_ewma_us.compare_exchange_weak(current, next, std::memory_order_relaxed,

@@ -12,6 +12,41 @@
 
 namespace fulcrum::balance::testing {
 
+inline const std::vector<Algorithm>& all_algorithms() {
+  static const std::vector<Algorithm> kAll = {
+      Algorithm::round_robin,           Algorithm::weighted_round_robin,
+      Algorithm::ip_hash,               Algorithm::least_connections,
+      Algorithm::weighted_least_connections, Algorithm::least_response_time,
+      Algorithm::resource_based,        Algorithm::random_two_choices};
+  return kAll;
+}
+
+inline std::string name_of(Algorithm algorithm) {
+  switch (algorithm) {
+    case Algorithm::round_robin: return "round_robin";
+    case Algorithm::weighted_round_robin: return "weighted_round_robin";
+    case Algorithm::ip_hash: return "ip_hash";
+    case Algorithm::least_connections: return "least_connections";
+    case Algorithm::weighted_least_connections: return "weighted_least_connections";
+    case Algorithm::least_response_time: return "least_response_time";
+    case Algorithm::resource_based: return "resource_based";
+    case Algorithm::random_two_choices: return "random_two_choices";
+  }
+  return "unknown";
+}
+
+// Algorithms that choose by connection counts only see traffic through their counters.
+inline bool counts_connections(Algorithm algorithm) {
+  return algorithm == Algorithm::least_connections || algorithm == Algorithm::weighted_least_connections ||
+         algorithm == Algorithm::least_response_time || algorithm == Algorithm::resource_based;
+}
+
+// Keys for ip_hash: client addresses, hashed as the proxy would.
+inline uint64_t client_key(uint32_t i) {
+  return hash_key_bytes("192.168." + std::to_string(i / 256 % 256) + "." + std::to_string(i % 256) +
+                        "#" + std::to_string(i / 65536));
+}
+
 // Owns the counters (as the upstream room does) and builds TargetSets over them.
 class Group {
  public:
@@ -55,10 +90,12 @@ class Group {
   std::unique_ptr<PickerFactory> factory_;
 };
 
+// ip_hash requests get a different client key each time (request.hash is overwritten).
 inline std::vector<double> shares(Picker& picker, size_t target_count, int picks,
-                                  const PickRequest& request = {}) {
+                                  PickRequest request = {}, bool vary_key = false) {
   std::vector<double> counts(target_count, 0.0);
   for (int i = 0; i < picks; ++i) {
+    if (vary_key) request.hash = client_key(static_cast<uint32_t>(i));
     const auto chosen = picker.pick(request);
     if (chosen) counts[*chosen] += 1.0;
   }
@@ -78,10 +115,11 @@ inline std::vector<double> expected_by_weight(const std::vector<uint32_t>& weigh
 // + 1) and the one opened `lifetime` picks ago closes. This is what makes connection-counting
 // algorithms meaningful with otherwise static inputs. Returns per-target shares of picks.
 inline std::vector<double> shares_with_churn(Picker& picker, Group& group, int picks, size_t lifetime,
-                                             const PickRequest& request = {}) {
+                                             PickRequest request = {}, bool vary_key = false) {
   std::vector<double> counts(group.size(), 0.0);
   std::deque<uint32_t> open;
   for (int i = 0; i < picks; ++i) {
+    if (vary_key) request.hash = client_key(static_cast<uint32_t>(i));
     const auto chosen = picker.pick(request);
     if (!chosen) continue;
     counts[*chosen] += 1.0;
