@@ -78,7 +78,8 @@ MapFields::MapFields(const Field& field, const Section& section, Diagnostics& di
   }
   is_map_ = true;
   for (auto it = field.value.begin(); it != field.value.end(); ++it) {
-    const YAML::Node& key = it->first;
+    // Copies, not references: the iterator's operator-> yields a temporary (yaml-cpp's proxy).
+    const YAML::Node key = it->first;
     if (!key.IsScalar()) {
       diagnostics.error(key.Mark(), "a key in " + std::string(section.name) + " must be a name, got " + describe(key));
       continue;

@@ -180,8 +180,9 @@ std::optional<std::vector<TextPair>> read_string_map(const Field& field, Diagnos
   }
   bool ok = true;
   for (auto it = field.value.begin(); it != field.value.end(); ++it) {
-    const YAML::Node& key = it->first;
-    const YAML::Node& value = it->second;
+    // Copies, not references: the iterator's operator-> yields a temporary (yaml-cpp's proxy).
+    const YAML::Node key = it->first;
+    const YAML::Node value = it->second;
     if (!key.IsScalar()) {
       diagnostics.error(key.Mark(), field.name + ": expected a name, got " + describe(key));
       ok = false;
