@@ -16,9 +16,14 @@ constexpr uint64_t kRampSalt = 0x72616d70ULL;  // "ramp"
 
 struct IpHashState : GroupState {
   IpHashState(std::shared_ptr<const TargetSet> target_set, const Options& group_options)
-      : GroupState(std::move(target_set), group_options), table(set->targets) {}
+      : GroupState(std::move(target_set), group_options), table(set->targets) {
+    for (uint32_t position = 0; position < candidates.size(); ++position) {
+      candidate_weight += candidates.weight(position);
+    }
+  }
 
   MaglevTable table;
+  double candidate_weight = 0;  // sum over candidates: a target's share is weight / this
 };
 
 class IpHashPicker final : public Picker {
@@ -44,14 +49,18 @@ class IpHashPicker final : public Picker {
   }
 
  private:
-  // The key's fixed position in [0, 1) against the target's ramp factor: as the factor grows the
-  // admitted keys are a growing, stable set.
+  // The key's fixed position in [0, 1) against an admission threshold that grows with the
+  // ramp: the admitted keys are a growing, stable set. A rejected key never comes back to the
+  // target (its probes are rejected alike), so to give the target the share of weight f x w,
+  // i.e. f*s / (1 - s + f*s) for normal share s, its keys are admitted with f / (1 - s + f*s).
   bool admitted_while_ramping(uint64_t key, uint32_t target, int64_t now_ms) const {
     const Target& configured = state_->set->targets[target];
     const double factor =
         slow_start_factor(configured.healthy_since_ms, now_ms, state_->options.slow_start_ms);
     if (factor >= 1.0) return true;
-    return static_cast<double>(mix64(key, kRampSalt) >> 11) * 0x1.0p-53 < factor;
+    const double share = configured.weight / state_->candidate_weight;
+    const double admission = factor / (1.0 - share + factor * share);
+    return static_cast<double>(mix64(key, kRampSalt) >> 11) * 0x1.0p-53 < admission;
   }
 
   std::shared_ptr<const IpHashState> state_;
