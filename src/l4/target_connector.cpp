@@ -53,11 +53,19 @@ asio::awaitable<ConnectResult> connect_to_group(WorkerContext& context,
     if (!picked) break;
     const auto& target = group.targets[*picked];
     avoid[result.attempts++] = *picked;
+    if (core::log_enabled(core::LogLevel::debug)) {
+      std::string actives;
+      for (const auto& t : group.targets) actives += t.address_text + "=" + std::to_string(t.counters->active.load()) + " ";
+      core::LogLine(core::LogLevel::debug, "upstream.picked").field("target", target.address_text).field("active", actives).emit();
+    }
+    // Counted as active while connecting: least_connections must see connects in progress.
+    target.counters->active.fetch_add(1, std::memory_order_relaxed);
 
     asio::ip::tcp::socket socket(context.loop());
     asio::error_code ec;
     socket.open(target.address.family() == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
     if (ec) {
+      target.counters->active.fetch_sub(1, std::memory_order_relaxed);
       result.failure += (result.failure.empty() ? "" : "; ") + target.address_text + ": " + ec.message();
       break;  // out of descriptors: another target will not help
     }
@@ -75,11 +83,11 @@ asio::awaitable<ConnectResult> connect_to_group(WorkerContext& context,
     }
     if (!ec) {
       result.connect_us = core::now_us() - started;
-      target.counters->record_response_time(static_cast<uint32_t>(std::min<int64_t>(result.connect_us, UINT32_MAX)));
       result.target_index = static_cast<int>(*picked);
       result.socket.emplace(std::move(socket));
       co_return result;
     }
+    target.counters->active.fetch_sub(1, std::memory_order_relaxed);
     result.failure += (result.failure.empty() ? "" : "; ") + target.address_text + ": " + describe(ec);
     core::LogLine(core::LogLevel::debug, "upstream.connect_failed")
         .field("group", group.name())

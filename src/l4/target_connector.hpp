@@ -16,6 +16,8 @@
 
 namespace fulcrum::l4 {
 
+// On success the chosen target's `active` counter has been raised (from the moment it was
+// picked, so that concurrent picks see it); the caller lowers it when the session ends.
 struct ConnectResult {
   std::optional<asio::ip::tcp::socket> socket;
   int target_index = -1;   // into snapshot->groups[group].targets

@@ -30,7 +30,19 @@ struct RelayState {
   RelayOptions options;
   RelayResult result;
   int64_t last_activity_ms = core::now_ms();
+  int64_t started_us = core::now_us();
+  int64_t first_request_us = 0;  // when the client's first bytes went to the target
   bool aborted = false;
+
+  // Called after bytes moved; notes the first request and first response times.
+  void note_moved(bool from_client) {
+    last_activity_ms = core::now_ms();
+    if (from_client) {
+      if (first_request_us == 0) first_request_us = core::now_us();
+    } else if (result.first_response_us < 0) {
+      result.first_response_us = core::now_us() - (first_request_us != 0 ? first_request_us : started_us);
+    }
+  }
 
   void abort(std::string_view reason) {
     if (aborted) return;
@@ -105,7 +117,7 @@ asio::awaitable<void> pump(RelayState& state, Side from_side) {
       ssize_t n = ::splice(from_fd, nullptr, pipe.write_fd, nullptr, kSpliceChunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         counter += static_cast<uint64_t>(n);
-        state.last_activity_ms = core::now_ms();
+        state.note_moved(from_side == Side::client);
         pipe_pending = static_cast<size_t>(n);
         if (!co_await drain_pipe(state, to_side, to, pipe, pipe_pending)) break;
         continue;
@@ -126,7 +138,7 @@ asio::awaitable<void> pump(RelayState& state, Side from_side) {
       ssize_t n = ::recv(from_fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
       if (n > 0) {
         counter += static_cast<uint64_t>(n);
-        state.last_activity_ms = core::now_ms();
+        state.note_moved(from_side == Side::client);
         if (!co_await write_all(state, to_side, to, buffer.data(), static_cast<size_t>(n))) break;
         if (static_cast<size_t>(n) == buffer.size() && state.options.use_splice) {
           pipe = state.context.pipes.take();  // bulk transfer: move the rest by splice

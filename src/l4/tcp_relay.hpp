@@ -23,6 +23,10 @@ struct RelayResult {
   // "client_reset", "target_reset", "idle_timeout", "shutdown".
   std::string_view close_reason = "";
   bool spliced = false;  // at least one direction used splice()
+  // Time from the client's first byte reaching the target (or from the start, when the target
+  // speaks first) to the target's first byte back: the target's response time at layer 4.
+  // -1 when the target never answered.
+  int64_t first_response_us = -1;
 };
 
 struct RelayOptions {

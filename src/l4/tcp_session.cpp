@@ -42,11 +42,15 @@ struct ActiveSession {
   WorkerContext& context;
 };
 
-// Keeps a target's active-connection count right for least_connections, on every path out.
+// Lowers the target's active-connection count (raised by connect_to_group) on every path out.
 struct ActiveOnTarget {
-  explicit ActiveOnTarget(balance::TargetCounters& c) : counters(c) { counters.active.fetch_add(1, std::memory_order_relaxed); }
-  ~ActiveOnTarget() { counters.active.fetch_sub(1, std::memory_order_relaxed); }
-  balance::TargetCounters& counters;
+  explicit ActiveOnTarget(balance::TargetCounters& c) : counters(&c) {}
+  ~ActiveOnTarget() { release(); }
+  void release() {
+    if (counters) counters->active.fetch_sub(1, std::memory_order_relaxed);
+    counters = nullptr;
+  }
+  balance::TargetCounters* counters;
 };
 
 struct InboundProxy {
@@ -188,7 +192,12 @@ asio::awaitable<void> run_tcp_session(WorkerContext& context, size_t listener_in
   RelayOptions options;
   options.idle_timeout = listener.idle_timeout;
   RelayResult relayed = co_await relay(context, client, target, options);
+  on_target.release();  // before anything else: the next pick must see this target as free
   relayed.client_to_target += early_end - early_begin;
+  // least_response_time learns from the target's first answer; a session in which the target
+  // never spoke teaches it the connect time instead.
+  int64_t response_us = relayed.first_response_us >= 0 ? relayed.first_response_us : connected.connect_us;
+  target_info.counters->record_response_time(static_cast<uint32_t>(std::min<int64_t>(response_us, UINT32_MAX)));
   if (relayed.close_reason == "client_reset" || relayed.close_reason == "target_reset" ||
       relayed.close_reason == "idle_timeout") {
     // Pass an abort on as an abort: a reset, not an orderly FIN that would look like success.
@@ -204,6 +213,7 @@ asio::awaitable<void> run_tcp_session(WorkerContext& context, size_t listener_in
       .field("target", target_info.address_text)
       .field("attempts", connected.attempts)
       .field("connect_ms", static_cast<double>(connected.connect_us) / 1000.0)
+      .field("first_byte_ms", static_cast<double>(relayed.first_response_us) / 1000.0)
       .field("bytes_in", relayed.client_to_target)
       .field("bytes_out", relayed.target_to_client)
       .field("duration_ms", static_cast<double>(core::now_us() - started_us) / 1000.0)

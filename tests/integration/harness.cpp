@@ -141,8 +141,8 @@ std::string build_path(const std::string& name) { return std::string(FULCRUM_BUI
 std::string fulcrum_binary() { return FULCRUM_BINARY; }
 
 Backend::Backend(const TempDir& dir, const std::string& name, const std::string& mode, bool expect_proxy,
-                 std::vector<std::string> extra)
-    : port(free_port()),
+                 std::vector<std::string> extra, uint16_t fixed_port)
+    : port(fixed_port != 0 ? fixed_port : free_port()),
       process(
           [&] {
             std::vector<std::string> argv{build_path("test_backend"), "--listen", "127.0.0.1:" + std::to_string(port),
@@ -187,6 +187,28 @@ int connect_to(uint16_t port, std::chrono::milliseconds timeout) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+int connect_from(const std::string& source_ip, uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  inet_pton(AF_INET, source_ip.c_str(), &source.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+    ADD_FAILURE() << "bind " << source_ip << ": " << std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    ADD_FAILURE() << "connect from " << source_ip << ": " << std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
   return fd;
 }
 

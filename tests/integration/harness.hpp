@@ -55,8 +55,9 @@ std::string fulcrum_binary();
 
 // A test backend (tests/support/test_backend.cpp) on a free port.
 struct Backend {
+  // port 0: a free port.
   Backend(const TempDir& dir, const std::string& name, const std::string& mode, bool expect_proxy = false,
-          std::vector<std::string> extra = {});
+          std::vector<std::string> extra = {}, uint16_t port = 0);
   uint16_t port;
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
   Process process;
@@ -68,6 +69,8 @@ std::unique_ptr<Process> start_fulcrum(const TempDir& dir, const std::string& ya
 
 // Blocking client socket helpers with timeouts; all fail the current test on error.
 int connect_to(uint16_t port, std::chrono::milliseconds timeout = 2s);
+// Connects from a chosen loopback source address (127.0.0.0/8 is all ours).
+int connect_from(const std::string& source_ip, uint16_t port);
 bool can_connect(uint16_t port);
 void send_all(int fd, const std::string& data);
 // Reads until EOF or timeout; returns what arrived.

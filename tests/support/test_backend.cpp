@@ -12,6 +12,7 @@
 //                print "received N bytes: TEXT"
 //   sink         read and discard everything, then print "received N bytes"
 //   source       write bytes as fast as the client reads them, until it goes away
+// --delay-ms N: wait N ms before each echo (a slow target).
 // --expect-proxy: read a PROXY v1/v2 header first and print
 //   "proxy vN src=ADDR:PORT dst=ADDR:PORT hex=HEX"; then go on in the mode.
 #include <arpa/inet.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -33,6 +35,7 @@ namespace {
 std::string g_name = "backend";
 std::string g_mode = "echo";
 bool g_expect_proxy = false;
+int g_delay_ms = 0;
 std::mutex g_print_mutex;
 
 void say(const std::string& line) {
@@ -160,6 +163,7 @@ void serve(int fd) {
     ssize_t n;
     while ((n = ::recv(fd, buffer.data(), buffer.size(), 0)) > 0) {
       total += static_cast<uint64_t>(n);
+      if (g_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(g_delay_ms));
       if (!write_all(fd, buffer.data(), static_cast<size_t>(n))) break;
     }
     if (n == 0) say("client eof after " + std::to_string(total) + " bytes");
@@ -180,6 +184,7 @@ int main(int argc, char** argv) {
     else if (arg == "--mode") g_mode = value();
     else if (arg == "--expect-proxy") g_expect_proxy = true;
     else if (arg == "--backlog") backlog = std::stoi(value());
+    else if (arg == "--delay-ms") g_delay_ms = std::stoi(value());
     else {
       std::fprintf(stderr, "test_backend: unknown argument %s\n", arg.c_str());
       return 2;

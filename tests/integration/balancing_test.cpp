@@ -1,0 +1,181 @@
+// Balancing algorithms through the real binary: chosen in YAML, applied to real connections,
+// named in the access log.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+#include "harness.hpp"
+
+namespace fulcrum::testing {
+namespace {
+
+std::string config_for(uint16_t port, const std::string& algorithm, const std::vector<std::string>& targets,
+                       const std::vector<int>& weights = {}, int workers = 2) {
+  std::string yaml = "workers: " + std::to_string(workers) + "\nlisteners:\n  - name: front\n    listen: 127.0.0.1:" +
+                     std::to_string(port) +
+                     "\n    protocol: tcp\n    default: { forward: pool }\ntarget_groups:\n  - name: pool\n    algorithm: " +
+                     algorithm + "\n    targets:\n";
+  for (size_t i = 0; i < targets.size(); ++i) {
+    yaml += "      - { address: " + targets[i];
+    if (i < weights.size()) yaml += ", weight: " + std::to_string(weights[i]);
+    yaml += " }\n";
+  }
+  return yaml;
+}
+
+// One short session against greeting backends: returns the name of the target that answered.
+std::string who_answers(uint16_t port) {
+  int fd = connect_to(port);
+  std::string name = read_line(fd);
+  ::close(fd);
+  if (!name.empty() && name.back() == '\n') name.pop_back();
+  return name;
+}
+
+std::string who_answers_from(const std::string& source_ip, uint16_t port) {
+  int fd = connect_from(source_ip, port);
+  std::string name = read_line(fd);
+  ::close(fd);
+  if (!name.empty() && name.back() == '\n') name.pop_back();
+  return name;
+}
+
+int count_of(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// Waits until the access log holds `sessions` finished TCP sessions.
+bool wait_for_sessions(const Process& fulcrum, int sessions) {
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (count_of(fulcrum.output(), "tcp.session") < sessions) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(2ms);
+  }
+  return true;
+}
+
+TEST(Balancing, EveryAlgorithmIsSelectableInYamlAndNamedInTheAccessLog) {
+  TempDir dir;
+  Backend b1(dir, "b1", "greet"), b2(dir, "b2", "greet");
+  for (const char* algorithm : {"round_robin", "weighted_round_robin", "ip_hash", "least_connections",
+                                "weighted_least_connections", "least_response_time", "resource_based",
+                                "random_two_choices"}) {
+    uint16_t port = free_port();
+    auto fulcrum = start_fulcrum(dir, config_for(port, algorithm, {b1.address(), b2.address()}), port);
+    std::map<std::string, int> seen;
+    for (int i = 0; i < 6; ++i) seen[who_answers(port)]++;
+    for (const auto& [name, count] : seen) EXPECT_TRUE(name == "b1" || name == "b2") << algorithm << ": " << name;
+    EXPECT_TRUE(fulcrum->wait_for_output(std::string("algorithm=") + algorithm + " ", 2s)) << fulcrum->output();
+  }
+}
+
+TEST(Balancing, WeightedRoundRobinFiveToTwo) {
+  TempDir dir;
+  Backend a(dir, "a", "greet"), b(dir, "b", "greet");
+  uint16_t port = free_port();
+  // One worker: the exact 5:2 interleaving is per worker.
+  auto fulcrum = start_fulcrum(dir, config_for(port, "weighted_round_robin", {a.address(), b.address()}, {5, 2}, 1), port);
+  std::string sequence;
+  for (int i = 0; i < 70; ++i) sequence += who_answers(port);
+  EXPECT_EQ(std::count(sequence.begin(), sequence.end(), 'a'), 50);
+  EXPECT_EQ(std::count(sequence.begin(), sequence.end(), 'b'), 20);
+  EXPECT_EQ(sequence.find("aaaaa"), std::string::npos) << "not smooth: " << sequence;
+}
+
+TEST(Balancing, LeastConnectionsSendsNewConnectionsAwayFromABusyTarget) {
+  TempDir dir;
+  Backend a(dir, "a", "greet"), b(dir, "b", "greet");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, config_for(port, "least_connections", {a.address(), b.address()}), port, {"--log-level", "debug"});
+  // start_fulcrum's readiness probe is a session of its own: let it end first.
+  ASSERT_TRUE(wait_for_sessions(*fulcrum, 1));
+  // Hold two long-lived connections; with least connections they land on different targets
+  // unless one is busier. Then hold a third on whichever target it picks.
+  int held = connect_to(port);
+  std::string busy = read_line(held);
+  busy.pop_back();
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_NE(who_answers(port), busy) << "connection " << i << " went to the target holding a long connection\n"
+                                       << fulcrum->errors();
+    // Wait until Fulcrum has finished the short session, so it no longer counts as active.
+    EXPECT_TRUE(wait_for_sessions(*fulcrum, i + 2));
+  }
+  ::close(held);
+}
+
+TEST(Balancing, IpHashKeepsEachClientOnOneTargetWhateverTheTargetOrder) {
+  TempDir dir;
+  Backend a(dir, "a", "greet"), b(dir, "b", "greet"), c(dir, "c", "greet");
+  std::map<std::string, std::string> first;
+  {
+    uint16_t port = free_port();
+    auto fulcrum = start_fulcrum(dir, config_for(port, "ip_hash", {a.address(), b.address(), c.address()}), port);
+    for (int i = 1; i <= 30; ++i) {
+      std::string ip = "127.0.0." + std::to_string(i + 1);
+      first[ip] = who_answers_from(ip, port);
+      // The same client again: the same target.
+      EXPECT_EQ(who_answers_from(ip, port), first[ip]) << ip;
+    }
+  }
+  std::map<std::string, int> spread;
+  for (const auto& [ip, name] : first) spread[name]++;
+  EXPECT_EQ(spread.size(), 3u) << "30 clients all hashed onto fewer than 3 targets";
+  // Another instance with the targets listed in another order maps every client the same way.
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, config_for(port, "ip_hash", {c.address(), a.address(), b.address()}), port);
+  for (const auto& [ip, name] : first) EXPECT_EQ(who_answers_from(ip, port), name) << ip;
+}
+
+TEST(Balancing, LeastResponseTimeAvoidsASlowTargetAndForgivesItOnceItRecovers) {
+  TempDir dir;
+  Backend fast1(dir, "fast1", "echo", false, {"--delay-ms", "1"});
+  Backend fast2(dir, "fast2", "echo", false, {"--delay-ms", "1"});
+  auto slow = std::make_unique<Backend>(dir, "slow", "echo", false, std::vector<std::string>{"--delay-ms", "10"});
+  uint16_t slow_port = slow->port;
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, config_for(port, "least_response_time", {fast1.address(), fast2.address(), slow->address()}), port);
+
+  auto one_request = [&] {
+    int fd = connect_to(port);
+    send_all(fd, "x");
+    EXPECT_EQ(read_exact(fd, 1), "x");
+    ::close(fd);
+  };
+  int done = 1;  // start_fulcrum's readiness probe
+  ASSERT_TRUE(wait_for_sessions(*fulcrum, done));
+  auto slow_share = [&](int sessions) {
+    std::string before = fulcrum->output();
+    for (int i = 0; i < sessions; ++i) one_request();
+    done += sessions;
+    EXPECT_TRUE(wait_for_sessions(*fulcrum, done));
+    std::string log = fulcrum->output().substr(before.size());
+    int slow_count = count_of(log, "target=127.0.0.1:" + std::to_string(slow_port));
+    int total = count_of(log, "tcp.session");
+    EXPECT_EQ(total, sessions);
+    return static_cast<double>(slow_count) / total;
+  };
+
+  slow_share(30);  // warm-up: every target gets measured
+  double while_slow = slow_share(200);
+  EXPECT_LT(while_slow, 0.20) << "the 10x slower target kept " << while_slow * 100 << "% of sessions";
+
+  // The slow target recovers (same address, now as fast as the others) and must win back a
+  // fair share: the response-time average forgets the slow past.
+  slow.reset();
+  Backend recovered(dir, "recovered", "echo", false, {"--delay-ms", "1"}, slow_port);
+  // Periodic exploration picks measure it again; each fast answer moves its average an eighth
+  // of the way down, so within a few hundred picks it is trusted again.
+  slow_share(600);
+  double after = slow_share(200);
+  EXPECT_GT(after, 0.20) << "the recovered target got only " << after * 100 << "% of sessions";
+}
+
+}  // namespace
+}  // namespace fulcrum::testing
