@@ -51,10 +51,9 @@ int run_demo(const DemoOptions& options) {
       "Try:\n"
       "  curl http://%s/            # run it a few times: the answering backend changes\n"
       "  for i in 1 2 3 4 5 6; do curl -s http://%s/; done\n"
-      "  echo hello | nc -q1 %s 8080\n"
       "Stop with Ctrl-C.\n",
       options.listen.c_str(), addresses[0].c_str(), addresses[1].c_str(), addresses[2].c_str(), options.listen.c_str(),
-      options.listen.c_str(), options.listen.substr(0, options.listen.rfind(':')).c_str());
+      options.listen.c_str());
   std::fflush(stdout);
   int code = server->run();
   loop.stop();

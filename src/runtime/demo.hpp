@@ -7,7 +7,7 @@ namespace fulcrum::runtime {
 
 struct DemoOptions {
   std::string listen = "127.0.0.1:8080";
-  uint32_t workers = 0;
+  uint32_t workers = 1;  // one: round robin then visibly cycles 1, 2, 3
 };
 
 int run_demo(const DemoOptions& options);

@@ -6,6 +6,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <cctype>
+
 namespace fulcrum::runtime {
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
@@ -42,6 +44,7 @@ asio::awaitable<void> DemoBackend::accept_loop() {
 asio::awaitable<void> DemoBackend::serve(asio::ip::tcp::socket socket) {
   std::string pending;
   char buffer[4096];
+  bool close_after = false;
   for (;;) {
     auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), use_tuple);
     if (ec) co_return;
@@ -52,10 +55,15 @@ asio::awaitable<void> DemoBackend::serve(asio::ip::tcp::socket socket) {
         auto end = pending.find("\r\n\r\n");
         if (end == std::string::npos) break;
         bool head = pending.rfind("HEAD ", 0) == 0;
+        std::string request_head = pending.substr(0, end);
+        for (auto& c : request_head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        close_after = request_head.find("\r\nconnection: close") != std::string::npos ||
+                      request_head.find(" http/1.0\r\n") != std::string::npos;
         pending.erase(0, end + 4);
         std::string body = "Hello from " + name_ + "\n";
         reply = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
-                "\r\nX-Backend: " + name_ + "\r\n\r\n" + (head ? "" : body);
+                "\r\nX-Backend: " + name_ + (close_after ? "\r\nConnection: close" : "") + "\r\n\r\n" +
+                (head ? "" : body);
       } else {
         auto end = pending.find('\n');
         if (end == std::string::npos) break;
@@ -63,7 +71,7 @@ asio::awaitable<void> DemoBackend::serve(asio::ip::tcp::socket socket) {
         pending.erase(0, end + 1);
       }
       auto [write_ec, written] = co_await asio::async_write(socket, asio::buffer(reply), use_tuple);
-      if (write_ec) co_return;
+      if (write_ec || close_after) co_return;
     }
   }
 }
