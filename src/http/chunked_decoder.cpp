@@ -85,6 +85,8 @@ ChunkedResult ChunkedDecoder::run(std::string_view in, bool stop_after_payload) 
           remaining_ = (remaining_ << 4) | static_cast<uint64_t>(h);
         } else if (c == '\r') {
           state_ = State::size_lf;
+        } else if (c == '\n') {
+          return fail(i, DesyncReason::bad_chunk_framing);
         } else if (c == ';') {
           line_bytes_ = 1;
           state_ = State::ext_name_bws;

@@ -166,8 +166,9 @@ ParseResult RequestParser::parse_head(const char* begin, const char* start, cons
   while (p != fields_end) {
     const auto index = static_cast<int32_t>(head.header_count);
     if (is_whitespace(*p)) [[unlikely]] {
-      // obs-fold, or whitespace between the start line and the first field (RFC 9112 §2.2).
-      return ParseResult::fail(400, DesyncReason::obs_fold, index);
+      // obs-fold, or whitespace between the start line and the first field (RFC 9112 §2.2);
+      // the offending field is the one being continued.
+      return ParseResult::fail(400, DesyncReason::obs_fold, index - 1);
     }
     const detail::FieldLine f = detail::scan_field_line(p, head_end);
     if (f.error != DesyncReason::compliant) [[unlikely]] return ParseResult::fail(400, f.error, index);

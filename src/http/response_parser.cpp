@@ -84,7 +84,7 @@ ParseResult ResponseParser::parse_head(const char* begin, const char* head_end, 
   bool conn_keep_alive = false;
   while (p != fields_end) {
     const auto index = static_cast<int32_t>(head.header_count);
-    if (is_whitespace(*p)) [[unlikely]] return bad(DesyncReason::obs_fold, index);
+    if (is_whitespace(*p)) [[unlikely]] return bad(DesyncReason::obs_fold, index - 1);
     const detail::FieldLine f = detail::scan_field_line(p, head_end);
     if (f.error != DesyncReason::compliant) [[unlikely]] return bad(f.error, index);
     if (f.non_token) [[unlikely]] return bad(f.name.empty() ? DesyncReason::empty_header : DesyncReason::non_compliant_header, index);
