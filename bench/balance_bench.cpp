@@ -104,6 +104,38 @@ FULCRUM_PICK_BENCH(least_response_time);
 FULCRUM_PICK_BENCH(resource_based);
 FULCRUM_PICK_BENCH(random_two_choices);
 
+// Off the data path, but it bounds how quickly a snapshot can follow a health change: the
+// control thread builds one factory per target group whenever targets or health change.
+void bench_build_factory(benchmark::State& state, Algorithm algorithm) {
+  const Fixture fixture(static_cast<uint32_t>(state.range(0)));
+  fulcrum::balance::Options options;
+  options.algorithm = algorithm;
+  for (auto _ : state) {
+    auto factory = fulcrum::balance::make_picker_factory(fixture.targets, options);
+    benchmark::DoNotOptimize(factory);
+  }
+}
+BENCHMARK_CAPTURE(bench_build_factory, weighted_round_robin, Algorithm::weighted_round_robin)
+    ->Arg(100)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bench_build_factory, ip_hash, Algorithm::ip_hash)
+    ->Arg(100)->Arg(10000)->Unit(benchmark::kMillisecond);
+// A health change in an ip_hash group: the previous factory's Maglev table is reused.
+void bench_rebuild_ip_hash_after_health_change(benchmark::State& state) {
+  const Fixture fixture(static_cast<uint32_t>(state.range(0)));
+  fulcrum::balance::Options options;
+  options.algorithm = Algorithm::ip_hash;
+  const auto previous = fulcrum::balance::make_picker_factory(fixture.targets, options);
+  auto changed = std::make_shared<fulcrum::balance::TargetSet>(*fixture.targets);
+  changed->eligible.erase(changed->eligible.begin());  // one target went down
+  for (auto _ : state) {
+    auto factory = fulcrum::balance::make_picker_factory(changed, options, previous.get());
+    benchmark::DoNotOptimize(factory);
+  }
+}
+BENCHMARK(bench_rebuild_ip_hash_after_health_change)->Arg(100)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(bench_build_factory, random_two_choices, Algorithm::random_two_choices)
+    ->Arg(100)->Arg(10000)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -30,6 +30,7 @@ class FactoryOf final : public PickerFactory {
     return std::make_unique<PickerType>(state_, worker_index);
   }
   const TargetSet& targets() const override { return *state_->set; }
+  const State& state() const { return *state_; }
 
  private:
   std::shared_ptr<const State> state_;

@@ -14,15 +14,26 @@ namespace {
 constexpr uint32_t kMaxProbes = 16;
 constexpr uint64_t kRampSalt = 0x72616d70ULL;  // "ramp"
 
+// The table only depends on each target's key and weight, by index.
+bool same_table_inputs(const TargetSet& a, const TargetSet& b) {
+  if (a.targets.size() != b.targets.size()) return false;
+  for (size_t i = 0; i < a.targets.size(); ++i) {
+    if (a.targets[i].key != b.targets[i].key || a.targets[i].weight != b.targets[i].weight) return false;
+  }
+  return true;
+}
+
 struct IpHashState : GroupState {
-  IpHashState(std::shared_ptr<const TargetSet> target_set, const Options& group_options)
-      : GroupState(std::move(target_set), group_options), table(set->targets) {
+  IpHashState(std::shared_ptr<const TargetSet> target_set, const Options& group_options,
+              std::shared_ptr<const MaglevTable> reusable)
+      : GroupState(std::move(target_set), group_options),
+        table(reusable != nullptr ? std::move(reusable) : std::make_shared<const MaglevTable>(set->targets)) {
     for (uint32_t position = 0; position < candidates.size(); ++position) {
       candidate_weight += candidates.weight(position);
     }
   }
 
-  MaglevTable table;
+  std::shared_ptr<const MaglevTable> table;  // shared with the snapshots before and after
   double candidate_weight = 0;  // sum over candidates: a target's share is weight / this
 };
 
@@ -34,7 +45,7 @@ class IpHashPicker final : public Picker {
   std::optional<uint32_t> pick(const PickRequest& request) override {
     const CandidateList& candidates = state_->candidates;
     if (candidates.empty() || candidates.every_candidate_avoided(request.avoid)) return std::nullopt;
-    const MaglevTable& table = state_->table;
+    const MaglevTable& table = *state_->table;
     // Mixed again so that a caller's poorly mixed value (a raw IPv4 address) still spreads.
     const uint64_t key = request.hash ? *request.hash : random_.next();
     const bool ramping = candidates.may_ramp(request.now_ms);
@@ -70,9 +81,15 @@ class IpHashPicker final : public Picker {
 }  // namespace
 
 std::unique_ptr<PickerFactory> make_ip_hash_factory(std::shared_ptr<const TargetSet> set,
-                                                    const Options& options) {
-  return std::make_unique<FactoryOf<IpHashState, IpHashPicker>>(
-      std::make_shared<const IpHashState>(std::move(set), options));
+                                                    const Options& options,
+                                                    const PickerFactory* previous) {
+  using IpHashFactory = FactoryOf<IpHashState, IpHashPicker>;
+  std::shared_ptr<const MaglevTable> reusable;
+  if (const auto* before = dynamic_cast<const IpHashFactory*>(previous)) {
+    if (same_table_inputs(*before->state().set, *set)) reusable = before->state().table;
+  }
+  return std::make_unique<IpHashFactory>(
+      std::make_shared<const IpHashState>(std::move(set), options, std::move(reusable)));
 }
 
 }  // namespace fulcrum::balance

@@ -18,7 +18,10 @@
 
 namespace fulcrum::balance {
 
+// Reuses previous's table (when previous is an ip_hash factory over targets with the same keys
+// and weights at the same indexes) instead of building a new one.
 std::unique_ptr<PickerFactory> make_ip_hash_factory(std::shared_ptr<const TargetSet> set,
-                                                    const Options& options);
+                                                    const Options& options,
+                                                    const PickerFactory* previous = nullptr);
 
 }  // namespace fulcrum::balance

@@ -40,6 +40,14 @@ class MaglevTable {
   static uint32_t size_for(size_t member_count);
 
  private:
+  struct Member {
+    uint64_t key;
+    uint32_t weight;
+    uint32_t target;
+  };
+  template <class Slot>
+  static void fill(const std::vector<Member>& members, std::vector<Slot>& slots);
+
   size_t owner_count() const { return narrow_.empty() ? wide_.size() : narrow_.size(); }
 
   std::vector<uint32_t> members_;  // member -> target index

@@ -12,7 +12,8 @@
 namespace fulcrum::balance {
 
 std::unique_ptr<PickerFactory> make_picker_factory(std::shared_ptr<const TargetSet> set,
-                                                   const Options& options) {
+                                                   const Options& options,
+                                                   const PickerFactory* previous) {
   if (set == nullptr) set = std::make_shared<const TargetSet>();  // no targets: every pick is nullopt
   switch (options.algorithm) {
     case Algorithm::round_robin:
@@ -20,7 +21,7 @@ std::unique_ptr<PickerFactory> make_picker_factory(std::shared_ptr<const TargetS
     case Algorithm::weighted_round_robin:
       return make_weighted_round_robin_factory(std::move(set), options);
     case Algorithm::ip_hash:
-      return make_ip_hash_factory(std::move(set), options);
+      return make_ip_hash_factory(std::move(set), options, previous);
     case Algorithm::least_connections:
       return make_least_connections_factory(std::move(set), options);
     case Algorithm::weighted_least_connections:

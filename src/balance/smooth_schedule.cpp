@@ -41,9 +41,8 @@ std::vector<uint64_t> scale_to(const std::vector<uint64_t>& weights, uint64_t ta
 
 }  // namespace
 
-std::vector<uint16_t> build_smooth_schedule(std::span<const uint64_t> weights, uint32_t max_length) {
+std::vector<uint32_t> build_smooth_schedule(std::span<const uint64_t> weights, uint32_t max_length) {
   if (weights.empty()) return {};
-  assert(weights.size() <= 65536 && "schedule entries are 16 bits");
   std::vector<uint64_t> w = reduce_by_gcd(weights);
   uint64_t total = std::accumulate(w.begin(), w.end(), uint64_t{0});
   if (total > max_length) {
@@ -68,7 +67,7 @@ std::vector<uint16_t> build_smooth_schedule(std::span<const uint64_t> weights, u
   std::priority_queue<uint32_t, std::vector<uint32_t>, decltype(finish_later)> ready(finish_later);
   for (uint32_t i = 0; i < w.size(); ++i) waiting.push(i);
 
-  std::vector<uint16_t> schedule;
+  std::vector<uint32_t> schedule;
   schedule.reserve(total);
   for (uint64_t step = 0; step < total; ++step) {
     // Due once picks/w <= (step+1)/total. Keys of queued entries do not change while queued
@@ -80,7 +79,7 @@ std::vector<uint16_t> build_smooth_schedule(std::span<const uint64_t> weights, u
     assert(!ready.empty() && "some entry is always due: the picks sum to step");
     const uint32_t chosen = ready.top();
     ready.pop();
-    schedule.push_back(static_cast<uint16_t>(chosen));
+    schedule.push_back(chosen);
     ++picks[chosen];
     waiting.push(chosen);
   }

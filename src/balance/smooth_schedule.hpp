@@ -16,6 +16,6 @@ namespace fulcrum::balance {
 // Entries are indexes into `weights` (all > 0). The period is sum(weights) / gcd(weights); when
 // that exceeds max_length the weights are scaled down to fit (largest-remainder rounding, each at
 // least 1), which moves any entry's share by at most 1 / max_length.
-std::vector<uint16_t> build_smooth_schedule(std::span<const uint64_t> weights, uint32_t max_length);
+std::vector<uint32_t> build_smooth_schedule(std::span<const uint64_t> weights, uint32_t max_length);
 
 }  // namespace fulcrum::balance

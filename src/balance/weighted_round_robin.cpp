@@ -39,7 +39,7 @@ struct WeightedRoundRobinState : GroupState {
 
   std::vector<uint32_t> members;  // candidate positions, grouped by weight class
   std::vector<WeightClass> classes;
-  std::vector<uint16_t> schedule;  // class indexes, one period
+  std::vector<uint32_t> schedule;  // class indexes, one period
 };
 
 class WeightedRoundRobinPicker final : public Picker {
@@ -71,7 +71,7 @@ class WeightedRoundRobinPicker final : public Picker {
  private:
   uint32_t next_turn() {
     const auto& schedule = state_->schedule;
-    const uint16_t class_index = schedule[schedule_cursor_];
+    const uint32_t class_index = schedule[schedule_cursor_];
     schedule_cursor_ = schedule_cursor_ + 1 == schedule.size() ? 0 : schedule_cursor_ + 1;
     const WeightClass& weight_class = state_->classes[class_index];
     uint32_t& member = member_cursors_[class_index];

@@ -194,3 +194,44 @@ TEST(IpHash, NoKeySpreadsByWeight) {
 
 }  // namespace
 }  // namespace fulcrum::balance
+
+namespace fulcrum::balance {
+namespace {
+
+TEST(IpHashReuse, HealthChangeReusesThePreviousTableAndMapsTheSame) {
+  const auto targets = targets_with_weights({1, 2, 3, 1});
+  const Options options{.algorithm = Algorithm::ip_hash};
+  auto before = make_picker_factory(set_of(targets), options);
+  auto after = make_picker_factory(set_of(targets, {0, 2, 3}), options, before.get());
+  auto fresh = make_picker_factory(set_of(targets, {0, 2, 3}), options);
+  auto reused_picker = after->for_worker(0);
+  auto fresh_picker = fresh->for_worker(0);
+  PickRequest request;
+  for (uint32_t i = 0; i < 20000; ++i) {
+    request.hash = client_key(i);
+    ASSERT_EQ(reused_picker->pick(request), fresh_picker->pick(request));
+  }
+}
+
+TEST(IpHashReuse, ChangedTargetsGetANewTable) {
+  const auto targets = targets_with_weights({1, 1, 1});
+  auto changed = targets;
+  changed[1].weight = 4;
+  const Options options{.algorithm = Algorithm::ip_hash};
+  auto before = make_picker_factory(set_of(targets), options);
+  auto after = make_picker_factory(set_of(changed), options, before.get());
+  auto fresh = make_picker_factory(set_of(changed), options);
+  auto after_picker = after->for_worker(0);
+  auto fresh_picker = fresh->for_worker(0);
+  PickRequest request;
+  for (uint32_t i = 0; i < 20000; ++i) {
+    request.hash = client_key(i);
+    ASSERT_EQ(after_picker->pick(request), fresh_picker->pick(request));
+  }
+  // Any other kind of previous factory is simply ignored.
+  auto other = make_picker_factory(set_of(targets), {.algorithm = Algorithm::round_robin});
+  EXPECT_TRUE(make_picker_factory(set_of(targets), options, other.get())->for_worker(0)->pick(request));
+}
+
+}  // namespace
+}  // namespace fulcrum::balance

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
 #include <vector>
 
 #include "group_fixture.hpp"
@@ -150,6 +151,26 @@ TEST(TargetCounters, AreLockFreeAndOneCacheLineEach) {
   EXPECT_TRUE(std::atomic<int64_t>::is_always_lock_free);
   EXPECT_EQ(alignof(TargetCounters), 64u);
   EXPECT_EQ(sizeof(TargetCounters), 64u);
+}
+
+}  // namespace
+}  // namespace fulcrum::balance
+
+
+namespace fulcrum::balance {
+namespace {
+
+TEST(TargetCounters, ConcurrentSamplesAreAllFoldedInWithoutLocks) {
+  TargetCounters counters;
+  counters.record_response_time(1000);
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&counters] {
+      for (int i = 0; i < 20000; ++i) counters.record_response_time(5000);
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  EXPECT_EQ(counters.response_ewma_us.load(), 5000u);
 }
 
 }  // namespace

@@ -58,3 +58,29 @@ TEST(RoundRobin, EmptyGroupGivesNothing) {
 
 }  // namespace
 }  // namespace fulcrum::balance
+
+namespace fulcrum::balance {
+namespace {
+
+// Workers keep their picker until the next snapshot; the factory may be gone by then.
+TEST(PickerLifetime, PickerOutlivesItsFactoryAndTargetSet) {
+  for (const Algorithm algorithm : testing::all_algorithms()) {
+    std::unique_ptr<Picker> picker;
+    {
+      testing::Group group = testing::Group::equal(3);
+      auto factory = make_picker_factory(group.set(), {.algorithm = algorithm});
+      EXPECT_EQ(factory->targets().targets.size(), 3u);
+      picker = factory->for_worker(1);
+    }
+    // The group's counters are gone too, so only algorithms that do not read them can pick
+    // here; what matters is that the picker's own tables are still alive (ASan checks this).
+    if (!testing::counts_connections(algorithm) && algorithm != Algorithm::random_two_choices) {
+      PickRequest request;
+      request.hash = 1;
+      EXPECT_TRUE(picker->pick(request)) << testing::name_of(algorithm);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fulcrum::balance
