@@ -15,8 +15,9 @@ namespace fulcrum::l4 {
 asio::awaitable<void> accept_loop(WorkerContext& context, asio::ip::tcp::acceptor& acceptor,
                                   size_t listener_index, SessionStarter start_session) {
   constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+  asio::ip::tcp::endpoint peer;
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    auto [ec, socket] = co_await acceptor.async_accept(peer, use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
       // Out of descriptors or memory: say so at most once a second, back off briefly, go on.
@@ -31,12 +32,13 @@ asio::awaitable<void> accept_loop(WorkerContext& context, asio::ip::tcp::accepto
       }
       continue;
     }
-    start_session(context, listener_index, std::move(socket));
+    start_session(context, listener_index, std::move(socket), peer);
   }
 }
 
-void start_tcp_session(WorkerContext& context, size_t listener_index, asio::ip::tcp::socket client) {
-  asio::co_spawn(context.loop(), run_tcp_session(context, listener_index, std::move(client)), asio::detached);
+void start_tcp_session(WorkerContext& context, size_t listener_index, asio::ip::tcp::socket client,
+                       const asio::ip::tcp::endpoint& peer) {
+  asio::co_spawn(context.loop(), run_tcp_session(context, listener_index, std::move(client), peer), asio::detached);
 }
 
 }  // namespace fulcrum::l4

@@ -11,12 +11,15 @@
 
 namespace fulcrum::l4 {
 
-using SessionStarter = std::function<void(WorkerContext&, size_t listener_index, asio::ip::tcp::socket)>;
+// The peer address comes from accept4() itself (no getpeername per connection).
+using SessionStarter =
+    std::function<void(WorkerContext&, size_t listener_index, asio::ip::tcp::socket, const asio::ip::tcp::endpoint& peer)>;
 
 asio::awaitable<void> accept_loop(WorkerContext& context, asio::ip::tcp::acceptor& acceptor,
                                   size_t listener_index, SessionStarter start_session);
 
 // The starter for `protocol: tcp` listeners.
-void start_tcp_session(WorkerContext& context, size_t listener_index, asio::ip::tcp::socket client);
+void start_tcp_session(WorkerContext& context, size_t listener_index, asio::ip::tcp::socket client,
+                       const asio::ip::tcp::endpoint& peer);
 
 }  // namespace fulcrum::l4

@@ -32,6 +32,13 @@ core::Endpoint endpoint_of(const asio::ip::tcp::endpoint& endpoint) {
   return out;
 }
 
+bool is_wildcard(const core::Endpoint& endpoint) {
+  if (endpoint.family() == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(&endpoint.storage)->sin_addr.s_addr == htonl(INADDR_ANY);
+  }
+  return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&endpoint.storage)->sin6_addr);
+}
+
 // Counts a session as active for graceful shutdown, on every path out.
 struct ActiveSession {
   explicit ActiveSession(WorkerContext& c) : context(c) {
@@ -98,7 +105,8 @@ asio::awaitable<InboundProxy> read_proxy_header(WorkerContext& context, Socket& 
 
 }  // namespace
 
-asio::awaitable<void> run_tcp_session(WorkerContext& context, size_t listener_index, Socket client) {
+asio::awaitable<void> run_tcp_session(WorkerContext& context, size_t listener_index, Socket client,
+                                      asio::ip::tcp::endpoint peer) {
   ActiveSession active(context);
   const int64_t started_us = core::now_us();
   // The session keeps the snapshot it started with: a reload does not pull it from under us.
@@ -106,11 +114,10 @@ asio::awaitable<void> run_tcp_session(WorkerContext& context, size_t listener_in
   const config::ListenerConfig& listener = snapshot->config->listeners[listener_index];
 
   asio::error_code ec;
-  auto peer = client.remote_endpoint(ec);
-  auto local = client.local_endpoint(ec);
-  if (ec) co_return;  // reset before we looked at it
   core::Endpoint client_address = endpoint_of(peer);
-  core::Endpoint destination_address = endpoint_of(local);
+  // The address the client reached: the listener's own, unless it listens on a wildcard
+  // address, where only getsockname() knows (asked only when a PROXY header needs it).
+  core::Endpoint destination_address = listener.listen;
   client.set_option(asio::ip::tcp::no_delay(true), ec);
 
   // Bytes the client sent after its PROXY header, to be forwarded first. Borrowed from the
@@ -169,6 +176,11 @@ asio::awaitable<void> run_tcp_session(WorkerContext& context, size_t listener_in
   // What the target must read first: our PROXY header, then the client's early bytes.
   std::array<char, kProxyHeaderMaxWrite> proxy_header{};
   size_t proxy_length = 0;
+  if (group.config->proxy_protocol != config::ProxyProtocolVersion::none && !listener.accept_proxy_protocol &&
+      is_wildcard(destination_address)) {
+    auto local = client.local_endpoint(ec);
+    if (!ec) destination_address = endpoint_of(local);
+  }
   if (group.config->proxy_protocol == config::ProxyProtocolVersion::v1) {
     proxy_length = write_proxy_v1(proxy_header.data(), client_address, destination_address);
   } else if (group.config->proxy_protocol == config::ProxyProtocolVersion::v2) {

@@ -12,6 +12,6 @@ namespace fulcrum::l4 {
 
 // listener_index: into snapshot->config->listeners of the worker's current snapshot.
 asio::awaitable<void> run_tcp_session(WorkerContext& context, size_t listener_index,
-                                      asio::ip::tcp::socket client);
+                                      asio::ip::tcp::socket client, asio::ip::tcp::endpoint peer);
 
 }  // namespace fulcrum::l4

@@ -191,6 +191,20 @@ TEST(TcpProxy, SendsProxyProtocolV1ExactlyAsSpecified) {
   ::close(fd);
 }
 
+TEST(TcpProxy, ProxyHeaderOnAWildcardListenerNamesTheAddressTheClientReached) {
+  TempDir dir;
+  Backend backend(dir, "b1", "echo", true);
+  uint16_t port = free_port();
+  std::string yaml = tcp_config(port, {backend.address()}, "    proxy_protocol: v1\n");
+  yaml.replace(yaml.find("listen: 127.0.0.1:"), 18, "listen: 0.0.0.0:");
+  auto fulcrum = start_fulcrum(dir, yaml, port);
+  int fd = connect_to(port);
+  send_all(fd, "ping");
+  EXPECT_EQ(read_exact(fd, 4), "ping");
+  EXPECT_TRUE(backend.process.wait_for_output("dst=127.0.0.1:" + std::to_string(port))) << backend.process.output();
+  ::close(fd);
+}
+
 TEST(TcpProxy, SendsProxyProtocolV2ExactlyAsSpecified) {
   TempDir dir;
   Backend backend(dir, "b1", "echo", true);
