@@ -4,8 +4,7 @@
 
 namespace fulcrum::balance {
 
-AliasTable::AliasTable(std::span<const uint32_t> weights)
-    : threshold_(weights.size(), 0), alias_(weights.size(), 0) {
+AliasTable::AliasTable(std::span<const uint32_t> weights) : columns_(weights.size()) {
   const size_t count = weights.size();
   if (count == 0) return;
   const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
@@ -16,7 +15,7 @@ AliasTable::AliasTable(std::span<const uint32_t> weights)
   for (uint32_t i = 0; i < count; ++i) {
     mass[i] = weights[i] * static_cast<double>(count) / total;
     (mass[i] < 1.0 ? light : heavy).push_back(i);
-    alias_[i] = i;
+    columns_[i].alias = i;
   }
   constexpr double kFull = 4294967296.0;  // 2^32: threshold for "always keep the column"
   const auto threshold_of = [&](double share) {
@@ -28,8 +27,8 @@ AliasTable::AliasTable(std::span<const uint32_t> weights)
     const uint32_t small = light.back();
     light.pop_back();
     const uint32_t large = heavy.back();
-    threshold_[small] = threshold_of(mass[small]);
-    alias_[small] = large;
+    columns_[small].threshold = threshold_of(mass[small]);
+    columns_[small].alias = large;
     mass[large] -= 1.0 - mass[small];
     if (mass[large] < 1.0) {
       heavy.pop_back();
@@ -37,8 +36,8 @@ AliasTable::AliasTable(std::span<const uint32_t> weights)
     }
   }
   // What is left is full up to rounding error.
-  for (const uint32_t i : light) threshold_[i] = 0xffffffff;
-  for (const uint32_t i : heavy) threshold_[i] = 0xffffffff;
+  for (const uint32_t i : light) columns_[i].threshold = 0xffffffff;
+  for (const uint32_t i : heavy) columns_[i].threshold = 0xffffffff;
 }
 
 }  // namespace fulcrum::balance

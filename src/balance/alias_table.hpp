@@ -15,18 +15,22 @@ class AliasTable {
   AliasTable() = default;
   explicit AliasTable(std::span<const uint32_t> weights);
 
-  bool empty() const { return threshold_.empty(); }
+  bool empty() const { return columns_.empty(); }
 
   // One 64-bit draw: high half picks a column, low half decides between it and its alias.
   uint32_t draw(FastRandom& random) const {
     const uint64_t bits = random.next();
-    const uint32_t column = static_cast<uint32_t>(((bits >> 32) * threshold_.size()) >> 32);
-    return static_cast<uint32_t>(bits) < threshold_[column] ? column : alias_[column];
+    const uint32_t index = static_cast<uint32_t>(((bits >> 32) * columns_.size()) >> 32);
+    const Column& column = columns_[index];
+    return static_cast<uint32_t>(bits) < column.threshold ? index : column.alias;
   }
 
  private:
-  std::vector<uint32_t> threshold_;  // keep the column when the low 32 bits are below this
-  std::vector<uint32_t> alias_;
+  struct Column {  // side by side: one cache line read per draw
+    uint32_t threshold = 0;  // keep the column when the low 32 bits are below this
+    uint32_t alias = 0;
+  };
+  std::vector<Column> columns_;
 };
 
 }  // namespace fulcrum::balance

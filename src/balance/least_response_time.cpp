@@ -6,8 +6,8 @@
 namespace fulcrum::balance {
 namespace {
 
-// Weight of each newly seen EWMA in the running mean: about the last two windows' worth.
-constexpr double kMeanWeight = 1.0 / 32;
+// Weight of each pick's window mean in the running mean: roughly the last eight windows.
+constexpr double kMeanWeight = 1.0 / 8;
 
 uint32_t ewma_of(const Candidate& candidate) {
   return candidate.counters->response_ewma_us.load(std::memory_order_relaxed);
@@ -30,22 +30,27 @@ class LeastResponseTimePicker final : public Picker {
     }
     --until_exploration_;
 
-    // Stand-in for targets without samples: a running mean of the EWMAs this worker has seen,
-    // updated in the same pass (so one pass per pick, not two). Until a first sample is seen it
-    // is seeded from the window about to be scanned, so that an unsampled target met before
-    // any sampled one is not mistaken for the fastest.
+    // Stand-in for targets without samples: a running mean of the EWMAs this worker has seen.
+    // The window's samples are summed during the scan (independent adds, no dependency chain)
+    // and folded into the mean once per pick. Until a first sample is seen the mean is seeded
+    // from the window about to be scanned, so that an unsampled target met before any sampled
+    // one is not mistaken for the fastest. With no sample anywhere every target is alike and
+    // the score is weighted connections.
     if (seen_ewma_mean_ == 0.0) seed_mean();
-    return pick_least_score(candidates, cursor_, request, [this](const Candidate& candidate) {
+    const double stand_in = seen_ewma_mean_ == 0.0 ? 1.0 : seen_ewma_mean_;
+    uint64_t window_sum = 0;
+    uint32_t window_sampled = 0;
+    const auto chosen = pick_least_score(candidates, cursor_, request, [&](const Candidate& candidate) {
       const uint32_t ewma = ewma_of(candidate);
-      double latency = static_cast<double>(ewma);
-      if (ewma != 0) {
-        seen_ewma_mean_ = seen_ewma_mean_ == 0.0 ? latency : seen_ewma_mean_ + (latency - seen_ewma_mean_) * kMeanWeight;
-      } else {
-        // Nothing seen yet: every target is alike and the score is weighted connections.
-        latency = seen_ewma_mean_ == 0.0 ? 1.0 : seen_ewma_mean_;
-      }
-      return latency * weighted_connections_score(candidate);
+      window_sum += ewma;
+      window_sampled += ewma != 0;
+      return (ewma != 0 ? static_cast<double>(ewma) : stand_in) * weighted_connections_score(candidate);
     });
+    if (window_sampled != 0) {
+      const double window_mean = static_cast<double>(window_sum) / window_sampled;
+      seen_ewma_mean_ += (window_mean - seen_ewma_mean_) * kMeanWeight;
+    }
+    return chosen;
   }
 
  private:
