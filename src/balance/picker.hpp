@@ -28,7 +28,7 @@ struct alignas(64) TargetCounters {
 struct Target {
   uint64_t key = 0;              // stable identity (hash of the address text): order-independent
   uint32_t weight = 1;           // configured weight 0..1000; 0 takes no new traffic
-  int64_t healthy_since_ms = 0;  // when it last became eligible; drives slow start
+  int64_t healthy_since_ms = 0;  // when it last became eligible; drives slow start (<= 0: no ramp)
   TargetCounters* counters = nullptr;
 };
 
