@@ -20,9 +20,17 @@ struct alignas(64) TargetCounters {
   std::atomic<uint32_t> response_ewma_us{0};  // 0: no sample yet
   std::atomic<uint32_t> reported_load_permille{0};   // agent report: 0..1000
   std::atomic<int64_t> load_reported_at_ms{-1};      // -1: never reported
+  std::atomic<int64_t> response_sampled_at_us{0};    // when the last timed sample came
 
-  // Folds one response time (time to first byte, or connect time for TCP) into the EWMA.
+  // Folds one response time (time to first byte, or connect time for TCP) into the EWMA, each
+  // sample weighing 1/8.
   void record_response_time(uint32_t microseconds);
+  // The same in continuous time, as the data path records it: a sample weighs more the longer
+  // it has been since this target's previous one (1 - e^(-gap/kResponseTau)). A busy target's
+  // average stays smooth, while a target that only exploration picks now and then (it was slow)
+  // is re-judged on its few recent answers, so it wins its share back soon after it recovers.
+  void record_response_time(uint32_t microseconds, int64_t now_us);
+  static constexpr int64_t kResponseTauUs = 100'000;
 };
 
 struct Target {

@@ -55,8 +55,15 @@ asio::awaitable<ConnectResult> connect_to_group(WorkerContext& context,
     avoid[result.attempts++] = *picked;
     if (core::log_enabled(core::LogLevel::debug)) {
       std::string actives;
-      for (const auto& t : group.targets) actives += t.address_text + "=" + std::to_string(t.counters->active.load()) + " ";
-      core::LogLine(core::LogLevel::debug, "upstream.picked").field("target", target.address_text).field("active", actives).emit();
+      // Why this target: every target's active count and response-time average at pick time.
+      for (const auto& t : group.targets) {
+        actives += t.address_text + "=" + std::to_string(t.counters->active.load(std::memory_order_relaxed)) + "/" +
+                   std::to_string(t.counters->response_ewma_us.load(std::memory_order_relaxed)) + "us ";
+      }
+      core::LogLine(core::LogLevel::debug, "upstream.picked")
+          .field("target", target.address_text)
+          .field("active_and_latency", actives)
+          .emit();
     }
     // Counted as active while connecting: least_connections must see connects in progress.
     target.counters->active.fetch_add(1, std::memory_order_relaxed);

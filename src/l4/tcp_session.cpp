@@ -209,7 +209,8 @@ asio::awaitable<void> run_tcp_session(WorkerContext& context, size_t listener_in
   // least_response_time learns from the target's first answer; a session in which the target
   // never spoke teaches it the connect time instead.
   int64_t response_us = relayed.first_response_us >= 0 ? relayed.first_response_us : connected.connect_us;
-  target_info.counters->record_response_time(static_cast<uint32_t>(std::min<int64_t>(response_us, UINT32_MAX)));
+  target_info.counters->record_response_time(static_cast<uint32_t>(std::min<int64_t>(response_us, UINT32_MAX)),
+                                            core::now_us());
   if (relayed.close_reason == "client_reset" || relayed.close_reason == "target_reset" ||
       relayed.close_reason == "idle_timeout") {
     // Pass an abort on as an abort: a reset, not an orderly FIN that would look like success.
