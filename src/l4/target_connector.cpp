@@ -1,10 +1,12 @@
 #include "l4/target_connector.hpp"
 
+#include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <array>
@@ -17,7 +19,6 @@ namespace fulcrum::l4 {
 namespace {
 
 using asio::experimental::as_tuple;
-using namespace asio::experimental::awaitable_operators;
 constexpr auto use_tuple = as_tuple(asio::use_awaitable);
 constexpr size_t kMaxAttempts = 16;
 
@@ -39,8 +40,6 @@ asio::awaitable<ConnectResult> connect_to_group(WorkerContext& context,
   const auto timeout = group.config->connect_timeout;
   const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxAttempts);
   std::array<uint32_t, kMaxAttempts> avoid{};
-  asio::steady_timer timer(context.loop());
-
   while (result.attempts < max_attempts) {
     // The worker may have installed a newer snapshot while we waited on a failed attempt;
     // our indexes belong to `snapshot`, so only its picker may answer.
@@ -68,25 +67,42 @@ asio::awaitable<ConnectResult> connect_to_group(WorkerContext& context,
     // Counted as active while connecting: least_connections must see connects in progress.
     target.counters->active.fetch_add(1, std::memory_order_relaxed);
 
-    asio::ip::tcp::socket socket(context.loop());
+    // Our own non-blocking connect: a SOCK_NONBLOCK socket, connect(), wait until writable,
+    // read SO_ERROR. Asio's async_connect would add an ioctl(FIONBIO) and a poll() per connect.
     asio::error_code ec;
-    socket.open(target.address.family() == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), ec);
+    asio::ip::tcp::socket socket(context.loop());
+    int fd = ::socket(target.address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd >= 0) {
+      socket.assign(target.address.family() == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), fd, ec);
+    } else {
+      ec = asio::error_code(errno, asio::system_category());
+    }
     if (ec) {
       target.counters->active.fetch_sub(1, std::memory_order_relaxed);
       result.failure += (result.failure.empty() ? "" : "; ") + target.address_text + ": " + ec.message();
       break;  // out of descriptors: another target will not help
     }
-    socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    asio::ip::tcp::endpoint endpoint;
-    std::memcpy(endpoint.data(), target.address.address(), target.address.length);
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
     const int64_t started = core::now_us();
-    timer.expires_after(timeout);
-    auto outcome = co_await (socket.async_connect(endpoint, use_tuple) || timer.async_wait(use_tuple));
-    if (outcome.index() == 0) {
-      ec = std::get<0>(std::get<0>(outcome));
-    } else {
-      ec = asio::error::timed_out;
+    if (::connect(fd, target.address.address(), target.address.length) != 0) {
+      if (errno != EINPROGRESS) {
+        ec = asio::error_code(errno, asio::system_category());
+      } else {
+        ConnectWatch::Entry watch(context.connects, socket, core::now_ms() + timeout.count());
+        auto [wait_ec] = co_await socket.async_wait(asio::ip::tcp::socket::wait_write, use_tuple);
+        if (watch.timed_out()) {
+          ec = asio::error::timed_out;
+        } else if (wait_ec) {
+          ec = wait_ec;
+        } else {
+          int error = 0;
+          socklen_t length = sizeof error;
+          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+          if (error != 0) ec = asio::error_code(error, asio::system_category());
+        }
+      }
     }
     if (!ec) {
       result.connect_us = core::now_us() - started;

@@ -9,6 +9,7 @@
 
 #include "core/buffer_pool.hpp"
 #include "core/worker.hpp"
+#include "l4/connect_watch.hpp"
 #include "l4/listener_route.hpp"
 #include "l4/pipe_pool.hpp"
 #include "upstream/worker_upstreams.hpp"
@@ -16,12 +17,13 @@
 namespace fulcrum::l4 {
 
 struct WorkerContext {
-  explicit WorkerContext(core::Worker& w) : worker(w), upstreams(w.index()) {}
+  explicit WorkerContext(core::Worker& w) : worker(w), upstreams(w.index()), connects(w.loop()) {}
 
   core::Worker& worker;
   core::BufferPool buffers;
   PipePool pipes;
   upstream::WorkerUpstreams upstreams;
+  ConnectWatch connects;
   std::atomic<uint64_t> active_sessions{0};
   std::atomic<uint64_t> total_sessions{0};
   // Rate limit for log lines that an attack or outage could repeat per connection.
