@@ -32,6 +32,7 @@ struct RelayState {
   int64_t last_activity_ms = core::now_ms();
   int64_t started_us = core::now_us();
   int64_t first_request_us = 0;  // when the client's first bytes went to the target
+  int directions_ended = 0;      // directions that ended with an orderly EOF
   bool aborted = false;
 
   // Called after bytes moved; notes the first request and first response times.
@@ -168,8 +169,10 @@ asio::awaitable<void> pump(RelayState& state, Side from_side) {
 
   state.context.pipes.give_back(pipe, pipe_pending == 0);
   if (eof && !state.aborted) {
-    // Half-close: the other side learns that no more bytes come, and may still answer.
-    ::shutdown(to.native_handle(), SHUT_WR);
+    // Half-close: the other side learns that no more bytes come, and may still answer. When the
+    // other direction has already ended, both sockets are closed next anyway: close() sends
+    // the FIN and the shutdown() would be a wasted syscall.
+    if (++state.directions_ended < 2) ::shutdown(to.native_handle(), SHUT_WR);
     if (state.result.close_reason.empty()) {
       state.result.close_reason = from_side == Side::client ? "client_close" : "target_close";
     }
