@@ -175,3 +175,25 @@ TEST(TargetCounters, ConcurrentSamplesAreAllFoldedInWithoutLocks) {
 
 }  // namespace
 }  // namespace fulcrum::balance
+
+namespace fulcrum::balance {
+namespace {
+
+// The continuous-time overload (added with the LRT integration work): a sample weighs
+// 1 - e^(-gap/tau), so a rarely sampled target is re-judged on its recent answers.
+TEST(TargetCounters, ContinuousTimeSampleWeighsByTheGapSinceThePreviousOne) {
+  constexpr int64_t kTau = TargetCounters::kResponseTauUs;
+  TargetCounters counters;
+  counters.record_response_time(100000, 1'000'000);
+  EXPECT_EQ(counters.response_ewma_us.load(), 100000u);  // first sample taken as is
+  counters.record_response_time(1000, 1'000'000 + 10 * kTau);  // long gap: almost all the way
+  EXPECT_LT(counters.response_ewma_us.load(), 1100u);
+  const uint32_t before = counters.response_ewma_us.load();
+  counters.record_response_time(101000, 1'000'000 + 10 * kTau + 1);  // 1 us later: the floor weight
+  const uint32_t after = counters.response_ewma_us.load();
+  EXPECT_GT(after, before);
+  EXPECT_LE(after - before, 100000u / 256 + 2);
+}
+
+}  // namespace
+}  // namespace fulcrum::balance
