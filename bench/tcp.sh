@@ -50,7 +50,7 @@ FU_BASE=28100 HA_BASE=28200
 {
   echo "global"
   echo "  nbthread $THREADS"
-  echo "  maxconn 8000"
+  echo "  maxconn 4000"  # 2 fds per proxied connection must fit the 20000-fd limit
   echo "defaults"
   echo "  mode tcp"
   echo "  option splice-auto"
