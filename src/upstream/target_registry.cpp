@@ -43,7 +43,9 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
       auto& record = records_[key];
       if (!record.counters) {
         record.counters = std::make_shared<balance::TargetCounters>();
-        record.eligible_since_ms = now_ms;
+        // Targets present when the process starts take full traffic at once (0: no slow start);
+        // targets added later ramp up from now.
+        record.eligible_since_ms = last_ == nullptr ? 0 : now_ms;
       }
       info.counters = record.counters;
 
@@ -59,7 +61,14 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
     balance::Options options;
     options.algorithm = to_balance_algorithm(group_config.algorithm);
     options.slow_start_ms = group_config.slow_start.count();
-    group.pickers = balance::make_picker_factory(std::move(set), options);
+    // The previous factory of the same group lets ip_hash keep its Maglev table when only
+    // health changed (milliseconds instead of a rebuild on the control thread).
+    const balance::PickerFactory* previous = nullptr;
+    if (last_ != nullptr) {
+      int index = last_->group_index(group_config.name);
+      if (index >= 0) previous = last_->groups[static_cast<size_t>(index)].pickers.get();
+    }
+    group.pickers = balance::make_picker_factory(std::move(set), options, previous);
     snapshot->groups.push_back(std::move(group));
   }
 
@@ -68,6 +77,7 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
   for (auto it = records_.begin(); it != records_.end();) {
     it = seen.count(it->first) ? std::next(it) : records_.erase(it);
   }
+  last_ = snapshot;
   return snapshot;
 }
 

@@ -27,6 +27,7 @@ class TargetRegistry {
   };
   using Key = std::pair<std::string, std::string>;  // group name, canonical address
   std::map<Key, TargetRecord> records_;
+  std::shared_ptr<const Snapshot> last_;  // the latest built; its factories seed the next
   uint64_t next_version_ = 1;
 };
 
