@@ -55,14 +55,10 @@ constexpr std::array<uint8_t, 256> make_lower_table() {
 inline constexpr std::array<uint8_t, 256> kCharTable = detail::make_char_table();
 inline constexpr std::array<uint8_t, 256> kLowerTable = detail::make_lower_table();
 
-constexpr bool has_class(char c, uint8_t cls) {
-  return (kCharTable[static_cast<unsigned char>(c)] & cls) != 0;
-}
+constexpr bool has_class(char c, uint8_t cls) { return (kCharTable[static_cast<unsigned char>(c)] & cls) != 0; }
 constexpr bool is_tchar(char c) { return has_class(c, kTchar); }
 constexpr bool is_whitespace(char c) { return c == ' ' || c == '\t'; }
-constexpr char to_lower(char c) {
-  return static_cast<char>(kLowerTable[static_cast<unsigned char>(c)]);
-}
+constexpr char to_lower(char c) { return static_cast<char>(kLowerTable[static_cast<unsigned char>(c)]); }
 
 // ASCII case-insensitive equality against a literal that is already lower case.
 constexpr bool equals_lower(std::string_view s, std::string_view lower_literal) {

@@ -38,6 +38,46 @@ ChunkedResult ChunkedDecoder::fail(size_t consumed, DesyncReason reason) {
   return r;
 }
 
+// chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] ), one byte at a time.
+ChunkedDecoder::State ChunkedDecoder::extension_step(State s, char c) {
+  const auto uc = static_cast<unsigned char>(c);
+  switch (s) {
+    case State::size_bws:
+      if (is_whitespace(c)) return State::size_bws;
+      return c == ';' ? State::ext_name_bws : State::error;
+    case State::ext_name_bws:
+      if (is_whitespace(c)) return State::ext_name_bws;
+      return is_tchar(c) ? State::ext_name : State::error;
+    case State::ext_name:
+      if (is_tchar(c)) return State::ext_name;
+      [[fallthrough]];
+    case State::ext_name_end:
+      if (is_whitespace(c)) return State::ext_name_end;
+      if (c == '=') return State::ext_value_bws;
+      if (c == ';') return State::ext_name_bws;
+      return c == '\r' ? State::size_lf : State::error;
+    case State::ext_value_bws:
+      if (is_whitespace(c)) return State::ext_value_bws;
+      if (is_tchar(c)) return State::ext_token;
+      return c == '"' ? State::ext_quoted : State::error;
+    case State::ext_token:
+      if (is_tchar(c)) return State::ext_token;
+      [[fallthrough]];
+    case State::ext_value_end:
+      if (is_whitespace(c)) return State::ext_value_end;
+      if (c == ';') return State::ext_name_bws;
+      return c == '\r' ? State::size_lf : State::error;
+    case State::ext_quoted:
+      if (c == '"') return State::ext_value_end;
+      if (c == '\\') return State::ext_quoted_pair;
+      return is_qdtext(uc) ? State::ext_quoted : State::error;
+    case State::ext_quoted_pair:
+      return is_quotable(uc) ? State::ext_quoted : State::error;
+    default:
+      return State::error;
+  }
+}
+
 ChunkedResult ChunkedDecoder::feed(std::string_view in) { return run(in, false); }
 ChunkedResult ChunkedDecoder::next(std::string_view in) { return run(in, true); }
 
@@ -67,7 +107,6 @@ ChunkedResult ChunkedDecoder::run(std::string_view in, bool stop_after_payload) 
     }
 
     const char c = base[i];
-    const auto uc = static_cast<unsigned char>(c);
     switch (state_) {
       case State::size_first: {
         const int h = hex_value(c);
@@ -110,48 +149,7 @@ ChunkedResult ChunkedDecoder::run(std::string_view in, bool stop_after_payload) 
         if (c != '\r' && ++line_bytes_ > limits_.max_chunk_extension) {
           return fail(i, DesyncReason::chunk_extension_too_long);
         }
-        // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] )
-        State next = State::error;
-        switch (state_) {
-          case State::size_bws:
-            if (is_whitespace(c)) next = State::size_bws;
-            else if (c == ';') next = State::ext_name_bws;
-            break;
-          case State::ext_name_bws:
-            if (is_whitespace(c)) next = State::ext_name_bws;
-            else if (is_tchar(c)) next = State::ext_name;
-            break;
-          case State::ext_name:
-          case State::ext_name_end:
-            if (is_tchar(c) && state_ == State::ext_name) next = State::ext_name;
-            else if (is_whitespace(c)) next = State::ext_name_end;
-            else if (c == '=') next = State::ext_value_bws;
-            else if (c == ';') next = State::ext_name_bws;
-            else if (c == '\r') next = State::size_lf;
-            break;
-          case State::ext_value_bws:
-            if (is_whitespace(c)) next = State::ext_value_bws;
-            else if (is_tchar(c)) next = State::ext_token;
-            else if (c == '"') next = State::ext_quoted;
-            break;
-          case State::ext_token:
-          case State::ext_value_end:
-            if (is_tchar(c) && state_ == State::ext_token) next = State::ext_token;
-            else if (is_whitespace(c)) next = State::ext_value_end;
-            else if (c == ';') next = State::ext_name_bws;
-            else if (c == '\r') next = State::size_lf;
-            break;
-          case State::ext_quoted:
-            if (c == '"') next = State::ext_value_end;
-            else if (c == '\\') next = State::ext_quoted_pair;
-            else if (is_qdtext(uc)) next = State::ext_quoted;
-            break;
-          case State::ext_quoted_pair:
-            if (is_quotable(uc)) next = State::ext_quoted;
-            break;
-          default:
-            break;
-        }
+        const State next = extension_step(state_, c);
         if (next == State::error) {
           return fail(i, state_ == State::size_bws ? DesyncReason::bad_chunk_size : DesyncReason::bad_chunk_extension);
         }

@@ -22,7 +22,7 @@
 namespace fulcrum::http {
 
 struct ChunkedLimits {
-  uint32_t max_chunk_extension = 1024;   // bytes between chunk-size and its CRLF -> 400
+  uint32_t max_chunk_extension = 1024;     // bytes between chunk-size and its CRLF -> 400
   uint32_t max_trailer_bytes = 16 * 1024;  // trailer section, final CRLF included -> 431
 };
 
@@ -57,13 +57,13 @@ class ChunkedDecoder {
     size_bws,      // whitespace after the size: only ';' may follow
     ext_name_bws,  // after ';', before the extension name
     ext_name,
-    ext_name_end,  // BWS after a name: '=', ';' or CR
-    ext_value_bws, // after '=', before the value
+    ext_name_end,   // BWS after a name: '=', ';' or CR
+    ext_value_bws,  // after '=', before the value
     ext_token,
     ext_quoted,
     ext_quoted_pair,
-    ext_value_end, // after a value: BWS, ';' or CR
-    size_lf,       // CR seen, expecting LF
+    ext_value_end,  // after a value: BWS, ';' or CR
+    size_lf,        // CR seen, expecting LF
     data,
     data_cr,
     data_lf,
@@ -76,16 +76,17 @@ class ChunkedDecoder {
     error,
   };
 
+  static State extension_step(State state, char c);
   ChunkedResult run(std::string_view in, bool stop_after_payload);
   ChunkedResult fail(size_t consumed, DesyncReason reason);
 
   ChunkedLimits limits_;
   State state_ = State::size_first;
   uint8_t size_digits_ = 0;
-  uint8_t forbidden_ = 0;       // bitmask of forbidden trailer names still matching
-  uint32_t line_bytes_ = 0;     // extension bytes of this chunk line / bytes of this trailer name
+  uint8_t forbidden_ = 0;    // bitmask of forbidden trailer names still matching
+  uint32_t line_bytes_ = 0;  // extension bytes of this chunk line / bytes of this trailer name
   uint32_t trailer_bytes_ = 0;
-  uint64_t remaining_ = 0;      // chunk-size, then payload bytes left in the chunk
+  uint64_t remaining_ = 0;  // chunk-size, then payload bytes left in the chunk
   uint64_t payload_total_ = 0;
 };
 

@@ -46,8 +46,7 @@ Version semantic_version(std::string_view text) {
   return {};
 }
 
-void judge_framing(const FramingFacts& facts, int32_t te_index, int32_t cl_index, const RequestHead& head,
-                   Verdict& v) {
+void judge_framing(const FramingFacts& facts, int32_t te_index, int32_t cl_index, const RequestHead& head, Verdict& v) {
   if (!facts.has_transfer_encoding() && !facts.has_content_length()) return;
   const Version version = semantic_version(head.version);
   const bool before_11 = version.major == 0 || (version.major == 1 && version.minor == 0);

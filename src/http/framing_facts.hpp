@@ -9,8 +9,8 @@
 namespace fulcrum::http {
 
 struct FramingFacts {
-  uint64_t content_length = 0;  // the first valid Content-Length value
-  uint8_t content_length_count = 0;  // field lines, saturating
+  uint64_t content_length = 0;           // the first valid Content-Length value
+  uint8_t content_length_count = 0;      // field lines, saturating
   bool content_length_seen = false;      // content_length holds a valid value
   bool content_length_invalid = false;   // some value is not 1*DIGIT or overflows
   bool content_length_conflict = false;  // valid values that differ

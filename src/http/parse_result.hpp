@@ -12,10 +12,10 @@ enum class ParseStatus : uint8_t { need_more, complete, error };
 
 struct ParseResult {
   ParseStatus status = ParseStatus::need_more;
-  uint16_t error_status = 0;  // 400, 414, 431, 505 for requests; 502 for responses
+  uint16_t error_status = 0;                      // 400, 414, 431, 505 for requests; 502 for responses
   DesyncReason reason = DesyncReason::compliant;  // why, when status == error (always severe)
-  int32_t header_index = -1;  // offending field line (0-based), -1 for the start line or none
-  uint32_t head_size = 0;     // bytes of the head (leading empty lines included) when complete
+  int32_t header_index = -1;                      // offending field line (0-based), -1 for the start line or none
+  uint32_t head_size = 0;                         // bytes of the head (leading empty lines included) when complete
 
   bool complete() const { return status == ParseStatus::complete; }
   bool need_more() const { return status == ParseStatus::need_more; }

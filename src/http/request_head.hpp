@@ -49,9 +49,9 @@ struct RequestHead {
   bool keep_alive = true;       // the client may send another request on this connection
   bool upgrade = false;         // Connection: upgrade and an Upgrade field (tunnel after 101)
   Expectation expectation = Expectation::none;
-  int32_t host_index = -1;      // the Host field line, -1 when absent
+  int32_t host_index = -1;  // the Host field line, -1 when absent
 
-  FramingFacts facts;           // Content-Length / Transfer-Encoding as received
+  FramingFacts facts;  // Content-Length / Transfer-Encoding as received
   FieldCheck field_check = FieldCheck::unknown;
 
   std::span<const Header> headers() const { return header_storage.first(header_count); }
@@ -67,9 +67,7 @@ struct RequestHead {
   bool is_connect() const { return method_id == Method::connect; }
   // RFC 9112 §6.3: with Transfer-Encoding present, Content-Length must not be forwarded; with
   // duplicate identical Content-Length fields, only one may be.
-  bool must_drop_content_length() const {
-    return facts.has_content_length() && framing == BodyFraming::chunked;
-  }
+  bool must_drop_content_length() const { return facts.has_content_length() && framing == BodyFraming::chunked; }
   bool has_duplicate_content_length() const { return facts.content_length_count > 1; }
 };
 

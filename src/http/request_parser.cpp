@@ -47,8 +47,7 @@ bool valid_host(std::string_view host) {
 
 // Everything after a complete request line; `p` at the version. Returns the reason on failure.
 DesyncReason read_version(const char* p, const char* line_cr_bound, uint8_t& major, uint8_t& minor) {
-  if (line_cr_bound - p < 10 || std::memcmp(p, "HTTP/", 5) != 0 || !is_digit(p[5]) || p[6] != '.' ||
-      !is_digit(p[7])) {
+  if (line_cr_bound - p < 10 || std::memcmp(p, "HTTP/", 5) != 0 || !is_digit(p[5]) || p[6] != '.' || !is_digit(p[7])) {
     // A space further on means the target held one ("GET /a b HTTP/1.1"): first-space and
     // last-space parsers would split this line differently.
     for (const char* q = p; q < line_cr_bound && *q != '\r' && *q != '\n'; ++q) {
@@ -111,8 +110,8 @@ ParseResult RequestParser::parse_head(const char* begin, const char* start, cons
   const char* const method = p;
   while (has_class(*p, kTchar)) ++p;
   if (*p != ' ' || p == method) [[unlikely]] {
-    return ParseResult::fail(400, (*p == '\r' || *p == '\n') && p != method ? DesyncReason::bad_request_line
-                                                                           : DesyncReason::bad_method);
+    return ParseResult::fail(
+        400, (*p == '\r' || *p == '\n') && p != method ? DesyncReason::bad_request_line : DesyncReason::bad_method);
   }
   head.method = std::string_view(method, static_cast<size_t>(p - method));
   head.method_id = identify_method(head.method);
@@ -133,7 +132,9 @@ ParseResult RequestParser::parse_head(const char* begin, const char* start, cons
     }
     return ParseResult::fail(400, why);
   }
-  if (p == target) [[unlikely]] return ParseResult::fail(400, DesyncReason::missing_uri);
+  if (p == target) [[unlikely]] {
+    return ParseResult::fail(400, DesyncReason::missing_uri);
+  }
   head.target = std::string_view(target, static_cast<size_t>(p - target));
   ++p;
   uint8_t major = 0;
@@ -170,19 +171,20 @@ ParseResult RequestParser::parse_head(const char* begin, const char* start, cons
       // the offending field is the one being continued.
       return ParseResult::fail(400, DesyncReason::obs_fold, index - 1);
     }
-    const detail::FieldLine f = detail::scan_field_line(p, head_end);
-    if (f.error != DesyncReason::compliant) [[unlikely]] return ParseResult::fail(400, f.error, index);
     if (head.header_count == capacity) [[unlikely]] {
       return ParseResult::fail(431, DesyncReason::too_many_headers, index);
     }
-    Header& h = head.header_storage[head.header_count++];
-    h.name = f.name;
-    h.value = f.value;
-    h.id = identify_header(f.name);
+    Header& h = head.header_storage[head.header_count];
+    const detail::FieldLine f = detail::scan_field_line(p, head_end, h.name, h.value);
+    if (f.error != DesyncReason::compliant) [[unlikely]] {
+      return ParseResult::fail(400, f.error, index);
+    }
+    ++head.header_count;
+    h.id = identify_header(h.name);
     non_compliant = non_compliant || f.non_token;
     switch (h.id) {
       case HeaderId::other:
-        if (f.name.size() >= 13 && framing_look_alike(f.name) != LookAlike::none) [[unlikely]] {
+        if (h.name.size() >= 13 && framing_look_alike(h.name) != LookAlike::none) [[unlikely]] {
           non_compliant = true;
         }
         break;

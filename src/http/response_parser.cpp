@@ -71,7 +71,9 @@ ParseResult ResponseParser::parse_head(const char* begin, const char* head_end, 
   } else {
     head.reason = {};  // "HTTP/1.1 200\r\n": tolerated, the reason phrase carries nothing
   }
-  if (p[0] != '\r' || p[1] != '\n') [[unlikely]] return bad(DesyncReason::bad_status_line);
+  if (p[0] != '\r' || p[1] != '\n') [[unlikely]] {
+    return bad(DesyncReason::bad_status_line);
+  }
   p += 2;
   if (static_cast<size_t>(p - begin) > limits_.max_request_line) [[unlikely]] {
     return bad(DesyncReason::bad_status_line);
@@ -84,18 +86,25 @@ ParseResult ResponseParser::parse_head(const char* begin, const char* head_end, 
   bool conn_keep_alive = false;
   while (p != fields_end) {
     const auto index = static_cast<int32_t>(head.header_count);
-    if (is_whitespace(*p)) [[unlikely]] return bad(DesyncReason::obs_fold, index - 1);
-    const detail::FieldLine f = detail::scan_field_line(p, head_end);
-    if (f.error != DesyncReason::compliant) [[unlikely]] return bad(f.error, index);
-    if (f.non_token) [[unlikely]] return bad(f.name.empty() ? DesyncReason::empty_header : DesyncReason::non_compliant_header, index);
-    if (head.header_count == capacity) [[unlikely]] return bad(DesyncReason::too_many_headers, index);
-    Header& h = head.header_storage[head.header_count++];
-    h.name = f.name;
-    h.value = f.value;
-    h.id = identify_header(f.name);
+    if (is_whitespace(*p)) [[unlikely]] {
+      return bad(DesyncReason::obs_fold, index - 1);
+    }
+    if (head.header_count == capacity) [[unlikely]] {
+      return bad(DesyncReason::too_many_headers, index);
+    }
+    Header& h = head.header_storage[head.header_count];
+    const detail::FieldLine f = detail::scan_field_line(p, head_end, h.name, h.value);
+    if (f.error != DesyncReason::compliant) [[unlikely]] {
+      return bad(f.error, index);
+    }
+    if (f.non_token) [[unlikely]] {
+      return bad(h.name.empty() ? DesyncReason::empty_header : DesyncReason::non_compliant_header, index);
+    }
+    ++head.header_count;
+    h.id = identify_header(h.name);
     switch (h.id) {
       case HeaderId::other:
-        if (f.name.size() >= 13 && framing_look_alike(f.name) != LookAlike::none) [[unlikely]] {
+        if (h.name.size() >= 13 && framing_look_alike(h.name) != LookAlike::none) [[unlikely]] {
           return bad(DesyncReason::suspicious_header, index);
         }
         break;

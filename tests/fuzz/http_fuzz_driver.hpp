@@ -58,6 +58,7 @@ inline std::string check_request(std::string_view data, const ParserLimits& limi
   if (head.framing == BodyFraming::until_close) return "request: framed until close";
   // The classifier's trust in the parser's summary must be justified: re-reading every byte
   // of the head must reach the same verdict.
+  const FieldCheck field_check = head.field_check;
   const Classification trusted = classify_request(head);
   head.field_check = FieldCheck::unknown;
   const Classification checked = classify_request(head);
@@ -65,8 +66,10 @@ inline std::string check_request(std::string_view data, const ParserLimits& limi
       trusted.header_index != checked.header_index) {
     return "request: classification depends on the parser's summary";
   }
-  if (trusted.tier == DesyncTier::severe && !is_forwardable(trusted.reason)) {
-    return "request: parsed head classified as unframeable";
+  // What the parser frames itself it must have refused already; only look-alike names (which
+  // the classifier counts as framing fields and the parser does not) may add unframeable reasons.
+  if (field_check == FieldCheck::clean && !is_forwardable(trusted.reason)) {
+    return "request: clean parsed head classified as unframeable";
   }
 
   // The body right behind the head, as the proxy would read it.

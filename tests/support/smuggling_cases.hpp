@@ -61,10 +61,11 @@ inline std::vector<SmugglingCase> smuggling_cases() {
        "chunked applied twice"},
       {"te_empty_element", post + "Transfer-Encoding: chunked,\r\n\r\n0\r\n\r\n", 400,
        "an empty final element: chunked for some, not for others"},
-      {"te_vertical_tab", post + "Transfer-Encoding: \x0b" "chunked\r\n\r\n0\r\n\r\n", 400,
-       "VT is whitespace to some trimmers"},
-      {"te_nul", post + raw("Transfer-Encoding: chunked\0\r\n\r\n0\r\n\r\n"), 400,
-       "C strings end at NUL"},
+      {"te_vertical_tab",
+       post + "Transfer-Encoding: \x0b"
+              "chunked\r\n\r\n0\r\n\r\n",
+       400, "VT is whitespace to some trimmers"},
+      {"te_nul", post + raw("Transfer-Encoding: chunked\0\r\n\r\n0\r\n\r\n"), 400, "C strings end at NUL"},
       {"te_obs_fold", post + "Transfer-Encoding:\r\n chunked\r\nContent-Length: 3\r\n\r\nabc", 400,
        "unfolding hops see chunked, others an empty value"},
       {"te_space_before_colon", post + "Transfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\nabc", 400,
@@ -72,17 +73,20 @@ inline std::vector<SmugglingCase> smuggling_cases() {
       {"cl_space_before_colon", post + "Content-Length : 3\r\n\r\nabc", 400, "RFC 9112 5.1"},
       {"te_tab_before_colon", post + "Transfer-Encoding\t: chunked\r\nContent-Length: 3\r\n\r\nabc", 400,
        "tab before the colon"},
-      {"te_leading_space_line", "POST / HTTP/1.1\r\n Transfer-Encoding: chunked\r\nHost: example.com\r\n"
-                                "Content-Length: 3\r\n\r\nabc",
+      {"te_leading_space_line",
+       "POST / HTTP/1.1\r\n Transfer-Encoding: chunked\r\nHost: example.com\r\n"
+       "Content-Length: 3\r\n\r\nabc",
        400, "whitespace after the request line: a fold for some, a field for others"},
       // --- field-line syntax
       {"bare_cr_in_value", get + "X-A: a\rTransfer-Encoding: chunked\r\n\r\n", 400, "CR ends a line for some"},
       {"bare_lf_in_value", get + "X-A: a\nContent-Length: 10\r\n\r\n", 400, "LF ends a line for most"},
-      {"bare_lf_everywhere", "GET / HTTP/1.1\nHost: example.com\nContent-Length: 5\n\nhello", 400,
-       "LF-only framing"},
+      {"bare_lf_everywhere", "GET / HTTP/1.1\nHost: example.com\nContent-Length: 5\n\nhello", 400, "LF-only framing"},
       {"nul_in_name", get + raw("X-\0A: 1\r\n\r\n"), 400, "C strings end at NUL"},
       {"nul_in_value", get + raw("X-A: 1\0\r\n\r\n"), 400, "C strings end at NUL"},
-      {"ctl_in_value", get + "X-A: a\x01" "b\r\n\r\n", 400, "control bytes in a field"},
+      {"ctl_in_value",
+       get + "X-A: a\x01"
+             "b\r\n\r\n",
+       400, "control bytes in a field"},
       {"del_in_value", get + "X-A: a\x7f\r\n\r\n", 400, "DEL in a field"},
       {"ctl_in_name", get + "X\x01-A: 1\r\n\r\n", 400, "control bytes in a field name"},
       {"missing_colon", get + "Transfer-Encoding chunked\r\n\r\n", 400, "a field without a colon"},
@@ -92,7 +96,10 @@ inline std::vector<SmugglingCase> smuggling_cases() {
       {"no_host", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", 400, "RFC 9112 3.2"},
       {"host_with_path", "GET / HTTP/1.1\r\nHost: a.example/evil\r\n\r\n", 400, "not a uri-host"},
       // --- request line
-      {"ctl_in_method", "G\x01" "ET / HTTP/1.1\r\nHost: example.com\r\n\r\n", 400, "not a token"},
+      {"ctl_in_method",
+       "G\x01"
+       "ET / HTTP/1.1\r\nHost: example.com\r\n\r\n",
+       400, "not a token"},
       {"tab_separator", "GET\t/ HTTP/1.1\r\nHost: example.com\r\n\r\n", 400, "HTAB as a separator"},
       {"space_in_target", "GET /a " + smuggled, 400, "first-space and last-space splitters disagree"},
       {"double_space", "GET  / HTTP/1.1\r\nHost: example.com\r\n\r\n", 400, "an empty target"},
@@ -107,24 +114,21 @@ inline std::vector<SmugglingCase> smuggling_cases() {
       {"lf_in_target", "GET /a\nHost: x HTTP/1.1\r\nHost: example.com\r\n\r\n", 400, "LF in the target"},
       {"tab_in_target", "GET /a\tHTTP/1.1 HTTP/1.1\r\nHost: example.com\r\n\r\n", 400, "HTAB in the target"},
       // --- size limits (default limits)
-      {"request_line_over_16k", "GET /" + std::string(16 * 1024, 'a') + " HTTP/1.1\r\nHost: example.com\r\n\r\n",
-       414, "max_request_line"},
-      {"header_section_over_64k", get + "X-Big: " + std::string(64 * 1024, 'b') + "\r\n\r\n", 431,
-       "max_header_bytes"},
+      {"request_line_over_16k", "GET /" + std::string(16 * 1024, 'a') + " HTTP/1.1\r\nHost: example.com\r\n\r\n", 414,
+       "max_request_line"},
+      {"header_section_over_64k", get + "X-Big: " + std::string(64 * 1024, 'b') + "\r\n\r\n", 431, "max_header_bytes"},
       // --- chunked bodies behind a valid head
       {"chunk_size_not_hex", chunked + "g\r\nabc\r\n0\r\n\r\n", 400, "not a chunk size", true},
       {"chunk_size_0x", chunked + "0x5\r\nhello\r\n0\r\n\r\n", 400, "base prefix", true},
       {"chunk_size_negative", chunked + "-1\r\n\r\n", 400, "sign", true},
-      {"chunk_size_overflow", chunked + "10000000000000005\r\nhello\r\n0\r\n\r\n", 400, "wraps to 5 in 64 bits",
-       true},
+      {"chunk_size_overflow", chunked + "10000000000000005\r\nhello\r\n0\r\n\r\n", 400, "wraps to 5 in 64 bits", true},
       {"chunk_size_space", chunked + "5 \r\nhello\r\n0\r\n\r\n", 400, "whitespace after the size", true},
       {"chunk_bare_lf", chunked + "5\nhello\n0\n\n", 400, "LF-only chunk framing", true},
       {"chunk_data_too_long", chunked + "3\r\nhello\r\n0\r\n\r\n", 400, "data does not end where declared", true},
       {"chunk_ext_too_long", chunked + "1;" + std::string(2048, 'e') + "\r\nx\r\n0\r\n\r\n", 400,
        "chunk extensions over the limit", true},
       {"chunk_ext_ctl", chunked + "1;a\x01\r\nx\r\n0\r\n\r\n", 400, "control byte in an extension", true},
-      {"trailer_content_length", chunked + "0\r\nContent-Length: 50\r\n\r\n", 400, "framing field in trailers",
-       true},
+      {"trailer_content_length", chunked + "0\r\nContent-Length: 50\r\n\r\n", 400, "framing field in trailers", true},
   };
   // --- over max_headers (100)
   std::string many = get;

@@ -114,13 +114,13 @@ TEST(ChunkedDecoder, RejectsMalformedFraming) {
       {"-1\r\n", DesyncReason::bad_chunk_size},
       {"+1\r\n", DesyncReason::bad_chunk_size},
       {"0x5\r\nhello\r\n", DesyncReason::bad_chunk_size},
-      {"10000000000000000\r\n", DesyncReason::bad_chunk_size},   // 17 digits: overflow
-      {"00000000000000005\r\n", DesyncReason::bad_chunk_size},   // 17 digits even if small
-      {"5 \r\nhello\r\n", DesyncReason::bad_chunk_size},          // BWS only before ';'
+      {"10000000000000000\r\n", DesyncReason::bad_chunk_size},  // 17 digits: overflow
+      {"00000000000000005\r\n", DesyncReason::bad_chunk_size},  // 17 digits even if small
+      {"5 \r\nhello\r\n", DesyncReason::bad_chunk_size},        // BWS only before ';'
       {" 5\r\nhello\r\n", DesyncReason::bad_chunk_size},
-      {"5\nhello\r\n", DesyncReason::bad_chunk_framing},          // bare LF
-      {"5\rhello\r\n", DesyncReason::bad_chunk_framing},          // bare CR
-      {"5\r\nhelloXX\r\n", DesyncReason::bad_chunk_framing},      // data longer than declared
+      {"5\nhello\r\n", DesyncReason::bad_chunk_framing},      // bare LF
+      {"5\rhello\r\n", DesyncReason::bad_chunk_framing},      // bare CR
+      {"5\r\nhelloXX\r\n", DesyncReason::bad_chunk_framing},  // data longer than declared
       {"5\r\nhello\n0\r\n\r\n", DesyncReason::bad_chunk_framing},
       {"0\r\n\n", DesyncReason::bad_trailer},
       {"0\r\n\r\r", DesyncReason::bad_chunk_framing},

@@ -31,8 +31,7 @@ TEST(FuzzCorpusReplay, EverySeedKeepsTheInvariants) {
   for (const auto& path : files) {
     std::ifstream in(path, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::string broken =
-        fuzz::run_one(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    const std::string broken = fuzz::run_one(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     EXPECT_EQ(broken, "") << path.filename();
   }
 }

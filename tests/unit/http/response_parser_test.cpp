@@ -65,15 +65,14 @@ TEST(ResponseParser, FramingFollowsRfc9112Section6_3) {
       {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", Method::get,
        BodyFraming::none, false},
       {"HTTP/1.1 200 Connection Established\r\n\r\n", Method::connect, BodyFraming::none, false},
-      {"HTTP/1.1 407 Proxy Auth\r\nContent-Length: 3\r\n\r\n", Method::connect, BodyFraming::content_length,
-       true},
-      {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\n", Method::get,
-       BodyFraming::content_length, false},
+      {"HTTP/1.1 407 Proxy Auth\r\nContent-Length: 3\r\n\r\n", Method::connect, BodyFraming::content_length, true},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\n", Method::get, BodyFraming::content_length,
+       false},
       {"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\n", Method::get, BodyFraming::content_length, false},
       {"HTTP/1.0 200 OK\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\n", Method::get,
        BodyFraming::content_length, true},
-      {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", Method::get,
-       BodyFraming::content_length, true},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", Method::get, BodyFraming::content_length,
+       true},
   };
   for (const auto& c : cases) {
     ParsedResponse r;

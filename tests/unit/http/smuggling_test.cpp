@@ -1,12 +1,11 @@
 // Every case of tests/support/smuggling_cases.hpp, run through what the proxy runs: the head
 // parser, the desync classifier and mode, and (for cases behind a valid head) the chunked decoder
 // over the body bytes that arrived with the head.
-#include "../../support/smuggling_cases.hpp"
-
 #include <gtest/gtest.h>
 
 #include <set>
 
+#include "../../support/smuggling_cases.hpp"
 #include "http/chunked_decoder.hpp"
 #include "http/desync_classifier.hpp"
 #include "http_test_support.hpp"
