@@ -16,13 +16,13 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-  keep_alive_.emplace(loop_.get_executor());
+  keep_alive_.emplace(loop_->get_executor());
   thread_ = std::thread([this] {
     std::string name = "fulcrum-w" + std::to_string(index_);
     pthread_setname_np(pthread_self(), name.c_str());
     for (;;) {
       try {
-        loop_.run();
+        loop_->run();
         return;
       } catch (const std::exception& e) {
         // A bug in one session must not take the worker (and every connection on it) down.
@@ -36,7 +36,12 @@ void Worker::release() { keep_alive_.reset(); }
 
 void Worker::stop() {
   keep_alive_.reset();
-  loop_.stop();
+  if (loop_) loop_->stop();
+}
+
+void Worker::destroy_loop() {
+  keep_alive_.reset();
+  loop_.reset();
 }
 
 void Worker::join() {

@@ -6,6 +6,7 @@
 #include <asio/post.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -19,7 +20,7 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   uint32_t index() const { return index_; }
-  asio::io_context& loop() { return loop_; }
+  asio::io_context& loop() { return *loop_; }
 
   void start();
   // Lets the loop finish once it has no work left; join() waits for that.
@@ -27,15 +28,19 @@ class Worker {
   // Stops the loop now (pending handlers are dropped).
   void stop();
   void join();
+  // After join(): destroys the loop, and with it every handler and coroutine still pending, so
+  // that they unwind while what they refer to is still alive. loop() is invalid afterwards.
+  void destroy_loop();
 
   template <typename Fn>
   void post(Fn&& fn) {
-    asio::post(loop_, std::forward<Fn>(fn));
+    asio::post(*loop_, std::forward<Fn>(fn));
   }
 
  private:
   uint32_t index_;
-  asio::io_context loop_{1};  // concurrency hint 1: only this thread runs it, no locking inside
+  // Concurrency hint 1: only this thread runs it, no locking inside.
+  std::unique_ptr<asio::io_context> loop_ = std::make_unique<asio::io_context>(1);
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_alive_;
   std::thread thread_;
 };

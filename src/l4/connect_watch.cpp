@@ -22,10 +22,10 @@ ConnectWatch::Entry::~Entry() {
 }
 
 void ConnectWatch::arm() {
-  if (armed_) return;
+  if (armed_ || !timer_) return;
   armed_ = true;
-  timer_.expires_after(kTick);
-  timer_.async_wait([this](const asio::error_code& ec) {
+  timer_->expires_after(kTick);
+  timer_->async_wait([this](const asio::error_code& ec) {
     armed_ = false;
     if (!ec) sweep();
   });

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 namespace fulcrum::l4 {
 
@@ -16,7 +17,7 @@ class ConnectWatch {
  public:
   static constexpr std::chrono::milliseconds kTick{25};
 
-  explicit ConnectWatch(asio::io_context& loop) : timer_(loop) {}
+  explicit ConnectWatch(asio::io_context& loop) : timer_(std::in_place, loop) {}
   ConnectWatch(const ConnectWatch&) = delete;
   ConnectWatch& operator=(const ConnectWatch&) = delete;
 
@@ -42,7 +43,10 @@ class ConnectWatch {
  private:
   void arm();
   void sweep();
-  asio::steady_timer timer_;
+  friend struct WorkerContext;
+  // Optional so that the worker can destroy it before its loop (an I/O object must not outlive
+  // the loop it belongs to).
+  std::optional<asio::steady_timer> timer_;
   Entry* head_ = nullptr;
   bool armed_ = false;
 };

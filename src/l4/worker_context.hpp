@@ -33,6 +33,8 @@ struct WorkerContext {
   std::vector<GroupSplit> listener_splits;
 
   asio::io_context& loop() { return worker.loop(); }
+  // Before the worker's loop is destroyed: drops the I/O objects this context owns.
+  void release_io() { connects.timer_.reset(); }
   // Called on the worker's thread: switches new connections to this snapshot.
   void install(std::shared_ptr<const upstream::Snapshot> snapshot);
 };

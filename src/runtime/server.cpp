@@ -42,8 +42,16 @@ std::unique_ptr<asio::ip::tcp::acceptor> open_acceptor(asio::io_context& loop, c
 Server::Server(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {}
 
 Server::~Server() {
+  // Teardown in dependency order. Sessions still open (a drain cut short by shutdown_timeout)
+  // are coroutines pending in the loops; they refer to their WorkerContext, so the loops go
+  // (unwinding them) while the contexts live, and every I/O object goes before its loop.
   for (auto& worker : workers_) worker->stop();
   for (auto& worker : workers_) worker->join();
+  for (auto& context : contexts_) context->release_io();
+  listeners_.clear();
+  for (auto& worker : workers_) worker->destroy_loop();
+  contexts_.clear();
+  workers_.clear();
 }
 
 bool Server::bind_listeners(std::string& error) {

@@ -90,7 +90,7 @@ TEST(ProxyProtocolParse, LocalAndUnknownKeepTheConnectionAddresses) {
 
 TEST(ProxyProtocolParse, SkipsV2Tlvs) {
   std::string bytes("\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x11\xc0\x00\x02\x01\xc6\x33\x64\x09\x01\x00\x01\xbb", 28);
-  bytes += std::string("\x04\x00\x02ab", 5);  // a NOOP TLV of 2 bytes
+  bytes += std::string("\x04\x00\x02" "ab", 5);  // a NOOP TLV of 2 bytes ("\x02ab" would be one escape)
   ProxyHeader header;
   std::string error;
   ASSERT_EQ(parse(bytes + "data", header, error), ProxyParse::done) << error;
