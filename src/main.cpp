@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -64,6 +65,9 @@ std::shared_ptr<const fulcrum::config::Config> load_or_report(const std::string&
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that vanishes mid-write must cost one connection, not the process: splice() has no
+  // MSG_NOSIGNAL, and a closed log pipe raises SIGPIPE too.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"Fulcrum: a load balancer for TCP, UDP, HTTP and TLS traffic.", "fulcrum"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "fulcrum 0.1.0");

@@ -62,6 +62,23 @@ TEST(TcpProxy, RelaysOneMebibyteBothWaysByteExact) {
   EXPECT_TRUE(fulcrum->wait_for_output("bytes_out=1048576", 5s)) << fulcrum->output();
 }
 
+TEST(TcpProxy, ClientVanishingDuringASplicedDownloadCostsOnlyItsConnection) {
+  TempDir dir;
+  Backend source(dir, "src", "source");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, tcp_config(port, {source.address()}), port);
+  for (int i = 0; i < 20; ++i) {
+    int fd = connect_to(port);
+    EXPECT_EQ(read_exact(fd, 256 * 1024).size(), 256u * 1024);  // bulk: the relay splices
+    ::close(fd);  // gone while the target is still sending
+  }
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(fulcrum->running()) << "the process died: " << fulcrum->errors();
+  int fd = connect_to(port);
+  EXPECT_EQ(read_exact(fd, 1024).size(), 1024u);
+  ::close(fd);
+}
+
 TEST(TcpProxy, ClientHalfCloseReachesTargetAndAnswerStillArrives) {
   TempDir dir;
   Backend backend(dir, "b1", "echo");
