@@ -34,6 +34,13 @@ void append_timestamp(std::string& out) {
   out.append(text, static_cast<size_t>(n));
 }
 
+template <typename Integer>
+void append_integer(std::string& out, Integer value) {
+  char text[24];  // enough for any 64-bit integer and its sign
+  auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+  out.append(text, end);
+}
+
 bool needs_quotes(std::string_view value) {
   if (value.empty()) return true;
   for (char c : value) {
@@ -143,18 +150,14 @@ LogLine& LogLine::field(std::string_view key, std::string_view value) {
 LogLine& LogLine::field(std::string_view key, int64_t value) {
   if (!enabled_) return *this;
   begin_field(key);
-  char text[24];
-  auto [end, ec] = std::to_chars(text, text + sizeof text, value);
-  out_.append(text, end);
+  append_integer(out_, value);
   return *this;
 }
 
 LogLine& LogLine::field(std::string_view key, uint64_t value) {
   if (!enabled_) return *this;
   begin_field(key);
-  char text[24];
-  auto [end, ec] = std::to_chars(text, text + sizeof text, value);
-  out_.append(text, end);
+  append_integer(out_, value);
   return *this;
 }
 
