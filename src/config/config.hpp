@@ -204,6 +204,7 @@ struct ListenerConfig {
   uint64_t max_body_bytes = 0;  // 0: unlimited
   bool add_forwarded = false;   // RFC 7239 Forwarded
   bool add_via = false;
+  uint32_t max_flows = 10000;  // udp: flows remembered at once (split among workers); LRU eviction beyond
 };
 
 struct AdminConfig {

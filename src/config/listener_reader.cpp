@@ -128,6 +128,14 @@ ListenerConfig read_listener(const Field& item, std::vector<GroupReference>& ref
   read_into(map, "idle_timeout", listener.idle_timeout,
             [&](const Field& f) { return read_duration(f, diagnostics, 100ms, std::chrono::hours(24 * 7)); });
 
+  if (const Field* field = map.get("max_flows")) {
+    if (listener.protocol == ListenerProtocol::udp) {
+      if (auto value = read_uint(*field, diagnostics, 1, 10'000'000)) listener.max_flows = static_cast<uint32_t>(*value);
+    } else {
+      diagnostics.error(field->key_mark(), "'max_flows' applies to udp listeners only; " + described);
+    }
+  }
+
   for (auto key : kHttpOnlyKeys) {
     const Field* field = map.get(key);
     if (field != nullptr && !is_http(listener.protocol)) {

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <optional>
+
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 
@@ -37,6 +39,30 @@ std::unique_ptr<asio::ip::tcp::acceptor> open_acceptor(asio::io_context& loop, c
   return acceptor;
 }
 
+// A datagram socket per worker on the same address: the kernel hashes each client
+// address:port to one of them, so every datagram of a flow reaches the same worker.
+std::optional<asio::ip::udp::socket> open_udp_socket(asio::io_context& loop, const core::Endpoint& address,
+                                                     std::string& error) {
+  asio::ip::udp::socket socket(loop);
+  asio::ip::udp::endpoint endpoint;
+  std::memcpy(endpoint.data(), address.address(), address.length);
+  asio::error_code ec;
+  socket.open(endpoint.protocol(), ec);
+  if (!ec) socket.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    int one = 1;
+    if (::setsockopt(socket.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      ec = asio::error_code(errno, asio::system_category());
+    }
+  }
+  if (!ec) socket.bind(endpoint, ec);
+  if (ec) {
+    error = "cannot listen on udp " + address.to_string() + ": " + ec.message();
+    return std::nullopt;
+  }
+  return socket;
+}
+
 }  // namespace
 
 Server::Server(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {}
@@ -56,12 +82,27 @@ Server::~Server() {
 
 bool Server::bind_listeners(std::string& error) {
   for (const auto& listener : config_->listeners) {
+    ListenerSockets sockets;
+    if (listener.protocol == config::ListenerProtocol::udp) {
+      const size_t index = listeners_.size();
+      const uint32_t share = static_cast<uint32_t>((listener.max_flows + workers_.size() - 1) / workers_.size());
+      for (size_t w = 0; w < workers_.size(); ++w) {
+        auto socket = open_udp_socket(workers_[w]->loop(), listener.listen, error);
+        if (!socket) {
+          error = "listener '" + listener.name + "': " + error;
+          return false;
+        }
+        sockets.udp_per_worker.push_back(
+            std::make_unique<l4::UdpForwarder>(*contexts_[w], index, std::move(*socket), share));
+      }
+      listeners_.push_back(std::move(sockets));
+      continue;
+    }
     if (listener.protocol != config::ListenerProtocol::tcp) {
       error = "listener '" + listener.name + "': protocol " + config::to_string(listener.protocol) +
-              " is not served by this build yet (tcp is)";
+              " is not served by this build yet (tcp and udp are)";
       return false;
     }
-    ListenerSockets sockets;
     for (auto& worker : workers_) {
       auto acceptor = open_acceptor(worker->loop(), listener.listen, error);
       if (!acceptor) {
@@ -87,6 +128,10 @@ bool Server::start(std::string& error) {
   for (size_t w = 0; w < workers_.size(); ++w) {
     auto& context = *contexts_[w];
     for (size_t l = 0; l < listeners_.size(); ++l) {
+      if (!listeners_[l].udp_per_worker.empty()) {
+        listeners_[l].udp_per_worker[w]->start();
+        continue;
+      }
       asio::co_spawn(context.loop(), l4::accept_loop(context, *listeners_[l].per_worker[w], l, l4::start_tcp_session),
                      asio::detached);
     }
@@ -171,12 +216,18 @@ void Server::begin_shutdown(std::string_view why) {
   // Stop accepting on every worker; open connections go on.
   for (size_t w = 0; w < workers_.size(); ++w) {
     std::vector<asio::ip::tcp::acceptor*> acceptors;
-    for (auto& listener : listeners_) acceptors.push_back(listener.per_worker[w].get());
-    workers_[w]->post([acceptors] {
+    std::vector<l4::UdpForwarder*> forwarders;
+    for (auto& listener : listeners_) {
+      if (!listener.per_worker.empty()) acceptors.push_back(listener.per_worker[w].get());
+      // UDP has no connection to drain: its flows end with the listener.
+      if (!listener.udp_per_worker.empty()) forwarders.push_back(listener.udp_per_worker[w].get());
+    }
+    workers_[w]->post([acceptors, forwarders] {
       for (auto* acceptor : acceptors) {
         asio::error_code ignored;
         acceptor->close(ignored);
       }
+      for (auto* forwarder : forwarders) forwarder->stop();
     });
   }
   drain_deadline_ = std::chrono::steady_clock::now() + config_->shutdown_timeout;

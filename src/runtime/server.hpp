@@ -14,6 +14,7 @@
 
 #include "config/config.hpp"
 #include "core/worker.hpp"
+#include "l4/udp_forwarder.hpp"
 #include "l4/worker_context.hpp"
 #include "upstream/target_registry.hpp"
 
@@ -39,7 +40,8 @@ class Server {
 
  private:
   struct ListenerSockets {
-    std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> per_worker;
+    std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> per_worker;  // tcp
+    std::vector<std::unique_ptr<l4::UdpForwarder>> udp_per_worker;      // udp
   };
 
   bool bind_listeners(std::string& error);

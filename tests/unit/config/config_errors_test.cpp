@@ -362,6 +362,31 @@ target_groups:
   EXPECT_TRUE(result.errors.empty()) << testing::all_errors(result);
 }
 
+TEST(ConfigErrors, MaxFlowsIsForUdpListenersOnly) {
+  expect_error(R"(listeners:
+  - name: a
+    listen: 127.0.0.1:8080
+    max_flows: 10
+    default: { forward: web }
+target_groups:
+  - name: web
+)",
+               4, 5, "'max_flows' applies to udp listeners only; listener 'a' is tcp");
+}
+
+TEST(ConfigErrors, MaxFlowsRange) {
+  expect_error(R"(listeners:
+  - name: a
+    listen: 127.0.0.1:8080
+    protocol: udp
+    max_flows: 0
+    default: { forward: web }
+target_groups:
+  - name: web
+)",
+               5, 16, "max_flows: 0 is out of range (1..10000000)");
+}
+
 // ---- durations ----
 
 TEST(ConfigErrors, BadDurationUnit) {

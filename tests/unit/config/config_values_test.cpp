@@ -126,6 +126,20 @@ target_groups:
   - name: dns
 )");
   EXPECT_EQ(config.listeners.at(0).idle_timeout, 30s);
+  EXPECT_EQ(config.listeners.at(0).max_flows, 10000u);
+}
+
+TEST(ConfigValues, UdpMaxFlows) {
+  Config config = load_ok(R"(listeners:
+  - name: dns
+    listen: 127.0.0.1:5353
+    protocol: udp
+    max_flows: 250000
+    default: { forward: dns }
+target_groups:
+  - name: dns
+)");
+  EXPECT_EQ(config.listeners.at(0).max_flows, 250000u);
 }
 
 TEST(ConfigValues, SharedExampleValues) {

@@ -1,0 +1,284 @@
+#include "l4/udp_forwarder.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "core/clock.hpp"
+#include "core/log.hpp"
+
+namespace fulcrum::l4 {
+namespace {
+
+core::Endpoint endpoint_of(const sockaddr* address, socklen_t length) {
+  core::Endpoint out;
+  std::memcpy(&out.storage, address, length);
+  out.length = length;
+  return out;
+}
+
+bool is_unreachable(int error) { return error == ECONNREFUSED || error == EHOSTUNREACH || error == ENETUNREACH; }
+
+}  // namespace
+
+UdpForwarder::UdpForwarder(WorkerContext& context, size_t listener_index, asio::ip::udp::socket socket,
+                           uint32_t max_flows)
+    : context_(context),
+      listener_index_(listener_index),
+      socket_(std::move(socket)),
+      sweep_timer_(context.loop()),
+      table_(max_flows),
+      flows_(max_flows) {}
+
+UdpForwarder::~UdpForwarder() = default;
+
+void UdpForwarder::start() {
+  batch_ = std::make_unique_for_overwrite<char[]>(kBatch * kMaxDatagram);
+  for (size_t i = 0; i < kBatch; ++i) {
+    vectors_[i] = {batch_.get() + i * kMaxDatagram, kMaxDatagram};
+    messages_[i].msg_hdr.msg_iov = &vectors_[i];
+    messages_[i].msg_hdr.msg_iovlen = 1;
+  }
+  asio::error_code ignored;
+  socket_.non_blocking(true, ignored);
+  wait_client();
+  schedule_sweep();
+}
+
+void UdpForwarder::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  asio::error_code ignored;
+  socket_.close(ignored);
+  sweep_timer_.cancel();
+  while (table_.oldest() != UdpFlowTable::kNone) close_flow(table_.oldest(), "shutdown");
+}
+
+std::chrono::milliseconds UdpForwarder::idle_timeout() const {
+  const auto& snapshot = context_.upstreams.snapshot();
+  return snapshot ? snapshot->config->listeners[listener_index_].idle_timeout : std::chrono::milliseconds(30000);
+}
+
+void UdpForwarder::wait_client() {
+  socket_.async_wait(asio::socket_base::wait_read, [this](const asio::error_code& ec) {
+    if (ec || stopped_) return;
+    drain_client();
+    wait_client();
+  });
+}
+
+void UdpForwarder::drain_client() {
+  const int fd = socket_.native_handle();
+  // Bounded so that one busy listener cannot starve the worker's other sockets.
+  for (int round = 0; round < 8; ++round) {
+    for (size_t i = 0; i < kBatch; ++i) {
+      messages_[i].msg_hdr.msg_name = &sources_[i];
+      messages_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      messages_[i].msg_hdr.msg_flags = 0;
+    }
+    int received = ::recvmmsg(fd, messages_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (received <= 0) return;
+    const int64_t now_ms = core::now_ms();
+    for (int i = 0; i < received; ++i) {
+      const auto& header = messages_[i].msg_hdr;
+      forward(reinterpret_cast<const sockaddr*>(header.msg_name), header.msg_namelen,
+              static_cast<const char*>(vectors_[i].iov_base), messages_[i].msg_len, now_ms);
+    }
+    if (static_cast<size_t>(received) < kBatch) return;
+  }
+}
+
+void UdpForwarder::forward(const sockaddr* client, socklen_t client_length, const char* data, size_t size,
+                           int64_t now_ms) {
+  FlowKey key = FlowKey::of(client);
+  uint32_t slot = table_.find(key);
+  if (slot == UdpFlowTable::kNone) {
+    slot = open_flow(key, client, client_length, now_ms);
+    if (slot == UdpFlowTable::kNone) {
+      ++counters_.dropped_no_target;
+      return;
+    }
+  } else {
+    table_.touch(slot, now_ms);
+  }
+  Flow& flow = *flows_[slot];
+  ssize_t sent = ::send(flow.upstream.native_handle(), data, size, MSG_DONTWAIT);
+  if (sent < 0) {
+    if (is_unreachable(errno)) {
+      // An ICMP error from an earlier datagram: nobody listens there any more. Forget the flow so
+      // that the client's next datagram picks again.
+      ++counters_.flows_target_unreachable;
+      close_flow(slot, "target_unreachable");
+    } else {
+      ++counters_.dropped_send;
+    }
+    return;
+  }
+  ++counters_.datagrams_in;
+  ++flow.datagrams_in;
+  flow.bytes_in += size;
+}
+
+uint32_t UdpForwarder::open_flow(const FlowKey& key, const sockaddr* client, socklen_t client_length,
+                                 int64_t now_ms) {
+  std::shared_ptr<const upstream::Snapshot> snapshot = context_.upstreams.snapshot();
+  if (!snapshot || listener_index_ >= context_.listener_splits.size()) return UdpFlowTable::kNone;
+  int group_index = context_.listener_splits[listener_index_].next();
+  if (group_index < 0) return UdpFlowTable::kNone;
+  const auto& group = snapshot->groups[static_cast<size_t>(group_index)];
+  const auto& listener = snapshot->config->listeners[listener_index_];
+  balance::PickRequest request;
+  request.now_ms = now_ms;
+  std::optional<uint64_t> hash;
+  if (group.config->algorithm == config::Algorithm::ip_hash) {
+    // As for TCP: the client's address (not its port), so one client IP sticks across flows.
+    request.hash = balance::hash_key_bytes(endpoint_of(client, client_length).host_string());
+  }
+  auto picked = context_.upstreams.picker(static_cast<size_t>(group_index)).pick(request);
+  if (!picked) {
+    int64_t now = core::now_ms();
+    if (now - context_.last_accept_error_log_ms >= 1000) {
+      context_.last_accept_error_log_ms = now;
+      core::LogLine(core::LogLevel::warn, "udp.no_target")
+          .field("listener", listener.name)
+          .field("client", endpoint_of(client, client_length).to_string())
+          .field("group", group.name())
+          .emit();
+    }
+    return UdpFlowTable::kNone;
+  }
+  const upstream::TargetInfo& target = group.targets[*picked];
+
+  int fd = ::socket(target.address.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return UdpFlowTable::kNone;
+  if (::connect(fd, target.address.address(), target.address.length) != 0) {
+    ::close(fd);
+    return UdpFlowTable::kNone;
+  }
+
+  if (table_.full()) {
+    ++counters_.flows_evicted;
+    close_flow(table_.oldest(), "evicted");
+  }
+  uint32_t slot = table_.insert(key, now_ms);
+  if (!flows_[slot]) flows_[slot] = std::make_unique<Flow>(context_.loop());
+  Flow& flow = *flows_[slot];
+  asio::error_code ec;
+  flow.upstream.assign(target.address.family() == AF_INET ? asio::ip::udp::v4() : asio::ip::udp::v6(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    table_.erase(slot);
+    return UdpFlowTable::kNone;
+  }
+  std::memcpy(&flow.client, client, client_length);
+  flow.client_length = client_length;
+  flow.target_counters = target.counters;
+  flow.target_counters->active.fetch_add(1, std::memory_order_relaxed);
+  flow.target = &target;
+  flow.snapshot = std::move(snapshot);
+  flow.group_index = group_index;
+  flow.started_ms = now_ms;
+  flow.datagrams_in = flow.datagrams_out = flow.bytes_in = flow.bytes_out = 0;
+  ++counters_.flows_created;
+  wait_target(slot);
+  return slot;
+}
+
+void UdpForwarder::wait_target(uint32_t slot) {
+  uint32_t generation = table_.generation(slot);
+  flows_[slot]->upstream.async_wait(asio::socket_base::wait_read, [this, slot, generation](const asio::error_code& ec) {
+    if (ec || stopped_ || table_.generation(slot) != generation) return;
+    drain_target(slot);
+  });
+}
+
+void UdpForwarder::drain_target(uint32_t slot) {
+  Flow& flow = *flows_[slot];
+  const int fd = flow.upstream.native_handle();
+  for (int round = 0; round < 8; ++round) {
+    for (size_t i = 0; i < kBatch; ++i) {
+      messages_[i].msg_hdr.msg_name = nullptr;
+      messages_[i].msg_hdr.msg_namelen = 0;
+      messages_[i].msg_hdr.msg_flags = 0;
+    }
+    int received = ::recvmmsg(fd, messages_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (received < 0 && is_unreachable(errno)) {
+      ++counters_.flows_target_unreachable;
+      close_flow(slot, "target_unreachable");
+      return;
+    }
+    if (received <= 0) break;
+    // The same messages now carry the replies to the client: each iovec is trimmed to what
+    // arrived, and every one is addressed to the flow's client.
+    size_t bytes = 0;
+    for (int i = 0; i < received; ++i) {
+      vectors_[i].iov_len = messages_[i].msg_len;
+      bytes += messages_[i].msg_len;
+      messages_[i].msg_hdr.msg_name = &flow.client;
+      messages_[i].msg_hdr.msg_namelen = flow.client_length;
+    }
+    int sent = ::sendmmsg(socket_.native_handle(), messages_.data(), static_cast<unsigned>(received), MSG_DONTWAIT);
+    for (int i = 0; i < received; ++i) vectors_[i].iov_len = kMaxDatagram;
+    if (sent < received) counters_.dropped_send += static_cast<uint64_t>(received - std::max(sent, 0));
+    if (sent > 0) {
+      counters_.datagrams_out += static_cast<uint64_t>(sent);
+      flow.datagrams_out += static_cast<uint64_t>(sent);
+    }
+    flow.bytes_out += bytes;
+    if (static_cast<size_t>(received) < kBatch) break;
+  }
+  table_.touch(slot, core::now_ms());
+  wait_target(slot);
+}
+
+void UdpForwarder::close_flow(uint32_t slot, const char* reason) {
+  Flow& flow = *flows_[slot];
+  const int64_t now_ms = core::now_ms();
+  if (flow.target != nullptr) {
+    const auto& group = flow.snapshot->groups[static_cast<size_t>(flow.group_index)];
+    core::LogLine::access("udp.flow")
+        .field("listener", flow.snapshot->config->listeners[listener_index_].name)
+        .field("client", endpoint_of(reinterpret_cast<const sockaddr*>(&flow.client), flow.client_length).to_string())
+        .field("group", group.name())
+        .field("target", flow.target->address_text)
+        .field("datagrams_in", flow.datagrams_in)
+        .field("datagrams_out", flow.datagrams_out)
+        .field("bytes_in", flow.bytes_in)
+        .field("bytes_out", flow.bytes_out)
+        .field("duration_ms", now_ms - flow.started_ms)
+        .field("close", reason)
+        .emit();
+  }
+  if (std::string_view(reason) == "idle_timeout") ++counters_.flows_expired;
+  asio::error_code ignored;
+  flow.upstream.close(ignored);
+  if (flow.target_counters) flow.target_counters->active.fetch_sub(1, std::memory_order_relaxed);
+  flow.target_counters.reset();
+  flow.target = nullptr;
+  flow.snapshot.reset();
+  table_.erase(slot);
+}
+
+void UdpForwarder::schedule_sweep() {
+  // Checking four times per idle_timeout keeps a flow's lifetime within 25% of it.
+  auto period = std::clamp(idle_timeout() / 4, std::chrono::milliseconds(25), std::chrono::milliseconds(1000));
+  sweep_timer_.expires_after(period);
+  sweep_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || stopped_) return;
+    sweep();
+    schedule_sweep();
+  });
+}
+
+void UdpForwarder::sweep() {
+  const int64_t now_ms = core::now_ms();
+  const int64_t idle_ms = idle_timeout().count();
+  for (uint32_t slot = table_.oldest(); slot != UdpFlowTable::kNone; slot = table_.oldest()) {
+    if (now_ms - table_.last_active_ms(slot) < idle_ms) break;
+    close_flow(slot, "idle_timeout");
+  }
+}
+
+}  // namespace fulcrum::l4

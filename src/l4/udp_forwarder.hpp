@@ -1,0 +1,100 @@
+#pragma once
+// One worker's side of a `protocol: udp` listener. The worker owns a SO_REUSEPORT datagram
+// socket on the listen address; the kernel hashes each client address:port to one of the
+// workers' sockets, so a flow lives on one worker and needs no lock. The first datagram of a
+// flow picks a target with the group's picker and opens a socket connected to it (its own
+// ephemeral port, so the target's replies say which flow they belong to); later datagrams of
+// the flow go the same way until it has been idle for the listener's idle_timeout. Replies go
+// back to the client from the listener's socket, hence from the address the client sent to.
+//
+// Syscall economy: both directions wait for readiness and then drain with recvmmsg() in
+// batches; replies leave with one sendmmsg() per batch. Nothing is allocated per datagram.
+#include <asio/ip/udp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "balance/picker.hpp"
+#include "core/endpoint.hpp"
+#include "l4/udp_flow_table.hpp"
+#include "l4/worker_context.hpp"
+
+namespace fulcrum::l4 {
+
+// Per forwarder, plain integers: read on the worker's thread (or summed when asked).
+struct UdpCounters {
+  uint64_t datagrams_in = 0;   // client -> target, forwarded
+  uint64_t datagrams_out = 0;  // target -> client, forwarded
+  uint64_t flows_created = 0;
+  uint64_t flows_expired = 0;
+  uint64_t flows_evicted = 0;
+  uint64_t flows_target_unreachable = 0;
+  uint64_t dropped_no_target = 0;  // no eligible target or no socket for a new flow
+  uint64_t dropped_send = 0;       // a socket buffer was full (UDP: dropped, as a router would)
+};
+
+class UdpForwarder {
+ public:
+  // `socket` is this worker's bound socket of the listener; max_flows is this worker's share.
+  UdpForwarder(WorkerContext& context, size_t listener_index, asio::ip::udp::socket socket, uint32_t max_flows);
+  ~UdpForwarder();
+  UdpForwarder(const UdpForwarder&) = delete;
+  UdpForwarder& operator=(const UdpForwarder&) = delete;
+
+  // Starts receiving (call on the worker's thread, or before the worker runs).
+  void start();
+  // Closes the listener socket and every flow (worker's thread).
+  void stop();
+  const UdpCounters& counters() const { return counters_; }
+
+ private:
+  struct Flow {
+    explicit Flow(asio::io_context& loop) : upstream(loop) {}
+    asio::ip::udp::socket upstream;
+    sockaddr_storage client{};
+    socklen_t client_length = 0;
+    std::shared_ptr<balance::TargetCounters> target_counters;  // its `active` counts this flow
+    const upstream::TargetInfo* target = nullptr;               // valid while `snapshot` lives
+    std::shared_ptr<const upstream::Snapshot> snapshot;         // what the flow started with
+    int group_index = -1;
+    int64_t started_ms = 0;
+    uint64_t datagrams_in = 0, datagrams_out = 0, bytes_in = 0, bytes_out = 0;
+  };
+
+  void wait_client();
+  void drain_client();
+  void forward(const sockaddr* client, socklen_t client_length, const char* data, size_t size, int64_t now_ms);
+  uint32_t open_flow(const FlowKey& key, const sockaddr* client, socklen_t client_length, int64_t now_ms);
+  void wait_target(uint32_t slot);
+  void drain_target(uint32_t slot);
+  void close_flow(uint32_t slot, const char* reason);
+  void schedule_sweep();
+  void sweep();
+  std::chrono::milliseconds idle_timeout() const;
+
+  WorkerContext& context_;
+  size_t listener_index_;
+  asio::ip::udp::socket socket_;
+  asio::steady_timer sweep_timer_;
+  UdpFlowTable table_;
+  std::vector<std::unique_ptr<Flow>> flows_;  // by slot; created on first use, then reused
+  // One batch of receive buffers shared by both directions (they never run at once). Sized for
+  // the largest datagram but never written through: pages a small datagram does not reach are
+  // never backed by memory.
+  static constexpr size_t kBatch = 16;
+  static constexpr size_t kMaxDatagram = 65536;
+  std::unique_ptr<char[]> batch_;
+  std::array<mmsghdr, kBatch> messages_{};
+  std::array<iovec, kBatch> vectors_{};
+  std::array<sockaddr_storage, kBatch> sources_{};
+  bool stopped_ = false;
+  UdpCounters counters_;
+};
+
+}  // namespace fulcrum::l4

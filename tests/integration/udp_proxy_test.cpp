@@ -1,0 +1,220 @@
+// `protocol: udp` listeners through the real binary, with real UDP backends
+// (tests/support/udp_backend.cpp answers "NAME SRCPORT PAYLOAD": which target answered and from
+// which of Fulcrum's flow sockets the datagram came).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "harness.hpp"
+
+namespace fulcrum::testing {
+namespace {
+
+uint16_t free_udp_port() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+struct UdpBackend {
+  UdpBackend(const TempDir& dir, const std::string& name)
+      : port(free_udp_port()),
+        process({build_path("udp_backend"), "--listen", "127.0.0.1:" + std::to_string(port), "--name", name}, dir.path(),
+                "udp-" + name) {
+    EXPECT_TRUE(process.wait_for_output("listening")) << process.errors();
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  uint16_t port;
+  Process process;
+};
+
+// A client socket: one client address:port, hence one flow.
+class UdpClient {
+ public:
+  explicit UdpClient(uint16_t port) : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  }
+  ~UdpClient() { ::close(fd_); }
+  // Sends `payload` and returns the reply, or "" after the timeout.
+  std::string ask(const std::string& payload, std::chrono::milliseconds timeout = 1000ms) {
+    ::send(fd_, payload.data(), payload.size(), 0);
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return "";
+    char buffer[2048];
+    ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+    return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
+  }
+  // Replies come from the listener's address and port (what the client sent to).
+  bool last_reply_from(uint16_t port) {
+    sockaddr_in peer{};
+    socklen_t length = sizeof peer;
+    ::getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &length);
+    return ntohs(peer.sin_port) == port;
+  }
+
+ private:
+  int fd_;
+};
+
+struct Reply {
+  std::string target;
+  std::string flow_port;  // the source port the target saw: one per flow
+  std::string payload;
+};
+
+Reply parse(const std::string& text) {
+  Reply reply;
+  std::istringstream in(text);
+  in >> reply.target >> reply.flow_port;
+  std::getline(in >> std::ws, reply.payload);
+  return reply;
+}
+
+int count_of(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// A UDP listener plus a TCP listener: the harness knows Fulcrum is up when the TCP port accepts.
+std::string config_for(uint16_t udp_port, uint16_t tcp_port, const std::vector<std::string>& targets,
+                       const std::string& extra = "", int workers = 2) {
+  std::string yaml = "workers: " + std::to_string(workers) + "\nlisteners:\n  - name: dgram\n    listen: 127.0.0.1:" +
+                     std::to_string(udp_port) + "\n    protocol: udp\n    default: { forward: pool }\n" + extra +
+                     "  - name: ready\n    listen: 127.0.0.1:" + std::to_string(tcp_port) +
+                     "\n    protocol: tcp\n    default: { forward: pool }\n"
+                     "target_groups:\n  - name: pool\n    algorithm: round_robin\n    targets:\n";
+  for (const auto& target : targets) yaml += "      - { address: " + target + " }\n";
+  return yaml;
+}
+
+TEST(UdpProxy, AFlowSticksToOneTargetAndOneSocket) {
+  TempDir dir;
+  UdpBackend a(dir, "a"), b(dir, "b");
+  uint16_t port = free_udp_port(), ready = free_port();
+  auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a.address(), b.address()}), ready);
+  UdpClient client(port);
+  Reply first = parse(client.ask("hello 0"));
+  ASSERT_FALSE(first.target.empty()) << fulcrum->errors();
+  EXPECT_EQ(first.payload, "hello 0");
+  EXPECT_TRUE(client.last_reply_from(port));
+  for (int i = 1; i < 20; ++i) {
+    Reply next = parse(client.ask("hello " + std::to_string(i)));
+    EXPECT_EQ(next.target, first.target);
+    EXPECT_EQ(next.flow_port, first.flow_port);
+    EXPECT_EQ(next.payload, "hello " + std::to_string(i));
+  }
+}
+
+TEST(UdpProxy, FlowsSpreadAcrossTargets) {
+  TempDir dir;
+  UdpBackend a(dir, "a"), b(dir, "b"), c(dir, "c");
+  uint16_t port = free_udp_port(), ready = free_port();
+  auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a.address(), b.address(), c.address()}), ready);
+  std::map<std::string, int> per_target;
+  std::set<std::string> flow_ports;
+  for (int i = 0; i < 30; ++i) {
+    UdpClient client(port);  // a new client port: a new flow
+    Reply reply = parse(client.ask("x"));
+    ++per_target[reply.target];
+    flow_ports.insert(reply.flow_port);
+  }
+  // Round robin per worker: each target gets about a third (two workers each start their own turn).
+  for (const char* name : {"a", "b", "c"}) {
+    EXPECT_GE(per_target[name], 6) << name;
+  }
+  EXPECT_EQ(per_target[""], 0) << "lost replies";
+  EXPECT_EQ(flow_ports.size(), 30u);  // one target-side socket per flow
+}
+
+TEST(UdpProxy, IdleFlowsExpireAndTheNextDatagramStartsANewFlow) {
+  TempDir dir;
+  UdpBackend a(dir, "a");
+  uint16_t port = free_udp_port(), ready = free_port();
+  auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a.address()}, "    idle_timeout: 300ms\n", 1), ready);
+  UdpClient client(port);
+  Reply first = parse(client.ask("one"));
+  ASSERT_EQ(first.target, "a");
+  // Activity within the timeout keeps the flow.
+  for (int i = 0; i < 4; ++i) {
+    std::this_thread::sleep_for(150ms);
+    EXPECT_EQ(parse(client.ask("keep")).flow_port, first.flow_port);
+  }
+  EXPECT_EQ(count_of(fulcrum->output(), "udp.flow"), 0);
+  std::this_thread::sleep_for(900ms);
+  EXPECT_TRUE(fulcrum->wait_for_output("close=idle_timeout", 2s)) << fulcrum->output();
+  EXPECT_NE(fulcrum->output().find("datagrams_in=5 datagrams_out=5"), std::string::npos) << fulcrum->output();
+  Reply again = parse(client.ask("two"));
+  EXPECT_EQ(again.target, "a");
+  EXPECT_NE(again.flow_port, first.flow_port);
+}
+
+TEST(UdpProxy, TheFlowTableIsBoundedAndEvictsTheLeastRecentFlow) {
+  TempDir dir;
+  UdpBackend a(dir, "a");
+  uint16_t port = free_udp_port(), ready = free_port();
+  auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a.address()}, "    max_flows: 2\n", 1), ready);
+  UdpClient first(port), second(port), third(port);
+  Reply r1 = parse(first.ask("1"));
+  Reply r2 = parse(second.ask("2"));
+  EXPECT_EQ(parse(first.ask("1 again")).flow_port, r1.flow_port);  // second is now the oldest
+  Reply r3 = parse(third.ask("3"));
+  EXPECT_TRUE(fulcrum->wait_for_output("close=evicted", 2s)) << fulcrum->output();
+  EXPECT_EQ(count_of(fulcrum->output(), "close=evicted"), 1);
+  EXPECT_EQ(parse(first.ask("1 still")).flow_port, r1.flow_port);
+  EXPECT_EQ(parse(third.ask("3 still")).flow_port, r3.flow_port);
+  EXPECT_NE(parse(second.ask("2 back")).flow_port, r2.flow_port);  // a new flow
+}
+
+TEST(UdpProxy, ARemovedTargetGetsNoNewFlowsWhileItsFlowsEnd) {
+  TempDir dir;
+  auto a = std::make_unique<UdpBackend>(dir, "a");
+  UdpBackend b(dir, "b");
+  uint16_t port = free_udp_port(), ready = free_port();
+  auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a->address(), b.address()}, "", 1), ready);
+  // Find a flow on a.
+  std::vector<std::unique_ptr<UdpClient>> clients;
+  UdpClient* on_a = nullptr;
+  for (int i = 0; i < 4 && !on_a; ++i) {
+    clients.push_back(std::make_unique<UdpClient>(port));
+    if (parse(clients.back()->ask("x")).target == "a") on_a = clients.back().get();
+  }
+  ASSERT_NE(on_a, nullptr);
+  // a dies and leaves the configuration (SIGHUP reload); new flows all go to b.
+  a.reset();
+  dir.write("fulcrum.yaml", config_for(port, ready, {b.address()}, "", 1));
+  fulcrum->signal(SIGHUP);
+  ASSERT_TRUE(fulcrum->wait_for_output("config.reloaded", 5s, true)) << fulcrum->errors();
+  for (int i = 0; i < 10; ++i) {
+    UdpClient client(port);
+    EXPECT_EQ(parse(client.ask("new")).target, "b");
+  }
+  // The flow stuck to dead a gets no answer; the ICMP error ends the flow, so the client's next
+  // datagram starts a new flow, on b.
+  EXPECT_EQ(on_a->ask("lost", 300ms), "");
+  EXPECT_TRUE(fulcrum->wait_for_output("close=target_unreachable", 2s)) << fulcrum->output();
+  EXPECT_EQ(parse(on_a->ask("retry")).target, "b");
+}
+
+}  // namespace
+}  // namespace fulcrum::testing
