@@ -12,7 +12,10 @@
 #include <string>
 
 #include "config/config_loader.hpp"
+#include "config/duration.hpp"
 #include "core/log.hpp"
+#include "health/agent_server.hpp"
+#include "health/agent_state_file.hpp"
 #include "runtime/demo.hpp"
 #include "runtime/server.hpp"
 
@@ -89,6 +92,24 @@ int main(int argc, char** argv) {
   demo->add_option("--workers", demo_options.workers, "Worker threads (0: one per core)")->capture_default_str();
   add_log_flags(*demo, log_flags);
 
+  fulcrum::health::AgentOptions agent_options;
+  std::string agent_state, agent_comment, agent_sample_interval = "1s";
+  auto* agent = app.add_subcommand(
+      "agent",
+      "Run on a target host: answer HAProxy-compatible agent checks with this host's CPU and memory use and "
+      "the operator's state; or, with --state, set that state and exit");
+  agent->add_option("--listen", agent_options.listen, "Where the agent listens (HOST:PORT)")->capture_default_str();
+  agent->add_option("--state", agent_state, "Set the operator state (up | drain | maint | down) and exit")
+      ->check(CLI::IsMember({"up", "ready", "drain", "maint", "down", "stopped"}));
+  agent->add_option("--comment", agent_comment, "With --state: why (shown by the balancer as the reason)");
+  agent->add_option("--state-file", agent_options.state_file, "Where the operator state is kept")
+      ->capture_default_str();
+  agent->add_option("--proc", agent_options.proc_root, "The /proc to read CPU and memory figures from")
+      ->capture_default_str();
+  agent->add_option("--sample-interval", agent_sample_interval, "How often CPU and memory are sampled (e.g. 1s, 500ms)")
+      ->capture_default_str();
+  add_log_flags(*agent, log_flags);
+
   CLI11_PARSE(app, argc, argv);
 
   if (validate->parsed()) {
@@ -102,6 +123,27 @@ int main(int argc, char** argv) {
   if (!apply_log_flags(log_flags)) return 1;
 
   if (demo->parsed()) return fulcrum::runtime::run_demo(demo_options);
+
+  if (agent->parsed()) {
+    if (!agent_state.empty()) {
+      fulcrum::health::AgentStateFile file(agent_options.state_file);
+      std::string error;
+      if (!file.write(*fulcrum::health::parse_agent_word(agent_state), agent_comment, error)) {
+        std::fprintf(stderr, "fulcrum agent: %s\n", error.c_str());
+        return 1;
+      }
+      std::printf("agent state: %s (%s)\n", agent_state.c_str(), agent_options.state_file.c_str());
+      return 0;
+    }
+    auto interval = fulcrum::config::parse_duration(agent_sample_interval);
+    if (!interval || interval->count() < 10) {
+      std::fprintf(stderr, "fulcrum agent: --sample-interval: '%s' is not a duration of 10ms or more\n",
+                   agent_sample_interval.c_str());
+      return 2;
+    }
+    agent_options.sample_interval = *interval;
+    return fulcrum::health::run_agent(agent_options);
+  }
 
   auto config = load_or_report(config_path);
   if (!config) return 2;

@@ -14,6 +14,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "upstream/passive_report.hpp"
 
 namespace fulcrum::l4 {
 namespace {
@@ -111,6 +112,10 @@ asio::awaitable<ConnectResult> connect_to_group(WorkerContext& context,
       co_return result;
     }
     target.counters->active.fetch_sub(1, std::memory_order_relaxed);
+    upstream::report_traffic_failure(group, target,
+                                     ec == asio::error::connection_refused ? upstream::TrafficFailure::connect_refused
+                                     : ec == asio::error::timed_out        ? upstream::TrafficFailure::connect_timeout
+                                                                           : upstream::TrafficFailure::connect_error);
     result.failure += (result.failure.empty() ? "" : "; ") + target.address_text + ": " + describe(ec);
     core::LogLine(core::LogLevel::debug, "upstream.connect_failed")
         .field("group", group.name())

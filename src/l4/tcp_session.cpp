@@ -16,6 +16,7 @@
 #include "l4/proxy_protocol.hpp"
 #include "l4/target_connector.hpp"
 #include "l4/tcp_relay.hpp"
+#include "upstream/passive_report.hpp"
 
 namespace fulcrum::l4 {
 namespace {
@@ -172,6 +173,9 @@ asio::awaitable<void> run_tcp_session(WorkerContext& context, size_t listener_in
   Socket& target = *connected.socket;
   const auto& target_info = group.targets[static_cast<size_t>(connected.target_index)];
   ActiveOnTarget on_target(*target_info.counters);
+  // Lets the control thread end this connection when the target's deregistration delay runs out.
+  upstream::OpenSessions::Entry registered(context.upstreams.sessions(), target_info.outcomes.get(),
+                                           client.native_handle(), target.native_handle());
 
   // What the target must read first: our PROXY header, then the client's early bytes.
   std::array<char, kProxyHeaderMaxWrite> proxy_header{};
@@ -205,6 +209,15 @@ asio::awaitable<void> run_tcp_session(WorkerContext& context, size_t listener_in
   options.idle_timeout = listener.idle_timeout;
   RelayResult relayed = co_await relay(context, client, target, options);
   on_target.release();  // before anything else: the next pick must see this target as free
+  if (registered.closed_by_deregistration()) relayed.close_reason = "deregistered";
+  // Passive health: a reset, or a target that never answered what the client sent, is a failure.
+  if (relayed.close_reason == "target_reset") {
+    upstream::report_traffic_failure(group, target_info, upstream::TrafficFailure::reset);
+  } else if (relayed.close_reason == "idle_timeout" && relayed.first_response_us < 0 && relayed.client_to_target > 0) {
+    upstream::report_traffic_failure(group, target_info, upstream::TrafficFailure::timeout);
+  } else {
+    upstream::report_traffic_success(target_info);
+  }
   relayed.client_to_target += early_end - early_begin;
   // least_response_time learns from the target's first answer; a session in which the target
   // never spoke teaches it the connect time instead.

@@ -68,6 +68,7 @@ std::optional<asio::ip::udp::socket> open_udp_socket(asio::io_context& loop, con
 Server::Server(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {}
 
 Server::~Server() {
+  if (health_) health_->stop();
   // Teardown in dependency order. Sessions still open (a drain cut short by shutdown_timeout)
   // are coroutines pending in the loops; they refer to their WorkerContext, so the loops go
   // (unwinding them) while the contexts live, and every I/O object goes before its loop.
@@ -124,7 +125,16 @@ bool Server::start(std::string& error) {
   }
   if (!bind_listeners(error)) return false;
 
-  publish(registry_.build(config_, core::now_ms()));
+  health::HealthMonitor::Hooks hooks;
+  hooks.publish = [this](std::shared_ptr<const upstream::Snapshot> snapshot) { publish(std::move(snapshot)); };
+  hooks.close_sessions = [this](std::shared_ptr<upstream::TrafficOutcomes> target) {
+    for (auto& context : contexts_) {
+      l4::WorkerContext* worker = context.get();
+      worker->worker.post([worker, target] { worker->upstreams.sessions().close_target(target.get()); });
+    }
+  };
+  health_ = std::make_unique<health::HealthMonitor>(control_, registry_, std::move(hooks));
+  health_->apply(config_);
   for (size_t w = 0; w < workers_.size(); ++w) {
     auto& context = *contexts_[w];
     for (size_t l = 0; l < listeners_.size(); ++l) {
@@ -201,7 +211,7 @@ void Server::reload() {
     return;
   }
   config_ = next;
-  publish(registry_.build(config_, core::now_ms()));
+  health_->apply(config_);
   core::log_message(core::LogLevel::info, "config.reloaded", config_->source_path);
 }
 
@@ -248,6 +258,7 @@ void Server::check_drained() {
       core::LogLine(core::LogLevel::warn, "fulcrum.shutdown_timeout").field("closed_connections", open).emit();
     }
     for (auto& worker : workers_) worker->stop();
+    health_->stop();
     control_.stop();
     return;
   }

@@ -14,6 +14,7 @@
 
 #include "config/config.hpp"
 #include "core/worker.hpp"
+#include "health/health_monitor.hpp"
 #include "l4/udp_forwarder.hpp"
 #include "l4/worker_context.hpp"
 #include "upstream/target_registry.hpp"
@@ -61,6 +62,7 @@ class Server {
   bool shutting_down_ = false;
 
   upstream::TargetRegistry registry_;
+  std::unique_ptr<health::HealthMonitor> health_;  // checks, ejection, draining; publishes snapshots
   std::vector<std::unique_ptr<core::Worker>> workers_;
   std::vector<std::unique_ptr<l4::WorkerContext>> contexts_;
   std::vector<ListenerSockets> listeners_;  // same order as config_->listeners

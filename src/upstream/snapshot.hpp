@@ -12,6 +12,8 @@
 #include "balance/picker.hpp"
 #include "config/config.hpp"
 #include "core/endpoint.hpp"
+#include "upstream/target_status.hpp"
+#include "upstream/traffic_outcomes.hpp"
 
 namespace fulcrum::upstream {
 
@@ -21,12 +23,19 @@ struct TargetInfo {
   uint32_t weight = 1;
   std::string zone;
   std::shared_ptr<balance::TargetCounters> counters;  // lives as long as any snapshot names it
+  std::shared_ptr<TrafficOutcomes> outcomes;          // passive health (passive_report.hpp)
+  TargetStatus status;                                // state and the reason for it
 };
 
 struct GroupSnapshot {
   const config::TargetGroupConfig* config = nullptr;  // points into Snapshot::config
   std::vector<TargetInfo> targets;                     // parallel to pickers->targets().targets
   std::unique_ptr<balance::PickerFactory> pickers;
+  // Targets removed from the configuration whose open connections may still finish
+  // (deregistration_delay): shown, never picked.
+  std::vector<TargetInfo> draining;
+  bool used = true;          // referenced by some listener
+  bool failing_open = false;  // no healthy target: every initial/unhealthy one is eligible (fail_open)
 
   const std::string& name() const { return config->name; }
 };

@@ -2,7 +2,30 @@
 
 #include <set>
 
+#include "core/clock.hpp"
+
 namespace fulcrum::upstream {
+namespace {
+
+// Groups some listener forwards to (its default or any rule): the others are `unused`.
+std::set<std::string, std::less<>> referenced_groups(const config::Config& config) {
+  std::set<std::string, std::less<>> names;
+  auto add = [&](const config::Action& action) {
+    if (action.kind != config::Action::Kind::forward) return;
+    for (const auto& entry : action.forward) names.insert(entry.group);
+  };
+  for (const auto& listener : config.listeners) {
+    add(listener.default_action);
+    for (const auto& rule : listener.rules) add(rule.action);
+  }
+  return names;
+}
+
+TargetStatus make_status(TargetState state, std::string code, std::string reason) {
+  return TargetStatus{state, std::move(code), std::move(reason), unix_now_ms()};
+}
+
+}  // namespace
 
 balance::Algorithm to_balance_algorithm(config::Algorithm algorithm) {
   using A = config::Algorithm;
@@ -20,18 +43,56 @@ balance::Algorithm to_balance_algorithm(config::Algorithm algorithm) {
   return B::weighted_round_robin;
 }
 
-std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const config::Config> config,
-                                                      int64_t now_ms) {
+TargetStatus TargetRegistry::default_status(const config::TargetGroupConfig& group) {
+  if (group.health_check.enabled) {
+    return make_status(TargetState::initial, "Elb.InitialHealthChecking", "waiting for the first health check");
+  }
+  return make_status(TargetState::healthy, "Target.HealthCheckDisabled",
+                     "no health_check for this group: healthy unless ejected on traffic");
+}
+
+void TargetRegistry::change(const Key& key, TargetRecord& record, TargetStatus status, int64_t now_ms) {
+  if (record.status == status) return;
+  const TargetState from = record.status.state;
+  // Slow start ramps a target that becomes healthy again (or joins after start-up); targets
+  // healthy at their first verdict after start-up take full traffic at once.
+  if (status.state == TargetState::healthy && from != TargetState::healthy &&
+      (from == TargetState::unhealthy || record.eligible_since_ms != 0)) {
+    record.eligible_since_ms = now_ms;
+  }
+  if (from == status.state) status.since_unix_ms = record.status.since_unix_ms;  // only the reason changed
+  transitions_.push_back(Transition{key.first, key.second, from, status});
+  record.status = std::move(status);
+}
+
+bool TargetRegistry::set_status(const std::string& group, const std::string& address, TargetStatus status,
+                                int64_t now_ms) {
+  auto it = records_.find(Key{group, address});
+  if (it == records_.end() || it->second.draining || it->second.status.state == TargetState::unused) return false;
+  if (it->second.status == status) return false;
+  change(it->first, it->second, std::move(status), now_ms);
+  return true;
+}
+
+const TargetStatus* TargetRegistry::status(const std::string& group, const std::string& address) const {
+  auto it = records_.find(Key{group, address});
+  return it == records_.end() ? nullptr : &it->second.status;
+}
+
+std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const config::Config> config, int64_t now_ms) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->version = next_version_++;
   snapshot->config = config;
+  const auto used_groups = referenced_groups(*config);
   std::set<Key> seen;
 
   for (const auto& group_config : config->target_groups) {
     GroupSnapshot group;
     group.config = &group_config;
+    group.used = used_groups.count(group_config.name) > 0;
     auto set = std::make_shared<balance::TargetSet>();
     set->version = snapshot->version;
+    std::vector<uint32_t> waiting;  // initial or unhealthy: the fail-open candidates
     for (const auto& target_config : group_config.targets) {
       TargetInfo info;
       info.address = target_config.address;
@@ -40,23 +101,61 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
       info.zone = target_config.zone;
       Key key{group_config.name, info.address_text};
       seen.insert(key);
-      auto& record = records_[key];
-      if (!record.counters) {
+      auto [it, added] = records_.try_emplace(key);
+      auto& record = it->second;
+      if (added) {
         record.counters = std::make_shared<balance::TargetCounters>();
+        record.outcomes = std::make_shared<TrafficOutcomes>();
         // Targets present when the process starts take full traffic at once (0: no slow start);
         // targets added later ramp up from now.
         record.eligible_since_ms = last_ == nullptr ? 0 : now_ms;
+        record.status = default_status(group_config);
+        if (!group.used) {
+          record.status = make_status(TargetState::unused, "Target.NotInUse",
+                                      "no listener forwards to group " + group_config.name);
+        }
+        // At start-up every target is new: only the unusual (unused) ones are worth a line.
+        if (last_ != nullptr || !group.used) {
+          transitions_.push_back(Transition{key.first, key.second, TargetState::initial, record.status});
+        }
+      }
+      if (record.draining) {  // added back while draining: judged afresh
+        record.draining = false;
+        --draining_count_;
+        change(key, record, default_status(group_config), now_ms);
+      }
+      if (!group.used) {
+        change(key, record,
+               make_status(TargetState::unused, "Target.NotInUse", "no listener forwards to group " + group_config.name),
+               now_ms);
+      } else if (record.status.state == TargetState::unused) {
+        change(key, record, default_status(group_config), now_ms);
       }
       info.counters = record.counters;
+      info.outcomes = record.outcomes;
+      info.status = record.status;
+      record.last_info = info;
 
       balance::Target target;
       target.key = balance::hash_key_bytes(info.address_text);
       target.weight = info.weight;
       target.healthy_since_ms = record.eligible_since_ms;
       target.counters = record.counters.get();
-      if (target.weight > 0) set->eligible.push_back(static_cast<uint32_t>(set->targets.size()));
+      const auto index = static_cast<uint32_t>(set->targets.size());
+      if (target.weight > 0) {
+        if (record.status.state == TargetState::healthy) set->eligible.push_back(index);
+        if (record.status.state == TargetState::initial || record.status.state == TargetState::unhealthy) {
+          waiting.push_back(index);
+        }
+      }
       set->targets.push_back(target);
       group.targets.push_back(std::move(info));
+    }
+    // Fail-open (ELB): with no healthy target left, a group that may not fail closed sends to
+    // every target that is only waiting or failing (never to draining ones).
+    if (set->eligible.empty() && !waiting.empty() && group.used && group_config.fail_open) {
+      set->eligible = std::move(waiting);
+      group.failing_open = true;
     }
     balance::Options options;
     options.algorithm = to_balance_algorithm(group_config.algorithm);
@@ -72,13 +171,49 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
     snapshot->groups.push_back(std::move(group));
   }
 
-  // Forget targets no configuration names any more; snapshots still in use keep their
-  // counters alive through the shared_ptr.
-  for (auto it = records_.begin(); it != records_.end();) {
-    it = seen.count(it->first) ? std::next(it) : records_.erase(it);
+  // Targets no configuration names any more: draining for their group's deregistration_delay
+  // (as the previous configuration said it). Snapshots still in use keep their counters alive.
+  for (auto& [key, record] : records_) {
+    if (seen.count(key) || record.draining) continue;
+    const config::TargetGroupConfig* old_group = config_ ? config_->find_group(key.first) : nullptr;
+    const auto delay = old_group != nullptr ? old_group->deregistration_delay : config::Duration{0};
+    record.draining = true;
+    ++draining_count_;
+    record.drain_deadline_ms = now_ms + delay.count();
+    change(key, record,
+           make_status(TargetState::draining, "Target.DeregistrationInProgress",
+                       "removed from the configuration; open connections may finish within " +
+                           std::to_string(delay.count() / 1000) + "s"),
+           now_ms);
   }
+  for (auto& [key, record] : records_) {
+    if (!record.draining) continue;
+    int index = snapshot->group_index(key.first);
+    if (index < 0) continue;
+    TargetInfo info = record.last_info;
+    info.status = record.status;
+    snapshot->groups[static_cast<size_t>(index)].draining.push_back(std::move(info));
+  }
+  config_ = std::move(config);
   last_ = snapshot;
   return snapshot;
+}
+
+std::vector<TargetRegistry::DrainEnd> TargetRegistry::finish_draining(int64_t now_ms) {
+  std::vector<DrainEnd> ended;
+  if (draining_count_ == 0) return ended;
+  for (auto it = records_.begin(); it != records_.end();) {
+    auto& record = it->second;
+    uint32_t open = record.draining ? record.counters->active.load(std::memory_order_relaxed) : 0;
+    if (!record.draining || (open > 0 && now_ms < record.drain_deadline_ms)) {
+      ++it;
+      continue;
+    }
+    ended.push_back(DrainEnd{it->first.first, it->first.second, record.outcomes, open});
+    --draining_count_;
+    it = records_.erase(it);
+  }
+  return ended;
 }
 
 }  // namespace fulcrum::upstream

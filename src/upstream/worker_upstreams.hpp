@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "upstream/open_sessions.hpp"
 #include "upstream/snapshot.hpp"
 
 namespace fulcrum::upstream {
@@ -17,11 +18,14 @@ class WorkerUpstreams {
   bool ready() const { return snapshot_ != nullptr; }
   const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
   balance::Picker& picker(size_t group_index) { return *pickers_[group_index]; }
+  // Sessions connected to a target, for closing a drained target's connections.
+  OpenSessions& sessions() { return sessions_; }
 
  private:
   uint32_t worker_index_;
   std::shared_ptr<const Snapshot> snapshot_;
   std::vector<std::unique_ptr<balance::Picker>> pickers_;
+  OpenSessions sessions_;
 };
 
 }  // namespace fulcrum::upstream

@@ -12,10 +12,14 @@
 //                print "received N bytes: TEXT"
 //   sink         read and discard everything, then print "received N bytes"
 //   source       write bytes as fast as the client reads them, until it goes away
+//   http         HTTP/1.1 keep-alive server: answers every request with the status in
+//                --status-file (re-read per request; "200" when missing; "hang" never answers),
+//                body "NAME\n"; prints "request METHOD PATH status=N" per request
 // --delay-ms N: wait N ms before each echo (a slow target).
 // --expect-proxy: read a PROXY v1/v2 header first and print
 //   "proxy vN src=ADDR:PORT dst=ADDR:PORT hex=HEX"; then go on in the mode.
 #include <arpa/inet.h>
+#include <fstream>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -36,6 +40,7 @@ std::string g_name = "backend";
 std::string g_mode = "echo";
 bool g_expect_proxy = false;
 int g_delay_ms = 0;
+std::string g_status_file;
 std::mutex g_print_mutex;
 
 void say(const std::string& line) {
@@ -126,12 +131,60 @@ bool read_proxy_header(int fd) {
   return true;
 }
 
+std::string current_status() {
+  std::ifstream in(g_status_file);
+  std::string status;
+  if (g_status_file.empty() || !(in >> status)) return "200";
+  return status;
+}
+
+void serve_http(int fd) {
+  std::string pending;
+  std::vector<char> buffer(16 * 1024);
+  for (;;) {
+    size_t end;
+    while ((end = pending.find("\r\n\r\n")) == std::string::npos) {
+      ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+      if (n <= 0) {
+        ::close(fd);
+        return;
+      }
+      pending.append(buffer.data(), static_cast<size_t>(n));
+    }
+    std::string head = pending.substr(0, end);
+    pending.erase(0, end + 4);
+    std::string line = head.substr(0, head.find("\r\n"));
+    auto first_space = line.find(' ');
+    auto second_space = line.find(' ', first_space + 1);
+    std::string method = line.substr(0, first_space);
+    std::string path = line.substr(first_space + 1, second_space - first_space - 1);
+    std::string status = current_status();
+    say("request " + method + " " + path + " status=" + status);
+    if (status == "hang") {
+      // Never answer: hold the connection until the client gives up.
+      while (::recv(fd, buffer.data(), buffer.size(), 0) > 0) {
+      }
+      ::close(fd);
+      return;
+    }
+    std::string body = g_name + "\n";
+    std::string response = "HTTP/1.1 " + status + " X\r\nContent-Length: " + std::to_string(body.size()) +
+                           "\r\nContent-Type: text/plain\r\n\r\n" + body;
+    if (!write_all(fd, response.data(), response.size())) break;
+  }
+  ::close(fd);
+}
+
 void serve(int fd) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (g_expect_proxy && !read_proxy_header(fd)) {
     say("proxy malformed");
     ::close(fd);
+    return;
+  }
+  if (g_mode == "http") {
+    serve_http(fd);
     return;
   }
   std::vector<char> buffer(64 * 1024);
@@ -185,6 +238,7 @@ int main(int argc, char** argv) {
     else if (arg == "--expect-proxy") g_expect_proxy = true;
     else if (arg == "--backlog") backlog = std::stoi(value());
     else if (arg == "--delay-ms") g_delay_ms = std::stoi(value());
+    else if (arg == "--status-file") g_status_file = value();
     else {
       std::fprintf(stderr, "test_backend: unknown argument %s\n", arg.c_str());
       return 2;

@@ -1,0 +1,418 @@
+#include "health/health_monitor.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <cstring>
+
+#include "config/duration.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "health/active_check.hpp"
+
+namespace fulcrum::health {
+namespace {
+
+using asio::experimental::as_tuple;
+constexpr auto use_tuple = as_tuple(asio::use_awaitable);
+// How often passive outcomes, ejection ends and draining targets are looked at: the delay
+// between the failure that crosses the threshold and the ejection.
+constexpr std::chrono::milliseconds kTick{100};
+// Status changes arriving together (start-up, a switch failing) make one snapshot.
+constexpr std::chrono::milliseconds kPublishCoalesce{5};
+
+std::string seconds_text(int64_t ms) {
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+}
+
+std::string fingerprint_of(const config::HealthCheck& check, const std::string& address) {
+  std::string text = address + "|" + config::to_string(check.protocol) + "|" + std::to_string(check.port.value_or(0)) +
+                     "|" + check.path + "|" + check.host + "|" + check.matcher + "|" +
+                     std::to_string(check.interval.count()) + "|" + std::to_string(check.timeout.count()) + "|" +
+                     std::to_string(check.agent_port.value_or(0));
+  return text;
+}
+
+upstream::TargetStatus status(upstream::TargetState state, std::string code, std::string reason) {
+  return upstream::TargetStatus{state, std::move(code), std::move(reason), upstream::unix_now_ms()};
+}
+
+}  // namespace
+
+struct HealthMonitor::Probe {
+  Probe(asio::io_context& loop, Key k, bool aux) : key(std::move(k)), agent_aux(aux), timer(loop) {}
+  Key key;
+  bool agent_aux;
+  CheckSpec spec;
+  std::chrono::milliseconds interval{5000};
+  std::chrono::milliseconds first_delay{0};
+  asio::steady_timer timer;
+  bool stopped = false;
+};
+
+HealthMonitor::HealthMonitor(asio::io_context& loop, upstream::TargetRegistry& registry, Hooks hooks)
+    : loop_(loop), registry_(registry), hooks_(std::move(hooks)), tick_timer_(loop), publish_timer_(loop) {}
+
+HealthMonitor::~HealthMonitor() { stop(); }
+
+void HealthMonitor::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& [key, watched] : watched_) {
+    for (auto* probe : {&watched.probe, &watched.agent_probe}) {
+      if (*probe) {
+        (*probe)->stopped = true;
+        (*probe)->timer.cancel();
+      }
+    }
+  }
+  watched_.clear();
+  tick_timer_.cancel();
+  publish_timer_.cancel();
+}
+
+size_t HealthMonitor::running_probes() const {
+  size_t count = 0;
+  for (const auto& [key, watched] : watched_) count += (watched.probe ? 1 : 0) + (watched.agent_probe ? 1 : 0);
+  return count;
+}
+
+asio::ssl::context& HealthMonitor::tls_context() {
+  if (!tls_) {
+    // Health checks judge whether a target answers, not who it is (as ALB's do): no verification.
+    tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    tls_->set_verify_mode(asio::ssl::verify_none);
+  }
+  return *tls_;
+}
+
+void HealthMonitor::apply(std::shared_ptr<const config::Config> config) {
+  if (stopped_) return;
+  auto snapshot = registry_.build(std::move(config), core::now_ms());
+  sync_probes(*snapshot);
+  // The verdicts set by sync_probes go into the snapshot published now, so workers never
+  // see a state the monitor has already corrected.
+  publish_timer_.cancel();
+  publish_pending_ = false;
+  publish_now();
+  schedule_tick();
+}
+
+std::shared_ptr<HealthMonitor::Probe> HealthMonitor::start_probe(const Key& key, const config::TargetGroupConfig& group,
+                                                                  const upstream::TargetInfo& target, bool agent_aux) {
+  const auto& check = group.health_check;
+  auto probe = std::make_shared<Probe>(loop_, key, agent_aux);
+  probe->interval = check.interval;
+  CheckSpec& spec = probe->spec;
+  spec.protocol = agent_aux ? config::HealthProtocol::agent : check.protocol;
+  std::memcpy(spec.address.data(), target.address.address(), target.address.length);
+  uint16_t port = target.address.port();
+  if (spec.protocol == config::HealthProtocol::agent) port = check.agent_port.value_or(port);
+  else if (check.port) port = *check.port;
+  spec.address.port(port);
+  spec.path = check.path;
+  spec.host = check.host.empty() ? target.address_text : check.host;
+  std::string error;
+  if (auto matcher = config::parse_status_matcher(check.matcher, error)) spec.matcher = *matcher;
+  spec.matcher_text = check.matcher;
+  spec.timeout = check.timeout;
+  // Spread over the interval: 1,000 targets do not fire at once, and keep their phase.
+  probe->first_delay = std::chrono::milliseconds(
+      std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(check.interval.count() - 1, 0))(random_));
+  asio::ssl::context* tls = spec.protocol == config::HealthProtocol::https ? &tls_context() : nullptr;
+
+  asio::co_spawn(
+      loop_,
+      [this, probe, tls]() -> asio::awaitable<void> {
+        probe->timer.expires_after(probe->first_delay);
+        co_await probe->timer.async_wait(use_tuple);
+        while (!probe->stopped) {
+          const auto started = std::chrono::steady_clock::now();
+          // The next check is not started before this one ends: one in flight per target.
+          CheckOutcome outcome = co_await run_check(probe->spec, tls);
+          if (probe->stopped) break;
+          on_check(*probe, std::move(outcome));
+          probe->timer.expires_at(started + probe->interval);
+          co_await probe->timer.async_wait(use_tuple);
+        }
+      },
+      asio::detached);
+  return probe;
+}
+
+void HealthMonitor::sync_probes(const upstream::Snapshot& snapshot) {
+  std::map<Key, Watched> next;
+  for (const auto& group : snapshot.groups) {
+    if (!group.used) continue;  // unused groups are not checked (their targets show `unused`)
+    const auto& check = group.config->health_check;
+    for (const auto& target : group.targets) {
+      Key key{group.name(), target.address_text};
+      Watched watched;
+      if (auto it = watched_.find(key); it != watched_.end()) {
+        watched = std::move(it->second);
+        watched_.erase(it);
+      }
+      watched.counters = target.counters;
+      watched.outcomes = target.outcomes;
+      const bool was_checked = watched.checked;
+      watched.checked = check.enabled;
+      const std::string fingerprint = check.enabled ? fingerprint_of(check, target.address_text) : "";
+      if (fingerprint != watched.fingerprint) {
+        for (auto* probe : {&watched.probe, &watched.agent_probe}) {
+          if (*probe) {
+            (*probe)->stopped = true;
+            (*probe)->timer.cancel();
+            probe->reset();
+          }
+        }
+        watched.fingerprint = fingerprint;
+        if (!check.enabled) watched.agent = AgentWord::none;
+      }
+      // New thresholds apply from now on; the verdict so far stands.
+      Verdict verdict = was_checked ? watched.rise_fall.verdict() : Verdict::initial;
+      watched.rise_fall = RiseFall(check.healthy_threshold, check.unhealthy_threshold);
+      if (verdict != Verdict::initial) watched.rise_fall.record(verdict == Verdict::healthy);
+      if (check.enabled && !watched.probe) {
+        watched.probe = start_probe(key, *group.config, target, false);
+        if (check.agent_port && check.protocol != config::HealthProtocol::agent) {
+          watched.agent_probe = start_probe(key, *group.config, target, true);
+        }
+      }
+      auto& placed = next.emplace(key, std::move(watched)).first->second;
+      recompute(key, placed);
+    }
+  }
+  // Whatever is left is no longer checked: removed, or its group became unused.
+  for (auto& [key, watched] : watched_) {
+    for (auto* probe : {&watched.probe, &watched.agent_probe}) {
+      if (*probe) {
+        (*probe)->stopped = true;
+        (*probe)->timer.cancel();
+      }
+    }
+  }
+  watched_ = std::move(next);
+}
+
+void HealthMonitor::on_check(Probe& probe, CheckOutcome outcome) {
+  auto it = watched_.find(probe.key);
+  if (it == watched_.end()) return;
+  Watched& watched = it->second;
+  if (&probe != watched.probe.get() && &probe != watched.agent_probe.get()) return;  // replaced meanwhile
+
+  if (outcome.agent) {
+    const AgentReply& reply = *outcome.agent;
+    if (auto load = reply.load_permille()) {
+      watched.counters->reported_load_permille.store(*load, std::memory_order_relaxed);
+      watched.counters->load_reported_at_ms.store(core::now_ms(), std::memory_order_relaxed);
+    }
+    if (reply.state != AgentWord::none) {
+      watched.agent = reply.state;
+      watched.agent_comment = reply.comment;
+    }
+    if (reply.state == AgentWord::down && !probe.agent_aux) {
+      outcome.ok = false;
+      outcome.reason_code = "Target.AgentDown";
+      outcome.reason = "agent says down" + (reply.comment.empty() ? "" : ": " + reply.comment);
+    }
+  }
+  if (probe.agent_aux) {
+    // Beside another check the agent only adds its word and load; an agent that does not
+    // answer changes nothing (HAProxy does the same).
+    if (!outcome.ok) {
+      core::LogLine(core::LogLevel::debug, "health.agent_unreachable")
+          .field("group", probe.key.first)
+          .field("target", probe.key.second)
+          .field("reason", outcome.reason)
+          .emit();
+    }
+  } else if (const bool first = watched.rise_fall.verdict() == Verdict::initial; watched.rise_fall.record(outcome.ok)) {
+    if (outcome.ok) {
+      watched.verdict_code = "Elb.HealthChecksPassed";
+      watched.verdict_reason = (first ? "first check passed (" : "checks passed in a row (") + outcome.reason + ")";
+    } else {
+      watched.verdict_code = outcome.reason_code;
+      watched.verdict_reason = outcome.reason;
+    }
+    watched.returned_reason.clear();
+  }
+  recompute(probe.key, watched);
+}
+
+void HealthMonitor::recompute(const Key& key, Watched& watched) {
+  using upstream::TargetState;
+  upstream::TargetStatus next;
+  const Verdict verdict = watched.checked ? watched.rise_fall.verdict() : Verdict::healthy;
+  const std::string comment = watched.agent_comment.empty() ? "" : ": " + watched.agent_comment;
+  if (watched.agent == AgentWord::drain) {
+    next = status(TargetState::draining, "Target.AgentDrain", "agent says drain" + comment);
+  } else if (watched.agent == AgentWord::maint) {
+    next = status(TargetState::draining, "Target.AgentMaintenance", "agent says maint" + comment);
+  } else if (verdict == Verdict::unhealthy) {
+    next = status(TargetState::unhealthy, watched.verdict_code, watched.verdict_reason);
+  } else if (watched.agent == AgentWord::down) {
+    next = status(TargetState::unhealthy, "Target.AgentDown", "agent says down" + comment);
+  } else if (watched.ejection.ejected) {
+    next = status(TargetState::unhealthy, "Target.OutlierEjected", watched.ejection_reason);
+  } else if (verdict == Verdict::initial) {
+    next = status(TargetState::initial, "Elb.InitialHealthChecking", "waiting for the first health check");
+  } else if (!watched.returned_reason.empty()) {
+    next = status(TargetState::healthy, "Target.EjectionEnded", watched.returned_reason);
+  } else if (watched.checked) {
+    next = status(TargetState::healthy, watched.verdict_code, watched.verdict_reason);
+  } else {
+    next = upstream::TargetRegistry::default_status(*registry_.last()->config->find_group(key.first));
+  }
+  if (registry_.set_status(key.first, key.second, std::move(next), core::now_ms())) schedule_publish();
+}
+
+void HealthMonitor::schedule_tick() {
+  if (stopped_) return;
+  tick_timer_.expires_after(kTick);
+  tick_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || stopped_) return;
+    tick();
+    schedule_tick();
+  });
+}
+
+void HealthMonitor::tick() {
+  const int64_t now = core::now_ms();
+  const auto& snapshot = registry_.last();
+  // Passive detection: failures in a row on real traffic, group by group (the cap is per group).
+  for (const auto& group : snapshot->groups) {
+    if (!group.used) continue;
+    const auto& settings = group.config->outlier_detection;
+    size_t ejected = 0;
+    for (const auto& target : group.targets) {
+      auto it = watched_.find(Key{group.name(), target.address_text});
+      if (it != watched_.end() && it->second.ejection.ejected) ++ejected;
+    }
+    for (const auto& target : group.targets) {
+      auto it = watched_.find(Key{group.name(), target.address_text});
+      if (it == watched_.end()) continue;
+      Watched& watched = it->second;
+      const uint32_t streak = target.outcomes->consecutive_failures.load(std::memory_order_relaxed);
+      switch (step_ejection(watched.ejection, settings, streak, ejected, group.targets.size(), now)) {
+        case EjectionEvent::none:
+          break;
+        case EjectionEvent::ejected: {
+          ++ejected;
+          target.outcomes->consecutive_failures.store(0, std::memory_order_relaxed);
+          auto last = static_cast<upstream::TrafficFailure>(target.outcomes->last_failure.load(std::memory_order_relaxed));
+          watched.ejection_reason = std::to_string(streak) + " failures in a row on traffic (last: " +
+                                    upstream::describe(last) + "); ejected for " +
+                                    seconds_text(watched.ejection.until_ms - now) + " (ejection " +
+                                    std::to_string(watched.ejection.ejections) + ")";
+          watched.returned_reason.clear();
+          recompute(it->first, watched);
+          break;
+        }
+        case EjectionEvent::returned:
+          --ejected;
+          watched.returned_reason = "back after an ejection of " +
+                                    seconds_text(settings.base_ejection_time.count() * watched.ejection.ejections);
+          // Failures counted while it was out (connections already open) must not eject it again at once.
+          target.outcomes->consecutive_failures.store(0, std::memory_order_relaxed);
+          recompute(it->first, watched);
+          break;
+        case EjectionEvent::capped:
+          core::LogLine(core::LogLevel::warn, "health.ejection_capped")
+              .field("group", group.name())
+              .field("target", target.address_text)
+              .field("failures_in_a_row", streak)
+              .field("ejected", static_cast<uint64_t>(ejected))
+              .field("max_ejection_percent", settings.max_ejection_percent)
+              .field("reason", "would be ejected, but max_ejection_percent of the group is ejected already")
+              .emit();
+          break;
+      }
+    }
+  }
+  // Draining targets whose connections ended, or whose delay ran out.
+  if (registry_.has_draining()) {
+    auto ended = registry_.finish_draining(now);
+    for (auto& end : ended) {
+      if (end.open_connections > 0) hooks_.close_sessions(end.identity);
+      core::LogLine(core::LogLevel::info, "health.deregistered")
+          .field("group", end.group)
+          .field("target", end.address)
+          .field("closed_connections", static_cast<uint64_t>(end.open_connections))
+          .field("reason", end.open_connections > 0 ? "deregistration_delay ran out: open connections closed"
+                                                    : "no open connection left")
+          .emit();
+    }
+    if (!ended.empty()) schedule_publish();
+  }
+}
+
+void HealthMonitor::schedule_publish() {
+  if (publish_pending_ || stopped_) return;
+  publish_pending_ = true;
+  publish_timer_.expires_after(kPublishCoalesce);
+  publish_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || stopped_) return;
+    publish_pending_ = false;
+    registry_.rebuild(core::now_ms());
+    publish_now();
+  });
+}
+
+void HealthMonitor::publish_now() {
+  auto snapshot = registry_.last();
+  log_transitions();
+  hooks_.publish(snapshot);
+  log_open_episodes(*snapshot);
+}
+
+void HealthMonitor::log_transitions() {
+  for (const auto& transition : registry_.take_transitions()) {
+    const bool worse = transition.to.state == upstream::TargetState::unhealthy;
+    core::LogLine(worse ? core::LogLevel::warn : core::LogLevel::info, "health.transition")
+        .field("group", transition.group)
+        .field("target", transition.address)
+        .field("from", upstream::to_string(transition.from))
+        .field("to", upstream::to_string(transition.to.state))
+        .field("code", transition.to.reason_code)
+        .field("reason", transition.to.reason)
+        .emit();
+  }
+}
+
+void HealthMonitor::log_open_episodes(const upstream::Snapshot& snapshot) {
+  for (const auto& group : snapshot.groups) {
+    if (!group.used || group.targets.empty()) continue;
+    size_t unhealthy = 0;
+    for (const auto& target : group.targets) unhealthy += target.status.state == upstream::TargetState::unhealthy;
+    // An episode starts when failures (not just start-up's waiting for first checks) leave
+    // the group without a healthy target.
+    OpenEpisode now = OpenEpisode::none;
+    if (group.pickers->targets().eligible.empty() && unhealthy > 0) now = OpenEpisode::failing_closed;
+    if (group.failing_open && unhealthy > 0) now = OpenEpisode::failing_open;
+    OpenEpisode& before = episodes_[group.name()];
+    if (now == before) continue;
+    if (now == OpenEpisode::failing_open) {
+      core::LogLine(core::LogLevel::warn, "health.fail_open")
+          .field("group", group.name())
+          .field("targets", static_cast<uint64_t>(group.pickers->targets().eligible.size()))
+          .field("reason", "no healthy target: sending to every target (fail_open)")
+          .emit();
+    } else if (now == OpenEpisode::failing_closed) {
+      core::LogLine(core::LogLevel::error, "health.no_healthy_target")
+          .field("group", group.name())
+          .field("reason", group.config->fail_open ? "no target may take traffic"
+                                                   : "no healthy target: new connections are refused (fail_open: false)")
+          .emit();
+    } else {
+      core::LogLine(core::LogLevel::info, "health.healthy_again")
+          .field("group", group.name())
+          .field("reason", "a healthy target is back: traffic goes to healthy targets only")
+          .emit();
+    }
+    before = now;
+  }
+}
+
+}  // namespace fulcrum::health
