@@ -96,6 +96,10 @@ struct TargetGroupConfig {
   Duration connect_timeout{5000};
   uint32_t max_connect_attempts = 3;  // first try plus retries on other targets
   bool fail_open = true;
+  // HTTP: idle keep-alive connections kept per target by each worker (0: a new connection per
+  // request) and how long one may stay idle before it is closed.
+  uint32_t keepalive_connections = 32;
+  Duration keepalive_timeout{60000};
   // TLS toward targets (protocol https or tls)
   bool verify = true;
   std::string ca_file;

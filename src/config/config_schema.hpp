@@ -43,7 +43,8 @@ inline constexpr std::string_view kWafRuleKeys[] = {"id", "pattern", "targets", 
 inline constexpr std::string_view kTargetGroupKeys[] = {
     "name", "algorithm", "hash_key", "protocol", "health_check", "outlier_detection", "stickiness",
     "slow_start", "deregistration_delay", "proxy_protocol", "connect_timeout", "max_connect_attempts",
-    "fail_open", "verify", "ca_file", "server_name", "targets"};
+    "fail_open", "keepalive_connections", "keepalive_timeout", "verify", "ca_file", "server_name",
+    "targets"};
 inline constexpr std::string_view kHealthCheckKeys[] = {
     "enabled", "protocol", "port", "path", "host", "matcher", "interval", "timeout",
     "healthy_threshold", "unhealthy_threshold", "agent_port"};

@@ -238,6 +238,10 @@ TargetGroupConfig read_target_group(const Field& item, Diagnostics& diagnostics)
   read_into(map, "max_connect_attempts", group.max_connect_attempts,
             [&](const Field& f) { return read_uint(f, diagnostics, 1, 10); });
   read_into(map, "fail_open", group.fail_open, [&](const Field& f) { return read_bool(f, diagnostics); });
+  read_into(map, "keepalive_connections", group.keepalive_connections,
+            [&](const Field& f) { return read_uint(f, diagnostics, 0, 10000); });
+  read_into(map, "keepalive_timeout", group.keepalive_timeout,
+            [&](const Field& f) { return read_duration(f, diagnostics, 100ms, 3600s); });
   const bool tls = group.protocol == TargetProtocol::https || group.protocol == TargetProtocol::tls;
   for (const char* key : {"verify", "ca_file", "server_name"}) {
     const Field* tls_field = map.get(key);

@@ -19,7 +19,7 @@ int run_demo(const DemoOptions& options) {
   asio::io_context backend_loop;  // bound first: the configuration names their ports
   std::string yaml = "workers: " + (options.workers == 0 ? std::string("auto") : std::to_string(options.workers)) +
                      "\nshutdown_timeout: 2s\nlisteners:\n  - name: demo\n    listen: " + options.listen +
-                     "\n    protocol: tcp\n    default: { forward: demo }\ntarget_groups:\n  - name: demo\n"
+                     "\n    protocol: http\n    default: { forward: demo }\ntarget_groups:\n  - name: demo\n"
                      "    algorithm: round_robin\n    targets:\n";
 
   // The backends run on a loop of their own thread, beside the balancer's workers.
@@ -47,7 +47,7 @@ int run_demo(const DemoOptions& options) {
   std::thread backend_thread([&loop] { loop.run(); });
 
   std::printf(
-      "Fulcrum demo: a TCP load balancer on %s in front of three backends (%s, %s, %s), round robin.\n"
+      "Fulcrum demo: an HTTP load balancer on %s in front of three backends (%s, %s, %s), round robin.\n"
       "Try:\n"
       "  curl http://%s/            # run it a few times: the answering backend changes\n"
       "  for i in 1 2 3 4 5 6; do curl -s http://%s/; done\n"

@@ -10,6 +10,7 @@
 #include "config/config_loader.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "http/proxy_session.hpp"
 #include "l4/accept_loop.hpp"
 
 namespace fulcrum::runtime {
@@ -75,9 +76,11 @@ Server::~Server() {
   for (auto& worker : workers_) worker->stop();
   for (auto& worker : workers_) worker->join();
   for (auto& context : contexts_) context->release_io();
+  for (auto& http : http_workers_) http->release_io();
   listeners_.clear();
   for (auto& worker : workers_) worker->destroy_loop();
   contexts_.clear();
+  http_workers_.clear();
   workers_.clear();
 }
 
@@ -99,9 +102,9 @@ bool Server::bind_listeners(std::string& error) {
       listeners_.push_back(std::move(sockets));
       continue;
     }
-    if (listener.protocol != config::ListenerProtocol::tcp) {
+    if (listener.protocol != config::ListenerProtocol::tcp && listener.protocol != config::ListenerProtocol::http) {
       error = "listener '" + listener.name + "': protocol " + config::to_string(listener.protocol) +
-              " is not served by this build yet (tcp and udp are)";
+              " is not served by this build yet (tcp, udp and http are)";
       return false;
     }
     for (auto& worker : workers_) {
@@ -122,6 +125,7 @@ bool Server::start(std::string& error) {
   for (uint32_t i = 0; i < count; ++i) {
     workers_.push_back(std::make_unique<core::Worker>(i));
     contexts_.push_back(std::make_unique<l4::WorkerContext>(*workers_.back()));
+    http_workers_.push_back(std::make_unique<http::HttpWorker>(*workers_.back()));
   }
   if (!bind_listeners(error)) return false;
 
@@ -140,6 +144,11 @@ bool Server::start(std::string& error) {
     for (size_t l = 0; l < listeners_.size(); ++l) {
       if (!listeners_[l].udp_per_worker.empty()) {
         listeners_[l].udp_per_worker[w]->start();
+        continue;
+      }
+      if (config_->listeners[l].protocol == config::ListenerProtocol::http) {
+        asio::co_spawn(context.loop(), http::http_accept_loop(*http_workers_[w], *listeners_[l].per_worker[w], l),
+                       asio::detached);
         continue;
       }
       asio::co_spawn(context.loop(), l4::accept_loop(context, *listeners_[l].per_worker[w], l, l4::start_tcp_session),
@@ -163,6 +172,10 @@ bool Server::start(std::string& error) {
 void Server::publish(std::shared_ptr<const upstream::Snapshot> snapshot) {
   for (auto& context : contexts_) {
     l4::WorkerContext* target = context.get();
+    target->worker.post([target, snapshot] { target->install(snapshot); });
+  }
+  for (auto& http : http_workers_) {
+    http::HttpWorker* target = http.get();
     target->worker.post([target, snapshot] { target->install(snapshot); });
   }
 }
@@ -247,6 +260,7 @@ void Server::begin_shutdown(std::string_view why) {
 uint64_t Server::active_sessions() const {
   uint64_t total = 0;
   for (const auto& context : contexts_) total += context->active_sessions.load(std::memory_order_relaxed);
+  for (const auto& http : http_workers_) total += http->active_sessions.load(std::memory_order_relaxed);
   return total;
 }
 

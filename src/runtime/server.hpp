@@ -15,6 +15,7 @@
 #include "config/config.hpp"
 #include "core/worker.hpp"
 #include "health/health_monitor.hpp"
+#include "http/http_worker.hpp"
 #include "l4/udp_forwarder.hpp"
 #include "l4/worker_context.hpp"
 #include "upstream/target_registry.hpp"
@@ -65,6 +66,7 @@ class Server {
   std::unique_ptr<health::HealthMonitor> health_;  // checks, ejection, draining; publishes snapshots
   std::vector<std::unique_ptr<core::Worker>> workers_;
   std::vector<std::unique_ptr<l4::WorkerContext>> contexts_;
+  std::vector<std::unique_ptr<http::HttpWorker>> http_workers_;  // beside contexts_, same order
   std::vector<ListenerSockets> listeners_;  // same order as config_->listeners
 };
 

@@ -1,0 +1,70 @@
+#include "http/deadline_watch.hpp"
+
+#include "core/clock.hpp"
+
+namespace fulcrum::http {
+
+void Deadline::arm(int64_t timeout_ms, asio::ip::tcp::socket* a, asio::ip::tcp::socket* b) {
+  at_ms_ = core::now_ms() + timeout_ms;
+  sockets_[0] = a;
+  sockets_[1] = b;
+  expired_ = false;
+  if (!linked_) watch_->link(*this);
+}
+
+void Deadline::disarm() {
+  if (linked_) watch_->unlink(*this);
+}
+
+void DeadlineWatch::link(Deadline& d) {
+  d.prev_ = nullptr;
+  d.next_ = head_;
+  if (head_ != nullptr) head_->prev_ = &d;
+  head_ = &d;
+  d.linked_ = true;
+}
+
+void DeadlineWatch::unlink(Deadline& d) {
+  if (d.prev_ != nullptr) d.prev_->next_ = d.next_;
+  else head_ = d.next_;
+  if (d.next_ != nullptr) d.next_->prev_ = d.prev_;
+  d.prev_ = d.next_ = nullptr;
+  d.linked_ = false;
+}
+
+void DeadlineWatch::start() {
+  if (!timer_) return;
+  running_ = true;
+  timer_->expires_after(std::chrono::milliseconds(kTickMs));
+  timer_->async_wait([this](const asio::error_code& ec) {
+    if (ec || !running_) return;
+    tick();
+    start();
+  });
+}
+
+void DeadlineWatch::stop() {
+  running_ = false;
+  timer_.reset();
+}
+
+void DeadlineWatch::tick() {
+  const int64_t now = core::now_ms();
+  for (Deadline* d = head_; d != nullptr;) {
+    Deadline* next = d->next_;
+    if (d->at_ms_ <= now) {
+      // Unlinked first: cancelling completes nothing synchronously, but the session may re-arm
+      // as soon as it runs again.
+      unlink(*d);
+      d->expired_ = true;
+      asio::error_code ignored;
+      for (auto* socket : d->sockets_) {
+        if (socket != nullptr && socket->is_open()) socket->cancel(ignored);
+      }
+    }
+    d = next;
+  }
+  if (hook_ != nullptr) hook_(hook_argument_, now);
+}
+
+}  // namespace fulcrum::http

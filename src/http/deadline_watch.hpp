@@ -1,0 +1,68 @@
+#pragma once
+// Per-worker timeouts without a timer per operation. A session owns a Deadline (in its own
+// frame) and arms it before an await; one periodic timer per worker walks the armed deadlines
+// and, when one has passed, cancels the sockets it names, so the pending operation completes
+// with operation_aborted and the session sees expired() == true. Arming is a store and a list
+// link: no syscall and no allocation per request (a timer per request would re-arm the loop's
+// timerfd twice per request). Resolution is the tick (kTickMs): timeouts are configured in
+// units of 100 ms or more.
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <memory>
+
+namespace fulcrum::http {
+
+class DeadlineWatch;
+
+class Deadline {
+ public:
+  explicit Deadline(DeadlineWatch& watch) : watch_(&watch) {}
+  ~Deadline() { disarm(); }
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+
+  // Cancels `a` (and `b`) at now + timeout_ms, unless disarmed or re-armed first.
+  void arm(int64_t timeout_ms, asio::ip::tcp::socket* a, asio::ip::tcp::socket* b = nullptr);
+  void disarm();
+  bool expired() const { return expired_; }
+
+ private:
+  friend class DeadlineWatch;
+  DeadlineWatch* watch_;
+  Deadline* prev_ = nullptr;
+  Deadline* next_ = nullptr;
+  bool linked_ = false;
+  bool expired_ = false;
+  int64_t at_ms_ = 0;
+  asio::ip::tcp::socket* sockets_[2] = {nullptr, nullptr};
+};
+
+class DeadlineWatch {
+ public:
+  static constexpr int64_t kTickMs = 50;
+  explicit DeadlineWatch(asio::io_context& loop) : timer_(std::make_unique<asio::steady_timer>(loop)) {}
+  // Extra work done on each tick (the upstream pool's idle sweep).
+  void set_tick_hook(void (*hook)(void*, int64_t now_ms), void* argument) {
+    hook_ = hook;
+    hook_argument_ = argument;
+  }
+  void start();
+  // Stops ticking and drops the timer (before the loop is destroyed).
+  void stop();
+
+ private:
+  friend class Deadline;
+  void link(Deadline& d);
+  void unlink(Deadline& d);
+  void tick();
+
+  std::unique_ptr<asio::steady_timer> timer_;
+  Deadline* head_ = nullptr;
+  bool running_ = false;
+  void (*hook_)(void*, int64_t) = nullptr;
+  void* hook_argument_ = nullptr;
+};
+
+}  // namespace fulcrum::http

@@ -1,0 +1,38 @@
+#include "http/http_worker.hpp"
+
+#include <random>
+
+#include "http/parser_limits.hpp"
+
+namespace fulcrum::http {
+
+HttpWorker::HttpWorker(core::Worker& w) : worker(w), upstreams(w.index()), deadlines(w.loop()) {
+  std::random_device random;
+  request_id_prefix = (static_cast<uint64_t>(random()) << 32) ^ random();
+  deadlines.set_tick_hook([](void* self, int64_t now) { static_cast<HttpWorker*>(self)->pool.sweep(now); }, this);
+}
+
+void HttpWorker::install(std::shared_ptr<const upstream::Snapshot> snapshot) {
+  uint32_t most_headers = 100;
+  std::vector<ListenerRoutes> next;
+  next.reserve(snapshot->config->listeners.size());
+  for (const auto& listener : snapshot->config->listeners) {
+    next.emplace_back(*snapshot, listener);
+    most_headers = std::max(most_headers, listener.max_headers);
+  }
+  // Responses are parsed with the same array; one more than the limit lets the parser see it.
+  if (header_scratch.size() < most_headers + 1) header_scratch.resize(most_headers + 1);
+  routes = std::move(next);
+  upstreams.install(std::move(snapshot));
+  if (!deadlines_started_) {
+    deadlines_started_ = true;
+    deadlines.start();
+  }
+}
+
+void HttpWorker::release_io() {
+  deadlines.stop();
+  pool.clear();
+}
+
+}  // namespace fulcrum::http

@@ -1,0 +1,48 @@
+#pragma once
+// Everything one worker's HTTP sessions share: buffers, the worker's pickers over the current
+// upstream snapshot, the keep-alive pool to targets, the deadline sweeper, a scratch array for
+// parsed field lines, and counters. Only the worker's thread touches it, except the atomics the
+// control thread reads for draining. Independent of the L4 room's WorkerContext on purpose:
+// the two proxies share the worker's loop and the published snapshot, nothing else.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/buffer_pool.hpp"
+#include "core/worker.hpp"
+#include "http/deadline_watch.hpp"
+#include "http/header.hpp"
+#include "http/listener_routes.hpp"
+#include "http/upstream_pool.hpp"
+#include "upstream/worker_upstreams.hpp"
+
+namespace fulcrum::http {
+
+struct HttpWorker {
+  explicit HttpWorker(core::Worker& w);
+
+  core::Worker& worker;
+  core::BufferPool buffers;
+  upstream::WorkerUpstreams upstreams;
+  UpstreamPool pool;
+  DeadlineWatch deadlines;
+  // Field lines of the head being parsed. Shared by every session of the worker: a session
+  // copies out what it keeps before its next await, so one array serves them all.
+  std::vector<Header> header_scratch;
+  // One per listener of the installed snapshot's configuration, same order.
+  std::vector<ListenerRoutes> routes;
+
+  std::atomic<uint64_t> active_sessions{0};
+  std::atomic<uint64_t> total_requests{0};
+  uint64_t request_id_prefix = 0;  // random per worker and process
+  uint64_t request_id_counter = 0;
+  bool deadlines_started_ = false;
+
+  asio::io_context& loop() { return worker.loop(); }
+  void install(std::shared_ptr<const upstream::Snapshot> snapshot);
+  // Before the worker's loop is destroyed: drops the I/O objects this worker owns.
+  void release_io();
+};
+
+}  // namespace fulcrum::http

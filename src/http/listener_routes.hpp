@@ -1,0 +1,30 @@
+#pragma once
+// A listener's rules and default action, prepared for one worker: each action with its own
+// weighted group split. Built when a snapshot is installed; route() runs per request without
+// allocating.
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "upstream/group_split.hpp"
+#include "upstream/snapshot.hpp"
+
+namespace fulcrum::http {
+
+struct RouteTarget {
+  const config::Action* action = nullptr;
+  std::string_view rule_name;  // empty for the default action
+  upstream::GroupSplit split;
+};
+
+class ListenerRoutes {
+ public:
+  ListenerRoutes(const upstream::Snapshot& snapshot, const config::ListenerConfig& listener);
+
+  RouteTarget& default_route() { return default_; }
+
+ private:
+  RouteTarget default_;
+};
+
+}  // namespace fulcrum::http

@@ -1,0 +1,796 @@
+#include "http/proxy_session.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "http/canned_response.hpp"
+#include "http/chunked_decoder.hpp"
+#include "http/content_length_body.hpp"
+#include "http/desync_classifier.hpp"
+#include "http/head_writer.hpp"
+#include "http/recv_buffer.hpp"
+#include "http/request_parser.hpp"
+#include "http/response_parser.hpp"
+#include "http/target_report.hpp"
+
+namespace fulcrum::http {
+namespace {
+
+using asio::experimental::as_tuple;
+using Socket = asio::ip::tcp::socket;
+constexpr auto use_tuple = as_tuple(asio::use_awaitable);
+constexpr size_t kMaxConnectAttempts = 16;
+constexpr int64_t kLingerMs = 1000;  // reading what a refused client still sends, before closing
+
+// Counts a session as active for graceful shutdown, on every path out.
+struct ActiveSession {
+  explicit ActiveSession(HttpWorker& w) : worker(w) { worker.active_sessions.fetch_add(1, std::memory_order_relaxed); }
+  ~ActiveSession() { worker.active_sessions.fetch_sub(1, std::memory_order_relaxed); }
+  HttpWorker& worker;
+};
+
+// In-flight requests on a target (least_connections and friends read it), lowered on every path.
+struct InFlight {
+  explicit InFlight(balance::TargetCounters* c = nullptr) : counters(c) {
+    if (counters) counters->active.fetch_add(1, std::memory_order_relaxed);
+  }
+  InFlight(InFlight&& other) noexcept : counters(other.counters) { other.counters = nullptr; }
+  InFlight& operator=(InFlight&& other) noexcept {
+    release();
+    counters = other.counters;
+    other.counters = nullptr;
+    return *this;
+  }
+  ~InFlight() { release(); }
+  void release() {
+    if (counters) counters->active.fetch_sub(1, std::memory_order_relaxed);
+    counters = nullptr;
+  }
+  balance::TargetCounters* counters;
+};
+
+// Copies of request facts kept for the access log after the receive buffer is reused by the
+// body; truncated, fixed size, no allocation.
+template <size_t N>
+struct SmallText {
+  char data[N];
+  uint16_t size = 0;
+  void assign(std::string_view text) {
+    size = static_cast<uint16_t>(std::min(text.size(), N));
+    std::memcpy(data, text.data(), size);
+  }
+  std::string_view view() const { return {data, size}; }
+};
+
+ParserLimits limits_of(const config::ListenerConfig& listener) {
+  ParserLimits limits;
+  limits.max_request_line = listener.max_request_line;
+  limits.max_header_bytes = listener.max_header_bytes;
+  limits.max_headers = listener.max_headers;
+  return limits;
+}
+
+void set_no_delay(Socket& socket) {
+  int one = 1;
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+enum class ConnectFailure : uint8_t { none, no_target, refused, timeout };
+
+class ProxySession {
+ public:
+  ProxySession(HttpWorker& worker, size_t listener_index, Socket client, const asio::ip::tcp::endpoint& peer)
+      : w_(worker), listener_index_(listener_index), client_(std::move(client)), deadline_(worker.deadlines) {
+    client_ip_ = peer.address().to_string();
+  }
+
+  asio::awaitable<void> run();
+
+ private:
+  struct Exchange;
+  asio::awaitable<bool> serve_one(bool first);
+  asio::awaitable<bool> respond(uint16_t status, bool close, Exchange* exchange = nullptr,
+                                std::string_view extra_headers = {}, std::string_view content_type = {},
+                                std::string_view body = {}, bool use_default_body = true);
+  asio::awaitable<bool> write_client(std::string_view a, std::string_view b = {});
+  asio::awaitable<void> linger_close();
+  asio::awaitable<ConnectFailure> connect(Exchange& x, bool allow_pool);
+  asio::awaitable<bool> forward(Exchange& x);
+  void log_request(Exchange& x);
+
+  const config::ListenerConfig& listener() const { return snapshot_->config->listeners[listener_index_]; }
+
+  HttpWorker& w_;
+  size_t listener_index_;
+  Socket client_;
+  Deadline deadline_;
+  RecvBuffer in_;
+  std::string client_ip_;
+  std::shared_ptr<const upstream::Snapshot> snapshot_;
+};
+
+// Everything about one request in flight; lives in serve_one()'s frame only while it runs.
+struct ProxySession::Exchange {
+  explicit Exchange(asio::io_context& loop) : target(loop) {}
+  int64_t started_us = 0;
+  SmallText<16> method;
+  SmallText<128> host;
+  SmallText<256> path;
+  Method method_id = Method::other;
+  bool client_http10 = false;
+  bool client_keep_alive = true;
+  bool close_after = false;  // forward_then_close, or an error
+  DesyncReason desync = DesyncReason::compliant;
+  DesyncTier tier = DesyncTier::compliant;
+  char request_id[32];
+  std::string_view rule;
+  // Request body progress.
+  BodyFraming framing = BodyFraming::none;
+  ContentLengthBody length_body{0};
+  ChunkedDecoder chunked;
+  bool body_done = true;
+  size_t buffered_body = 0;  // body bytes that came with the head, still in the buffer
+  bool replayable = true;    // the whole request is still in the buffer: a retry can resend it
+  // Target side.
+  int group_index = -1;
+  int target_index = -1;
+  Socket target;
+  bool reused = false;
+  uint32_t attempts = 0;
+  std::array<uint32_t, kMaxConnectAttempts> avoid{};
+  InFlight in_flight;
+  // Outgoing head (rewritten) and its storage.
+  core::BufferPool::Lease out_lease;
+  std::vector<char> out_large;
+  std::string_view out_head;
+  // Result.
+  uint16_t status = 0;
+  uint64_t bytes_in = 0;   // request bytes read from the client (head + body)
+  uint64_t bytes_out = 0;  // response bytes written to the client
+  int64_t connect_us = -1;
+  int64_t first_byte_us = -1;
+  TargetOutcome outcome = TargetOutcome::response;
+  bool target_reported = false;
+};
+
+asio::awaitable<void> ProxySession::run() {
+  ActiveSession active(w_);
+  set_no_delay(client_);
+  bool first = true;
+  for (;;) {
+    snapshot_ = w_.upstreams.snapshot();
+    if (in_.empty()) {
+      // Idle between requests: no buffer held, only the socket and this frame.
+      in_.release_if_empty();
+      const auto& l = listener();
+      deadline_.arm(first ? l.client_header_timeout.count() : l.idle_timeout.count(), &client_);
+      auto [ec] = co_await client_.async_wait(Socket::wait_read, use_tuple);
+      deadline_.disarm();
+      if (ec) break;  // idle timeout, shutdown, or the client went away
+    }
+    const bool keep = co_await serve_one(first);
+    first = false;
+    if (!keep || !client_.is_open()) break;
+  }
+  asio::error_code ignored;
+  client_.close(ignored);
+}
+
+asio::awaitable<bool> ProxySession::write_client(std::string_view a, std::string_view b) {
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(a.data(), a.size()), asio::buffer(b.data(), b.size())};
+  deadline_.arm(listener().idle_timeout.count(), &client_);
+  auto [ec, n] = co_await asio::async_write(client_, buffers, use_tuple);
+  deadline_.disarm();
+  co_return !ec;
+}
+
+// After refusing a request, the client may still be sending (the rest of a body, pipelined
+// requests). Closing with unread bytes would reset the connection and could destroy the error
+// response before the client reads it, so: stop sending, read and drop for a moment, close.
+asio::awaitable<void> ProxySession::linger_close() {
+  asio::error_code ec;
+  client_.shutdown(Socket::shutdown_send, ec);
+  if (!ec) {
+    char sink[4096];
+    deadline_.arm(kLingerMs, &client_);
+    for (uint64_t total = 0; total < (1u << 20);) {
+      auto [read_ec, n] = co_await client_.async_read_some(asio::buffer(sink), use_tuple);
+      if (read_ec) break;
+      total += n;
+    }
+    deadline_.disarm();
+  }
+  client_.close(ec);
+}
+
+asio::awaitable<bool> ProxySession::respond(uint16_t status, bool close, Exchange* exchange,
+                                            std::string_view extra_headers, std::string_view content_type,
+                                            std::string_view body, bool use_default_body) {
+  char storage[2048];
+  std::unique_ptr<char[]> large;
+  char* data = storage;
+  size_t capacity = sizeof storage;
+  if (body.size() + extra_headers.size() + 512 > capacity) {
+    capacity = body.size() + extra_headers.size() + 512;
+    large = std::make_unique<char[]>(capacity);
+    data = large.get();
+  }
+  HeadWriter out(data, capacity);
+  const bool head_request = exchange != nullptr && exchange->method_id == Method::head;
+  write_canned_response(out, status, close, extra_headers,
+                        content_type.empty() ? std::string_view("text/plain; charset=utf-8") : content_type, body,
+                        head_request, use_default_body);
+  if (exchange != nullptr) {
+    exchange->status = status;
+    exchange->bytes_out += out.size();
+  }
+  const bool written = co_await write_client(out.view());
+  if (!written) {
+    asio::error_code ignored;
+    client_.close(ignored);
+    co_return false;
+  }
+  if (close) {
+    co_await linger_close();
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_pool) {
+  const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
+  const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxConnectAttempts);
+  ConnectFailure failure = ConnectFailure::no_target;
+  while (x.attempts < max_attempts) {
+    if (w_.upstreams.snapshot() != snapshot_) break;  // our indexes belong to snapshot_
+    balance::PickRequest request;
+    request.now_ms = core::now_ms();
+    request.avoid = std::span<const uint32_t>(x.avoid.data(), x.attempts);
+    auto picked = w_.upstreams.picker(static_cast<size_t>(x.group_index)).pick(request);
+    if (!picked) break;
+    x.avoid[x.attempts++] = *picked;
+    const auto& target = group.targets[*picked];
+    x.target_index = static_cast<int>(*picked);
+    x.in_flight = InFlight(target.counters.get());
+    if (allow_pool && group.config->keepalive_connections > 0) {
+      if (auto pooled = w_.pool.take(target.counters.get(), target.address, request.now_ms)) {
+        x.target = std::move(*pooled);
+        x.reused = true;
+        x.connect_us = 0;
+        co_return ConnectFailure::none;
+      }
+    }
+    x.reused = false;
+    const int64_t started = core::now_us();
+    asio::ip::tcp::endpoint endpoint;
+    std::memcpy(endpoint.data(), target.address.address(), target.address.length);
+    asio::error_code ec;
+    if (x.target.is_open()) x.target.close(ec);
+    x.target.open(endpoint.protocol(), ec);
+    if (!ec) {
+      deadline_.arm(group.config->connect_timeout.count(), &x.target);
+      std::tie(ec) = co_await x.target.async_connect(endpoint, use_tuple);
+      deadline_.disarm();
+      if (ec && deadline_.expired()) ec = asio::error::timed_out;
+    }
+    x.connect_us = core::now_us() - started;
+    if (!ec) {
+      set_no_delay(x.target);
+      co_return ConnectFailure::none;
+    }
+    x.target.close(ec);
+    failure = ec == asio::error::timed_out ? ConnectFailure::timeout : ConnectFailure::refused;
+    x.outcome = failure == ConnectFailure::timeout ? TargetOutcome::connect_timeout : TargetOutcome::connect_refused;
+    report_target_outcome(group, target, x.outcome, 0, x.connect_us, core::now_us());
+    core::LogLine(core::LogLevel::warn, "http.connect_failed")
+        .field("listener", listener().name)
+        .field("group", group.name())
+        .field("target", target.address_text)
+        .field("reason", failure == ConnectFailure::timeout ? "connect timeout" : "connection refused")
+        .emit();
+  }
+  x.in_flight.release();
+  co_return failure;
+}
+
+// Sends the request and relays the response. Returns whether the client connection may serve
+// another request. Every path answers the client (or closes it) before returning.
+asio::awaitable<bool> ProxySession::forward(Exchange& x) {
+  const auto& l = listener();
+  const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
+  asio::error_code ignored;
+  // The body bytes that came with the head; kept in place until the target has answered, so a
+  // request whose whole body came with it can be replayed on a fresh connection.
+  const size_t body_begin = in_.begin;
+  const size_t saved_end = in_.end;
+  const size_t buffered = x.buffered_body;
+  RecvBuffer tin;  // the target's bytes
+  ResponseHead response(std::span<Header>(w_.header_scratch));
+  ResponseParser response_parser(limits_of(l));
+  ParseResult head_result;
+  bool allow_pool = true;
+  int64_t sent_us = 0;
+
+  for (int round = 0;; ++round) {
+    if (round > 0) {
+      in_.begin = body_begin;
+      in_.end = saved_end;
+    }
+    ConnectFailure failure = co_await connect(x, allow_pool);
+    if (failure != ConnectFailure::none) {
+      const uint16_t status = failure == ConnectFailure::no_target ? 503
+                              : failure == ConnectFailure::timeout ? 504
+                                                                   : 502;
+      co_return co_await respond(status, !x.body_done || x.close_after || !x.client_keep_alive, &x);
+    }
+    const auto& target = group.targets[static_cast<size_t>(x.target_index)];
+    const bool may_replay = x.reused && x.replayable && round == 0;
+    // The head and the body bytes that came with it, in one write.
+    deadline_.arm(l.idle_timeout.count(), &x.target);
+    auto [write_ec, written] = co_await asio::async_write(
+        x.target,
+        std::array<asio::const_buffer, 2>{asio::buffer(x.out_head.data(), x.out_head.size()),
+                                          asio::buffer(in_.data + body_begin, buffered)},
+        use_tuple);
+    deadline_.disarm();
+    if (write_ec) {
+      x.target.close(ignored);
+      if (may_replay) {
+        allow_pool = false;  // a pooled connection died under us: once more on a fresh one
+        x.attempts = 0;
+        continue;
+      }
+      x.outcome = TargetOutcome::failed;
+      report_target_outcome(group, target, x.outcome, 0, -1, core::now_us());
+      co_return co_await respond(502, true, &x);
+    }
+    in_.consume(buffered);
+    // The rest of the body, streamed as it arrives.
+    while (!x.body_done) {
+      if (in_.empty()) {
+        in_.begin = in_.end = 0;
+        deadline_.arm(l.idle_timeout.count(), &client_);
+        auto [read_ec, n] = co_await client_.async_read_some(asio::buffer(in_.free_space(), in_.free_size()), use_tuple);
+        deadline_.disarm();
+        if (read_ec) {
+          // The client went away or stalled mid-body: nobody is left to answer.
+          x.status = deadline_.expired() ? 408 : 499;
+          x.target.close(ignored);
+          co_return false;
+        }
+        in_.end += n;
+        x.bytes_in += n;
+      }
+      size_t take;
+      if (x.framing == BodyFraming::chunked) {
+        ChunkedResult r = x.chunked.feed(in_.view());
+        if (r.error()) {
+          x.target.close(ignored);
+          x.desync = r.reason;
+          x.tier = tier_of(r.reason);
+          co_return co_await respond(r.error_status, true, &x);
+        }
+        take = r.consumed;
+        x.body_done = r.done();
+        if (l.max_body_bytes > 0 && x.chunked.payload_bytes() > l.max_body_bytes) {
+          x.target.close(ignored);
+          co_return co_await respond(413, true, &x);
+        }
+      } else {
+        take = x.length_body.feed(in_.size());
+        x.body_done = x.length_body.done();
+      }
+      deadline_.arm(l.idle_timeout.count(), &x.target);
+      auto [body_ec, body_n] = co_await asio::async_write(x.target, asio::buffer(in_.data + in_.begin, take), use_tuple);
+      deadline_.disarm();
+      if (body_ec) {
+        x.outcome = TargetOutcome::failed;
+        report_target_outcome(group, target, x.outcome, 0, -1, core::now_us());
+        co_return co_await respond(502, true, &x);
+      }
+      in_.consume(take);
+    }
+    sent_us = core::now_us();
+
+    // The response head (after any interim 1xx).
+    tin.ensure(w_.buffers);
+    tin.begin = tin.end = 0;
+    response_parser.reset();
+    bool retry = false;
+    for (;;) {
+      head_result = tin.empty() ? ParseResult::more() : response_parser.parse(tin.view(), response, x.method_id);
+      if (head_result.complete()) {
+        if (!response.interim()) break;
+        // 100 Continue / 103 Early Hints: passed on (not to HTTP/1.0 clients), then the real one.
+        if (!x.client_http10) {
+          char storage[4096];
+          HeadWriter out(storage, sizeof storage);
+          write_response_head(out, response, ResponseForwarding{});
+          if (!out.overflowed()) {
+            x.bytes_out += out.size();
+            if (!co_await write_client(out.view())) {
+              x.target.close(ignored);
+              co_return false;
+            }
+          }
+        }
+        tin.consume(head_result.head_size);
+        continue;
+      }
+      if (head_result.error()) {
+        x.outcome = TargetOutcome::bad_response;
+        report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
+        x.target.close(ignored);
+        core::LogLine(core::LogLevel::warn, "http.bad_response")
+            .field("listener", l.name)
+            .field("target", target.address_text)
+            .field("reason", to_string(head_result.reason))
+            .emit();
+        co_return co_await respond(502, x.close_after || !x.client_keep_alive, &x);
+      }
+      if (tin.full()) {
+        if (tin.begin > 0) {
+          tin.compact();
+        } else if (tin.capacity < l.max_header_bytes + 1024u) {
+          tin.grow(l.max_header_bytes + 1024u);
+        }
+      }
+      deadline_.arm(l.response_timeout.count(), &x.target);
+      auto [read_ec, n] = co_await x.target.async_read_some(asio::buffer(tin.free_space(), tin.free_size()), use_tuple);
+      deadline_.disarm();
+      if (read_ec) {
+        const bool nothing_yet = x.first_byte_us < 0;
+        x.target.close(ignored);
+        if (deadline_.expired()) {
+          x.outcome = TargetOutcome::timed_out;
+          report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
+          co_return co_await respond(504, true, &x);
+        }
+        if (nothing_yet && may_replay) {
+          retry = true;  // the target closed an idle connection just as we reused it
+          break;
+        }
+        x.outcome = TargetOutcome::failed;
+        report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
+        co_return co_await respond(502, true, &x);
+      }
+      if (x.first_byte_us < 0) x.first_byte_us = core::now_us() - sent_us;
+      tin.end += n;
+    }
+    if (retry) {
+      allow_pool = false;
+      x.attempts = 0;
+      continue;
+    }
+    break;
+  }
+
+  const auto& target = group.targets[static_cast<size_t>(x.target_index)];
+  x.status = response.status;
+  x.outcome = TargetOutcome::response;
+  report_target_outcome(group, target, x.outcome, response.status, x.first_byte_us, core::now_us());
+  if (response.upgrade || response.tunnel) {
+    // Nothing asked for a tunnel (upgrades are not forwarded yet): a protocol error of the target.
+    x.target.close(ignored);
+    co_return co_await respond(502, true, &x);
+  }
+
+  // The response head toward the client, rewritten while the parsed views are valid.
+  const bool dechunk = x.client_http10 && response.framing == BodyFraming::chunked;
+  bool close_client = x.close_after || !x.client_keep_alive || response.framing == BodyFraming::until_close;
+  ResponseForwarding forwarding;
+  forwarding.close = close_client;
+  forwarding.http10_client = x.client_http10;
+  forwarding.dechunk = dechunk;
+  HeadWriter out(x.out_lease.data(), core::BufferPool::kBufferSize);
+  write_response_head(out, response, forwarding);
+  if (out.overflowed()) {
+    x.out_large.resize(head_result.head_size + 4096);
+    out = HeadWriter(x.out_large.data(), x.out_large.size());
+    write_response_head(out, response, forwarding);
+  }
+  tin.consume(head_result.head_size);
+  x.bytes_out += out.size();
+
+  // The body: what came with the head goes out in the same write as the head.
+  const BodyFraming framing = response.framing;
+  ContentLengthBody length_body(response.content_length);
+  ChunkedDecoder chunked;
+  bool done = framing == BodyFraming::none || (framing == BodyFraming::content_length && response.content_length == 0);
+  bool target_ok = true;
+  std::string_view head_view = out.view();
+  for (;;) {
+    size_t take = 0;
+    std::string_view payload;
+    if (!done && !tin.empty()) {
+      if (framing == BodyFraming::chunked) {
+        ChunkedResult r = dechunk ? chunked.next(tin.view()) : chunked.feed(tin.view());
+        if (r.error()) {
+          target_ok = false;
+          break;
+        }
+        take = r.consumed;
+        payload = dechunk ? r.payload : std::string_view(tin.data + tin.begin, take);
+        done = r.done();
+      } else if (framing == BodyFraming::content_length) {
+        take = length_body.feed(tin.size());
+        payload = std::string_view(tin.data + tin.begin, take);
+        done = length_body.done();
+      } else {  // until_close
+        take = tin.size();
+        payload = tin.view();
+      }
+    }
+    if (!head_view.empty() || !payload.empty()) {
+      if (!co_await write_client(head_view, payload)) {
+        x.target.close(ignored);
+        co_return false;
+      }
+      x.bytes_out += payload.size();
+      head_view = {};
+    }
+    tin.consume(take);
+    if (done) break;
+    if (!tin.empty()) continue;  // dechunking: more runs in the buffer
+    deadline_.arm(l.response_timeout.count(), &x.target);
+    auto [read_ec, n] = co_await x.target.async_read_some(asio::buffer(tin.free_space(), tin.free_size()), use_tuple);
+    deadline_.disarm();
+    if (read_ec) {
+      if (framing == BodyFraming::until_close && read_ec == asio::error::eof) break;
+      target_ok = false;
+      break;
+    }
+    tin.end += n;
+  }
+  if (!target_ok) {
+    // The body broke off: the client can only learn it from the connection closing early.
+    x.outcome = TargetOutcome::failed;
+    report_target_outcome(group, target, x.outcome, response.status, -1, core::now_us());
+    x.target.close(ignored);
+    client_.close(ignored);
+    co_return false;
+  }
+  // The target connection goes back to the pool when both sides agree and nothing is left over.
+  const bool reusable = response.keep_alive && framing != BodyFraming::until_close && !x.close_after &&
+                        tin.empty() && x.body_done && group.config->keepalive_connections > 0;
+  x.in_flight.release();
+  if (reusable) {
+    w_.pool.give_back(target.counters.get(), target.address, std::move(x.target), group.config->keepalive_connections,
+                      group.config->keepalive_timeout.count(), core::now_ms());
+  } else {
+    x.target.close(ignored);
+  }
+  if (close_client) {
+    co_await linger_close();
+    co_return false;
+  }
+  co_return true;
+}
+
+void ProxySession::log_request(Exchange& x) {
+  const auto& l = listener();
+  core::LogLine line = core::LogLine::access("http.request");
+  line.field("listener", l.name)
+      .field("client", client_ip_)
+      .field("method", x.method.view())
+      .field("host", x.host.view())
+      .field("path", x.path.view())
+      .field("status", static_cast<uint64_t>(x.status))
+      .field("request_id", std::string_view(x.request_id, sizeof x.request_id));
+  if (!x.rule.empty()) line.field("rule", x.rule);
+  if (x.group_index >= 0) {
+    const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
+    line.field("group", group.name());
+    if (x.target_index >= 0) {
+      line.field("target", group.targets[static_cast<size_t>(x.target_index)].address_text);
+      line.field("reused", x.reused);
+    }
+  }
+  line.field("bytes_in", x.bytes_in)
+      .field("bytes_out", x.bytes_out)
+      .field("duration_ms", static_cast<double>(core::now_us() - x.started_us) / 1000.0);
+  if (x.connect_us >= 0) line.field("connect_ms", static_cast<double>(x.connect_us) / 1000.0);
+  if (x.first_byte_us >= 0) line.field("first_byte_ms", static_cast<double>(x.first_byte_us) / 1000.0);
+  if (x.tier != DesyncTier::compliant) line.field("desync", to_string(x.desync)).field("desync_tier", to_string(x.tier));
+  line.emit();
+}
+
+void format_request_id(HttpWorker& w, char (&out)[32]) {
+  static const char* digits = "0123456789abcdef";
+  uint64_t parts[2] = {w.request_id_prefix, ++w.request_id_counter};
+  for (int p = 0; p < 2; ++p) {
+    for (int i = 0; i < 16; ++i) out[p * 16 + i] = digits[(parts[p] >> (60 - 4 * i)) & 15];
+  }
+}
+
+asio::awaitable<bool> ProxySession::serve_one(bool first) {
+  const auto& l = listener();
+  Exchange x(w_.loop());
+  x.started_us = core::now_us();
+  std::memset(x.request_id, '-', sizeof x.request_id);
+  in_.ensure(w_.buffers);
+
+  // The head, within client_header_timeout.
+  RequestHead head(std::span<Header>(w_.header_scratch));
+  RequestParser parser(limits_of(l));
+  ParseResult parsed;
+  const size_t head_limit = static_cast<size_t>(l.max_header_bytes) + 1024;
+  deadline_.arm(l.client_header_timeout.count(), &client_);
+  for (;;) {
+    parsed = in_.empty() ? ParseResult::more() : parser.parse(in_.view(), head);
+    if (!parsed.need_more()) break;
+    if (in_.full()) {
+      if (in_.begin > 0) in_.compact();
+      else in_.grow(head_limit);  // the parser refuses past max_header_bytes before this fills
+    }
+    auto [ec, n] = co_await client_.async_read_some(asio::buffer(in_.free_space(), in_.free_size()), use_tuple);
+    if (ec) {
+      deadline_.disarm();
+      const bool timed_out = deadline_.expired();
+      if (timed_out && !in_.empty()) {
+        x.status = 408;
+        co_await respond(408, true, &x);
+        log_request(x);
+      }
+      in_.begin = in_.end = 0;
+      co_return false;  // a client closing or idling between requests is no error
+    }
+    in_.end += n;
+    x.bytes_in += n;
+  }
+  deadline_.disarm();
+  (void)first;
+  format_request_id(w_, x.request_id);
+  w_.total_requests.fetch_add(1, std::memory_order_relaxed);
+
+  if (parsed.error()) {
+    const Classification c = classify_parse_error(parsed);
+    x.desync = c.reason;
+    x.tier = c.tier;
+    co_await respond(c.status, true, &x);
+    log_request(x);
+    co_return false;
+  }
+  // Facts for the log and the rest of the exchange, copied while the views are valid.
+  x.method.assign(head.method);
+  x.host.assign(head.host());
+  x.path.assign(head.target);
+  x.method_id = head.method_id;
+  x.client_http10 = head.version_major == 1 && head.version_minor == 0;
+  x.client_keep_alive = head.keep_alive;
+  x.framing = head.framing;
+
+  const Classification c = classify_request(head);
+  x.desync = c.reason;
+  x.tier = c.tier;
+  const DesyncAction action = desync_action(c, l.desync_mode);
+  if (action == DesyncAction::reject) {
+    co_await respond(c.status, true, &x);
+    log_request(x);
+    co_return false;
+  }
+  x.close_after = action == DesyncAction::forward_then_close;
+  if (head.expectation == Expectation::unsupported) {
+    co_await respond(417, true, &x);
+    log_request(x);
+    co_return false;
+  }
+  if (l.max_body_bytes > 0 && head.framing == BodyFraming::content_length && head.content_length > l.max_body_bytes) {
+    co_await respond(413, true, &x);
+    log_request(x);
+    co_return false;
+  }
+
+  // The body bytes that came with the head are checked before anything goes to a target, so a
+  // malformed chunked body behind a valid head is refused with nothing forwarded.
+  const std::string_view after_head = in_.view().substr(parsed.head_size);
+  if (head.framing == BodyFraming::chunked) {
+    ChunkedResult r = x.chunked.feed(after_head);
+    if (r.error()) {
+      x.desync = r.reason;
+      x.tier = tier_of(r.reason);
+      co_await respond(r.error_status, true, &x);
+      log_request(x);
+      co_return false;
+    }
+    x.buffered_body = r.consumed;
+    x.body_done = r.done();
+  } else if (head.framing == BodyFraming::content_length) {
+    x.length_body = ContentLengthBody(head.content_length);
+    x.buffered_body = x.length_body.feed(after_head.size());
+    x.body_done = x.length_body.done();
+  }
+  x.replayable = x.body_done;
+
+  // Route.
+  RouteTarget& route = w_.routes[listener_index_].default_route();
+  x.rule = route.rule_name;
+  const config::Action& chosen = *route.action;
+  if (chosen.kind != config::Action::Kind::forward) {
+    // Answered here; a body we did not read means the connection cannot continue.
+    const bool close = !x.body_done || x.close_after || !x.client_keep_alive;
+    in_.consume(parsed.head_size + x.buffered_body);
+    const auto& fixed = chosen.fixed_response;
+    const bool keep = co_await respond(static_cast<uint16_t>(fixed.status), close, &x, {}, fixed.content_type,
+                                       fixed.body, false);
+    log_request(x);
+    co_return keep;
+  }
+  x.group_index = route.split.next();
+  if (x.group_index < 0) {
+    in_.consume(parsed.head_size + x.buffered_body);
+    const bool keep = co_await respond(503, !x.body_done || !x.client_keep_alive, &x);
+    log_request(x);
+    co_return keep;
+  }
+
+  // The head toward the target, rewritten now while the parsed views are valid.
+  RequestForwarding forwarding;
+  forwarding.client_ip = client_ip_;
+  forwarding.listen_port = l.listen.port();
+  forwarding.request_id = std::string_view(x.request_id, sizeof x.request_id);
+  forwarding.close = x.close_after || snapshot_->groups[static_cast<size_t>(x.group_index)].config->keepalive_connections == 0;
+  forwarding.add_forwarded = l.add_forwarded;
+  forwarding.add_via = l.add_via;
+  x.out_lease = w_.buffers.borrow();
+  HeadWriter out(x.out_lease.data(), core::BufferPool::kBufferSize);
+  write_request_head(out, head, forwarding);
+  if (out.overflowed()) {
+    x.out_large.resize(parsed.head_size + 4096);
+    out = HeadWriter(x.out_large.data(), x.out_large.size());
+    write_request_head(out, head, forwarding);
+  }
+  x.out_head = out.view();
+  in_.consume(parsed.head_size);
+
+  const bool keep = co_await forward(x);
+  log_request(x);
+  co_return keep;
+}
+
+}  // namespace
+
+asio::awaitable<void> http_accept_loop(HttpWorker& worker, asio::ip::tcp::acceptor& acceptor, size_t listener_index) {
+  asio::ip::tcp::endpoint peer;
+  int64_t last_error_log_ms = 0;
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(peer, use_tuple);
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      // Out of descriptors or memory: say so at most once a second, back off briefly, go on.
+      const int64_t now = core::now_ms();
+      if (now - last_error_log_ms >= 1000) {
+        last_error_log_ms = now;
+        core::LogLine(core::LogLevel::error, "listener.accept_failed").field("reason", ec.message()).emit();
+      }
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_memory || ec == asio::error::no_buffer_space) {
+        asio::steady_timer pause(worker.loop(), std::chrono::milliseconds(50));
+        co_await pause.async_wait(use_tuple);
+      }
+      continue;
+    }
+    if (!worker.upstreams.ready()) continue;
+    auto session = std::make_unique<ProxySession>(worker, listener_index, std::move(socket), peer);
+    asio::co_spawn(
+        worker.loop(), [](std::unique_ptr<ProxySession> s) -> asio::awaitable<void> { co_await s->run(); }(std::move(session)),
+        asio::detached);
+  }
+}
+
+}  // namespace fulcrum::http

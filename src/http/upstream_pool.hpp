@@ -1,0 +1,49 @@
+#pragma once
+// Per-worker pool of idle keep-alive connections to targets (nginx `keepalive`, HAProxy's idle
+// server connections). Only the worker's thread touches it: no lock. Connections are keyed by
+// the target's shared counters (one per group and address, stable across reloads) and checked
+// against the address when taken, so a reused key can never hand out a connection to another
+// host. A connection the target closed while it sat idle is detected when taken (a
+// non-blocking peek sees EOF or stray bytes) and never handed out; the tick sweep closes those
+// idle longer than the group's keepalive_timeout.
+#include <asio/ip/tcp.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "balance/picker.hpp"
+#include "core/endpoint.hpp"
+
+namespace fulcrum::http {
+
+class UpstreamPool {
+ public:
+  // A live idle connection to `address`, or nullopt.
+  std::optional<asio::ip::tcp::socket> take(const balance::TargetCounters* key, const core::Endpoint& address,
+                                            int64_t now_ms);
+  // Keeps `socket` for reuse unless the target already holds `max_idle` idle connections.
+  void give_back(const balance::TargetCounters* key, const core::Endpoint& address, asio::ip::tcp::socket socket,
+                 uint32_t max_idle, int64_t idle_timeout_ms, int64_t now_ms);
+  // Closes connections idle past their timeout.
+  void sweep(int64_t now_ms);
+  void clear() { idle_.clear(); }
+
+  uint64_t reused() const { return reused_; }
+  uint64_t stale_discarded() const { return stale_; }
+  size_t idle_count() const;
+
+ private:
+  struct Idle {
+    asio::ip::tcp::socket socket;
+    core::Endpoint address;
+    int64_t expires_ms;
+  };
+  std::unordered_map<const balance::TargetCounters*, std::vector<Idle>> idle_;
+  uint64_t reused_ = 0;
+  uint64_t stale_ = 0;
+  int64_t next_sweep_ms_ = 0;
+};
+
+}  // namespace fulcrum::http
