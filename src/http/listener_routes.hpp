@@ -1,11 +1,12 @@
 #pragma once
-// A listener's rules and default action, prepared for one worker: each action with its own
-// weighted group split. Built when a snapshot is installed; route() runs per request without
-// allocating.
+// A listener's rules and default action, prepared for one worker: each rule's conditions
+// compiled (RuleMatcher) and each forward action with its own weighted group split. Built when
+// a snapshot is installed; route() runs per request, first match wins, without allocating.
 #include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
+#include "http/rule_matcher.hpp"
 #include "upstream/group_split.hpp"
 #include "upstream/snapshot.hpp"
 
@@ -21,9 +22,16 @@ class ListenerRoutes {
  public:
   ListenerRoutes(const upstream::Snapshot& snapshot, const config::ListenerConfig& listener);
 
+  RouteTarget& route(const RequestFacts& request);
   RouteTarget& default_route() { return default_; }
+  bool has_rules() const { return !rules_.empty(); }
 
  private:
+  struct CompiledRule {
+    RuleMatcher matcher;
+    RouteTarget target;
+  };
+  std::vector<CompiledRule> rules_;
   RouteTarget default_;
 };
 

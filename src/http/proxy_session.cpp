@@ -25,6 +25,8 @@
 #include "http/desync_classifier.hpp"
 #include "http/head_writer.hpp"
 #include "http/recv_buffer.hpp"
+#include "http/redirect_location.hpp"
+#include "http/rule_matcher.hpp"
 #include "http/request_parser.hpp"
 #include "http/response_parser.hpp"
 #include "http/target_report.hpp"
@@ -98,6 +100,15 @@ class ProxySession {
   ProxySession(HttpWorker& worker, size_t listener_index, Socket client, const asio::ip::tcp::endpoint& peer)
       : w_(worker), listener_index_(listener_index), client_(std::move(client)), deadline_(worker.deadlines) {
     client_ip_ = peer.address().to_string();
+    if (peer.address().is_v4()) {
+      auto bytes = peer.address().to_v4().to_bytes();
+      std::memcpy(client_address_, bytes.data(), 4);
+      client_family_ = AF_INET;
+    } else {
+      auto bytes = peer.address().to_v6().to_bytes();
+      std::memcpy(client_address_, bytes.data(), 16);
+      client_family_ = AF_INET6;
+    }
   }
 
   asio::awaitable<void> run();
@@ -122,6 +133,8 @@ class ProxySession {
   Deadline deadline_;
   RecvBuffer in_;
   std::string client_ip_;
+  uint8_t client_address_[16] = {};
+  int client_family_ = AF_INET;
   std::shared_ptr<const upstream::Snapshot> snapshot_;
 };
 
@@ -718,17 +731,39 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   }
   x.replayable = x.body_done;
 
-  // Route.
-  RouteTarget& route = w_.routes[listener_index_].default_route();
+  // Route: the first rule whose conditions all hold, else the default action.
+  RequestFacts facts;
+  facts.method = head.method;
+  facts.host = host_without_port(head.host());
+  split_target(head.target, facts.path, facts.query);
+  facts.headers = head.headers();
+  facts.family = client_family_;
+  facts.address = client_address_;
+  RouteTarget& route = w_.routes[listener_index_].route(facts);
   x.rule = route.rule_name;
   const config::Action& chosen = *route.action;
   if (chosen.kind != config::Action::Kind::forward) {
     // Answered here; a body we did not read means the connection cannot continue.
     const bool close = !x.body_done || x.close_after || !x.client_keep_alive;
-    in_.consume(parsed.head_size + x.buffered_body);
-    const auto& fixed = chosen.fixed_response;
-    const bool keep = co_await respond(static_cast<uint16_t>(fixed.status), close, &x, {}, fixed.content_type,
-                                       fixed.body, false);
+    bool keep;
+    if (chosen.kind == config::Action::Kind::redirect) {
+      RedirectRequest request{"http", facts.host, l.listen.port(), facts.path, facts.query};
+      if (const std::string_view full_host = head.host(); full_host.size() > facts.host.size() + 1) {
+        // The port the client used (Host: name:port) is the request's port.
+        const auto port_text = full_host.substr(facts.host.size() + 1);
+        uint32_t port = 0;
+        for (char c : port_text) port = c >= '0' && c <= '9' ? port * 10 + static_cast<uint32_t>(c - '0') : 1u << 20;
+        if (port > 0 && port < 65536) request.port = static_cast<uint16_t>(port);
+      }
+      const std::string location = "Location: " + redirect_location(chosen.redirect, request) + "\r\n";
+      in_.consume(parsed.head_size + x.buffered_body);
+      keep = co_await respond(static_cast<uint16_t>(chosen.redirect.status), close, &x, location);
+    } else {
+      in_.consume(parsed.head_size + x.buffered_body);
+      const auto& fixed = chosen.fixed_response;
+      keep = co_await respond(static_cast<uint16_t>(fixed.status), close, &x, {}, fixed.content_type, fixed.body,
+                              false);
+    }
     log_request(x);
     co_return keep;
   }

@@ -144,6 +144,8 @@ TEST(HttpProxy, AnswersBadGatewayUnavailableAndTimeout) {
     return curl({"-o", "/dev/null", "-w", "%{http_code}", url(port, path)}).out;
   };
   EXPECT_EQ(code("/malformed"), "502");  // two differing Content-Length from the target
+  EXPECT_EQ(code("/dead/x"), "502");     // connection refused
+  EXPECT_EQ(code("/empty/x"), "503");    // no target at all
   EXPECT_EQ(code("/slow/2000"), "504");
   EXPECT_EQ(code("/status/503"), "503");  // the target's own answer passes through
   EXPECT_EQ(code("/bytes/3"), "200");      // and the proxy is still fine
