@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "core/log.hpp"
 #include "http/parser_limits.hpp"
 
 namespace fulcrum::http {
@@ -23,6 +24,19 @@ void HttpWorker::install(std::shared_ptr<const upstream::Snapshot> snapshot) {
   // Responses are parsed with the same array; one more than the limit lets the parser see it.
   if (header_scratch.size() < most_headers + 1) header_scratch.resize(most_headers + 1);
   routes = std::move(next);
+  std::vector<std::optional<StickyCookie>> signers;
+  for (const auto& group : snapshot->groups) {
+    if (group.config->stickiness.type == config::StickinessType::none) {
+      signers.emplace_back();
+      continue;
+    }
+    std::string error;
+    signers.emplace_back(sticky_secret(group.config->stickiness, error));
+    if (!error.empty() && worker.index() == 0) {
+      core::LogLine(core::LogLevel::error, "http.sticky_secret").field("group", group.name()).field("error", error).emit();
+    }
+  }
+  sticky = std::move(signers);
   upstreams.install(std::move(snapshot));
   if (!deadlines_started_) {
     deadlines_started_ = true;

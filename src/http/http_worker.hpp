@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/buffer_pool.hpp"
@@ -14,6 +15,7 @@
 #include "http/deadline_watch.hpp"
 #include "http/header.hpp"
 #include "http/listener_routes.hpp"
+#include "http/sticky_cookie.hpp"
 #include "http/upstream_pool.hpp"
 #include "upstream/worker_upstreams.hpp"
 
@@ -32,6 +34,8 @@ struct HttpWorker {
   std::vector<Header> header_scratch;
   // One per listener of the installed snapshot's configuration, same order.
   std::vector<ListenerRoutes> routes;
+  // One per group of the installed snapshot: the signer of its stickiness cookie, if any.
+  std::vector<std::optional<StickyCookie>> sticky;
 
   std::atomic<uint64_t> active_sessions{0};
   std::atomic<uint64_t> total_requests{0};

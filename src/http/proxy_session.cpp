@@ -27,6 +27,7 @@
 #include "http/recv_buffer.hpp"
 #include "http/redirect_location.hpp"
 #include "http/rule_matcher.hpp"
+#include "http/sticky_cookie.hpp"
 #include "http/request_parser.hpp"
 #include "http/response_parser.hpp"
 #include "http/target_report.hpp"
@@ -124,6 +125,8 @@ class ProxySession {
   asio::awaitable<ConnectFailure> connect(Exchange& x, bool allow_pool);
   asio::awaitable<bool> forward(Exchange& x);
   void log_request(Exchange& x);
+  void find_sticky_target(Exchange& x, const RequestHead& head);
+  std::string_view sticky_set_cookie(Exchange& x, const ResponseHead& response, char (&out)[256]);
 
   const config::ListenerConfig& listener() const { return snapshot_->config->listeners[listener_index_]; }
 
@@ -168,6 +171,9 @@ struct ProxySession::Exchange {
   uint32_t attempts = 0;
   std::array<uint32_t, kMaxConnectAttempts> avoid{};
   InFlight in_flight;
+  // Stickiness: the target the client's cookie names (-1: none usable), and whether to (re)issue.
+  int sticky_target = -1;
+  bool issue_cookie = false;
   // Outgoing head (rewritten) and its storage.
   core::BufferPool::Lease out_lease;
   std::vector<char> out_large;
@@ -275,7 +281,15 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     balance::PickRequest request;
     request.now_ms = core::now_ms();
     request.avoid = std::span<const uint32_t>(x.avoid.data(), x.attempts);
-    auto picked = w_.upstreams.picker(static_cast<size_t>(x.group_index)).pick(request);
+    std::optional<uint32_t> picked;
+    if (x.sticky_target >= 0 && x.attempts == 0) {
+      picked = static_cast<uint32_t>(x.sticky_target);
+    } else {
+      picked = w_.upstreams.picker(static_cast<size_t>(x.group_index)).pick(request);
+      if (x.sticky_target >= 0 || group.config->stickiness.type == config::StickinessType::lb_cookie) {
+        x.issue_cookie = true;  // the sticky target failed to connect: the client moves, and is told
+      }
+    }
     if (!picked) break;
     x.avoid[x.attempts++] = *picked;
     const auto& target = group.targets[*picked];
@@ -511,6 +525,8 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
   forwarding.close = close_client;
   forwarding.http10_client = x.client_http10;
   forwarding.dechunk = dechunk;
+  char cookie[256];
+  forwarding.set_cookie = sticky_set_cookie(x, response, cookie);
   HeadWriter out(x.out_lease.data(), core::BufferPool::kBufferSize);
   write_response_head(out, response, forwarding);
   if (out.overflowed()) {
@@ -594,6 +610,68 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     co_return false;
   }
   co_return true;
+}
+
+// Stickiness, when the chosen group has it: a valid cookie naming an eligible target sends the
+// request there; a missing, tampered or expired cookie, or one naming a target that is gone,
+// unhealthy or draining, leaves the choice to the picker and (for lb_cookie) issues a new one.
+void ProxySession::find_sticky_target(Exchange& x, const RequestHead& head) {
+  const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
+  const auto& stickiness = group.config->stickiness;
+  if (stickiness.type == config::StickinessType::none) return;
+  const auto& signer = w_.sticky[static_cast<size_t>(x.group_index)];
+  std::string_view value;
+  for (const Header& h : head.headers()) {
+    if (h.id == HeaderId::cookie) value = find_cookie(h.value, stickiness.lb_cookie_name);
+    if (!value.empty()) break;
+  }
+  x.issue_cookie = stickiness.type == config::StickinessType::lb_cookie;
+  if (value.empty() || !signer) return;
+  const int64_t now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+  auto key = signer->verify(group.name(), value, now_unix);
+  if (!key) return;
+  const auto& set = group.pickers->targets();
+  for (uint32_t index : set.eligible) {
+    if (set.targets[index].key == *key) {
+      x.sticky_target = static_cast<int>(index);
+      x.issue_cookie = false;
+      return;
+    }
+  }
+  x.issue_cookie = true;  // the named target is not eligible now: fail over and say so
+}
+
+std::string_view ProxySession::sticky_set_cookie(Exchange& x, const ResponseHead& response, char (&out)[256]) {
+  const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
+  const auto& stickiness = group.config->stickiness;
+  const auto& signer = w_.sticky[static_cast<size_t>(x.group_index)];
+  if (stickiness.type == config::StickinessType::none || !signer || x.target_index < 0) return {};
+  bool issue = x.issue_cookie;
+  if (stickiness.type == config::StickinessType::app_cookie && !issue) {
+    // app_cookie: affinity starts when the application starts its session.
+    for (const Header& h : response.headers()) {
+      if (h.id == HeaderId::set_cookie && h.value.size() > stickiness.cookie.size() &&
+          h.value.substr(0, stickiness.cookie.size()) == stickiness.cookie && h.value[stickiness.cookie.size()] == '=') {
+        issue = true;
+        break;
+      }
+    }
+  }
+  if (!issue) return {};
+  const int64_t seconds = std::max<int64_t>(1, stickiness.duration.count() / 1000);
+  const int64_t now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+  const uint64_t key = group.pickers->targets().targets[static_cast<size_t>(x.target_index)].key;
+  HeadWriter cookie(out, sizeof out);
+  cookie.append(stickiness.lb_cookie_name);
+  cookie.append("=");
+  char value[StickyCookie::kMaxValue];
+  cookie.append(std::string_view(value, signer->issue(group.name(), key, now_unix + seconds, value)));
+  cookie.append("; Max-Age=");
+  cookie.append_decimal(static_cast<uint64_t>(seconds));
+  cookie.append("; Path=/; HttpOnly");
+  return cookie.overflowed() ? std::string_view{} : cookie.view();
 }
 
 void ProxySession::log_request(Exchange& x) {
@@ -774,6 +852,8 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
     log_request(x);
     co_return keep;
   }
+
+  find_sticky_target(x, head);
 
   // The head toward the target, rewritten now while the parsed views are valid.
   RequestForwarding forwarding;

@@ -14,6 +14,7 @@
 //   /until-close   a body delimited by closing the connection
 //   /malformed     a response with two differing Content-Length fields
 //   /sink          read the body, answer "received N"        /echo       echo the body back
+//   /set-cookie/N=V   answers with Set-Cookie: N=V
 //   /ws            WebSocket-style upgrade: 101, then echo every byte
 //   anything else  200, body = "backend NAME\n" followed by the request head as received
 // --idle-close-ms N: close a keep-alive connection idle for N ms (stale pool tests).
@@ -235,7 +236,10 @@ void serve(int fd) {
       }
       break;
     }
-    if (path.rfind("/status/", 0) == 0) {
+    if (path.rfind("/set-cookie/", 0) == 0) {
+      extra += "Set-Cookie: " + path.substr(12) + "; Path=/\r\n";
+      body = "backend " + g_name + "\n";
+    } else if (path.rfind("/status/", 0) == 0) {
       status = path.substr(8) + " Status";
     } else if (path.rfind("/slow/", 0) == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(path.c_str() + 6)));
