@@ -91,6 +91,9 @@ void write_request_head(HeadWriter& out, const RequestHead& head, const RequestF
       case HeaderId::x_request_id:
         have_request_id = true;
         break;
+      case HeaderId::expect:
+        if (forwarding.drop_expect) continue;
+        break;
       case HeaderId::host:
         host = h.value;
         break;

@@ -35,6 +35,7 @@ struct RequestForwarding {
   std::string_view request_id;      // sent as X-Request-Id when the client sent none
   bool close = false;               // Connection: close toward the target (no reuse)
   bool keep_upgrade = false;        // forward Upgrade/Connection: upgrade (WebSocket)
+  bool drop_expect = false;         // Expect: 100-continue is answered by Fulcrum
   bool add_forwarded = false;       // RFC 7239 Forwarded
   bool add_via = false;
 };

@@ -7,6 +7,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -124,6 +125,7 @@ class ProxySession {
   asio::awaitable<void> linger_close();
   asio::awaitable<ConnectFailure> connect(Exchange& x, bool allow_pool);
   asio::awaitable<bool> forward(Exchange& x);
+  asio::awaitable<void> tunnel(Exchange& x, RecvBuffer& tin, std::string_view head);
   void log_request(Exchange& x);
   void find_sticky_target(Exchange& x, const RequestHead& head);
   std::string_view sticky_set_cookie(Exchange& x, const ResponseHead& response, char (&out)[256]);
@@ -151,6 +153,9 @@ struct ProxySession::Exchange {
   Method method_id = Method::other;
   bool client_http10 = false;
   bool client_keep_alive = true;
+  bool idempotent = false;       // GET, HEAD, PUT, DELETE, OPTIONS, TRACE: may be sent twice
+  bool expect_continue = false;  // the client waits for 100 Continue before its body
+  bool upgrade = false;          // Connection: upgrade (WebSocket): tunnel after 101
   bool close_after = false;  // forward_then_close, or an error
   DesyncReason desync = DesyncReason::compliant;
   DesyncTier tier = DesyncTier::compliant;
@@ -388,6 +393,16 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       co_return co_await respond(502, true, &x);
     }
     in_.consume(buffered);
+    if (x.expect_continue && !x.body_done && round == 0) {
+      // The target is connected and has the head: the client may send its body now. (Expect is
+      // not forwarded; answering it here keeps the body streaming in one direction at a time.)
+      constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      x.bytes_out += kContinue.size();
+      if (!co_await write_client(kContinue)) {
+        x.target.close(ignored);
+        co_return false;
+      }
+    }
     // The rest of the body, streamed as it arrives.
     while (!x.body_done) {
       if (in_.empty()) {
@@ -440,6 +455,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     tin.begin = tin.end = 0;
     response_parser.reset();
     bool retry = false;
+    bool retry_elsewhere = false;
     for (;;) {
       head_result = tin.empty() ? ParseResult::more() : response_parser.parse(tin.view(), response, x.method_id);
       if (head_result.complete()) {
@@ -493,6 +509,15 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
           retry = true;  // the target closed an idle connection just as we reused it
           break;
         }
+        if (nothing_yet && x.idempotent && x.replayable &&
+            x.attempts < std::min<uint32_t>(group.config->max_connect_attempts, kMaxConnectAttempts)) {
+          // The target dropped an idempotent request unanswered: another target (the failed one
+          // stays in the avoid list), the client unaware.
+          x.outcome = TargetOutcome::failed;
+          report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
+          retry_elsewhere = true;
+          break;
+        }
         x.outcome = TargetOutcome::failed;
         report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
         co_return co_await respond(502, true, &x);
@@ -505,6 +530,10 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       x.attempts = 0;
       continue;
     }
+    if (retry_elsewhere) {
+      x.first_byte_us = -1;
+      continue;
+    }
     break;
   }
 
@@ -512,10 +541,23 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
   x.status = response.status;
   x.outcome = TargetOutcome::response;
   report_target_outcome(group, target, x.outcome, response.status, x.first_byte_us, core::now_us());
-  if (response.upgrade || response.tunnel) {
-    // Nothing asked for a tunnel (upgrades are not forwarded yet): a protocol error of the target.
+  if (response.tunnel || (response.upgrade && !x.upgrade)) {
+    // A tunnel nobody asked for is a protocol error of the target.
     x.target.close(ignored);
     co_return co_await respond(502, true, &x);
+  }
+  if (response.upgrade) {
+    ResponseForwarding upgrade;
+    upgrade.keep_upgrade = true;
+    HeadWriter out(x.out_lease.data(), core::BufferPool::kBufferSize);
+    write_response_head(out, response, upgrade);
+    tin.consume(head_result.head_size);
+    if (out.overflowed()) {
+      x.target.close(ignored);
+      co_return co_await respond(502, true, &x);
+    }
+    co_await tunnel(x, tin, out.view());
+    co_return false;
   }
 
   // The response head toward the client, rewritten while the parsed views are valid.
@@ -610,6 +652,56 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     co_return false;
   }
   co_return true;
+}
+
+namespace {
+// Copies one direction of a tunnel until EOF or error, then passes the EOF on.
+asio::awaitable<void> pump(Socket& from, Socket& to, RecvBuffer& buffer, Deadline& deadline, int64_t idle_ms,
+                           uint64_t& total) {
+  for (;;) {
+    buffer.begin = buffer.end = 0;
+    deadline.arm(idle_ms, &from, &to);
+    auto [read_ec, n] = co_await from.async_read_some(asio::buffer(buffer.data, buffer.capacity), use_tuple);
+    if (read_ec) break;
+    auto [write_ec, written] = co_await asio::async_write(to, asio::buffer(buffer.data, n), use_tuple);
+    if (write_ec) break;
+    total += n;
+  }
+  deadline.disarm();
+  asio::error_code ignored;
+  to.shutdown(Socket::shutdown_send, ignored);
+}
+}  // namespace
+
+// After 101 Switching Protocols: the connection is the application's (WebSocket). Bytes that
+// came behind the heads go first, then both directions are copied until both have ended.
+asio::awaitable<void> ProxySession::tunnel(Exchange& x, RecvBuffer& tin, std::string_view head) {
+  using namespace asio::experimental::awaitable_operators;
+  const auto& l = listener();
+  asio::error_code ignored;
+  if (!co_await write_client(head, tin.view())) {
+    x.target.close(ignored);
+    co_return;
+  }
+  x.bytes_out += head.size() + tin.size();
+  if (!in_.empty()) {
+    auto [ec, n] = co_await asio::async_write(x.target, asio::buffer(in_.data + in_.begin, in_.size()), use_tuple);
+    if (ec) {
+      x.target.close(ignored);
+      co_return;
+    }
+  }
+  in_.ensure(w_.buffers);
+  tin.ensure(w_.buffers);
+  Deadline back(w_.deadlines);
+  uint64_t up = 0, down = 0;
+  co_await (pump(client_, x.target, in_, deadline_, l.idle_timeout.count(), up) &&
+            pump(x.target, client_, tin, back, l.idle_timeout.count(), down));
+  in_.begin = in_.end = 0;
+  x.bytes_in += up;
+  x.bytes_out += down;
+  x.target.close(ignored);
+  client_.close(ignored);
 }
 
 // Stickiness, when the chosen group has it: a valid cookie naming an eligible target sends the
@@ -766,6 +858,11 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   x.client_http10 = head.version_major == 1 && head.version_minor == 0;
   x.client_keep_alive = head.keep_alive;
   x.framing = head.framing;
+  x.idempotent = head.method_id == Method::get || head.method_id == Method::head || head.method_id == Method::put ||
+                 head.method_id == Method::delete_ || head.method_id == Method::options ||
+                 head.method_id == Method::trace;
+  x.expect_continue = head.expectation == Expectation::continue_100 && !x.client_http10;
+  x.upgrade = head.upgrade && !head.is_connect();
 
   const Classification c = classify_request(head);
   x.desync = c.reason;
@@ -863,6 +960,8 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   forwarding.close = x.close_after || snapshot_->groups[static_cast<size_t>(x.group_index)].config->keepalive_connections == 0;
   forwarding.add_forwarded = l.add_forwarded;
   forwarding.add_via = l.add_via;
+  forwarding.keep_upgrade = x.upgrade;
+  forwarding.drop_expect = x.expect_continue;
   x.out_lease = w_.buffers.borrow();
   HeadWriter out(x.out_lease.data(), core::BufferPool::kBufferSize);
   write_request_head(out, head, forwarding);

@@ -1,6 +1,7 @@
 // The HTTP/1.1 reverse proxy end to end: the real binary, the HTTP test backend, curl and raw
 // sockets. Rules, stickiness and upgrades have their own files.
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -260,6 +261,84 @@ TEST(HttpProxy, OneGibibyteUpAndDownWithFlatMemory) {
   std::printf("RSS KiB: before %ld, after 1 GiB down %ld, after 1 GiB up %ld\n", before, after_down, after_up);
   EXPECT_LT(after_down - before, 4096);
   EXPECT_LT(after_up - before, 4096);
+}
+
+}  // namespace
+}  // namespace fulcrum::testing
+
+namespace fulcrum::testing {
+namespace {
+
+TEST(HttpProxy, WebSocketUpgradeIsTunnelled) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, http_config(port, {backend.address()}), port);
+  int fd = connect_to(port);
+  send_all(fd, "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  std::string head;
+  while (head.find("\r\n\r\n") == std::string::npos) {
+    std::string more = read_exact(fd, 1, 2s);
+    if (more.empty()) break;
+    head += more;
+  }
+  EXPECT_EQ(status_of(head), 101) << head;
+  EXPECT_NE(head.find("Upgrade: websocket\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("Connection: upgrade\r\n"), std::string::npos) << head;
+  // Frames go both ways untouched (the backend echoes); several round trips on one tunnel.
+  for (int i = 0; i < 5; ++i) {
+    std::string frame = "\x81\x05hello-" + std::to_string(i);
+    send_all(fd, frame);
+    EXPECT_EQ(read_exact(fd, frame.size(), 2s), frame);
+  }
+  ::shutdown(fd, SHUT_WR);
+  EXPECT_TRUE(closed_within(fd, 3s));
+  ::close(fd);
+  EXPECT_TRUE(backend.process.wait_for_output("request GET /ws"));
+  EXPECT_NE(backend.process.output().find("request GET /ws"), std::string::npos);
+}
+
+TEST(HttpProxy, ExpectContinueIsAnsweredBeforeTheBody) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, http_config(port, {backend.address()}), port);
+  int fd = connect_to(port);
+  send_all(fd, "POST /sink HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_EQ(read_exact(fd, 25, 2s), "HTTP/1.1 100 Continue\r\n\r\n");
+  send_all(fd, "abcde");
+  std::string response = read_exact(fd, 12, 2s);
+  EXPECT_EQ(status_of(response), 200) << response;
+  ::close(fd);
+  // curl waits for the 100 (no 1 s expect timeout) and gets its answer.
+  auto started = std::chrono::steady_clock::now();
+  auto r = curl({"-H", "Expect: 100-continue", "--data-binary", std::string(2000, 'x'),
+                 "http://127.0.0.1:" + std::to_string(port) + "/sink"});
+  EXPECT_EQ(r.out, "received 2000\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 900ms);
+}
+
+TEST(HttpProxy, IdempotentRequestsAreRetriedOnAnotherTarget) {
+  TempDir dir;
+  HttpBackend good(dir, "good");
+  HttpBackend dropping(dir, "dropping", {"--drop-requests"});
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, http_config(port, {dropping.address(), good.address()}), port);
+  for (int i = 0; i < 4; ++i) {
+    auto r = curl({"-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:" + std::to_string(port) + "/bytes/5"});
+    EXPECT_EQ(r.out, "200") << i;
+  }
+  EXPECT_GE(dropping.count("request GET /bytes/5"), 1u);  // it was tried, and the client never knew
+  EXPECT_EQ(good.count("request GET /bytes/5"), 4u);
+  // A POST is not repeated: whoever dropped it answers 502.
+  int bad_gateways = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto r = curl({"-o", "/dev/null", "-w", "%{http_code}", "-d", "x", "http://127.0.0.1:" + std::to_string(port) + "/echo"});
+    bad_gateways += r.out == "502";
+  }
+  EXPECT_EQ(bad_gateways, 2);
+  EXPECT_EQ(dropping.count("request POST /echo"), 2u);
 }
 
 }  // namespace

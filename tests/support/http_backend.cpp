@@ -18,6 +18,7 @@
 //   /ws            WebSocket-style upgrade: 101, then echo every byte
 //   anything else  200, body = "backend NAME\n" followed by the request head as received
 // --idle-close-ms N: close a keep-alive connection idle for N ms (stale pool tests).
+// --drop-requests: read each request, then close the connection without answering.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,6 +40,7 @@ namespace {
 std::string g_name = "backend";
 int g_idle_close_ms = 0;
 bool g_quiet = false;
+bool g_drop_requests = false;
 std::mutex g_print_mutex;
 std::atomic<uint64_t> g_accepted{0};
 
@@ -205,7 +207,7 @@ void serve(int fd) {
       ok = read_body(c, r, received, [](const char*, size_t) {});
     }
     if (!g_quiet) say("request " + r.method + " " + r.target + " body=" + std::to_string(received));
-    if (!ok) break;
+    if (!ok || g_drop_requests) break;
     const bool head_only = r.method == "HEAD";
     if (path.rfind("/bytes/", 0) == 0 || path.rfind("/chunked/", 0) == 0) {
       bool chunked = path[1] == 'c';
@@ -272,6 +274,7 @@ int main(int argc, char** argv) {
     else if (arg == "--name") g_name = value();
     else if (arg == "--idle-close-ms") g_idle_close_ms = std::stoi(value());
     else if (arg == "--quiet") g_quiet = true;
+    else if (arg == "--drop-requests") g_drop_requests = true;
     else {
       std::fprintf(stderr, "http_backend: unknown argument %s\n", arg.c_str());
       return 2;
