@@ -1,5 +1,6 @@
 #include "http/proxy_session.hpp"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -42,12 +43,6 @@ constexpr auto use_tuple = as_tuple(asio::use_awaitable);
 constexpr size_t kMaxConnectAttempts = 16;
 constexpr int64_t kLingerMs = 1000;  // reading what a refused client still sends, before closing
 
-// Counts a session as active for graceful shutdown, on every path out.
-struct ActiveSession {
-  explicit ActiveSession(HttpWorker& w) : worker(w) { worker.active_sessions.fetch_add(1, std::memory_order_relaxed); }
-  ~ActiveSession() { worker.active_sessions.fetch_sub(1, std::memory_order_relaxed); }
-  HttpWorker& worker;
-};
 
 // In-flight requests on a target (least_connections and friends read it), lowered on every path.
 struct InFlight {
@@ -100,8 +95,11 @@ enum class ConnectFailure : uint8_t { none, no_target, refused, timeout };
 class ProxySession {
  public:
   ProxySession(HttpWorker& worker, size_t listener_index, Socket client, const asio::ip::tcp::endpoint& peer)
-      : w_(worker), listener_index_(listener_index), client_(std::move(client)), deadline_(worker.deadlines) {
-    client_ip_ = peer.address().to_string();
+      : w_(worker),
+        listener_index_(static_cast<uint32_t>(listener_index)),
+        client_(std::move(client)),
+        deadline_(worker.deadlines) {
+    w_.active_sessions.fetch_add(1, std::memory_order_relaxed);  // for graceful shutdown
     if (peer.address().is_v4()) {
       auto bytes = peer.address().to_v4().to_bytes();
       std::memcpy(client_address_, bytes.data(), 4);
@@ -113,9 +111,19 @@ class ProxySession {
     }
   }
 
-  asio::awaitable<void> run();
+  // Starts serving a new connection: waits for its first request.
+  ~ProxySession() { w_.active_sessions.fetch_sub(1, std::memory_order_relaxed); }
+  ProxySession(const ProxySession&) = delete;
+  ProxySession& operator=(const ProxySession&) = delete;
+
+  static void start(std::unique_ptr<ProxySession> session) {
+    set_no_delay(session->client_);
+    wait_idle(std::move(session));
+  }
 
  private:
+  static void wait_idle(std::unique_ptr<ProxySession> self);
+  static asio::awaitable<void> serve(std::unique_ptr<ProxySession> self);
   struct Exchange;
   asio::awaitable<bool> serve_one(bool first);
   asio::awaitable<bool> respond(uint16_t status, bool close, Exchange* exchange = nullptr,
@@ -133,19 +141,29 @@ class ProxySession {
   const config::ListenerConfig& listener() const { return snapshot_->config->listeners[listener_index_]; }
 
   HttpWorker& w_;
-  size_t listener_index_;
+  bool first_ = true;
+  uint32_t listener_index_;
   Socket client_;
   Deadline deadline_;
   RecvBuffer in_;
-  std::string client_ip_;
   uint8_t client_address_[16] = {};
   int client_family_ = AF_INET;
-  std::shared_ptr<const upstream::Snapshot> snapshot_;
+  // The snapshot the current request is served from (the exchange holds a reference to it);
+  // refreshed before each request. Every session byte counts: idle sessions are most of them.
+  const upstream::Snapshot* snapshot_ = nullptr;
+
+  // The client's address as text, for headers and the log.
+  std::string_view client_ip(char (&out)[INET6_ADDRSTRLEN]) const {
+    return ::inet_ntop(client_family_, client_address_, out, sizeof out) != nullptr ? std::string_view(out)
+                                                                                     : std::string_view("?");
+  }
 };
 
 // Everything about one request in flight; lives in serve_one()'s frame only while it runs.
 struct ProxySession::Exchange {
-  explicit Exchange(asio::io_context& loop) : target(loop) {}
+  Exchange(asio::io_context& loop, std::shared_ptr<const upstream::Snapshot> s)
+      : snapshot(std::move(s)), target(loop) {}
+  std::shared_ptr<const upstream::Snapshot> snapshot;  // keeps what snapshot_ points to alive
   int64_t started_us = 0;
   SmallText<16> method;
   SmallText<128> host;
@@ -193,27 +211,32 @@ struct ProxySession::Exchange {
   bool target_reported = false;
 };
 
-asio::awaitable<void> ProxySession::run() {
-  ActiveSession active(w_);
-  set_no_delay(client_);
-  bool first = true;
-  for (;;) {
-    snapshot_ = w_.upstreams.snapshot();
-    if (in_.empty()) {
-      // Idle between requests: no buffer held, only the socket and this frame.
-      in_.release_if_empty();
-      const auto& l = listener();
-      deadline_.arm(first ? l.client_header_timeout.count() : l.idle_timeout.count(), &client_);
-      auto [ec] = co_await client_.async_wait(Socket::wait_read, use_tuple);
-      deadline_.disarm();
-      if (ec) break;  // idle timeout, shutdown, or the client went away
-    }
-    const bool keep = co_await serve_one(first);
-    first = false;
-    if (!keep || !client_.is_open()) break;
-  }
-  asio::error_code ignored;
-  client_.close(ignored);
+// Idle between requests the session is only this object, its socket and one pending wait: no
+// coroutine frame and no buffer (the frames of serve() exist only while a request is served).
+void ProxySession::wait_idle(std::unique_ptr<ProxySession> self) {
+  ProxySession& session = *self;
+  session.in_.release_if_empty();
+  session.snapshot_ = session.w_.upstreams.snapshot().get();
+  const auto& l = session.listener();
+  session.deadline_.arm(session.first_ ? l.client_header_timeout.count() : l.idle_timeout.count(), &session.client_);
+  session.client_.async_wait(Socket::wait_read, [self = std::move(self)](const asio::error_code& ec) mutable {
+    self->deadline_.disarm();
+    if (ec) return;  // idle timeout, shutdown, or the client went away: the session ends here
+    asio::io_context& loop = self->w_.loop();
+    asio::co_spawn(loop, serve(std::move(self)), asio::detached);
+  });
+}
+
+asio::awaitable<void> ProxySession::serve(std::unique_ptr<ProxySession> self) {
+  ProxySession& session = *self;
+  bool keep = true;
+  // Requests already in the buffer (pipelined) are served at once, then the session idles.
+  do {
+    session.snapshot_ = session.w_.upstreams.snapshot().get();
+    keep = co_await session.serve_one(session.first_);
+    session.first_ = false;
+  } while (keep && session.client_.is_open() && !session.in_.empty());
+  if (keep && session.client_.is_open()) wait_idle(std::move(self));
 }
 
 asio::awaitable<bool> ProxySession::write_client(std::string_view a, std::string_view b) {
@@ -282,7 +305,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
   const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxConnectAttempts);
   ConnectFailure failure = ConnectFailure::no_target;
   while (x.attempts < max_attempts) {
-    if (w_.upstreams.snapshot() != snapshot_) break;  // our indexes belong to snapshot_
+    if (w_.upstreams.snapshot().get() != snapshot_) break;  // our indexes belong to snapshot_
     balance::PickRequest request;
     request.now_ms = core::now_ms();
     request.avoid = std::span<const uint32_t>(x.avoid.data(), x.attempts);
@@ -648,7 +671,14 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     x.target.close(ignored);
   }
   if (close_client) {
-    co_await linger_close();
+    if (in_.empty()) {
+      // The client's request was read whole and nothing follows: close at once (lingering is
+      // for refusals, where unread bytes could turn the close into a reset).
+      client_.shutdown(Socket::shutdown_send, ignored);
+      client_.close(ignored);
+    } else {
+      co_await linger_close();
+    }
     co_return false;
   }
   co_return true;
@@ -768,9 +798,10 @@ std::string_view ProxySession::sticky_set_cookie(Exchange& x, const ResponseHead
 
 void ProxySession::log_request(Exchange& x) {
   const auto& l = listener();
+  char ip[INET6_ADDRSTRLEN];
   core::LogLine line = core::LogLine::access("http.request");
   line.field("listener", l.name)
-      .field("client", client_ip_)
+      .field("client", client_ip(ip))
       .field("method", x.method.view())
       .field("host", x.host.view())
       .field("path", x.path.view())
@@ -804,7 +835,7 @@ void format_request_id(HttpWorker& w, char (&out)[32]) {
 
 asio::awaitable<bool> ProxySession::serve_one(bool first) {
   const auto& l = listener();
-  Exchange x(w_.loop());
+  Exchange x(w_.loop(), w_.upstreams.snapshot());
   x.started_us = core::now_us();
   std::memset(x.request_id, '-', sizeof x.request_id);
   in_.ensure(w_.buffers);
@@ -954,7 +985,8 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
 
   // The head toward the target, rewritten now while the parsed views are valid.
   RequestForwarding forwarding;
-  forwarding.client_ip = client_ip_;
+  char ip[INET6_ADDRSTRLEN];
+  forwarding.client_ip = client_ip(ip);
   forwarding.listen_port = l.listen.port();
   forwarding.request_id = std::string_view(x.request_id, sizeof x.request_id);
   forwarding.close = x.close_after || snapshot_->groups[static_cast<size_t>(x.group_index)].config->keepalive_connections == 0;
@@ -1000,10 +1032,7 @@ asio::awaitable<void> http_accept_loop(HttpWorker& worker, asio::ip::tcp::accept
       continue;
     }
     if (!worker.upstreams.ready()) continue;
-    auto session = std::make_unique<ProxySession>(worker, listener_index, std::move(socket), peer);
-    asio::co_spawn(
-        worker.loop(), [](std::unique_ptr<ProxySession> s) -> asio::awaitable<void> { co_await s->run(); }(std::move(session)),
-        asio::detached);
+    ProxySession::start(std::make_unique<ProxySession>(worker, listener_index, std::move(socket), peer));
   }
 }
 

@@ -324,7 +324,9 @@ TEST(HttpProxy, IdempotentRequestsAreRetriedOnAnotherTarget) {
   HttpBackend good(dir, "good");
   HttpBackend dropping(dir, "dropping", {"--drop-requests"});
   uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(dir, http_config(port, {dropping.address(), good.address()}), port);
+  // Passive ejection off: this test counts which target each request reaches.
+  auto fulcrum = start_fulcrum(
+      dir, http_config(port, {dropping.address(), good.address()}, "", "    outlier_detection: { enabled: false }\n"), port);
   for (int i = 0; i < 4; ++i) {
     auto r = curl({"-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:" + std::to_string(port) + "/bytes/5"});
     EXPECT_EQ(r.out, "200") << i;

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# HTTP/1.1 reverse-proxy benchmark: Fulcrum vs HAProxy vs nginx in front of the same backend
+# (nginx answering "ok"), in one run. For each proxy: wrk keep-alive requests/s and p99, and
+# requests/s with `Connection: close` (a new client connection per request). ROUNDS rounds
+# alternate the proxies; the median of each figure is printed with the ratios to HAProxy/nginx.
+#
+#   bench/http.sh [seconds per measurement, default 5] [rounds, default 3] [connections, default 50]
+#
+# Fairness (as shared/bench/peers.sh): one thread/worker each, logging off, keep-alive to the
+# backend on all three (nginx `keepalive 64`, HAProxy `http-reuse always`, Fulcrum's pool).
+# wrk, the proxies and the backend share this machine's cores: only the ratios of one run mean
+# anything; quote `uptime` with them.
+set -euo pipefail
+SECONDS_EACH=${1:-5}
+ROUNDS=${2:-3}
+CONNS=${3:-50}
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build/release}
+[[ -x "$build/fulcrum" ]] || { echo "missing $build/fulcrum: run 'make build' first" >&2; exit 1; }
+for tool in wrk haproxy nginx; do
+  command -v $tool >/dev/null || { echo "$tool is missing: run scripts/setup" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for f in "$work"/*.pid; do [[ -e "$f" ]] && kill "$(cat "$f")" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+BE=29080 FU=29081 HA=29082 NG=29083
+cat > "$work/backend.conf" <<C
+worker_processes 1; pid $work/be.pid; daemon on; error_log $work/be.err;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$BE reuseport backlog=4096; location / { return 200 "ok\n"; } } }
+C
+cat > "$work/ngproxy.conf" <<C
+worker_processes 1; pid $work/ng.pid; daemon on; error_log $work/ng.err;
+events { worker_connections 8192; }
+http { access_log off; keepalive_requests 1000000;
+  upstream be { server 127.0.0.1:$BE; keepalive 64; }
+  server { listen 127.0.0.1:$NG backlog=4096; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+C
+cat > "$work/haproxy.cfg" <<C
+global
+  nbthread 1
+  maxconn 8000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$HA
+  default_backend be
+backend be
+  balance roundrobin
+  server s1 127.0.0.1:$BE
+C
+cat > "$work/fulcrum.yaml" <<C
+workers: 1
+listeners:
+  - { name: web, listen: 127.0.0.1:$FU, protocol: http, default: { forward: be } }
+target_groups:
+  - { name: be, algorithm: round_robin, keepalive_connections: 64, targets: [ { address: 127.0.0.1:$BE } ] }
+C
+nginx -c "$work/backend.conf"
+nginx -c "$work/ngproxy.conf"
+haproxy -D -p "$work/ha.pid" -f "$work/haproxy.cfg"
+"$build/fulcrum" run -c "$work/fulcrum.yaml" --access-log off --log-level warn & pids+=($!)
+sleep 1
+for p in $FU $HA $NG; do curl -sf -o /dev/null "http://127.0.0.1:$p/" || { echo "proxy on $p does not answer" >&2; exit 1; }; done
+
+# wrk prints p99 with a unit (us/ms/s): in microseconds.
+to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /ms$/) n *= 1000; else if (v ~ /[0-9]s$/ && v !~ /us$/) n *= 1000000; printf "%.0f", n }'; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+for round in $(seq 1 "$ROUNDS"); do
+  for t in fulcrum:$FU haproxy:$HA nginx:$NG; do
+    name=${t%%:*} port=${t##*:}
+    r=$(wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" --latency "http://127.0.0.1:$port/" 2>&1)
+    echo "$r" | awk '/Requests\/sec/ { print $2 }' >> "$work/$name.ka_rps"
+    to_us "$(echo "$r" | awk '$1 == "99%" { print $2 }')" >> "$work/$name.ka_p99"
+    echo >> "$work/$name.ka_p99"
+    r=$(wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" -H "Connection: close" "http://127.0.0.1:$port/" 2>&1)
+    echo "$r" | awk '/Requests\/sec/ { print $2 }' >> "$work/$name.close_rps"
+  done
+done
+
+printf "%-8s %14s %12s %16s\n" proxy "keep-alive r/s" "p99 (us)" "close r/s"
+for name in fulcrum haproxy nginx; do
+  ka=$(median < "$work/$name.ka_rps"); p99=$(grep . "$work/$name.ka_p99" | median); cl=$(median < "$work/$name.close_rps")
+  printf "%-8s %14.0f %12.0f %16.0f\n" "$name" "$ka" "$p99" "$cl"
+  eval "${name}_ka=$ka ${name}_p99=$p99 ${name}_cl=$cl"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+echo "fulcrum/haproxy: keep-alive $(ratio "$fulcrum_ka" "$haproxy_ka")x, p99 $(ratio "$fulcrum_p99" "$haproxy_p99")x, close $(ratio "$fulcrum_cl" "$haproxy_cl")x"
+echo "fulcrum/nginx:   keep-alive $(ratio "$fulcrum_ka" "$nginx_ka")x, p99 $(ratio "$fulcrum_p99" "$nginx_p99")x, close $(ratio "$fulcrum_cl" "$nginx_cl")x"
+echo "($ROUNDS rounds of ${SECONDS_EACH}s, $CONNS connections, medians; $(uptime | sed 's/.*load/load/'))"
