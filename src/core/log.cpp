@@ -75,8 +75,14 @@ const char* to_string(LogLevel level) {
 }
 
 LogLine::LogLine(LogLevel level, std::string_view event)
-    : out_(thread_buffer()), fd_(g_settings.diagnostics_fd), enabled_(log_enabled(level)) {
-  if (!enabled_) return;
+    : LogLine(level, event, g_settings.diagnostics_fd, log_enabled(level)) {}
+
+LogLine::LogLine(LogLevel level, std::string_view event, int fd, bool enabled)
+    : out_(thread_buffer()), fd_(fd), enabled_(enabled && fd >= 0) {
+  if (enabled_) begin_line(level, event);
+}
+
+void LogLine::begin_line(LogLevel level, std::string_view event) {
   out_.clear();
   if (g_settings.format == LogFormat::json) {
     out_ += "{\"time\":\"";
@@ -95,12 +101,7 @@ LogLine::LogLine(LogLevel level, std::string_view event)
   }
 }
 
-LogLine LogLine::access(std::string_view event) {
-  LogLine line(LogLevel::info, event);
-  line.fd_ = g_settings.access_fd;
-  if (line.fd_ < 0) line.enabled_ = false;
-  return line;
-}
+LogLine LogLine::access(std::string_view event) { return LogLine(LogLevel::info, event, g_settings.access_fd, true); }
 
 void LogLine::begin_field(std::string_view key) {
   if (g_settings.format == LogFormat::json) {

@@ -29,7 +29,8 @@ bool log_enabled(LogLevel level);
 class LogLine {
  public:
   LogLine(LogLevel level, std::string_view event);
-  // An access-log line (its own sink; always info).
+  // An access-log line: its own sink, written whenever that sink is open, whatever the
+  // diagnostics level (--log-level warn must not silence the access log).
   static LogLine access(std::string_view event);
 
   LogLine& field(std::string_view key, std::string_view value);
@@ -42,8 +43,12 @@ class LogLine {
   LogLine& field(std::string_view key, double value);
   LogLine& field(std::string_view key, bool value);
   void emit();
+  // False when the line goes nowhere: callers may skip computing costly field values.
+  bool enabled() const { return enabled_; }
 
  private:
+  LogLine(LogLevel level, std::string_view event, int fd, bool enabled);
+  void begin_line(LogLevel level, std::string_view event);
   void begin_field(std::string_view key);
   void append_quoted(std::string_view value);
   std::string& out_;

@@ -1,14 +1,11 @@
 #include "l4/accept_loop.hpp"
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
-#include "l4/tcp_session.hpp"
 
 namespace fulcrum::l4 {
 
@@ -34,11 +31,6 @@ asio::awaitable<void> accept_loop(WorkerContext& context, asio::ip::tcp::accepto
     }
     start_session(context, listener_index, std::move(socket), peer);
   }
-}
-
-void start_tcp_session(WorkerContext& context, size_t listener_index, asio::ip::tcp::socket client,
-                       const asio::ip::tcp::endpoint& peer) {
-  asio::co_spawn(context.loop(), run_tcp_session(context, listener_index, std::move(client), peer), asio::detached);
 }
 
 }  // namespace fulcrum::l4

@@ -1,6 +1,7 @@
 #pragma once
 // Accepts connections on one worker's SO_REUSEPORT socket of a listener and starts a session
-// coroutine for each. Runs until the acceptor is closed (shutdown or reload).
+// coroutine for each (Asio sockets: for protocols other than `tcp`, whose sessions are driven
+// by the readiness loop through TcpListener). Runs until the acceptor is closed (shutdown or reload).
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 
@@ -17,9 +18,5 @@ using SessionStarter =
 
 asio::awaitable<void> accept_loop(WorkerContext& context, asio::ip::tcp::acceptor& acceptor,
                                   size_t listener_index, SessionStarter start_session);
-
-// The starter for `protocol: tcp` listeners.
-void start_tcp_session(WorkerContext& context, size_t listener_index, asio::ip::tcp::socket client,
-                       const asio::ip::tcp::endpoint& peer);
 
 }  // namespace fulcrum::l4

@@ -1,40 +1,54 @@
 #pragma once
-// Full-duplex byte relay between a client and a target socket, the heart of a TCP session.
-// Each direction starts by copying through a pooled 16 KiB buffer (one syscall each way,
-// cheapest for small exchanges) and switches to splice() through a pooled pipe as soon as a
-// read fills the buffer (bulk transfer: the bytes then never enter user space). EOF on one side
-// is passed on as a half-close (shutdown SHUT_WR) to the other; a reset or error on either side
-// ends both. An idle timer closes the session when neither direction moves for idle_timeout.
-#include <asio/awaitable.hpp>
-#include <asio/ip/tcp.hpp>
-
-#include <chrono>
+// One direction of a TCP relay (client -> target or target -> client), driven by readiness
+// flags rather than by waits, so that a session advances both directions from whichever
+// event arrives (edge-triggered: a flag stays set until an operation answers EAGAIN).
+//
+// Copy first: reads into a pooled 16 KiB buffer until the socket has nothing more (the read
+// that finds nothing is needed anyway before waiting), then one send; for small exchanges
+// that is the minimum of system calls. When a read fills the buffer the transfer is bulk and
+// the direction switches to splice() through a pooled pipe: the bytes never enter user space.
+// The buffer is held only while bytes are in flight, so an idle connection holds none.
+// EOF is passed on as a half-close (shutdown SHUT_WR); when the end of the stream is seen
+// together with the last bytes, they go out with MSG_MORE so that data and FIN share one
+// segment.
+#include <cstddef>
 #include <cstdint>
-#include <string_view>
 
-#include "l4/worker_context.hpp"
+#include "core/buffer_pool.hpp"
+#include "l4/pipe_pool.hpp"
 
 namespace fulcrum::l4 {
 
-struct RelayResult {
-  uint64_t client_to_target = 0;
-  uint64_t target_to_client = 0;
-  // Who ended it: "client_close", "target_close" (both halves closed, the named one first),
-  // "client_reset", "target_reset", "idle_timeout", "shutdown".
-  std::string_view close_reason = "";
-  bool spliced = false;  // at least one direction used splice()
-  // Time from the client's first byte reaching the target (or from the start, when the target
-  // speaks first) to the target's first byte back: the target's response time at layer 4.
-  // -1 when the target never answered.
-  int64_t first_response_us = -1;
+// Readiness of one socket, as last reported by epoll and not yet contradicted by EAGAIN.
+struct SocketReadiness {
+  int fd = -1;
+  bool readable = false;
+  bool writable = false;
 };
 
-struct RelayOptions {
-  std::chrono::milliseconds idle_timeout{350000};
-  bool use_splice = true;
-};
+struct RelayDirection {
+  enum class Step { blocked, ended, failed_reading, failed_writing };
 
-asio::awaitable<RelayResult> relay(WorkerContext& context, asio::ip::tcp::socket& client,
-                                   asio::ip::tcp::socket& target, RelayOptions options);
+  core::BufferPool::Lease buffer;  // bytes [begin, end) wait to be written
+  size_t begin = 0;
+  size_t end = 0;
+  Pipe pipe;
+  size_t pipe_pending = 0;  // bytes in the pipe not yet written
+  bool eof = false;         // the source has ended; a half-close is owed once all is written
+  bool ended = false;       // done: every byte written and the half-close passed on
+  bool moved = false;       // set whenever bytes moved; the session clears it
+  bool spliced = false;     // switched to splice() at some point (for the access log)
+  uint64_t bytes = 0;       // read from the source
+
+  // Moves what it can from `from` to `to`. `pass_half_close`: shut down `to` for writing at
+  // the end (false when the other direction has ended too: the close that follows sends the
+  // FIN anyway). `splice_allowed`: may switch to splice for bulk.
+  Step pump(SocketReadiness& from, SocketReadiness& to, core::BufferPool& buffers, PipePool& pipes,
+            bool splice_allowed, bool pass_half_close);
+
+  bool holds_bytes() const { return end > begin || pipe_pending > 0; }
+  // Gives pooled resources back (a pipe that still holds bytes is closed, not reused).
+  void release(PipePool& pipes);
+};
 
 }  // namespace fulcrum::l4

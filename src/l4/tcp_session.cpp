@@ -1,15 +1,17 @@
 #include "l4/tcp_session.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
-
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
+#include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
@@ -21,17 +23,8 @@
 namespace fulcrum::l4 {
 namespace {
 
-using asio::experimental::as_tuple;
-using namespace asio::experimental::awaitable_operators;
-using Socket = asio::ip::tcp::socket;
-constexpr auto use_tuple = as_tuple(asio::use_awaitable);
-
-core::Endpoint endpoint_of(const asio::ip::tcp::endpoint& endpoint) {
-  core::Endpoint out;
-  std::memcpy(&out.storage, endpoint.data(), endpoint.size());
-  out.length = static_cast<socklen_t>(endpoint.size());
-  return out;
-}
+constexpr size_t kMaxAttempts = 16;
+constexpr unsigned kClientTag = 0;
 
 bool is_wildcard(const core::Endpoint& endpoint) {
   if (endpoint.family() == AF_INET) {
@@ -40,212 +33,510 @@ bool is_wildcard(const core::Endpoint& endpoint) {
   return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&endpoint.storage)->sin6_addr);
 }
 
-// Counts a session as active for graceful shutdown, on every path out.
-struct ActiveSession {
-  explicit ActiveSession(WorkerContext& c) : context(c) {
-    context.active_sessions.fetch_add(1, std::memory_order_relaxed);
-    context.total_sessions.fetch_add(1, std::memory_order_relaxed);
+// Errors after which another target would not help: this process is out of something.
+bool is_local_exhaustion(int error) {
+  return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+}
+
+// Closes with a reset (SO_LINGER 0): the peer learns of an abort as an abort, not as an
+// orderly FIN that would look like success.
+void close_with_reset(int fd) {
+  linger hard{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  ::close(fd);
+}
+
+class TcpSession final : public core::ReadinessLoop::Handler,
+                         public core::DeadlineSweep::Owner,
+                         public LiveSessions::Member {
+ public:
+  TcpSession(WorkerContext& context, size_t listener_index, int client_fd, const core::Endpoint& peer)
+      : context_(context),
+        snapshot_(context.upstreams.snapshot()),  // kept for the session's life: a reload
+                                                   // does not pull it from under us
+        listener_(snapshot_->config->listeners[listener_index]),
+        listener_index_(listener_index),
+        client_address_(peer),
+        destination_address_(listener_.listen),
+        started_us_(core::now_us()) {
+    client_.fd = client_fd;
+    context_.active_sessions.fetch_add(1, std::memory_order_relaxed);
+    context_.total_sessions.fetch_add(1, std::memory_order_relaxed);
+    context_.live_sessions.add(*this);
   }
-  ~ActiveSession() { context.active_sessions.fetch_sub(1, std::memory_order_relaxed); }
-  WorkerContext& context;
-};
 
-// Lowers the target's active-connection count (raised by connect_to_group) on every path out.
-struct ActiveOnTarget {
-  explicit ActiveOnTarget(balance::TargetCounters& c) : counters(&c) {}
-  ~ActiveOnTarget() { release(); }
-  void release() {
-    if (counters) counters->active.fetch_sub(1, std::memory_order_relaxed);
-    counters = nullptr;
+  ~TcpSession() override {
+    if (client_.fd >= 0) ::close(client_.fd);
+    if (target_.fd >= 0) ::close(target_.fd);
   }
-  balance::TargetCounters* counters;
-};
 
-struct InboundProxy {
-  bool ok = false;
-  ProxyHeader header;
-  std::string error;
-  size_t buffered = 0;  // bytes read, header included
-};
+  void start() {
+    if (int error = context_.readiness.watch(client_.fd, this, kClientTag); error != 0) {
+      end_quietly();
+      return;
+    }
+    if (listener_.accept_proxy_protocol) {
+      phase_ = Phase::proxy_header;
+      deadline_.arm(context_.connect_deadlines, core::now_ms() + listener_.client_header_timeout.count());
+      client_.readable = true;  // the header may be there already: try before waiting
+      read_proxy_header();
+      return;
+    }
+    choose_group();
+  }
 
-// Reads the client's PROXY header within the listener's header timeout. The bytes after the
-// header (a client may send its first request in the same segment) stay in `buffer`.
-asio::awaitable<InboundProxy> read_proxy_header(WorkerContext& context, Socket& client, char* buffer,
-                                                size_t capacity, std::chrono::milliseconds timeout) {
-  InboundProxy result;
-  asio::steady_timer timer(context.loop());
-  timer.expires_after(timeout);
-  for (;;) {
-    auto outcome = co_await (client.async_read_some(asio::buffer(buffer + result.buffered, capacity - result.buffered), use_tuple) ||
-                             timer.async_wait(use_tuple));
-    if (outcome.index() == 1) {
-      result.error = "no PROXY header within " + std::to_string(timeout.count()) + "ms";
-      co_return result;
+  void on_ready(uint32_t events, unsigned tag) override {
+    if (phase_ == Phase::finished) return;  // retired; events of the same batch are dropped
+    SocketReadiness* side = &client_;
+    if (tag != kClientTag) {
+      if (tag != target_tag_) return;  // from a target socket of an earlier attempt
+      side = &target_;
     }
-    auto [ec, n] = std::get<0>(outcome);
-    if (ec) {
-      result.error = ec == asio::error::eof ? "closed before sending a PROXY header" : ec.message();
-      co_return result;
-    }
-    result.buffered += n;
-    switch (parse_proxy_header({buffer, result.buffered}, result.header, result.error)) {
-      case ProxyParse::done:
-        result.ok = true;
-        co_return result;
-      case ProxyParse::error:
-        co_return result;
-      case ProxyParse::need_more:
-        if (result.buffered == capacity) {
-          result.error = "PROXY header too long";
-          co_return result;
-        }
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) side->readable = true;
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) side->writable = true;
+    switch (phase_) {
+      case Phase::proxy_header:
+        if (side == &client_) read_proxy_header();
+        break;
+      case Phase::connecting:
+        if (side == &target_ && target_.writable) check_connect();
+        break;
+      case Phase::relaying:
+        advance();
+        break;
+      case Phase::finished:
         break;
     }
   }
-}
+
+  void on_deadline() override {
+    switch (phase_) {
+      case Phase::proxy_header:
+        reject_proxy_header("no PROXY header within " + std::to_string(listener_.client_header_timeout.count()) + "ms");
+        break;
+      case Phase::connecting:
+        connect_failed(kConnectTimedOut);
+        try_next_target();
+        break;
+      case Phase::relaying: {
+        const int64_t due = last_activity_ms_ + listener_.idle_timeout.count();
+        if (core::now_ms() >= due) {
+          abort("idle_timeout");
+        } else {
+          deadline_.arm(context_.idle_deadlines, due);
+        }
+        break;
+      }
+      case Phase::finished:
+        break;
+    }
+  }
+
+  void terminate() override {
+    // Teardown after shutdown_timeout: the loop no longer runs, so delete at once.
+    phase_ = Phase::finished;
+    if (client_.fd >= 0) close_with_reset(client_.fd);
+    if (target_.fd >= 0) close_with_reset(target_.fd);
+    client_.fd = target_.fd = -1;
+    release_everything();
+    delete this;
+  }
+
+ private:
+  enum class Phase { proxy_header, connecting, relaying, finished };
+
+  const upstream::GroupSnapshot& group() const { return snapshot_->groups[static_cast<size_t>(group_index_)]; }
+  const upstream::TargetInfo& target_info() const { return group().targets[static_cast<size_t>(target_index_)]; }
+
+  // ---- inbound PROXY header ------------------------------------------------------------
+
+  void read_proxy_header() {
+    // The header and whatever follows it in the same segments go into the client-to-target
+    // direction's buffer: the bytes after the header are forwarded first.
+    RelayDirection& up = up_;
+    if (!up.buffer) up.buffer = context_.buffers.borrow();
+    static_assert(core::BufferPool::kBufferSize >= kProxyHeaderMaxRead + kProxyHeaderMaxWrite);
+    while (client_.readable) {
+      ssize_t n = ::recv(client_.fd, up.buffer.data() + up.end, kProxyHeaderMaxRead - up.end, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        client_.readable = false;
+        return;  // wait for more
+      }
+      if (n <= 0) {
+        reject_proxy_header(n == 0 ? "closed before sending a PROXY header" : std::strerror(errno));
+        return;
+      }
+      up.end += static_cast<size_t>(n);
+      ProxyHeader header;
+      std::string error;
+      switch (parse_proxy_header({up.buffer.data(), up.end}, header, error)) {
+        case ProxyParse::done:
+          if (!header.local && header.source) {
+            client_address_ = *header.source;
+            destination_address_ = *header.destination;
+          }
+          up.begin = header.length;
+          up.bytes = up.end - up.begin;
+          if (up.begin == up.end) up.begin = up.end = 0;
+          deadline_.disarm();
+          choose_group();
+          return;
+        case ProxyParse::error:
+          reject_proxy_header(error);
+          return;
+        case ProxyParse::need_more:
+          if (up.end == kProxyHeaderMaxRead) {
+            reject_proxy_header("PROXY header too long");
+            return;
+          }
+          break;
+      }
+    }
+  }
+
+  void reject_proxy_header(const std::string& reason) {
+    core::LogLine(core::LogLevel::warn, "tcp.bad_proxy_header")
+        .field("listener", listener_.name)
+        .field("client", client_address_.to_string())
+        .field("reason", reason)
+        .emit();
+    end_quietly();
+  }
+
+  // ---- choosing and connecting a target ---------------------------------------------------
+
+  void choose_group() {
+    group_index_ = listener_index_ < context_.listener_splits.size() ? context_.listener_splits[listener_index_].next() : -1;
+    if (group_index_ < 0) {
+      core::LogLine(core::LogLevel::warn, "tcp.no_route")
+          .field("listener", listener_.name)
+          .field("client", client_address_.to_string())
+          .emit();
+      end_quietly();
+      return;
+    }
+    if (group().config->algorithm == config::Algorithm::ip_hash) {
+      // At layer 4 every hash_key falls back to the client address: there is no header or cookie.
+      hash_ = balance::hash_key_bytes(client_address_.host_string());
+    }
+    phase_ = Phase::connecting;
+    try_next_target();
+  }
+
+  // Picks and starts connects until one is under way or done; when none is left, gives up.
+  void try_next_target() {
+    const auto& group = this->group();
+    const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxAttempts);
+    while (attempts_ < max_attempts) {
+      // The worker may have installed a newer snapshot while we waited on a failed attempt;
+      // our indexes belong to ours, so only its picker may answer.
+      if (context_.upstreams.snapshot() != snapshot_) break;
+      balance::PickRequest request;
+      request.hash = hash_;
+      request.now_ms = core::now_ms();
+      request.avoid = std::span<const uint32_t>(avoid_.data(), attempts_);
+      auto picked = context_.upstreams.picker(static_cast<size_t>(group_index_)).pick(request);
+      if (!picked) break;
+      avoid_[attempts_++] = *picked;
+      target_index_ = static_cast<int>(*picked);
+      const auto& target = target_info();
+      if (core::log_enabled(core::LogLevel::debug)) log_pick();
+      // Counted as active while connecting: least_connections must see connects in progress.
+      target.counters->active.fetch_add(1, std::memory_order_relaxed);
+      counted_on_target_ = true;
+
+      attempt_started_us_ = core::now_us();
+      ConnectStart start = start_connect(target.address);
+      if (start.fd < 0) {
+        connect_failed(start.error);
+        if (is_local_exhaustion(start.error)) break;
+        continue;
+      }
+      target_.fd = start.fd;
+      target_.readable = target_.writable = false;
+      // A fresh tag per attempt: events still queued for an earlier attempt's socket are ignored.
+      target_tag_ = target_tag_ % 7 + 1;
+      if (int error = context_.readiness.watch(target_.fd, this, target_tag_); error != 0) {
+        connect_failed(error);
+        continue;
+      }
+      if (!start.in_progress) {
+        connected();
+        return;
+      }
+      deadline_.arm(context_.connect_deadlines, core::now_ms() + group.config->connect_timeout.count());
+      return;  // on_ready() or on_deadline() goes on
+    }
+    no_target();
+  }
+
+  void check_connect() {
+    int error = connect_result(target_.fd);
+    if (error == 0) {
+      connected();
+      return;
+    }
+    connect_failed(error);
+    try_next_target();
+  }
+
+  void connect_failed(int error) {
+    const auto& group = this->group();
+    const auto& target = target_info();
+    if (target_.fd >= 0) ::close(target_.fd);
+    target_.fd = -1;
+    deadline_.disarm();
+    if (counted_on_target_) target.counters->active.fetch_sub(1, std::memory_order_relaxed);
+    counted_on_target_ = false;
+    if (!is_local_exhaustion(error)) {
+      upstream::report_traffic_failure(group, target,
+                                       error == ECONNREFUSED ? upstream::TrafficFailure::connect_refused
+                                       : error == ETIMEDOUT  ? upstream::TrafficFailure::connect_timeout
+                                                             : upstream::TrafficFailure::connect_error);
+    }
+    const std::string reason = describe_connect_error(error);
+    failure_ += (failure_.empty() ? "" : "; ") + target.address_text + ": " + reason;
+    core::LogLine(core::LogLevel::debug, "upstream.connect_failed")
+        .field("group", group.name())
+        .field("target", target.address_text)
+        .field("reason", reason)
+        .emit();
+  }
+
+  void log_pick() {
+    std::string actives;
+    // Why this target: every target's active count and response-time average at pick time.
+    for (const auto& t : group().targets) {
+      actives += t.address_text + "=" + std::to_string(t.counters->active.load(std::memory_order_relaxed)) + "/" +
+                 std::to_string(t.counters->response_ewma_us.load(std::memory_order_relaxed)) + "us ";
+    }
+    core::LogLine(core::LogLevel::debug, "upstream.picked")
+        .field("target", target_info().address_text)
+        .field("active_and_latency", actives)
+        .emit();
+  }
+
+  void no_target() {
+    if (failure_.empty()) {
+      failure_ = attempts_ == 0 ? "no eligible target in group " + group().name() : "all attempts failed";
+    }
+    core::LogLine(core::LogLevel::warn, "tcp.no_target")
+        .field("listener", listener_.name)
+        .field("client", client_address_.to_string())
+        .field("group", group().name())
+        .field("attempts", attempts_)
+        .field("reason", failure_)
+        .emit();
+    // Close at once with a reset: the client learns now, not after a timeout, that nobody is there.
+    close_with_reset(client_.fd);
+    client_.fd = -1;
+    end_quietly();
+  }
+
+  void connected() {
+    deadline_.disarm();
+    connect_us_ = core::now_us() - attempt_started_us_;
+    // Lets the control thread end this connection when the target's deregistration delay runs out.
+    registered_.emplace(context_.upstreams.sessions(), target_info().outcomes.get(), client_.fd, target_.fd);
+    put_outbound_proxy_header();
+    phase_ = Phase::relaying;
+    relay_started_us_ = core::now_us();
+    last_activity_ms_ = core::now_ms();
+    deadline_.arm(context_.idle_deadlines, last_activity_ms_ + listener_.idle_timeout.count());
+    // The readiness flags are current: events were recorded while connecting (the target may
+    // have spoken first, the client may have sent its request).
+    advance();
+  }
+
+  // Places our PROXY header in front of the client's early bytes, which the relay writes first.
+  void put_outbound_proxy_header() {
+    const auto version = group().config->proxy_protocol;
+    if (version == config::ProxyProtocolVersion::none) return;
+    if (!listener_.accept_proxy_protocol && is_wildcard(destination_address_)) {
+      // The address the client reached: only getsockname() knows on a wildcard listener.
+      core::Endpoint local;
+      local.length = sizeof local.storage;
+      if (::getsockname(client_.fd, reinterpret_cast<sockaddr*>(&local.storage), &local.length) == 0) {
+        destination_address_ = local;
+      }
+    }
+    std::array<char, kProxyHeaderMaxWrite> header{};
+    const size_t length = version == config::ProxyProtocolVersion::v1
+                              ? write_proxy_v1(header.data(), client_address_, destination_address_)
+                              : write_proxy_v2(header.data(), client_address_, destination_address_);
+    RelayDirection& up = up_;
+    if (!up.buffer) up.buffer = context_.buffers.borrow();
+    if (up.begin < length) {
+      // Make room in front of the early bytes (at most kProxyHeaderMaxRead of them).
+      std::memmove(up.buffer.data() + length, up.buffer.data() + up.begin, up.end - up.begin);
+      up.end = length + (up.end - up.begin);
+      up.begin = length;
+    }
+    up.begin -= length;
+    std::memcpy(up.buffer.data() + up.begin, header.data(), length);
+  }
+
+  // ---- relaying ------------------------------------------------------------------------------
+
+  void advance() {
+    const bool splice = true;
+    if (!up_.ended) {
+      auto step = up_.pump(client_, target_, context_.buffers, context_.pipes, splice, !down_.ended);
+      if (step == RelayDirection::Step::failed_reading) return abort("client_reset");
+      if (step == RelayDirection::Step::failed_writing) return abort("target_reset");
+      if (step == RelayDirection::Step::ended && close_reason_.empty()) close_reason_ = "client_close";
+    }
+    if (!down_.ended) {
+      auto step = down_.pump(target_, client_, context_.buffers, context_.pipes, splice, !up_.ended);
+      if (step == RelayDirection::Step::failed_reading) return abort("target_reset");
+      if (step == RelayDirection::Step::failed_writing) return abort("client_reset");
+      if (step == RelayDirection::Step::ended && close_reason_.empty()) close_reason_ = "target_close";
+    }
+    if (up_.moved || down_.moved) note_activity();
+    if (up_.ended && down_.ended) finish();
+  }
+
+  void note_activity() {
+    const int64_t now_us = core::now_us();
+    last_activity_ms_ = now_us / 1000;
+    deadline_.set(last_activity_ms_ + listener_.idle_timeout.count());
+    if (up_.moved && first_request_us_ == 0) first_request_us_ = now_us;
+    if (down_.moved && first_response_us_ < 0) {
+      first_response_us_ = now_us - (first_request_us_ != 0 ? first_request_us_ : relay_started_us_);
+    }
+    up_.moved = down_.moved = false;
+  }
+
+  void abort(std::string_view reason) {
+    if (close_reason_.empty() || close_reason_ == "client_close" || close_reason_ == "target_close") {
+      close_reason_ = reason;
+    }
+    aborted_ = true;
+    finish();
+  }
+
+  // ---- the end -------------------------------------------------------------------------------
+
+  void finish() {
+    phase_ = Phase::finished;
+    const auto& group = this->group();
+    const auto& target = target_info();
+    // Before anything else: the next pick must see this target as free.
+    if (counted_on_target_) target.counters->active.fetch_sub(1, std::memory_order_relaxed);
+    counted_on_target_ = false;
+    if (registered_ && registered_->closed_by_deregistration()) close_reason_ = "deregistered";
+    // Passive health: a reset, or a target that never answered what the client sent, is a failure.
+    if (close_reason_ == "target_reset") {
+      upstream::report_traffic_failure(group, target, upstream::TrafficFailure::reset);
+    } else if (close_reason_ == "idle_timeout" && first_response_us_ < 0 && up_.bytes > 0) {
+      upstream::report_traffic_failure(group, target, upstream::TrafficFailure::timeout);
+    } else {
+      upstream::report_traffic_success(target);
+    }
+    // least_response_time learns from the target's first answer; a session in which the target
+    // never spoke teaches it the connect time instead.
+    const int64_t response_us = first_response_us_ >= 0 ? first_response_us_ : connect_us_;
+    target.counters->record_response_time(static_cast<uint32_t>(std::min<int64_t>(response_us, UINT32_MAX)),
+                                          core::now_us());
+
+    auto line = core::LogLine::access("tcp.session");
+    if (line.enabled()) {  // the client's address is formatted only for a line that goes somewhere
+      line.field("listener", listener_.name)
+          .field("client", client_address_.to_string())
+          .field("group", group.name())
+          .field("algorithm", config::to_string(group.config->algorithm))
+          .field("target", target.address_text)
+          .field("attempts", attempts_)
+          .field("connect_ms", static_cast<double>(connect_us_) / 1000.0)
+          .field("first_byte_ms", static_cast<double>(first_response_us_) / 1000.0)
+          .field("bytes_in", up_.bytes)
+          .field("bytes_out", down_.bytes)
+          .field("duration_ms", static_cast<double>(core::now_us() - started_us_) / 1000.0)
+          .field("close", close_reason_)
+          .field("splice", up_.spliced || down_.spliced)
+          .emit();
+    }
+
+    const bool reset = close_reason_ == "client_reset" || close_reason_ == "target_reset" ||
+                       close_reason_ == "idle_timeout";
+    registered_.reset();  // unlinked before its descriptors close
+    if (reset) {
+      // Pass an abort on as an abort.
+      close_with_reset(client_.fd);
+      close_with_reset(target_.fd);
+    } else {
+      ::close(client_.fd);
+      ::close(target_.fd);
+    }
+    client_.fd = target_.fd = -1;
+    end_quietly();
+  }
+
+  // Ends the session without (more) logging: gives everything back and retires it.
+  void end_quietly() {
+    phase_ = Phase::finished;
+    if (client_.fd >= 0) ::close(client_.fd);
+    if (target_.fd >= 0) ::close(target_.fd);
+    client_.fd = target_.fd = -1;
+    if (counted_on_target_) target_info().counters->active.fetch_sub(1, std::memory_order_relaxed);
+    counted_on_target_ = false;
+    release_everything();
+    context_.readiness.retire(std::unique_ptr<core::ReadinessLoop::Handler>(this));
+  }
+
+  void release_everything() {
+    deadline_.disarm();
+    registered_.reset();
+    up_.release(context_.pipes);
+    down_.release(context_.pipes);
+    context_.live_sessions.remove(*this);
+    context_.active_sessions.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  WorkerContext& context_;
+  std::shared_ptr<const upstream::Snapshot> snapshot_;
+  const config::ListenerConfig& listener_;
+  size_t listener_index_;
+  core::Endpoint client_address_;       // the announced one with PROXY protocol
+  core::Endpoint destination_address_;  // what the client reached
+  const int64_t started_us_;
+  Phase phase_ = Phase::connecting;
+  SocketReadiness client_;
+  SocketReadiness target_;
+  core::DeadlineSweep::Entry deadline_{*this};  // header, connect or idle, by phase
+
+  // Connecting.
+  int group_index_ = -1;
+  int target_index_ = -1;  // into group().targets
+  std::optional<uint64_t> hash_;
+  std::array<uint32_t, kMaxAttempts> avoid_{};
+  uint32_t attempts_ = 0;
+  unsigned target_tag_ = 0;
+  bool counted_on_target_ = false;
+  int64_t attempt_started_us_ = 0;
+  int64_t connect_us_ = 0;
+  std::string failure_;  // built only when an attempt fails
+  std::optional<upstream::OpenSessions::Entry> registered_;
+
+  // Relaying.
+  RelayDirection up_;    // client -> target
+  RelayDirection down_;  // target -> client
+  int64_t relay_started_us_ = 0;
+  int64_t last_activity_ms_ = 0;
+  int64_t first_request_us_ = 0;   // when the client's first bytes went to the target
+  int64_t first_response_us_ = -1;  // the target's first byte back, after that; -1: never
+  std::string_view close_reason_;
+  bool aborted_ = false;
+};
 
 }  // namespace
 
-asio::awaitable<void> run_tcp_session(WorkerContext& context, size_t listener_index, Socket client,
-                                      asio::ip::tcp::endpoint peer) {
-  ActiveSession active(context);
-  const int64_t started_us = core::now_us();
-  // The session keeps the snapshot it started with: a reload does not pull it from under us.
-  std::shared_ptr<const upstream::Snapshot> snapshot = context.upstreams.snapshot();
-  const config::ListenerConfig& listener = snapshot->config->listeners[listener_index];
-
-  asio::error_code ec;
-  core::Endpoint client_address = endpoint_of(peer);
-  // The address the client reached: the listener's own, unless it listens on a wildcard
-  // address, where only getsockname() knows (asked only when a PROXY header needs it).
-  core::Endpoint destination_address = listener.listen;
-  client.set_option(asio::ip::tcp::no_delay(true), ec);
-
-  // Bytes the client sent after its PROXY header, to be forwarded first. Borrowed from the
-  // pool (not a member of this frame) so that sessions pay for it only while they need it.
-  core::BufferPool::Lease early;
-  size_t early_begin = 0, early_end = 0;
-  if (listener.accept_proxy_protocol) {
-    early = context.buffers.borrow();
-    static_assert(core::BufferPool::kBufferSize >= kProxyHeaderMaxRead);
-    auto inbound = co_await read_proxy_header(context, client, early.data(), kProxyHeaderMaxRead, listener.client_header_timeout);
-    if (!inbound.ok) {
-      core::LogLine(core::LogLevel::warn, "tcp.bad_proxy_header")
-          .field("listener", listener.name)
-          .field("client", client_address.to_string())
-          .field("reason", inbound.error)
-          .emit();
-      co_return;
-    }
-    if (!inbound.header.local && inbound.header.source) {
-      client_address = *inbound.header.source;
-      destination_address = *inbound.header.destination;
-    }
-    early_begin = inbound.header.length;
-    early_end = inbound.buffered;
-  }
-
-  int group_index = listener_index < context.listener_splits.size() ? context.listener_splits[listener_index].next() : -1;
-  if (group_index < 0) {
-    core::LogLine(core::LogLevel::warn, "tcp.no_route").field("listener", listener.name).field("client", client_address.to_string()).emit();
-    co_return;
-  }
-  const auto& group = snapshot->groups[static_cast<size_t>(group_index)];
-  std::optional<uint64_t> hash;
-  if (group.config->algorithm == config::Algorithm::ip_hash) {
-    // At layer 4 every hash_key falls back to the client address: there is no header or cookie.
-    hash = balance::hash_key_bytes(client_address.host_string());
-  }
-
-  auto connected = co_await connect_to_group(context, snapshot, group_index, hash);
-  if (!connected.socket) {
-    core::LogLine(core::LogLevel::warn, "tcp.no_target")
-        .field("listener", listener.name)
-        .field("client", client_address.to_string())
-        .field("group", group.name())
-        .field("attempts", connected.attempts)
-        .field("reason", connected.failure)
-        .emit();
-    // Close at once with a reset: the client learns now, not after a timeout, that nobody is there.
-    client.set_option(asio::socket_base::linger(true, 0), ec);
-    co_return;
-  }
-  Socket& target = *connected.socket;
-  const auto& target_info = group.targets[static_cast<size_t>(connected.target_index)];
-  ActiveOnTarget on_target(*target_info.counters);
-  // Lets the control thread end this connection when the target's deregistration delay runs out.
-  upstream::OpenSessions::Entry registered(context.upstreams.sessions(), target_info.outcomes.get(),
-                                           client.native_handle(), target.native_handle());
-
-  // What the target must read first: our PROXY header, then the client's early bytes.
-  std::array<char, kProxyHeaderMaxWrite> proxy_header{};
-  size_t proxy_length = 0;
-  if (group.config->proxy_protocol != config::ProxyProtocolVersion::none && !listener.accept_proxy_protocol &&
-      is_wildcard(destination_address)) {
-    auto local = client.local_endpoint(ec);
-    if (!ec) destination_address = endpoint_of(local);
-  }
-  if (group.config->proxy_protocol == config::ProxyProtocolVersion::v1) {
-    proxy_length = write_proxy_v1(proxy_header.data(), client_address, destination_address);
-  } else if (group.config->proxy_protocol == config::ProxyProtocolVersion::v2) {
-    proxy_length = write_proxy_v2(proxy_header.data(), client_address, destination_address);
-  }
-  std::array<asio::const_buffer, 2> first{asio::buffer(proxy_header.data(), proxy_length),
-                                          asio::buffer(early.data() + early_begin, early_end - early_begin)};
-  if (proxy_length + (early_end - early_begin) > 0) {
-    auto [write_ec, n] = co_await asio::async_write(target, first, use_tuple);
-    if (write_ec) {
-      core::LogLine(core::LogLevel::warn, "tcp.target_write_failed")
-          .field("listener", listener.name)
-          .field("target", target_info.address_text)
-          .field("reason", write_ec.message())
-          .emit();
-      co_return;
-    }
-  }
-  early.release();
-
-  RelayOptions options;
-  options.idle_timeout = listener.idle_timeout;
-  RelayResult relayed = co_await relay(context, client, target, options);
-  on_target.release();  // before anything else: the next pick must see this target as free
-  if (registered.closed_by_deregistration()) relayed.close_reason = "deregistered";
-  // Passive health: a reset, or a target that never answered what the client sent, is a failure.
-  if (relayed.close_reason == "target_reset") {
-    upstream::report_traffic_failure(group, target_info, upstream::TrafficFailure::reset);
-  } else if (relayed.close_reason == "idle_timeout" && relayed.first_response_us < 0 && relayed.client_to_target > 0) {
-    upstream::report_traffic_failure(group, target_info, upstream::TrafficFailure::timeout);
-  } else {
-    upstream::report_traffic_success(target_info);
-  }
-  relayed.client_to_target += early_end - early_begin;
-  // least_response_time learns from the target's first answer; a session in which the target
-  // never spoke teaches it the connect time instead.
-  int64_t response_us = relayed.first_response_us >= 0 ? relayed.first_response_us : connected.connect_us;
-  target_info.counters->record_response_time(static_cast<uint32_t>(std::min<int64_t>(response_us, UINT32_MAX)),
-                                            core::now_us());
-  if (relayed.close_reason == "client_reset" || relayed.close_reason == "target_reset" ||
-      relayed.close_reason == "idle_timeout") {
-    // Pass an abort on as an abort: a reset, not an orderly FIN that would look like success.
-    client.set_option(asio::socket_base::linger(true, 0), ec);
-    target.set_option(asio::socket_base::linger(true, 0), ec);
-  }
-
-  core::LogLine::access("tcp.session")
-      .field("listener", listener.name)
-      .field("client", client_address.to_string())
-      .field("group", group.name())
-      .field("algorithm", config::to_string(group.config->algorithm))
-      .field("target", target_info.address_text)
-      .field("attempts", connected.attempts)
-      .field("connect_ms", static_cast<double>(connected.connect_us) / 1000.0)
-      .field("first_byte_ms", static_cast<double>(relayed.first_response_us) / 1000.0)
-      .field("bytes_in", relayed.client_to_target)
-      .field("bytes_out", relayed.target_to_client)
-      .field("duration_ms", static_cast<double>(core::now_us() - started_us) / 1000.0)
-      .field("close", relayed.close_reason)
-      .field("splice", relayed.spliced)
-      .emit();
+void start_tcp_session(WorkerContext& context, size_t listener_index, int client_fd, const core::Endpoint& peer) {
+  int one = 1;
+  ::setsockopt(client_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto* session = new TcpSession(context, listener_index, client_fd, peer);
+  session->start();
 }
 
 }  // namespace fulcrum::l4

@@ -1,17 +1,18 @@
 #pragma once
-// One client connection on a `protocol: tcp` listener: optional inbound PROXY header, pick and
-// connect a target (with retries), optional outbound PROXY header, relay, one access-log line.
-#include <asio/awaitable.hpp>
-#include <asio/ip/tcp.hpp>
-
+// One client connection on a `protocol: tcp` listener, as a small state machine driven by the
+// worker's ReadinessLoop: optional inbound PROXY header, pick and connect a target (retries on
+// other targets with the failed ones avoided), outbound PROXY header and early bytes, the
+// two-way relay (tcp_relay.hpp), one access-log line. Timeouts come from the worker's
+// DeadlineSweeps, not from a timer per connection.
 #include <cstddef>
 
+#include "core/endpoint.hpp"
 #include "l4/worker_context.hpp"
 
 namespace fulcrum::l4 {
 
-// listener_index: into snapshot->config->listeners of the worker's current snapshot.
-asio::awaitable<void> run_tcp_session(WorkerContext& context, size_t listener_index,
-                                      asio::ip::tcp::socket client, asio::ip::tcp::endpoint peer);
+// Takes ownership of `client_fd` (accepted non-blocking). listener_index: into
+// snapshot->config->listeners of the worker's current snapshot.
+void start_tcp_session(WorkerContext& context, size_t listener_index, int client_fd, const core::Endpoint& peer);
 
 }  // namespace fulcrum::l4

@@ -2,6 +2,13 @@
 
 namespace fulcrum::l4 {
 
+void WorkerContext::release_io() {
+  live_sessions.terminate_all();
+  connect_deadlines.close();
+  idle_deadlines.close();
+  readiness.close();
+}
+
 void WorkerContext::install(std::shared_ptr<const upstream::Snapshot> snapshot) {
   std::vector<GroupSplit> splits;
   splits.reserve(snapshot->config->listeners.size());

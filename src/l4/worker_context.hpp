@@ -1,29 +1,44 @@
 #pragma once
-// Everything a worker owns that its sessions use: the loop, buffer and pipe pools, its view of
-// the upstream snapshot, and counters. Only the worker's own thread touches it, except the
-// atomics the control thread reads for draining and shutdown.
+// Everything a worker owns that its sessions use: the loop and its readiness set, deadline
+// sweeps, buffer and pipe pools, its view of the upstream snapshot, and counters. Only the
+// worker's own thread touches it, except the atomics the control thread reads for draining
+// and shutdown.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "core/buffer_pool.hpp"
+#include "core/deadline_sweep.hpp"
+#include "core/readiness_loop.hpp"
 #include "core/worker.hpp"
-#include "l4/connect_watch.hpp"
 #include "l4/listener_route.hpp"
+#include "l4/live_sessions.hpp"
 #include "l4/pipe_pool.hpp"
 #include "upstream/worker_upstreams.hpp"
 
 namespace fulcrum::l4 {
 
 struct WorkerContext {
-  explicit WorkerContext(core::Worker& w) : worker(w), upstreams(w.index()), connects(w.loop()) {}
+  explicit WorkerContext(core::Worker& w)
+      : worker(w),
+        readiness(w.loop()),
+        connect_deadlines(w.loop(), std::chrono::milliseconds(25)),
+        idle_deadlines(w.loop(), std::chrono::milliseconds(250)),
+        upstreams(w.index()) {}
 
   core::Worker& worker;
+  // Layer-4 TCP sockets are driven by this set, not by Asio sockets (see readiness_loop.hpp).
+  core::ReadinessLoop readiness;
+  // Connect and PROXY-header timeouts fire within 25 ms of their time; idle timeouts (seconds
+  // to minutes) within 250 ms, swept less often because every open connection is in it.
+  core::DeadlineSweep connect_deadlines;
+  core::DeadlineSweep idle_deadlines;
   core::BufferPool buffers;
   PipePool pipes;
   upstream::WorkerUpstreams upstreams;
-  ConnectWatch connects;
+  LiveSessions live_sessions;
   std::atomic<uint64_t> active_sessions{0};
   std::atomic<uint64_t> total_sessions{0};
   // Rate limit for log lines that an attack or outage could repeat per connection.
@@ -33,8 +48,9 @@ struct WorkerContext {
   std::vector<GroupSplit> listener_splits;
 
   asio::io_context& loop() { return worker.loop(); }
-  // Before the worker's loop is destroyed: drops the I/O objects this context owns.
-  void release_io() { connects.timer_.reset(); }
+  // Before the worker's loop is destroyed (its thread has stopped): ends the sessions a drain
+  // left open and drops the I/O objects this context owns.
+  void release_io();
   // Called on the worker's thread: switches new connections to this snapshot.
   void install(std::shared_ptr<const upstream::Snapshot> snapshot);
 };

@@ -11,7 +11,6 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "http/proxy_session.hpp"
-#include "l4/accept_loop.hpp"
 
 namespace fulcrum::runtime {
 namespace {
@@ -71,10 +70,14 @@ Server::Server(std::shared_ptr<const config::Config> config) : config_(std::move
 Server::~Server() {
   if (health_) health_->stop();
   // Teardown in dependency order. Sessions still open (a drain cut short by shutdown_timeout)
-  // are coroutines pending in the loops; they refer to their WorkerContext, so the loops go
-  // (unwinding them) while the contexts live, and every I/O object goes before its loop.
+  // are coroutines pending in the loops or readiness-driven TCP sessions; they refer to their
+  // WorkerContext, so they end (release_io, destroy_loop) while the contexts live, and every
+  // I/O object goes before its loop.
   for (auto& worker : workers_) worker->stop();
   for (auto& worker : workers_) worker->join();
+  for (auto& listener : listeners_) {
+    for (auto& tcp : listener.tcp_per_worker) tcp->release_io();
+  }
   for (auto& context : contexts_) context->release_io();
   for (auto& http : http_workers_) http->release_io();
   listeners_.clear();
@@ -107,13 +110,24 @@ bool Server::bind_listeners(std::string& error) {
               " is not served by this build yet (tcp, udp and http are)";
       return false;
     }
-    for (auto& worker : workers_) {
-      auto acceptor = open_acceptor(worker->loop(), listener.listen, error);
+    for (size_t w = 0; w < workers_.size(); ++w) {
+      auto acceptor = open_acceptor(workers_[w]->loop(), listener.listen, error);
       if (!acceptor) {
         error = "listener '" + listener.name + "': " + error;
         return false;
       }
-      sockets.per_worker.push_back(std::move(acceptor));
+      if (listener.protocol != config::ListenerProtocol::tcp) {
+        sockets.per_worker.push_back(std::move(acceptor));
+        continue;
+      }
+      // Bound by Asio (same options as every listener), then driven by the readiness loop.
+      asio::error_code ec;
+      int fd = acceptor->release(ec);
+      if (ec) {
+        error = "listener '" + listener.name + "': " + ec.message();
+        return false;
+      }
+      sockets.tcp_per_worker.push_back(std::make_unique<l4::TcpListener>(*contexts_[w], listeners_.size(), fd));
     }
     listeners_.push_back(std::move(sockets));
   }
@@ -151,8 +165,10 @@ bool Server::start(std::string& error) {
                        asio::detached);
         continue;
       }
-      asio::co_spawn(context.loop(), l4::accept_loop(context, *listeners_[l].per_worker[w], l, l4::start_tcp_session),
-                     asio::detached);
+      if (!listeners_[l].tcp_per_worker.empty() && !listeners_[l].tcp_per_worker[w]->start(error)) {
+        error = "listener '" + config_->listeners[l].name + "': " + error;
+        return false;
+      }
     }
   }
   for (auto& worker : workers_) worker->start();
@@ -239,13 +255,16 @@ void Server::begin_shutdown(std::string_view why) {
   // Stop accepting on every worker; open connections go on.
   for (size_t w = 0; w < workers_.size(); ++w) {
     std::vector<asio::ip::tcp::acceptor*> acceptors;
+    std::vector<l4::TcpListener*> tcp_listeners;
     std::vector<l4::UdpForwarder*> forwarders;
     for (auto& listener : listeners_) {
       if (!listener.per_worker.empty()) acceptors.push_back(listener.per_worker[w].get());
+      if (!listener.tcp_per_worker.empty()) tcp_listeners.push_back(listener.tcp_per_worker[w].get());
       // UDP has no connection to drain: its flows end with the listener.
       if (!listener.udp_per_worker.empty()) forwarders.push_back(listener.udp_per_worker[w].get());
     }
-    workers_[w]->post([acceptors, forwarders] {
+    workers_[w]->post([acceptors, tcp_listeners, forwarders] {
+      for (auto* listener : tcp_listeners) listener->close();
       for (auto* acceptor : acceptors) {
         asio::error_code ignored;
         acceptor->close(ignored);

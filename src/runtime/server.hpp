@@ -17,6 +17,7 @@
 #include "health/health_monitor.hpp"
 #include "http/http_worker.hpp"
 #include "l4/udp_forwarder.hpp"
+#include "l4/tcp_listener.hpp"
 #include "l4/worker_context.hpp"
 #include "upstream/target_registry.hpp"
 
@@ -42,7 +43,8 @@ class Server {
 
  private:
   struct ListenerSockets {
-    std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> per_worker;  // tcp
+    std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> per_worker;  // stream protocols on Asio sockets
+    std::vector<std::unique_ptr<l4::TcpListener>> tcp_per_worker;      // tcp (readiness loop)
     std::vector<std::unique_ptr<l4::UdpForwarder>> udp_per_worker;      // udp
   };
 
