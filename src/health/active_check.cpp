@@ -8,7 +8,14 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <string_view>
 
 namespace fulcrum::health {
@@ -86,12 +93,33 @@ asio::awaitable<CheckOutcome> http_exchange(Stream& stream, const CheckSpec& spe
 }
 
 asio::awaitable<CheckOutcome> attempt(const CheckSpec& spec, asio::ssl::context* tls) {
+  // Our own non-blocking connect (as l4's connector): Asio's async_connect would add an
+  // ioctl(FIONBIO) and a poll() to every check.
   Socket socket(co_await asio::this_coro::executor);
-  auto [ec] = co_await socket.async_connect(spec.address, use_tuple);
-  if (ec) co_return failed("Target.FailedConnection", describe(ec));
-  asio::error_code ignored;
-  socket.set_option(asio::socket_base::linger(true, 0), ignored);  // close with RST: no TIME_WAIT
-  socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  asio::error_code ec;
+  int fd = ::socket(spec.address.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) co_return failed("Elb.InternalError", std::string("socket: ") + std::strerror(errno));
+  socket.assign(spec.address.protocol(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    co_return failed("Elb.InternalError", "socket: " + ec.message());
+  }
+  // Closed with RST (SO_LINGER 0): no TIME_WAIT left behind by 1,000 checks a second.
+  const linger abort_on_close{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  if (::connect(fd, spec.address.data(), static_cast<socklen_t>(spec.address.size())) != 0) {
+    if (errno != EINPROGRESS) co_return failed("Target.FailedConnection", describe(asio::error_code(errno, asio::system_category())));
+    auto [wait_ec] = co_await socket.async_wait(Socket::wait_write, use_tuple);
+    if (wait_ec) co_return failed("Target.FailedConnection", describe(wait_ec));
+    int error = 0;
+    socklen_t length = sizeof error;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error != 0) co_return failed("Target.FailedConnection", describe(asio::error_code(error, asio::system_category())));
+  }
+  if (spec.protocol != config::HealthProtocol::tcp) {
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
   switch (spec.protocol) {
     case config::HealthProtocol::tcp:
       co_return CheckOutcome{true, "", "connected", std::nullopt};
@@ -122,8 +150,7 @@ asio::awaitable<CheckOutcome> attempt(const CheckSpec& spec, asio::ssl::context*
 
 }  // namespace
 
-asio::awaitable<CheckOutcome> run_check(const CheckSpec& spec, asio::ssl::context* tls) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
+asio::awaitable<CheckOutcome> run_check(const CheckSpec& spec, asio::ssl::context* tls, asio::steady_timer& timer) {
   timer.expires_after(spec.timeout);
   auto result = co_await (attempt(spec, tls) || timer.async_wait(use_tuple));
   if (result.index() == 1) co_return failed("Target.Timeout", "no answer within " + format_timeout(spec.timeout));

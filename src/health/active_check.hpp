@@ -7,6 +7,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <chrono>
 #include <string>
@@ -27,7 +28,8 @@ struct CheckSpec {
   std::chrono::milliseconds timeout{2000};
 };
 
-// `tls` is used by https checks only (may be null otherwise).
-asio::awaitable<CheckOutcome> run_check(const CheckSpec& spec, asio::ssl::context* tls);
+// `tls` is used by https checks only (may be null otherwise). `timer` bounds the check (the
+// caller's, idle meanwhile: no timer is made per check).
+asio::awaitable<CheckOutcome> run_check(const CheckSpec& spec, asio::ssl::context* tls, asio::steady_timer& timer);
 
 }  // namespace fulcrum::health

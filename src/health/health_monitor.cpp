@@ -22,6 +22,7 @@ constexpr auto use_tuple = as_tuple(asio::use_awaitable);
 constexpr std::chrono::milliseconds kTick{100};
 // Status changes arriving together (start-up, a switch failing) make one snapshot.
 constexpr std::chrono::milliseconds kPublishCoalesce{5};
+constexpr std::chrono::milliseconds kPhaseSlot{10};
 
 std::string seconds_text(int64_t ms) {
   return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
@@ -42,8 +43,8 @@ upstream::TargetStatus status(upstream::TargetState state, std::string code, std
 }  // namespace
 
 struct HealthMonitor::Probe {
-  Probe(asio::io_context& loop, Key k, bool aux) : key(std::move(k)), agent_aux(aux), timer(loop) {}
-  Key key;
+  Probe(asio::io_context& loop, Watched* w, bool aux) : watched(w), agent_aux(aux), timer(loop) {}
+  Watched* watched;  // valid until stopped: a Watched stops its probes before it goes
   bool agent_aux;
   CheckSpec spec;
   std::chrono::milliseconds interval{5000};
@@ -61,13 +62,14 @@ void HealthMonitor::stop() {
   if (stopped_) return;
   stopped_ = true;
   for (auto& [key, watched] : watched_) {
-    for (auto* probe : {&watched.probe, &watched.agent_probe}) {
+    for (auto* probe : {&watched->probe, &watched->agent_probe}) {
       if (*probe) {
         (*probe)->stopped = true;
         (*probe)->timer.cancel();
       }
     }
   }
+  groups_.clear();
   watched_.clear();
   tick_timer_.cancel();
   publish_timer_.cancel();
@@ -75,7 +77,7 @@ void HealthMonitor::stop() {
 
 size_t HealthMonitor::running_probes() const {
   size_t count = 0;
-  for (const auto& [key, watched] : watched_) count += (watched.probe ? 1 : 0) + (watched.agent_probe ? 1 : 0);
+  for (const auto& [key, watched] : watched_) count += (watched->probe ? 1 : 0) + (watched->agent_probe ? 1 : 0);
   return count;
 }
 
@@ -100,10 +102,10 @@ void HealthMonitor::apply(std::shared_ptr<const config::Config> config) {
   schedule_tick();
 }
 
-std::shared_ptr<HealthMonitor::Probe> HealthMonitor::start_probe(const Key& key, const config::TargetGroupConfig& group,
+std::shared_ptr<HealthMonitor::Probe> HealthMonitor::start_probe(Watched& watched, const config::TargetGroupConfig& group,
                                                                   const upstream::TargetInfo& target, bool agent_aux) {
   const auto& check = group.health_check;
-  auto probe = std::make_shared<Probe>(loop_, key, agent_aux);
+  auto probe = std::make_shared<Probe>(loop_, &watched, agent_aux);
   probe->interval = check.interval;
   CheckSpec& spec = probe->spec;
   spec.protocol = agent_aux ? config::HealthProtocol::agent : check.protocol;
@@ -118,23 +120,32 @@ std::shared_ptr<HealthMonitor::Probe> HealthMonitor::start_probe(const Key& key,
   if (auto matcher = config::parse_status_matcher(check.matcher, error)) spec.matcher = *matcher;
   spec.matcher_text = check.matcher;
   spec.timeout = check.timeout;
-  // Spread over the interval: 1,000 targets do not fire at once, and keep their phase.
-  probe->first_delay = std::chrono::milliseconds(
-      std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(check.interval.count() - 1, 0))(random_));
+  // Spread over the interval so that 1,000 targets do not fire at once, but on 10 ms slots:
+  // checks sharing a slot start on one wake-up of the control thread (one context switch
+  // for about ten checks instead of one each, the largest cost of checking on a busy host).
+  const int64_t slots = std::max<int64_t>(check.interval.count() / kPhaseSlot.count(), 1);
+  probe->first_delay = kPhaseSlot * std::uniform_int_distribution<int64_t>(0, slots - 1)(random_);
   asio::ssl::context* tls = spec.protocol == config::HealthProtocol::https ? &tls_context() : nullptr;
 
   asio::co_spawn(
       loop_,
       [this, probe, tls]() -> asio::awaitable<void> {
-        probe->timer.expires_after(probe->first_delay);
+        // Slot-aligned start times: the phase stays on its slot however late a wake-up is.
+        const auto since_epoch = std::chrono::steady_clock::now().time_since_epoch();
+        const auto slot_start = (since_epoch / kPhaseSlot + 1) * kPhaseSlot;
+        auto due = std::chrono::steady_clock::time_point(
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(slot_start + probe->first_delay));
+        probe->timer.expires_at(due);
         co_await probe->timer.async_wait(use_tuple);
         while (!probe->stopped) {
-          const auto started = std::chrono::steady_clock::now();
           // The next check is not started before this one ends: one in flight per target.
-          CheckOutcome outcome = co_await run_check(probe->spec, tls);
+          CheckOutcome outcome = co_await run_check(probe->spec, tls, probe->timer);
           if (probe->stopped) break;
           on_check(*probe, std::move(outcome));
-          probe->timer.expires_at(started + probe->interval);
+          const auto now = std::chrono::steady_clock::now();
+          do due += probe->interval;
+          while (due <= now);
+          probe->timer.expires_at(due);
           co_await probe->timer.async_wait(use_tuple);
         }
       },
@@ -143,19 +154,26 @@ std::shared_ptr<HealthMonitor::Probe> HealthMonitor::start_probe(const Key& key,
 }
 
 void HealthMonitor::sync_probes(const upstream::Snapshot& snapshot) {
-  std::map<Key, Watched> next;
+  std::map<Key, std::unique_ptr<Watched>> next;
+  std::vector<GroupWatch> groups;
   for (const auto& group : snapshot.groups) {
     if (!group.used) continue;  // unused groups are not checked (their targets show `unused`)
     const auto& check = group.config->health_check;
+    GroupWatch group_watch{&group.config->outlier_detection, {}};
     for (const auto& target : group.targets) {
       Key key{group.name(), target.address_text};
-      Watched watched;
+      std::unique_ptr<Watched> owned;
       if (auto it = watched_.find(key); it != watched_.end()) {
-        watched = std::move(it->second);
+        owned = std::move(it->second);
         watched_.erase(it);
+      } else {
+        owned = std::make_unique<Watched>();
+        owned->key = key;
       }
+      Watched& watched = *owned;
       watched.counters = target.counters;
       watched.outcomes = target.outcomes;
+      watched.published = target.status;
       const bool was_checked = watched.checked;
       watched.checked = check.enabled;
       const std::string fingerprint = check.enabled ? fingerprint_of(check, target.address_text) : "";
@@ -175,18 +193,20 @@ void HealthMonitor::sync_probes(const upstream::Snapshot& snapshot) {
       watched.rise_fall = RiseFall(check.healthy_threshold, check.unhealthy_threshold);
       if (verdict != Verdict::initial) watched.rise_fall.record(verdict == Verdict::healthy);
       if (check.enabled && !watched.probe) {
-        watched.probe = start_probe(key, *group.config, target, false);
+        watched.probe = start_probe(watched, *group.config, target, false);
         if (check.agent_port && check.protocol != config::HealthProtocol::agent) {
-          watched.agent_probe = start_probe(key, *group.config, target, true);
+          watched.agent_probe = start_probe(watched, *group.config, target, true);
         }
       }
-      auto& placed = next.emplace(key, std::move(watched)).first->second;
-      recompute(key, placed);
+      group_watch.targets.push_back(owned.get());
+      recompute(watched);
+      next.emplace(std::move(key), std::move(owned));
     }
+    groups.push_back(std::move(group_watch));
   }
   // Whatever is left is no longer checked: removed, or its group became unused.
   for (auto& [key, watched] : watched_) {
-    for (auto* probe : {&watched.probe, &watched.agent_probe}) {
+    for (auto* probe : {&watched->probe, &watched->agent_probe}) {
       if (*probe) {
         (*probe)->stopped = true;
         (*probe)->timer.cancel();
@@ -194,13 +214,11 @@ void HealthMonitor::sync_probes(const upstream::Snapshot& snapshot) {
     }
   }
   watched_ = std::move(next);
+  groups_ = std::move(groups);
 }
 
 void HealthMonitor::on_check(Probe& probe, CheckOutcome outcome) {
-  auto it = watched_.find(probe.key);
-  if (it == watched_.end()) return;
-  Watched& watched = it->second;
-  if (&probe != watched.probe.get() && &probe != watched.agent_probe.get()) return;  // replaced meanwhile
+  Watched& watched = *probe.watched;
 
   if (outcome.agent) {
     const AgentReply& reply = *outcome.agent;
@@ -223,8 +241,8 @@ void HealthMonitor::on_check(Probe& probe, CheckOutcome outcome) {
     // answer changes nothing (HAProxy does the same).
     if (!outcome.ok) {
       core::LogLine(core::LogLevel::debug, "health.agent_unreachable")
-          .field("group", probe.key.first)
-          .field("target", probe.key.second)
+          .field("group", watched.key.first)
+          .field("target", watched.key.second)
           .field("reason", outcome.reason)
           .emit();
     }
@@ -238,34 +256,45 @@ void HealthMonitor::on_check(Probe& probe, CheckOutcome outcome) {
     }
     watched.returned_reason.clear();
   }
-  recompute(probe.key, watched);
+  recompute(watched);
 }
 
-void HealthMonitor::recompute(const Key& key, Watched& watched) {
+void HealthMonitor::recompute(Watched& watched) {
   using upstream::TargetState;
-  upstream::TargetStatus next;
+  // Decided on views first: a check that changes nothing (nearly all of them) costs no
+  // allocation and no registry lookup.
+  TargetState state = TargetState::healthy;
+  std::string_view code, reason;
+  std::string owned_reason;
   const Verdict verdict = watched.checked ? watched.rise_fall.verdict() : Verdict::healthy;
-  const std::string comment = watched.agent_comment.empty() ? "" : ": " + watched.agent_comment;
+  auto agent_reason = [&](const char* word) {
+    owned_reason = std::string("agent says ") + word + (watched.agent_comment.empty() ? "" : ": " + watched.agent_comment);
+    return std::string_view(owned_reason);
+  };
   if (watched.agent == AgentWord::drain) {
-    next = status(TargetState::draining, "Target.AgentDrain", "agent says drain" + comment);
+    state = TargetState::draining, code = "Target.AgentDrain", reason = agent_reason("drain");
   } else if (watched.agent == AgentWord::maint) {
-    next = status(TargetState::draining, "Target.AgentMaintenance", "agent says maint" + comment);
+    state = TargetState::draining, code = "Target.AgentMaintenance", reason = agent_reason("maint");
   } else if (verdict == Verdict::unhealthy) {
-    next = status(TargetState::unhealthy, watched.verdict_code, watched.verdict_reason);
+    state = TargetState::unhealthy, code = watched.verdict_code, reason = watched.verdict_reason;
   } else if (watched.agent == AgentWord::down) {
-    next = status(TargetState::unhealthy, "Target.AgentDown", "agent says down" + comment);
+    state = TargetState::unhealthy, code = "Target.AgentDown", reason = agent_reason("down");
   } else if (watched.ejection.ejected) {
-    next = status(TargetState::unhealthy, "Target.OutlierEjected", watched.ejection_reason);
+    state = TargetState::unhealthy, code = "Target.OutlierEjected", reason = watched.ejection_reason;
   } else if (verdict == Verdict::initial) {
-    next = status(TargetState::initial, "Elb.InitialHealthChecking", "waiting for the first health check");
+    state = TargetState::initial, code = "Elb.InitialHealthChecking", reason = "waiting for the first health check";
   } else if (!watched.returned_reason.empty()) {
-    next = status(TargetState::healthy, "Target.EjectionEnded", watched.returned_reason);
+    code = "Target.EjectionEnded", reason = watched.returned_reason;
   } else if (watched.checked) {
-    next = status(TargetState::healthy, watched.verdict_code, watched.verdict_reason);
+    code = watched.verdict_code, reason = watched.verdict_reason;
   } else {
-    next = upstream::TargetRegistry::default_status(*registry_.last()->config->find_group(key.first));
+    code = "Target.HealthCheckDisabled", reason = "no health_check for this group: healthy unless ejected on traffic";
   }
-  if (registry_.set_status(key.first, key.second, std::move(next), core::now_ms())) schedule_publish();
+  const auto& published = watched.published;
+  if (published.state == state && published.reason_code == code && published.reason == reason) return;
+  upstream::TargetStatus next = status(state, std::string(code), std::string(reason));
+  if (registry_.set_status(watched.key.first, watched.key.second, next, core::now_ms())) schedule_publish();
+  if (const auto* now = registry_.status(watched.key.first, watched.key.second)) watched.published = *now;
 }
 
 void HealthMonitor::schedule_tick() {
@@ -280,34 +309,29 @@ void HealthMonitor::schedule_tick() {
 
 void HealthMonitor::tick() {
   const int64_t now = core::now_ms();
-  const auto& snapshot = registry_.last();
   // Passive detection: failures in a row on real traffic, group by group (the cap is per group).
-  for (const auto& group : snapshot->groups) {
-    if (!group.used) continue;
-    const auto& settings = group.config->outlier_detection;
+  for (const auto& group : groups_) {
+    const auto& settings = *group.settings;
+    if (!settings.enabled) continue;
     size_t ejected = 0;
-    for (const auto& target : group.targets) {
-      auto it = watched_.find(Key{group.name(), target.address_text});
-      if (it != watched_.end() && it->second.ejection.ejected) ++ejected;
-    }
-    for (const auto& target : group.targets) {
-      auto it = watched_.find(Key{group.name(), target.address_text});
-      if (it == watched_.end()) continue;
-      Watched& watched = it->second;
-      const uint32_t streak = target.outcomes->consecutive_failures.load(std::memory_order_relaxed);
+    for (const Watched* watched : group.targets) ejected += watched->ejection.ejected ? 1 : 0;
+    for (Watched* watched_pointer : group.targets) {
+      Watched& watched = *watched_pointer;
+      auto& outcomes = *watched.outcomes;
+      const uint32_t streak = outcomes.consecutive_failures.load(std::memory_order_relaxed);
       switch (step_ejection(watched.ejection, settings, streak, ejected, group.targets.size(), now)) {
         case EjectionEvent::none:
           break;
         case EjectionEvent::ejected: {
           ++ejected;
-          target.outcomes->consecutive_failures.store(0, std::memory_order_relaxed);
-          auto last = static_cast<upstream::TrafficFailure>(target.outcomes->last_failure.load(std::memory_order_relaxed));
+          outcomes.consecutive_failures.store(0, std::memory_order_relaxed);
+          auto last = static_cast<upstream::TrafficFailure>(outcomes.last_failure.load(std::memory_order_relaxed));
           watched.ejection_reason = std::to_string(streak) + " failures in a row on traffic (last: " +
                                     upstream::describe(last) + "); ejected for " +
                                     seconds_text(watched.ejection.until_ms - now) + " (ejection " +
                                     std::to_string(watched.ejection.ejections) + ")";
           watched.returned_reason.clear();
-          recompute(it->first, watched);
+          recompute(watched);
           break;
         }
         case EjectionEvent::returned:
@@ -315,13 +339,13 @@ void HealthMonitor::tick() {
           watched.returned_reason = "back after an ejection of " +
                                     seconds_text(settings.base_ejection_time.count() * watched.ejection.ejections);
           // Failures counted while it was out (connections already open) must not eject it again at once.
-          target.outcomes->consecutive_failures.store(0, std::memory_order_relaxed);
-          recompute(it->first, watched);
+          outcomes.consecutive_failures.store(0, std::memory_order_relaxed);
+          recompute(watched);
           break;
         case EjectionEvent::capped:
           core::LogLine(core::LogLevel::warn, "health.ejection_capped")
-              .field("group", group.name())
-              .field("target", target.address_text)
+              .field("group", watched.key.first)
+              .field("target", watched.key.second)
               .field("failures_in_a_row", streak)
               .field("ejected", static_cast<uint64_t>(ejected))
               .field("max_ejection_percent", settings.max_ejection_percent)

@@ -19,6 +19,7 @@
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "health/check_outcome.hpp"
 #include "health/outlier_ejection.hpp"
@@ -52,6 +53,7 @@ class HealthMonitor {
   using Key = std::pair<std::string, std::string>;  // group name, canonical address
   struct Probe;
   struct Watched {
+    Key key;
     bool checked = false;  // the group has active checks
     std::shared_ptr<Probe> probe;        // the check of health_check.protocol
     std::shared_ptr<Probe> agent_probe;  // agent_port beside another protocol
@@ -66,14 +68,20 @@ class HealthMonitor {
     std::string returned_reason;  // set when an ejection ended, until the next verdict
     std::shared_ptr<balance::TargetCounters> counters;
     std::shared_ptr<upstream::TrafficOutcomes> outcomes;
+    upstream::TargetStatus published;  // the status last handed to the registry
+  };
+  // A used group's targets, for the outlier tick (no map lookups on the way).
+  struct GroupWatch {
+    const config::OutlierDetection* settings = nullptr;
+    std::vector<Watched*> targets;
   };
   enum class OpenEpisode { none, failing_open, failing_closed };
 
   void sync_probes(const upstream::Snapshot& snapshot);
-  std::shared_ptr<Probe> start_probe(const Key& key, const config::TargetGroupConfig& group,
+  std::shared_ptr<Probe> start_probe(Watched& watched, const config::TargetGroupConfig& group,
                                      const upstream::TargetInfo& target, bool agent_aux);
   void on_check(Probe& probe, CheckOutcome outcome);
-  void recompute(const Key& key, Watched& watched);
+  void recompute(Watched& watched);
   void tick();
   void schedule_tick();
   void schedule_publish();
@@ -85,7 +93,8 @@ class HealthMonitor {
   asio::io_context& loop_;
   upstream::TargetRegistry& registry_;
   Hooks hooks_;
-  std::map<Key, Watched> watched_;
+  std::map<Key, std::unique_ptr<Watched>> watched_;  // stable addresses: probes point at theirs
+  std::vector<GroupWatch> groups_;
   std::map<std::string, OpenEpisode> episodes_;
   asio::steady_timer tick_timer_;
   asio::steady_timer publish_timer_;

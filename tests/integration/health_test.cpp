@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -220,6 +221,221 @@ TEST(HealthChecks, FailOpenSendsToAllAndFailClosedRefuses) {
   ASSERT_TRUE(wait_for_log(*fulcrum, "health.healthy_again group=closed", mark, 3s)) << fulcrum->errors();
   std::this_thread::sleep_for(20ms);
   EXPECT_EQ(get_via(closed_port), "a");
+}
+
+// Connects until `count` sessions to the backend named `name` are open; returns them.
+std::vector<int> sessions_to(uint16_t port, const std::string& name, size_t count) {
+  std::vector<int> kept;
+  for (int i = 0; i < 20 && kept.size() < count; ++i) {
+    int fd = connect_to(port);
+    std::string who = read_line(fd);
+    if (who == name + "\n") {
+      kept.push_back(fd);
+    } else {
+      ::close(fd);
+    }
+  }
+  return kept;
+}
+
+std::string who_answers(uint16_t port) {
+  int fd = connect_to(port);
+  std::string name = read_line(fd);
+  ::close(fd);
+  if (!name.empty() && name.back() == '\n') name.pop_back();
+  return name;
+}
+
+std::string two_target_config(uint16_t port, const std::string& a, const std::string& b, const std::string& settings) {
+  std::vector<std::string> targets{a};
+  if (!b.empty()) targets.push_back(b);
+  return "workers: 2\nlisteners:\n" + listener_yaml(port, "pool") + "target_groups:\n" +
+         group_yaml("pool", "    algorithm: round_robin\n" + settings, targets);
+}
+
+TEST(Draining, OpenConnectionsGoOnNewOnesGoElsewhereAndTheDelayEndsThem) {
+  TempDir dir;
+  Backend a(dir, "a", "greet"), b(dir, "b", "greet");
+  uint16_t port = free_port();
+  const std::string settings = "    deregistration_delay: 2s\n";
+  auto fulcrum = start_fulcrum(dir, two_target_config(port, a.address(), b.address(), settings), port);
+  auto open = sessions_to(port, "a", 2);
+  ASSERT_EQ(open.size(), 2u);
+
+  dir.write("fulcrum.yaml", two_target_config(port, b.address(), "", settings));
+  fulcrum->signal(SIGHUP);
+  const auto reloaded = Clock::now();
+  ASSERT_TRUE(wait_for_log(*fulcrum, "target=" + a.address() + " from=healthy to=draining code=Target.DeregistrationInProgress", 0, 3s))
+      << fulcrum->errors();
+  // Open connections keep working...
+  send_all(open[0], "still here\n");
+  EXPECT_EQ(read_line(open[0]), "still here\n");
+  // ...no new one arrives...
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(who_answers(port), "b");
+  // ...one ends by itself, the other is closed when the delay runs out.
+  ::close(open[1]);
+  auto ended = wait_for_log(*fulcrum, "health.deregistered group=pool target=" + a.address() + " closed_connections=1", 0, 4s);
+  ASSERT_TRUE(ended) << fulcrum->errors();
+  const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - reloaded);
+  EXPECT_GE(after, 1900ms);
+  EXPECT_LE(after, 2000ms + kSlack);
+  EXPECT_TRUE(closed_within(open[0], 1s));
+  ::close(open[0]);
+  EXPECT_TRUE(fulcrum->wait_for_output("close=deregistered", 2s)) << fulcrum->output();
+}
+
+TEST(Draining, EndsWhenTheLastConnectionCloses) {
+  TempDir dir;
+  Backend a(dir, "a", "greet"), b(dir, "b", "greet");
+  uint16_t port = free_port();
+  const std::string settings = "    deregistration_delay: 5m\n";
+  auto fulcrum = start_fulcrum(dir, two_target_config(port, a.address(), b.address(), settings), port);
+  auto open = sessions_to(port, "a", 1);
+  ASSERT_EQ(open.size(), 1u);
+  dir.write("fulcrum.yaml", two_target_config(port, b.address(), "", settings));
+  fulcrum->signal(SIGHUP);
+  ASSERT_TRUE(wait_for_log(*fulcrum, "to=draining", 0, 3s)) << fulcrum->errors();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(fulcrum->errors().find("health.deregistered"), std::string::npos);  // still open: still draining
+  ::close(open[0]);
+  auto ended = wait_for_log(*fulcrum, "health.deregistered group=pool target=" + a.address() + " closed_connections=0", 0, 1s);
+  EXPECT_TRUE(ended) << fulcrum->errors();
+}
+
+TEST(OutlierDetection, EjectsOnTrafficFailuresComesBackAndTheCapHolds) {
+  TempDir dir;
+  auto a = std::make_unique<Backend>(dir, "a", "greet");
+  auto b = std::make_unique<Backend>(dir, "b", "greet");
+  Backend c(dir, "c", "greet");
+  const uint16_t a_port = a->port, b_port = b->port;
+  const std::string a_address = a->address(), b_address = b->address();
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(
+      dir,
+      "workers: 1\nlisteners:\n" + listener_yaml(port, "pool") + "target_groups:\n" +
+          group_yaml("pool",
+                     "    algorithm: round_robin\n    max_connect_attempts: 3\n"
+                     "    outlier_detection: { consecutive_failures: 3, base_ejection_time: 1s, max_ejection_percent: 34 }\n",
+                     {a_address, b_address, c.address()}),
+      port);
+  a->process.signal(SIGKILL);
+  b->process.signal(SIGKILL);
+  a->process.wait(2s);
+  b->process.wait(2s);
+  // Real traffic: every client still gets through (retries), while a and b collect failures.
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(who_answers(port), "c");
+  ASSERT_TRUE(wait_for_log(*fulcrum, "code=Target.OutlierEjected", 0, 2s)) << fulcrum->errors();
+  ASSERT_TRUE(wait_for_log(*fulcrum, "health.ejection_capped", 0, 2s)) << fulcrum->errors();
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(who_answers(port), "c");
+  std::this_thread::sleep_for(200ms);
+  // 34 % of 3 targets is one: the other dead one stays in (and costs retries), never ejected.
+  EXPECT_EQ(count_of(fulcrum->errors(), "code=Target.OutlierEjected"), 1) << fulcrum->errors();
+  const bool a_ejected = fulcrum->errors().find("target=" + a_address + " from=healthy to=unhealthy code=Target.OutlierEjected") !=
+                         std::string::npos;
+  const std::string ejected = a_ejected ? "a" : "b";
+
+  // Both come back; traffic ends the capped one's failure streak, the ejected one returns
+  // by itself after base_ejection_time and takes traffic again.
+  a = std::make_unique<Backend>(dir, "a", "greet", false, std::vector<std::string>{}, a_port);
+  b = std::make_unique<Backend>(dir, "b", "greet", false, std::vector<std::string>{}, b_port);
+  for (int i = 0; i < 6; ++i) EXPECT_NE(who_answers(port), ejected);
+  ASSERT_TRUE(wait_for_log(*fulcrum, "to=healthy code=Target.EjectionEnded", 0, 3s)) << fulcrum->errors();
+  std::this_thread::sleep_for(20ms);
+  int to_ejected = 0;
+  for (int i = 0; i < 6; ++i) to_ejected += who_answers(port) == ejected;
+  EXPECT_EQ(to_ejected, 2);
+  EXPECT_EQ(count_of(fulcrum->errors(), "code=Target.OutlierEjected"), 1) << fulcrum->errors();
+}
+
+// A backend and a `fulcrum agent` on one loopback address (127.0.0.x), as on a real host.
+struct AgentHost {
+  AgentHost(const TempDir& dir, const std::string& name, const std::string& ip, uint16_t agent_port)
+      : proc(dir.path() + "/proc-" + name), state_file(dir.path() + "/" + name + ".state") {
+    std::filesystem::create_directories(proc);
+    write_file(proc + "/stat", "cpu  100 0 100 800 0 0 0 0 0 0\n");
+    set_memory_percent(50);
+    backend = std::make_unique<Process>(
+        std::vector<std::string>{build_path("test_backend"), "--listen", ip + ":0", "--name", name, "--mode", "greet"},
+        dir.path(), "backend-" + name);
+    EXPECT_TRUE(backend->wait_for_output("listening"));
+    std::string out = backend->output();
+    address = ip + ":" + std::to_string(std::stoi(out.substr(out.find("listening ") + 10)));
+    agent = std::make_unique<Process>(
+        std::vector<std::string>{fulcrum_binary(), "agent", "--listen", ip + ":" + std::to_string(agent_port),
+                                 "--state-file", state_file, "--proc", proc, "--sample-interval", "100ms"},
+        dir.path(), "agent-" + name);
+    EXPECT_TRUE(agent->wait_for_output("agent.start", 5s, true)) << agent->errors();
+  }
+  void set_memory_percent(int percent) {
+    write_file(proc + "/meminfo.new",
+               "MemTotal: 1000 kB\nMemAvailable: " + std::to_string(1000 - percent * 10) + " kB\n");
+    std::filesystem::rename(proc + "/meminfo.new", proc + "/meminfo");
+  }
+  int set_state(const std::string& word) {
+    Process command({fulcrum_binary(), "agent", "--state", word, "--state-file", state_file}, proc, "state");
+    return command.wait(5s).value_or(-1);
+  }
+  std::string proc, state_file, address;
+  std::unique_ptr<Process> backend, agent;
+};
+
+TEST(Agent, AnswersTheAgentProtocolWithHostFigures) {
+  TempDir dir;
+  uint16_t agent_port = free_port();
+  AgentHost host(dir, "h", "127.0.0.1", agent_port);
+  host.set_memory_percent(62);
+  std::this_thread::sleep_for(300ms);  // a sample or two
+  int fd = connect_to(agent_port);
+  EXPECT_EQ(read_to_eof(fd), "up 38% cpu:0 mem:62\n");
+  ::close(fd);
+  EXPECT_EQ(host.set_state("drain"), 0);
+  fd = connect_to(agent_port);
+  EXPECT_EQ(read_to_eof(fd), "drain 38% cpu:0 mem:62\n");
+  ::close(fd);
+}
+
+TEST(Agent, ReportedLoadShiftsResourceBasedTrafficAndDrainDrains) {
+  TempDir dir;
+  uint16_t agent_port = free_port();
+  AgentHost a(dir, "a", "127.0.0.2", agent_port), b(dir, "b", "127.0.0.3", agent_port);
+  a.set_memory_percent(80);
+  b.set_memory_percent(10);
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(
+      dir,
+      "workers: 2\nlisteners:\n" + listener_yaml(port, "pool") + "target_groups:\n" +
+          group_yaml("pool",
+                     "    algorithm: resource_based\n    health_check: { protocol: tcp, interval: 1s, agent_port: " +
+                         std::to_string(agent_port) + " }\n",
+                     {a.address, b.address}),
+      port);
+  ASSERT_TRUE(wait_for_log(*fulcrum, "target=" + a.address + " from=initial to=healthy", 0, 3s)) << fulcrum->errors();
+  ASSERT_TRUE(wait_for_log(*fulcrum, "target=" + b.address + " from=initial to=healthy", 0, 3s)) << fulcrum->errors();
+  std::this_thread::sleep_for(1100ms);  // both agents asked at least once
+  int to_b = 0;
+  for (int i = 0; i < 20; ++i) to_b += who_answers(port) == "b";
+  EXPECT_EQ(to_b, 20);  // 10 % loaded beats 80 %
+
+  a.set_memory_percent(10);
+  b.set_memory_percent(80);
+  std::this_thread::sleep_for(1300ms);  // sampled, then asked
+  int to_a = 0;
+  for (int i = 0; i < 20; ++i) to_a += who_answers(port) == "a";
+  EXPECT_EQ(to_a, 20);
+
+  size_t mark = fulcrum->errors().size();
+  ASSERT_EQ(a.set_state("drain"), 0);
+  ASSERT_TRUE(wait_for_log(*fulcrum, "target=" + a.address + " from=healthy to=draining code=Target.AgentDrain", mark, 3s))
+      << fulcrum->errors();
+  std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(who_answers(port), "b");  // drained, even though b is busier
+
+  mark = fulcrum->errors().size();
+  ASSERT_EQ(a.set_state("down"), 0);
+  ASSERT_TRUE(wait_for_log(*fulcrum, "target=" + a.address + " from=draining to=unhealthy code=Target.AgentDown", mark, 3s))
+      << fulcrum->errors();
+  ASSERT_EQ(a.set_state("up"), 0);
+  ASSERT_TRUE(wait_for_log(*fulcrum, "target=" + a.address + " from=unhealthy to=healthy", mark, 3s)) << fulcrum->errors();
 }
 
 }  // namespace
