@@ -5,7 +5,9 @@
 # spends is the checker's. Prints the CPU use of the control thread and of the whole process
 # in % of one core over the measured window, and the load average (the machine is shared).
 #
-#   bench/health_1000.sh [BUILD_DIR] [seconds] [tcp|http] [targets]
+#   bench/health_1000.sh [BUILD_DIR] [seconds] [tcp|http|http-close] [targets]
+# http: targets keep the check's connection (keep-alive, reused by the checker);
+# http-close: they close it after each answer (a new connection per check).
 set -euo pipefail
 build=${1:-build/release}
 seconds=${2:-30}
@@ -34,7 +36,7 @@ listen_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
   echo "  - { name: front, listen: 127.0.0.1:$listen_port, protocol: tcp, default: { forward: many } }"
   echo "target_groups:"
   echo "  - name: many"
-  if [[ $mode == http ]]; then
+  if [[ $mode == http* ]]; then
     echo "    health_check: { protocol: http, path: /health, interval: 1s, timeout: 500ms }"
   else
     echo "    health_check: { protocol: tcp, interval: 1s, timeout: 500ms }"

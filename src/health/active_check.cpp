@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
+#include <optional>
 #include <cerrno>
 #include <cstring>
 #include <string_view>
@@ -25,7 +27,9 @@ using asio::experimental::as_tuple;
 using namespace asio::experimental::awaitable_operators;
 using Socket = asio::ip::tcp::socket;
 constexpr auto use_tuple = as_tuple(asio::use_awaitable);
-constexpr size_t kMaxLine = 1024;  // a status line or an agent line longer than this is refused
+constexpr size_t kMaxLine = 1024;        // an agent line longer than this is refused
+constexpr size_t kMaxHead = 8 * 1024;    // an answer head longer than this is refused
+constexpr size_t kMaxKeptBody = 64 * 1024;  // longer bodies are not read: the connection is closed
 
 CheckOutcome failed(std::string code, std::string reason) {
   return CheckOutcome{false, std::move(code), std::move(reason), std::nullopt};
@@ -64,38 +68,120 @@ asio::awaitable<std::pair<asio::error_code, std::string>> read_line(Stream& stre
   }
 }
 
-template <typename Stream>
-asio::awaitable<CheckOutcome> http_exchange(Stream& stream, const CheckSpec& spec) {
-  std::string request = "GET " + spec.path + " HTTP/1.1\r\nHost: " + spec.host +
-                        "\r\nUser-Agent: fulcrum-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n";
-  auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(request), use_tuple);
-  if (write_ec) co_return failed("Target.FailedHealthChecks", "sending the request: " + describe(write_ec));
-  auto [read_ec, line] = co_await read_line(stream, false);
-  if (read_ec) {
-    co_return failed("Target.FailedHealthChecks", read_ec == asio::error::message_size
-                                                      ? "status line longer than 1 KiB"
-                                                      : "reading the answer: " + describe(read_ec));
+// What one request on a connection gave: the verdict, whether the connection may carry the
+// next check, and whether it was closed before answering at all (a stale keep-alive
+// connection, worth one retry on a fresh one rather than a failure).
+struct Exchange {
+  CheckOutcome outcome;
+  bool reusable = false;
+  bool closed_unanswered = false;
+};
+
+bool header_is(std::string_view line, std::string_view name) {
+  if (line.size() <= name.size() || line[name.size()] != ':') return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = line[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    if (c != name[i]) return false;
   }
+  return true;
+}
+
+std::string_view header_value(std::string_view line) {
+  std::string_view value = line.substr(line.find(':') + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r')) value.remove_suffix(1);
+  return value;
+}
+
+template <typename Stream>
+asio::awaitable<Exchange> http_exchange(Stream& stream, const CheckSpec& spec) {
+  Exchange result;
+  // Persistent (HTTP/1.1's default): the next check reuses this connection when the answer's
+  // framing allows it, which spares the target and us a handshake per check (Envoy does the same).
+  std::string request = "GET " + spec.path + " HTTP/1.1\r\nHost: " + spec.host +
+                        "\r\nUser-Agent: fulcrum-health-check\r\nAccept: */*\r\n\r\n";
+  auto [write_ec, written] = co_await asio::async_write(stream, asio::buffer(request), use_tuple);
+  if (write_ec) {
+    result.closed_unanswered = true;
+    result.outcome = failed("Target.FailedHealthChecks", "sending the request: " + describe(write_ec));
+    co_return result;
+  }
+  std::array<char, kMaxHead> buffer;
+  size_t used = 0;
+  size_t head_end = std::string_view::npos;
+  while (head_end == std::string_view::npos) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(buffer.data() + used, buffer.size() - used), use_tuple);
+    used += n;
+    head_end = std::string_view(buffer.data(), used).find("\r\n\r\n");
+    if (head_end != std::string_view::npos) break;
+    if (ec) {
+      result.closed_unanswered = used == 0;
+      result.outcome = failed("Target.FailedHealthChecks", "reading the answer: " + describe(ec));
+      co_return result;
+    }
+    if (used == buffer.size()) {
+      result.outcome = failed("Target.FailedHealthChecks", "answer head longer than 8 KiB");
+      co_return result;
+    }
+  }
+  std::string_view head(buffer.data(), head_end + 2);
+  std::string_view text = head.substr(0, head.find("\r\n"));
   // "HTTP/1.1 200 OK"
-  std::string_view text(line);
   if (text.size() < 12 || !text.starts_with("HTTP/1.") || text[8] != ' ' || text[9] < '1' || text[9] > '5' ||
       text[10] < '0' || text[10] > '9' || text[11] < '0' || text[11] > '9') {
     std::string shown(text.substr(0, 40));
     for (char& c : shown) c = (c < 32 || c > 126) ? '?' : c;
-    co_return failed("Target.FailedHealthChecks", "not an HTTP answer: \"" + shown + "\"");
+    result.outcome = failed("Target.FailedHealthChecks", "not an HTTP answer: \"" + shown + "\"");
+    co_return result;
   }
   const uint32_t status = static_cast<uint32_t>((text[9] - '0') * 100 + (text[10] - '0') * 10 + (text[11] - '0'));
-  if (!spec.matcher.matches(status)) {
-    co_return failed("Target.ResponseCodeMismatch",
-                     "got " + std::to_string(status) + ", expected " + spec.matcher_text);
+  if (spec.matcher.matches(status)) {
+    result.outcome = CheckOutcome{true, "", "answered " + std::to_string(status), std::nullopt};
+  } else {
+    result.outcome = failed("Target.ResponseCodeMismatch", "got " + std::to_string(status) + ", expected " + spec.matcher_text);
   }
-  co_return CheckOutcome{true, "", "answered " + std::to_string(status), std::nullopt};
+
+  // Keep the connection only when the answer's end is known and read: HTTP/1.1, no
+  // "Connection: close", no transfer coding, a Content-Length of at most 64 KiB (or no body).
+  bool keep = text[7] == '1';
+  std::optional<size_t> length;
+  for (size_t at = head.find("\r\n") + 2; at < head.size();) {
+    size_t end = head.find("\r\n", at);
+    std::string_view line = head.substr(at, end - at);
+    at = end + 2;
+    if (header_is(line, "connection") && header_value(line).find("close") != std::string_view::npos) keep = false;
+    if (header_is(line, "transfer-encoding")) keep = false;
+    if (header_is(line, "content-length")) {
+      size_t value = 0;
+      auto digits = header_value(line);
+      auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+      if (ec != std::errc() || ptr != digits.data() + digits.size() || (length && *length != value)) keep = false;
+      length = value;
+    }
+  }
+  const bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
+  if (!no_body && (!length || *length > kMaxKeptBody)) keep = false;
+  if (keep && !no_body) {
+    size_t have = used - (head_end + 4);
+    while (have < *length) {
+      auto [ec, n] = co_await stream.async_read_some(
+          asio::buffer(buffer.data(), std::min(buffer.size(), *length - have)), use_tuple);
+      have += n;
+      if (ec) {
+        keep = false;
+        break;
+      }
+    }
+    if (have > *length) keep = false;  // bytes beyond the answer: not ours to guess about
+  }
+  result.reusable = keep;
+  co_return result;
 }
 
-asio::awaitable<CheckOutcome> attempt(const CheckSpec& spec, asio::ssl::context* tls) {
-  // Our own non-blocking connect (as l4's connector): Asio's async_connect would add an
-  // ioctl(FIONBIO) and a poll() to every check.
-  Socket socket(co_await asio::this_coro::executor);
+// Our own non-blocking connect (as l4's connector): Asio's async_connect would add an
+// ioctl(FIONBIO) and a poll() to every check. Returns a failure, or nullopt when connected.
+asio::awaitable<std::optional<CheckOutcome>> open_connection(Socket& socket, const CheckSpec& spec) {
   asio::error_code ec;
   int fd = ::socket(spec.address.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd < 0) co_return failed("Elb.InternalError", std::string("socket: ") + std::strerror(errno));
@@ -120,40 +206,75 @@ asio::awaitable<CheckOutcome> attempt(const CheckSpec& spec, asio::ssl::context*
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
-  switch (spec.protocol) {
-    case config::HealthProtocol::tcp:
-      co_return CheckOutcome{true, "", "connected", std::nullopt};
-    case config::HealthProtocol::http:
-      co_return co_await http_exchange(socket, spec);
-    case config::HealthProtocol::https: {
-      asio::ssl::stream<Socket> stream(std::move(socket), *tls);
-      // SNI only for names: RFC 6066 forbids literal addresses in server_name.
-      const std::string& host = spec.host;
-      const bool is_name = !host.empty() && host.find_first_not_of("0123456789.:[]") != std::string::npos;
-      if (is_name) {
-        std::string name = host.substr(0, host.rfind(':') == std::string::npos ? host.size() : host.rfind(':'));
-        SSL_set_tlsext_host_name(stream.native_handle(), name.c_str());
-      }
-      auto [handshake_ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
-      if (handshake_ec) co_return failed("Target.FailedHealthChecks", "TLS handshake: " + describe(handshake_ec));
-      co_return co_await http_exchange(stream, spec);
-    }
-    case config::HealthProtocol::agent: {
-      auto [read_ec, line] = co_await read_line(socket, true);
-      if (read_ec) co_return failed("Target.FailedHealthChecks", "agent: " + describe(read_ec));
-      CheckOutcome outcome{true, "", "agent said: " + line, parse_agent_reply(line)};
-      co_return outcome;
-    }
+  co_return std::nullopt;
+}
+
+asio::awaitable<CheckOutcome> attempt(const CheckSpec& spec, asio::ssl::context* tls, CheckConnection& kept) {
+  auto executor = co_await asio::this_coro::executor;
+  if (spec.protocol == config::HealthProtocol::tcp || spec.protocol == config::HealthProtocol::agent) {
+    Socket socket(executor);
+    // (No co_await inside conditions or ?: here: GCC 12 miscompiles some of those.)
+    std::optional<CheckOutcome> failure = co_await open_connection(socket, spec);
+    if (failure) co_return std::move(*failure);
+    if (spec.protocol == config::HealthProtocol::tcp) co_return CheckOutcome{true, "", "connected", std::nullopt};
+    auto [read_ec, line] = co_await read_line(socket, true);
+    if (read_ec) co_return failed("Target.FailedHealthChecks", "agent: " + describe(read_ec));
+    co_return CheckOutcome{true, "", "agent said: " + line, parse_agent_reply(line)};
   }
-  co_return failed("Elb.InternalError", "unknown check protocol");
+  const bool https = spec.protocol == config::HealthProtocol::https;
+  for (;;) {
+    const bool reused = kept.plain.has_value() || kept.tls != nullptr;
+    if (!reused) {
+      Socket socket(executor);
+      std::optional<CheckOutcome> failure = co_await open_connection(socket, spec);
+      if (failure) co_return std::move(*failure);
+      if (!https) {
+        kept.plain.emplace(std::move(socket));
+      } else {
+        kept.tls = std::make_unique<asio::ssl::stream<Socket>>(std::move(socket), *tls);
+        // SNI only for names: RFC 6066 forbids literal addresses in server_name.
+        const std::string& host = spec.host;
+        if (!host.empty() && host.find_first_not_of("0123456789.:[]") != std::string::npos) {
+          std::string name = host.substr(0, host.rfind(':') == std::string::npos ? host.size() : host.rfind(':'));
+          SSL_set_tlsext_host_name(kept.tls->native_handle(), name.c_str());
+        }
+        auto [handshake_ec] = co_await kept.tls->async_handshake(asio::ssl::stream_base::client, use_tuple);
+        if (handshake_ec) {
+          kept.reset();
+          co_return failed("Target.FailedHealthChecks", "TLS handshake: " + describe(handshake_ec));
+        }
+      }
+    }
+    Exchange exchange;
+    if (https) {
+      exchange = co_await http_exchange(*kept.tls, spec);
+    } else {
+      exchange = co_await http_exchange(*kept.plain, spec);
+    }
+    if (!exchange.reusable) kept.reset();
+    // The target closed our idle connection (its keep-alive timeout): ask again on a new one.
+    if (reused && exchange.closed_unanswered) continue;
+    co_return std::move(exchange.outcome);
+  }
 }
 
 }  // namespace
 
-asio::awaitable<CheckOutcome> run_check(const CheckSpec& spec, asio::ssl::context* tls, asio::steady_timer& timer) {
+void CheckConnection::reset() {
+  tls.reset();
+  plain.reset();
+}
+
+CheckConnection::~CheckConnection() = default;
+
+asio::awaitable<CheckOutcome> run_check(const CheckSpec& spec, asio::ssl::context* tls, asio::steady_timer& timer,
+                                        CheckConnection& connection) {
   timer.expires_after(spec.timeout);
-  auto result = co_await (attempt(spec, tls) || timer.async_wait(use_tuple));
-  if (result.index() == 1) co_return failed("Target.Timeout", "no answer within " + format_timeout(spec.timeout));
+  auto result = co_await (attempt(spec, tls, connection) || timer.async_wait(use_tuple));
+  if (result.index() == 1) {
+    connection.reset();  // in an unknown state mid-exchange
+    co_return failed("Target.Timeout", "no answer within " + format_timeout(spec.timeout));
+  }
   co_return std::get<0>(std::move(result));
 }
 

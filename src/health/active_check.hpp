@@ -3,13 +3,17 @@
 // http/https (GET path, compare the status line with the matcher), agent (read one line of the
 // agent-check protocol). Bounded by the check's timeout; sockets are closed with a reset
 // (SO_LINGER 0), as HAProxy does, so 1,000 targets checked every second leave no TIME_WAIT
-// behind on the balancer.
+// behind on the balancer. http(s) checks keep their connection for the next check when the
+// answer's framing allows (Content-Length up to 64 KiB, no "Connection: close").
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "config/config.hpp"
@@ -28,8 +32,18 @@ struct CheckSpec {
   std::chrono::milliseconds timeout{2000};
 };
 
+// The connection an http(s) check keeps for the next one (HTTP/1.1 keep-alive); tcp and agent
+// checks open a new connection every time (the connect is what they test).
+struct CheckConnection {
+  std::optional<asio::ip::tcp::socket> plain;
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls;
+  void reset();
+  ~CheckConnection();
+};
+
 // `tls` is used by https checks only (may be null otherwise). `timer` bounds the check (the
-// caller's, idle meanwhile: no timer is made per check).
-asio::awaitable<CheckOutcome> run_check(const CheckSpec& spec, asio::ssl::context* tls, asio::steady_timer& timer);
+// caller's, idle meanwhile: no timer is made per check). `connection` is the probe's own.
+asio::awaitable<CheckOutcome> run_check(const CheckSpec& spec, asio::ssl::context* tls, asio::steady_timer& timer,
+                                        CheckConnection& connection);
 
 }  // namespace fulcrum::health

@@ -20,6 +20,10 @@ std::optional<AgentWord> parse_agent_word(const std::string& word) {
 
 bool AgentStateFile::write(AgentWord word, const std::string& comment, std::string& error) const {
   const std::string temporary = path_ + ".tmp." + std::to_string(::getpid());
+  // The default /run/fulcrum/ does not survive a reboot: make the directory (one level).
+  if (auto slash = path_.rfind('/'); slash != std::string::npos && slash > 0) {
+    ::mkdir(path_.substr(0, slash).c_str(), 0755);
+  }
   {
     std::ofstream out(temporary, std::ios::trunc);
     if (!out) {

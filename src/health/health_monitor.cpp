@@ -50,6 +50,7 @@ struct HealthMonitor::Probe {
   std::chrono::milliseconds interval{5000};
   std::chrono::milliseconds first_delay{0};
   asio::steady_timer timer;
+  CheckConnection connection;  // http(s): kept between checks
   bool stopped = false;
 };
 
@@ -139,7 +140,7 @@ std::shared_ptr<HealthMonitor::Probe> HealthMonitor::start_probe(Watched& watche
         co_await probe->timer.async_wait(use_tuple);
         while (!probe->stopped) {
           // The next check is not started before this one ends: one in flight per target.
-          CheckOutcome outcome = co_await run_check(probe->spec, tls, probe->timer);
+          CheckOutcome outcome = co_await run_check(probe->spec, tls, probe->timer, probe->connection);
           if (probe->stopped) break;
           on_check(*probe, std::move(outcome));
           const auto now = std::chrono::steady_clock::now();

@@ -62,7 +62,17 @@ void TargetRegistry::change(const Key& key, TargetRecord& record, TargetStatus s
   }
   if (from == status.state) status.since_unix_ms = record.status.since_unix_ms;  // only the reason changed
   transitions_.push_back(Transition{key.first, key.second, from, status});
+  record.history.push_back(std::move(record.status));
+  if (record.history.size() >= kHistory) record.history.pop_front();
   record.status = std::move(status);
+}
+
+std::vector<TargetStatus> TargetRegistry::history(const std::string& group, const std::string& address) const {
+  auto it = records_.find(Key{group, address});
+  if (it == records_.end()) return {};
+  std::vector<TargetStatus> out(it->second.history.begin(), it->second.history.end());
+  out.push_back(it->second.status);
+  return out;
 }
 
 bool TargetRegistry::set_status(const std::string& group, const std::string& address, TargetStatus status,

@@ -6,6 +6,7 @@
 // Targets removed from the configuration stay as `draining` until their open connections end
 // or the group's deregistration_delay runs out (finish_draining).
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,6 +46,10 @@ class TargetRegistry {
   // next build.
   bool set_status(const std::string& group, const std::string& address, TargetStatus status, int64_t now_ms);
   const TargetStatus* status(const std::string& group, const std::string& address) const;
+  // The target's last kHistory statuses, oldest first (the admin API shows them): every
+  // transition is kept with its time, reason code and sentence.
+  std::vector<TargetStatus> history(const std::string& group, const std::string& address) const;
+  static constexpr size_t kHistory = 8;
 
   // Removes draining targets whose connections all ended or whose delay ran out.
   std::vector<DrainEnd> finish_draining(int64_t now_ms);
@@ -64,6 +69,7 @@ class TargetRegistry {
     std::shared_ptr<TrafficOutcomes> outcomes;
     int64_t eligible_since_ms = 0;
     TargetStatus status;
+    std::deque<TargetStatus> history;  // earlier statuses, oldest first, at most kHistory
     bool draining = false;  // removed from the configuration
     int64_t drain_deadline_ms = 0;
     TargetInfo last_info;   // how it was last configured (for the draining list)

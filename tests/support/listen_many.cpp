@@ -1,10 +1,11 @@
 // Many listening sockets in one process, for health-check benchmarks: 1,000 "targets" without
 // 1,000 processes. One thread, one epoll set. Prints the ports, one per line, after "ready".
 //
-//   listen_many --count N [--mode tcp|http] [--ports-file PATH]
+//   listen_many --count N [--mode tcp|http|http-close] [--ports-file PATH]
 //
 // tcp:  accept and close (the accept queue never fills).
-// http: answer every connection with "HTTP/1.1 200 OK" (Content-Length: 0) and close.
+// http: answer every request with "HTTP/1.1 200 OK" (Content-Length: 0), keep-alive.
+// http-close: the same answer with "Connection: close", then close.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -67,8 +68,10 @@ int main(int argc, char** argv) {
   std::printf("ready %d\n", count);
   std::fflush(stdout);
 
-  static const char kAnswer[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-  const bool http = mode == "http";
+  static const char kAnswer[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  static const char kAnswerClose[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  const bool http = mode == "http" || mode == "http-close";
+  const bool keep_alive = mode == "http";
   std::vector<epoll_event> events(256);
   char buffer[4096];
   for (;;) {
@@ -92,7 +95,11 @@ int main(int argc, char** argv) {
       }
       // An HTTP client: answer once its request head has arrived (checks send it in one piece).
       ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
-      if (got > 0) ::send(fd, kAnswer, sizeof kAnswer - 1, MSG_NOSIGNAL);
+      if (got > 0 && keep_alive) {
+        ::send(fd, kAnswer, sizeof kAnswer - 1, MSG_NOSIGNAL);
+        continue;
+      }
+      if (got > 0) ::send(fd, kAnswerClose, sizeof kAnswerClose - 1, MSG_NOSIGNAL);
       ::close(fd);
     }
   }

@@ -64,6 +64,16 @@ TEST(TargetRegistry, UnhealthyTargetsAreNotEligibleAndAllUnhealthyFailsOpen) {
   EXPECT_EQ(transitions[1].from, TargetState::initial);
 
   registry.set_status("pool", "127.0.0.1:1", unhealthy, 20);
+  auto history = registry.history("pool", "127.0.0.1:1");
+  ASSERT_EQ(history.size(), 3u);  // initial, healthy, unhealthy: each with its reason
+  EXPECT_EQ(history[0].reason_code, "Elb.InitialHealthChecking");
+  EXPECT_EQ(history[1].state, TargetState::healthy);
+  EXPECT_EQ(history[2].reason_code, "Target.Timeout");
+  for (int i = 0; i < 10; ++i) {
+    registry.set_status("pool", "127.0.0.1:1", {TargetState::healthy, "x", std::to_string(i), 0}, 20);
+  }
+  EXPECT_EQ(registry.history("pool", "127.0.0.1:1").size(), TargetRegistry::kHistory);
+  registry.set_status("pool", "127.0.0.1:1", unhealthy, 20);
   snapshot = registry.rebuild(20);
   EXPECT_TRUE(snapshot->groups[0].failing_open);
   EXPECT_EQ(eligible(*snapshot).size(), 2u);
