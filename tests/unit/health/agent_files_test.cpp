@@ -72,10 +72,14 @@ TEST(AgentStateFile, GarbageIsUpAndUnwritableIsAnError) {
   dir.write("agent.state", "whatever\n");
   AgentStateFile file(dir.path + "/agent.state");
   EXPECT_EQ(file.current(), AgentWord::up);
-  AgentStateFile nowhere("/nonexistent-dir/agent.state");
+  // One missing directory level is made (/run/fulcrum after a reboot); two are an error.
+  AgentStateFile one_level(dir.path + "/made/agent.state");
   std::string error;
+  EXPECT_TRUE(one_level.write(AgentWord::drain, "", error)) << error;
+  EXPECT_EQ(one_level.current(), AgentWord::drain);
+  AgentStateFile nowhere(dir.path + "/missing/deeper/agent.state");
   EXPECT_FALSE(nowhere.write(AgentWord::drain, "", error));
-  EXPECT_NE(error.find("/nonexistent-dir"), std::string::npos);
+  EXPECT_NE(error.find("/missing/deeper"), std::string::npos);
 }
 
 }  // namespace
