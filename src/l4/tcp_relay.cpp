@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace fulcrum::l4 {
@@ -13,7 +14,8 @@ bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 }  // namespace
 
 RelayDirection::Step RelayDirection::pump(SocketReadiness& from, SocketReadiness& to, core::BufferPool& buffers,
-                                          PipePool& pipes, bool splice_allowed, bool pass_half_close) {
+                                          PipePool& pipes, bool splice_allowed, bool pass_half_close,
+                                          size_t budget) {
   for (;;) {
     // 1. Write what is pending.
     if (pipe_pending > 0) {
@@ -57,11 +59,13 @@ RelayDirection::Step RelayDirection::pump(SocketReadiness& from, SocketReadiness
       return Step::ended;
     }
     if (!from.readable) return Step::blocked;
+    if (budget == 0) return Step::yielded;
 
     if (pipe) {
       ssize_t n = ::splice(from.fd, nullptr, pipe.write_fd, nullptr, kSpliceChunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         pipe_pending = static_cast<size_t>(n);
+        budget -= std::min(budget, static_cast<size_t>(n));
         bytes += static_cast<uint64_t>(n);
         moved = true;
         continue;
@@ -84,6 +88,7 @@ RelayDirection::Step RelayDirection::pump(SocketReadiness& from, SocketReadiness
       ssize_t n = ::recv(from.fd, buffer.data() + end, buffer.size() - end, MSG_DONTWAIT);
       if (n > 0) {
         end += static_cast<size_t>(n);
+        budget -= std::min(budget, static_cast<size_t>(n));
         bytes += static_cast<uint64_t>(n);
         moved = true;
         continue;

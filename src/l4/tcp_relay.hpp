@@ -27,7 +27,9 @@ struct SocketReadiness {
 };
 
 struct RelayDirection {
-  enum class Step { blocked, ended, failed_reading, failed_writing };
+  // yielded: the budget is spent and more may be ready; the session continues later, after
+  // the worker's other connections had their turn.
+  enum class Step { blocked, yielded, ended, failed_reading, failed_writing };
 
   core::BufferPool::Lease buffer;  // bytes [begin, end) wait to be written
   size_t begin = 0;
@@ -42,9 +44,11 @@ struct RelayDirection {
 
   // Moves what it can from `from` to `to`. `pass_half_close`: shut down `to` for writing at
   // the end (false when the other direction has ended too: the close that follows sends the
-  // FIN anyway). `splice_allowed`: may switch to splice for bulk.
+  // FIN anyway). `splice_allowed`: may switch to splice for bulk. `budget`: bytes it may read
+  // in this call, so that one fast connection cannot hold the worker (both ends of a bulk
+  // transfer on loopback are always ready).
   Step pump(SocketReadiness& from, SocketReadiness& to, core::BufferPool& buffers, PipePool& pipes,
-            bool splice_allowed, bool pass_half_close);
+            bool splice_allowed, bool pass_half_close, size_t budget);
 
   bool holds_bytes() const { return end > begin || pipe_pending > 0; }
   // Gives pooled resources back (a pipe that still holds bytes is closed, not reused).

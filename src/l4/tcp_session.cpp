@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include <asio/post.hpp>
+
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "l4/proxy_protocol.hpp"
@@ -24,6 +26,8 @@ namespace fulcrum::l4 {
 namespace {
 
 constexpr size_t kMaxAttempts = 16;
+// Bytes a direction may read per turn before the worker's other connections get theirs.
+constexpr size_t kTurnBudget = 256 * 1024;
 constexpr unsigned kClientTag = 0;
 
 bool is_wildcard(const core::Endpoint& endpoint) {
@@ -381,20 +385,37 @@ class TcpSession final : public core::ReadinessLoop::Handler,
 
   void advance() {
     const bool splice = true;
+    bool yielded = false;
     if (!up_.ended) {
-      auto step = up_.pump(client_, target_, context_.buffers, context_.pipes, splice, !down_.ended);
+      auto step = up_.pump(client_, target_, context_.buffers, context_.pipes, splice, !down_.ended, kTurnBudget);
       if (step == RelayDirection::Step::failed_reading) return abort("client_reset");
       if (step == RelayDirection::Step::failed_writing) return abort("target_reset");
       if (step == RelayDirection::Step::ended && close_reason_.empty()) close_reason_ = "client_close";
+      yielded = step == RelayDirection::Step::yielded;
     }
     if (!down_.ended) {
-      auto step = down_.pump(target_, client_, context_.buffers, context_.pipes, splice, !up_.ended);
+      auto step = down_.pump(target_, client_, context_.buffers, context_.pipes, splice, !up_.ended, kTurnBudget);
       if (step == RelayDirection::Step::failed_reading) return abort("target_reset");
       if (step == RelayDirection::Step::failed_writing) return abort("client_reset");
       if (step == RelayDirection::Step::ended && close_reason_.empty()) close_reason_ = "target_close";
+      yielded = yielded || step == RelayDirection::Step::yielded;
     }
     if (up_.moved || down_.moved) note_activity();
-    if (up_.ended && down_.ended) finish();
+    if (up_.ended && down_.ended) return finish();
+    if (yielded && !continuation_posted_) {
+      // More is ready but this connection had its turn: continue after the events and work
+      // already queued. A session that ends meanwhile is retired by this continuation, not
+      // before it (end_quietly), so `this` stays valid.
+      continuation_posted_ = true;
+      asio::post(context_.loop(), [this] {
+        continuation_posted_ = false;
+        if (phase_ == Phase::relaying) {
+          advance();
+        } else {
+          context_.readiness.retire(std::unique_ptr<core::ReadinessLoop::Handler>(this));
+        }
+      });
+    }
   }
 
   void note_activity() {
@@ -482,7 +503,8 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     if (counted_on_target_) target_info().counters->active.fetch_sub(1, std::memory_order_relaxed);
     counted_on_target_ = false;
     release_everything();
-    context_.readiness.retire(std::unique_ptr<core::ReadinessLoop::Handler>(this));
+    // With a continuation pending, that continuation retires the session.
+    if (!continuation_posted_) context_.readiness.retire(std::unique_ptr<core::ReadinessLoop::Handler>(this));
   }
 
   void release_everything() {
@@ -528,6 +550,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
   int64_t first_response_us_ = -1;  // the target's first byte back, after that; -1: never
   std::string_view close_reason_;
   bool aborted_ = false;
+  bool continuation_posted_ = false;
 };
 
 }  // namespace
