@@ -930,6 +930,11 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
     }
     x.buffered_body = r.consumed;
     x.body_done = r.done();
+    if (l.max_body_bytes > 0 && x.chunked.payload_bytes() > l.max_body_bytes) {
+      co_await respond(413, true, &x);
+      log_request(x);
+      co_return false;
+    }
   } else if (head.framing == BodyFraming::content_length) {
     x.length_body = ContentLengthBody(head.content_length);
     x.buffered_body = x.length_body.feed(after_head.size());

@@ -345,3 +345,49 @@ TEST(HttpProxy, IdempotentRequestsAreRetriedOnAnotherTarget) {
 
 }  // namespace
 }  // namespace fulcrum::testing
+
+namespace fulcrum::testing {
+namespace {
+
+TEST(HttpProxy, BodiesOverMaxBodyBytesGet413) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, http_config(port, {backend.address()}, "    max_body_bytes: 1KiB\n"), port);
+  auto code = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"-o", "/dev/null", "-w", "%{http_code}"});
+    args.push_back("http://127.0.0.1:" + std::to_string(port) + "/sink");
+    return curl(args).out;
+  };
+  EXPECT_EQ(code({"--data-binary", std::string(1024, 'a')}), "200");
+  EXPECT_EQ(code({"--data-binary", std::string(1025, 'a')}), "413");  // Content-Length: refused before any byte is sent
+  EXPECT_EQ(code({"-H", "Transfer-Encoding: chunked", "--data-binary", std::string(5000, 'a')}), "413");
+  EXPECT_EQ(backend.count("request POST /sink body=1024"), 1u);
+  EXPECT_EQ(backend.count("request POST /sink body=1025"), 0u);
+}
+
+TEST(HttpProxy, TargetAnswering5xxIsEjectedByPassiveHealth) {
+  TempDir dir;
+  HttpBackend good(dir, "good");
+  HttpBackend bad(dir, "bad", {"--always-status", "500"});
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(
+      dir,
+      http_config(port, {bad.address(), good.address()}, "",
+                  "    outlier_detection: { consecutive_failures: 3, base_ejection_time: 30s, max_ejection_percent: 50 }\n"),
+      port);
+  int errors = 0;
+  for (int i = 0; i < 6; ++i) {
+    errors += curl({"-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:" + std::to_string(port) + "/"}).out == "500";
+  }
+  EXPECT_EQ(errors, 3);  // round robin: every other request, until the third 5xx in a row
+  std::this_thread::sleep_for(400ms);  // the control thread's outlier tick (100 ms) and publication
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(curl({"-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:" + std::to_string(port) + "/"}).out, "200")
+        << i;
+  }
+  EXPECT_EQ(bad.count("request GET /"), 3u);
+}
+
+}  // namespace
+}  // namespace fulcrum::testing

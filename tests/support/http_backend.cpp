@@ -19,6 +19,7 @@
 //   anything else  200, body = "backend NAME\n" followed by the request head as received
 // --idle-close-ms N: close a keep-alive connection idle for N ms (stale pool tests).
 // --drop-requests: read each request, then close the connection without answering.
+// --always-status NNN: answer every request with that status (a failing target).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -41,6 +42,7 @@ std::string g_name = "backend";
 int g_idle_close_ms = 0;
 bool g_quiet = false;
 bool g_drop_requests = false;
+std::string g_always_status;  // answer every request with this status (passive health tests)
 std::mutex g_print_mutex;
 std::atomic<uint64_t> g_accepted{0};
 
@@ -238,7 +240,10 @@ void serve(int fd) {
       }
       break;
     }
-    if (path.rfind("/set-cookie/", 0) == 0) {
+    if (!g_always_status.empty()) {
+      status = g_always_status + " Status";
+      body = "backend " + g_name + "\n";
+    } else if (path.rfind("/set-cookie/", 0) == 0) {
       extra += "Set-Cookie: " + path.substr(12) + "; Path=/\r\n";
       body = "backend " + g_name + "\n";
     } else if (path.rfind("/status/", 0) == 0) {
@@ -275,6 +280,7 @@ int main(int argc, char** argv) {
     else if (arg == "--idle-close-ms") g_idle_close_ms = std::stoi(value());
     else if (arg == "--quiet") g_quiet = true;
     else if (arg == "--drop-requests") g_drop_requests = true;
+    else if (arg == "--always-status") g_always_status = value();
     else {
       std::fprintf(stderr, "http_backend: unknown argument %s\n", arg.c_str());
       return 2;
