@@ -387,8 +387,10 @@ void HealthMonitor::schedule_publish() {
 
 void HealthMonitor::publish_now() {
   auto snapshot = registry_.last();
-  log_transitions();
+  // Published first: by the time a person (or a test) reads a transition, the workers have it
+  // in their queues.
   hooks_.publish(snapshot);
+  log_transitions();
   log_open_episodes(*snapshot);
 }
 

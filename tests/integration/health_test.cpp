@@ -270,7 +270,8 @@ TEST(Draining, OpenConnectionsGoOnNewOnesGoElsewhereAndTheDelayEndsThem) {
   // Open connections keep working...
   send_all(open[0], "still here\n");
   EXPECT_EQ(read_line(open[0]), "still here\n");
-  // ...no new one arrives...
+  // ...no new one arrives (once the workers' loops have installed the snapshot)...
+  std::this_thread::sleep_for(20ms);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(who_answers(port), "b");
   // ...one ends by itself, the other is closed when the delay runs out.
   ::close(open[1]);
