@@ -37,6 +37,15 @@ const char* to_string(Algorithm a) {
   return "?";
 }
 
+const char* to_string(DnsPolicy p) {
+  switch (p) {
+    case DnsPolicy::weighted: return "weighted";
+    case DnsPolicy::failover: return "failover";
+    case DnsPolicy::nearest: return "nearest";
+  }
+  return "?";
+}
+
 const char* to_string(HealthProtocol p) {
   switch (p) {
     case HealthProtocol::tcp: return "tcp";

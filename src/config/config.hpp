@@ -211,6 +211,46 @@ struct ListenerConfig {
   uint32_t max_flows = 10000;  // udp: flows remembered at once (split among workers); LRU eviction beyond
 };
 
+// The authoritative DNS responder for global balancing (`dns:`), docs/configuration.md § DNS.
+enum class DnsPolicy { weighted, failover, nearest };
+const char* to_string(DnsPolicy);
+
+struct DnsSite {  // a place that serves: the targets of one group
+  std::string name;
+  std::string group;
+};
+
+struct DnsRegion {  // where clients are, by network, and the sites from nearest to farthest
+  std::string name;
+  std::vector<std::string> networks;  // CIDRs, matched against EDNS Client Subnet or the resolver
+  std::vector<std::string> sites_by_distance;
+};
+
+struct DnsSiteChoice {
+  std::string site;
+  uint32_t weight = 1;  // weighted policy
+};
+
+struct DnsName {
+  std::string name;  // lower case, no trailing dot
+  DnsPolicy policy = DnsPolicy::weighted;
+  std::vector<DnsSiteChoice> sites;  // failover and nearest: in order of preference
+  Duration ttl{30000};
+  uint32_t max_answers = 8;
+};
+
+struct DnsConfig {
+  bool enabled = false;  // true when the file has a dns: section
+  std::string listen_text;
+  core::Endpoint listen;              // UDP and TCP
+  std::vector<std::string> zones;     // authoritative for these (lower case); others are REFUSED
+  Duration ttl{30000};                // default for names
+  uint32_t max_answers = 8;           // default for names
+  std::vector<DnsSite> sites;
+  std::vector<DnsRegion> regions;
+  std::vector<DnsName> names;
+};
+
 struct AdminConfig {
   bool enabled = true;
   std::string listen_text = "127.0.0.1:9090";
@@ -225,6 +265,7 @@ struct Config {
   AdminConfig admin;
   std::vector<ListenerConfig> listeners;
   std::vector<TargetGroupConfig> target_groups;
+  DnsConfig dns;
 
   const TargetGroupConfig* find_group(std::string_view name) const;
 };

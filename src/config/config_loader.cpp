@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/did_you_mean.hpp"
+#include "config/dns_reader.hpp"
 #include "config/listener_reader.hpp"
 #include "config/target_group_reader.hpp"
 #include "config/value_readers.hpp"
@@ -160,6 +161,8 @@ Config read_config(const YAML::Node& root, Diagnostics& diagnostics) {
       }
     }
   }
+
+  if (const Field* dns = map.get("dns")) config.dns = read_dns(*dns, config, listen_marks, diagnostics);
 
   check_listen_addresses(config, listen_marks, diagnostics);
   check_references(config, references, diagnostics);

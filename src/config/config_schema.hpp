@@ -20,7 +20,7 @@ namespace schema {
 // clang-format off
 
 inline constexpr std::string_view kTopKeys[] = {"workers", "shutdown_timeout", "admin", "listeners",
-                                                "target_groups"};
+                                                "target_groups", "dns"};
 inline constexpr std::string_view kAdminKeys[] = {"enabled", "listen", "token_file"};
 inline constexpr std::string_view kListenerKeys[] = {
     "name", "listen", "protocol", "tls", "rules", "default", "security", "accept_proxy_protocol",
@@ -52,6 +52,11 @@ inline constexpr std::string_view kOutlierDetectionKeys[] = {
     "enabled", "consecutive_failures", "count_5xx", "base_ejection_time", "max_ejection_percent"};
 inline constexpr std::string_view kStickinessKeys[] = {"type", "duration", "cookie", "secret_file"};
 inline constexpr std::string_view kTargetKeys[] = {"address", "weight", "zone"};
+inline constexpr std::string_view kDnsKeys[] = {"listen", "zones", "ttl", "max_answers", "sites", "regions", "names"};
+inline constexpr std::string_view kDnsSiteKeys[] = {"name", "group"};
+inline constexpr std::string_view kDnsRegionKeys[] = {"name", "networks", "sites_by_distance"};
+inline constexpr std::string_view kDnsNameKeys[] = {"name", "policy", "sites", "ttl", "max_answers"};
+inline constexpr std::string_view kDnsSiteChoiceKeys[] = {"site", "weight"};
 
 inline constexpr Section kTop{"the top level", "(top level)", kTopKeys};
 inline constexpr Section kAdmin{"admin", "admin", kAdminKeys};
@@ -73,12 +78,18 @@ inline constexpr Section kOutlierDetection{"outlier_detection", "target_groups[]
                                            kOutlierDetectionKeys};
 inline constexpr Section kStickiness{"stickiness", "target_groups[].stickiness", kStickinessKeys};
 inline constexpr Section kTarget{"target", "target_groups[].targets[]", kTargetKeys};
+inline constexpr Section kDns{"dns", "dns", kDnsKeys};
+inline constexpr Section kDnsSite{"dns site", "dns.sites[]", kDnsSiteKeys};
+inline constexpr Section kDnsRegion{"dns region", "dns.regions[]", kDnsRegionKeys};
+inline constexpr Section kDnsName{"dns name", "dns.names[]", kDnsNameKeys};
+inline constexpr Section kDnsSiteChoice{"site choice", "dns.names[].sites[]", kDnsSiteChoiceKeys};
 
-inline constexpr std::array<const Section*, 19> kAll{
+inline constexpr std::array<const Section*, 24> kAll{
     &kTop,      &kAdmin,         &kListener,     &kTls,           &kCertificate,
     &kRule,     &kMatch,         &kDefaultAction, &kForwardEntry, &kRedirect,
     &kFixedResponse, &kSecurity, &kRateLimit,    &kWafRule,       &kTargetGroup,
-    &kHealthCheck, &kOutlierDetection, &kStickiness, &kTarget};
+    &kHealthCheck, &kOutlierDetection, &kStickiness, &kTarget,
+    &kDns,      &kDnsSite,       &kDnsRegion,    &kDnsName,       &kDnsSiteChoice};
 
 // clang-format on
 

@@ -33,6 +33,8 @@ inline constexpr EnumName<Algorithm> kAlgorithm[] = {
     {"least_response_time", Algorithm::least_response_time},
     {"resource_based", Algorithm::resource_based},
     {"random_two_choices", Algorithm::random_two_choices}};
+inline constexpr EnumName<DnsPolicy> kDnsPolicy[] = {
+    {"weighted", DnsPolicy::weighted}, {"failover", DnsPolicy::failover}, {"nearest", DnsPolicy::nearest}};
 inline constexpr EnumName<HealthProtocol> kHealthProtocol[] = {{"tcp", HealthProtocol::tcp},
                                                                {"http", HealthProtocol::http},
                                                                {"https", HealthProtocol::https},

@@ -73,6 +73,7 @@ Server::~Server() {
   // are coroutines pending in the loops or readiness-driven TCP sessions; they refer to their
   // WorkerContext, so they end (release_io, destroy_loop) while the contexts live, and every
   // I/O object goes before its loop.
+  if (dns_) dns_->stop();
   for (auto& worker : workers_) worker->stop();
   for (auto& worker : workers_) worker->join();
   for (auto& listener : listeners_) {
@@ -142,6 +143,10 @@ bool Server::start(std::string& error) {
     http_workers_.push_back(std::make_unique<http::HttpWorker>(*workers_.back()));
   }
   if (!bind_listeners(error)) return false;
+  if (config_->dns.enabled) {
+    dns_ = std::make_unique<dns::DnsServer>();
+    if (!dns_->bind(config_->dns.listen, error)) return false;
+  }
 
   health::HealthMonitor::Hooks hooks;
   hooks.publish = [this](std::shared_ptr<const upstream::Snapshot> snapshot) { publish(std::move(snapshot)); };
@@ -172,6 +177,14 @@ bool Server::start(std::string& error) {
     }
   }
   for (auto& worker : workers_) worker->start();
+  if (dns_) {
+    dns_->start();
+    core::LogLine(core::LogLevel::info, "dns.start")
+        .field("listen", config_->dns.listen.to_string())
+        .field("zones", static_cast<uint64_t>(config_->dns.zones.size()))
+        .field("names", static_cast<uint64_t>(config_->dns.names.size()))
+        .emit();
+  }
   watch_signals();
 
   for (const auto& listener : config_->listeners) {
@@ -186,6 +199,7 @@ bool Server::start(std::string& error) {
 }
 
 void Server::publish(std::shared_ptr<const upstream::Snapshot> snapshot) {
+  if (dns_) dns_->install(snapshot);  // answers follow the same targets and health as the workers
   for (auto& context : contexts_) {
     l4::WorkerContext* target = context.get();
     target->worker.post([target, snapshot] { target->install(snapshot); });
@@ -233,6 +247,12 @@ void Server::reload() {
   for (size_t i = 0; same_listeners && i < next->listeners.size(); ++i) {
     same_listeners = next->listeners[i].listen == config_->listeners[i].listen &&
                      next->listeners[i].protocol == config_->listeners[i].protocol;
+  }
+  if (next->dns.enabled != config_->dns.enabled || (next->dns.enabled && !(next->dns.listen == config_->dns.listen))) {
+    core::log_message(core::LogLevel::error, "config.reload_failed",
+                      "dns section added, removed or moved to another address: restart to apply; the old configuration "
+                      "keeps serving");
+    return;
   }
   if (!same_listeners) {
     core::log_message(core::LogLevel::error, "config.reload_failed",
@@ -290,6 +310,7 @@ void Server::check_drained() {
     if (open > 0) {
       core::LogLine(core::LogLevel::warn, "fulcrum.shutdown_timeout").field("closed_connections", open).emit();
     }
+    if (dns_) dns_->stop();
     for (auto& worker : workers_) worker->stop();
     health_->stop();
     control_.stop();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "dns/dns_server.hpp"
 #include "core/worker.hpp"
 #include "health/health_monitor.hpp"
 #include "http/http_worker.hpp"
@@ -70,6 +71,7 @@ class Server {
   std::vector<std::unique_ptr<l4::WorkerContext>> contexts_;
   std::vector<std::unique_ptr<http::HttpWorker>> http_workers_;  // beside contexts_, same order
   std::vector<ListenerSockets> listeners_;  // same order as config_->listeners
+  std::unique_ptr<dns::DnsServer> dns_;      // when the configuration has a dns: section
 };
 
 }  // namespace fulcrum::runtime

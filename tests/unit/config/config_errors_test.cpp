@@ -46,7 +46,7 @@ TEST(ConfigErrors, MisplacedKeySaysWhereItBelongs) {
 target_groups:
   - name: web
 )",
-               4, 5, "unknown key 'policy' in listener; 'policy' belongs in listeners[].tls");
+               4, 5, "unknown key 'policy' in listener; 'policy' belongs in listeners[].tls, dns.names[]");
 }
 
 TEST(ConfigErrors, SuggestionAlsoSaysWhereElseTheSuggestedKeyLives) {
@@ -74,7 +74,7 @@ target_groups:
 )",
                1, 1,
                "unknown key 'colour' in the top level; expected one of: workers, shutdown_timeout, admin, "
-               "listeners, target_groups");
+               "listeners, target_groups, dns");
 }
 
 TEST(ConfigErrors, DuplicateKeyInOneMap) {

@@ -1,0 +1,211 @@
+// The DNS responder (`dns:`) through the real binary, asked by the real `dig`
+// (bind9-dnsutils): each policy, negative answers, truncation and TCP fallback, EDNS Client
+// Subnet steering, failover when a site goes away, malformed packets.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "harness.hpp"
+
+namespace fulcrum::testing {
+namespace {
+
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.append(buffer.data(), n);
+  ::pclose(pipe);
+  return out;
+}
+
+std::string dig(uint16_t port, const std::string& args) {
+  return run("dig @127.0.0.1 -p " + std::to_string(port) + " +time=2 +tries=1 " + args + " 2>&1");
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+int count_of(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+std::string config_for(uint16_t dns_port, uint16_t tcp_port, const std::string& eu_targets = "[ { address: 192.0.2.1:80 }, { address: 192.0.2.2:80 }, { address: \"[2001:db8::1]:80\" } ]") {
+  std::string many = "[";
+  for (int i = 1; i <= 40; ++i) many += std::string(i > 1 ? ", " : "") + "{ address: 203.0.113." + std::to_string(i) + ":80 }";
+  many += "]";
+  return "workers: 1\nlisteners:\n  - { name: web, listen: 127.0.0.1:" + std::to_string(tcp_port) +
+         ", default: { forward: eu } }\n"
+         "target_groups:\n"
+         "  - { name: eu, targets: " + eu_targets + " }\n"
+         "  - { name: us, targets: [ { address: 198.51.100.1:80 }, { address: 198.51.100.2:80 } ] }\n"
+         "  - { name: big, targets: " + many + " }\n"
+         "dns:\n"
+         "  listen: 127.0.0.1:" + std::to_string(dns_port) + "\n"
+         "  zones: [example.com]\n"
+         "  ttl: 20s\n"
+         "  sites:\n"
+         "    - { name: eu-west, group: eu }\n"
+         "    - { name: us-east, group: us }\n"
+         "    - { name: many, group: big }\n"
+         "  regions:\n"
+         "    - { name: america, networks: [10.2.0.0/16], sites_by_distance: [us-east, eu-west] }\n"
+         "    - { name: europe, networks: [10.1.0.0/16, 127.0.0.0/8], sites_by_distance: [eu-west, us-east] }\n"
+         "  names:\n"
+         "    - { name: db.example.com, policy: failover, sites: [eu-west, us-east], ttl: 5s }\n"
+         "    - { name: www.example.com, policy: nearest, sites: [eu-west, us-east] }\n"
+         "    - { name: api.example.com, policy: weighted, max_answers: 1,\n"
+         "        sites: [ { site: eu-west, weight: 3 }, { site: us-east, weight: 1 } ] }\n"
+         "    - { name: big.example.com, sites: [many], max_answers: 64 }\n";
+}
+
+struct DnsFixture : ::testing::Test {
+  TempDir dir;
+  uint16_t port = free_port();
+  uint16_t tcp_port = free_port();
+  std::unique_ptr<Process> fulcrum;
+  void start(const std::string& yaml) { fulcrum = start_fulcrum(dir, yaml, port); }
+};
+
+TEST_F(DnsFixture, FailoverAnswersThePrimarySite) {
+  start(config_for(port, tcp_port));
+  auto answers = lines_of(dig(port, "+short db.example.com A"));
+  ASSERT_EQ(answers.size(), 2u) << dig(port, "db.example.com A") << fulcrum->errors();
+  EXPECT_TRUE(answers[0] == "192.0.2.1" || answers[0] == "192.0.2.2") << answers[0];
+  std::string full = dig(port, "+norec db.example.com A");
+  EXPECT_NE(full.find("flags: qr aa"), std::string::npos) << full;
+  EXPECT_NE(full.find("db.example.com.\t\t5\tIN\tA"), std::string::npos) << full;  // the name's ttl
+  EXPECT_EQ(lines_of(dig(port, "+short db.example.com AAAA")), std::vector<std::string>{"2001:db8::1"});
+  // Letter case as asked (resolvers check it), answers the same.
+  EXPECT_NE(dig(port, "DB.ExAmple.COM A").find("DB.ExAmple.COM.\t\t5\tIN\tA"), std::string::npos);
+}
+
+TEST_F(DnsFixture, WeightedSplitsQueriesByWeight) {
+  start(config_for(port, tcp_port));
+  std::string batch;
+  for (int i = 0; i < 400; ++i) batch += "api.example.com A\n";
+  std::string file = dir.write("batch.txt", batch);
+  std::string out = run("dig @127.0.0.1 -p " + std::to_string(port) + " +time=2 +tries=1 +short -f " + file);
+  int eu = count_of(out, "192.0.2."), us = count_of(out, "198.51.100.");
+  EXPECT_EQ(eu + us, 400) << out.substr(0, 400);
+  EXPECT_NEAR(eu, 300, 40);  // 3:1, binomial sd ~8.7
+  EXPECT_NEAR(us, 100, 40);
+}
+
+TEST_F(DnsFixture, NearestSteersByClientSubnetOrResolverAddress) {
+  start(config_for(port, tcp_port));
+  std::string america = dig(port, "+subnet=10.2.3.0/24 www.example.com A");
+  EXPECT_NE(america.find("198.51.100."), std::string::npos) << america;
+  EXPECT_EQ(america.find("192.0.2."), std::string::npos) << america;
+  EXPECT_NE(america.find("CLIENT-SUBNET: 10.2.3.0/24/24"), std::string::npos) << america;  // scope echoed
+  std::string europe = dig(port, "+subnet=10.1.200.0/24 www.example.com A");
+  EXPECT_NE(europe.find("192.0.2."), std::string::npos) << europe;
+  // No subnet: the resolver's own address (127.0.0.1, in europe here).
+  EXPECT_NE(dig(port, "+short www.example.com A").find("192.0.2."), std::string::npos);
+  // A subnet in no region: the name's own order (eu-west first).
+  EXPECT_NE(dig(port, "+short +subnet=172.16.0.0/16 www.example.com A").find("192.0.2."), std::string::npos);
+}
+
+TEST_F(DnsFixture, NegativeAnswers) {
+  start(config_for(port, tcp_port));
+  std::string nx = dig(port, "nope.example.com A");
+  EXPECT_NE(nx.find("status: NXDOMAIN"), std::string::npos) << nx;
+  EXPECT_NE(nx.find("example.com.\t\t20\tIN\tSOA\tns.example.com. hostmaster.example.com."), std::string::npos) << nx;
+  std::string nodata = dig(port, "www.example.com TXT");
+  EXPECT_NE(nodata.find("status: NOERROR"), std::string::npos) << nodata;
+  EXPECT_NE(nodata.find("ANSWER: 0, AUTHORITY: 1"), std::string::npos) << nodata;
+  std::string refused = dig(port, "www.example.org A");
+  EXPECT_NE(refused.find("status: REFUSED"), std::string::npos) << refused;
+  std::string soa = dig(port, "example.com SOA");
+  EXPECT_NE(soa.find("ANSWER: 1"), std::string::npos) << soa;
+}
+
+TEST_F(DnsFixture, LargeAnswersTruncateOverUdpAndCompleteOverTcp) {
+  start(config_for(port, tcp_port));
+  std::string udp = dig(port, "+noedns +ignore big.example.com A");
+  EXPECT_NE(udp.find("flags: qr aa tc"), std::string::npos) << udp;
+  EXPECT_NE(udp.find("ANSWER: 0"), std::string::npos) << udp;
+  // dig retries over TCP on TC by itself, as resolvers do.
+  std::string fallback = dig(port, "+noedns big.example.com A");
+  EXPECT_NE(fallback.find("Truncated, retrying in TCP mode"), std::string::npos) << fallback;
+  EXPECT_NE(fallback.find("ANSWER: 40"), std::string::npos) << fallback;
+  EXPECT_EQ(lines_of(dig(port, "+tcp +short big.example.com A")).size(), 40u);
+  // With EDNS (1232 bytes) 40 A records fit in one datagram.
+  EXPECT_NE(dig(port, "big.example.com A").find("ANSWER: 40"), std::string::npos);
+}
+
+TEST_F(DnsFixture, MalformedPacketsAreDroppedAndCountedAndServiceGoesOn) {
+  start(config_for(port, tcp_port));
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const std::vector<std::string> garbage = {
+      "", "x", std::string(11, '\0'), std::string(12, '\0'),                          // no question
+      std::string("\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\xc0\x0c\x00\x01\x00\x01", 18),  // pointer loop
+      std::string("\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x3f" "abc", 16),                // label past the end
+      std::string(600, '\xff')};
+  for (const auto& packet : garbage) {
+    ::sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  }
+  ::close(fd);
+  EXPECT_EQ(lines_of(dig(port, "+short db.example.com A")).size(), 2u);
+  // Garbage over TCP closes that connection only.
+  int stream = connect_to(port);
+  send_all(stream, std::string("\0\3abc", 5));
+  EXPECT_TRUE(closed_within(stream, 3s));
+  ::close(stream);
+  EXPECT_EQ(lines_of(dig(port, "+tcp +short db.example.com A")).size(), 2u);
+  EXPECT_TRUE(fulcrum->wait_for_output("dns.malformed", 2s, true)) << fulcrum->errors();
+  fulcrum->signal(SIGTERM);
+  ASSERT_TRUE(fulcrum->wait(10s));
+  std::string log = fulcrum->errors();
+  auto at = log.find("dns.stopped");
+  ASSERT_NE(at, std::string::npos) << log;
+  int malformed = std::atoi(log.c_str() + log.find("malformed=", at) + 10);
+  EXPECT_GE(malformed, 8) << log.substr(at);  // 7 over UDP, 1 over TCP
+}
+
+TEST_F(DnsFixture, FailoverFollowsTheSiteWithinOneReload) {
+  start(config_for(port, tcp_port));
+  ASSERT_NE(dig(port, "+short db.example.com A").find("192.0.2."), std::string::npos);
+  // The primary site loses its targets (as when health checks mark them all down).
+  dir.write("fulcrum.yaml", config_for(port, tcp_port, "[]"));
+  auto signalled = std::chrono::steady_clock::now();
+  fulcrum->signal(SIGHUP);
+  std::string answer;
+  auto deadline = signalled + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    answer = dig(port, "+short db.example.com A");
+    if (answer.find("198.51.100.") != std::string::npos) break;
+    std::this_thread::sleep_for(5ms);
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - signalled);
+  EXPECT_NE(answer.find("198.51.100."), std::string::npos) << answer << fulcrum->errors();
+  EXPECT_EQ(answer.find("192.0.2."), std::string::npos) << answer;
+  std::printf("failover answered %lld ms after the reload signal\n", static_cast<long long>(took.count()));
+}
+
+}  // namespace
+}  // namespace fulcrum::testing
