@@ -93,7 +93,10 @@ std::string_view Authority::zone_of(std::string_view name) const {
 bool Authority::site_healthy(uint32_t site) const {
   const Site& s = sites_[site];
   if (s.group_index < 0) return false;
-  return !snapshot_->groups[static_cast<size_t>(s.group_index)].pickers->targets().eligible.empty();
+  // A group failing open (no healthy target, so the workers try them all) is a site that is
+  // down: DNS has another site to send clients to, which the workers do not.
+  const auto& group = snapshot_->groups[static_cast<size_t>(s.group_index)];
+  return !group.failing_open && !group.pickers->targets().eligible.empty();
 }
 
 int Authority::region_of(const ClientLocation& client) const {

@@ -8,6 +8,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "upstream/passive_report.hpp"
 
 namespace fulcrum::l4 {
 namespace {
@@ -227,6 +228,7 @@ void UdpForwarder::drain_target(uint32_t slot) {
       flow.datagrams_out += static_cast<uint64_t>(sent);
     }
     flow.bytes_out += bytes;
+    upstream::report_traffic_success(*flow.target);  // reads first: no shared write when all is well
     if (static_cast<size_t>(received) < kBatch) break;
   }
   table_.touch(slot, core::now_ms());
@@ -238,6 +240,10 @@ void UdpForwarder::close_flow(uint32_t slot, const char* reason) {
   const int64_t now_ms = core::now_ms();
   if (flow.target != nullptr) {
     const auto& group = flow.snapshot->groups[static_cast<size_t>(flow.group_index)];
+    if (std::string_view(reason) == "target_unreachable") {
+      // Passive health: an ICMP "port unreachable" is UDP's connection refused.
+      upstream::report_traffic_failure(group, *flow.target, upstream::TrafficFailure::connect_refused);
+    }
     core::LogLine::access("udp.flow")
         .field("listener", flow.snapshot->config->listeners[listener_index_].name)
         .field("client", endpoint_of(reinterpret_cast<const sockaddr*>(&flow.client), flow.client_length).to_string())

@@ -7,7 +7,8 @@
 namespace fulcrum::upstream {
 namespace {
 
-// Groups some listener forwards to (its default or any rule): the others are `unused`.
+// Groups some listener forwards to (its default or any rule), or whose targets a DNS site
+// answers with: the others are `unused` (not checked, never eligible).
 std::set<std::string, std::less<>> referenced_groups(const config::Config& config) {
   std::set<std::string, std::less<>> names;
   auto add = [&](const config::Action& action) {
@@ -18,6 +19,7 @@ std::set<std::string, std::less<>> referenced_groups(const config::Config& confi
     add(listener.default_action);
     for (const auto& rule : listener.rules) add(rule.action);
   }
+  for (const auto& site : config.dns.sites) names.insert(site.group);
   return names;
 }
 

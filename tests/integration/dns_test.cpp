@@ -207,5 +207,46 @@ TEST_F(DnsFixture, FailoverFollowsTheSiteWithinOneReload) {
   std::printf("failover answered %lld ms after the reload signal\n", static_cast<long long>(took.count()));
 }
 
+// The real thing: the primary site's only target is a backend with a TCP health check; the
+// backend dies, its check fails, and the answer moves to the secondary site.
+TEST_F(DnsFixture, ASiteWhoseTargetsFailTheirHealthChecksStopsBeingAnswered) {
+  Backend primary(dir, "primary", "echo");
+  std::string yaml = "workers: 1\nlisteners:\n  - { name: web, listen: 127.0.0.1:" + std::to_string(tcp_port) +
+                     ", default: { forward: us } }\n"
+                     "target_groups:\n"
+                     "  - name: eu\n"
+                     "    health_check: { protocol: tcp, interval: 1s, timeout: 300ms, unhealthy_threshold: 1, healthy_threshold: 1 }\n"
+                     "    targets: [ { address: " + primary.address() + " } ]\n"
+                     "  - { name: us, targets: [ { address: 198.51.100.1:80 } ] }\n"
+                     "dns:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n  zones: [example.com]\n"
+                     "  sites: [ { name: eu-west, group: eu }, { name: us-east, group: us } ]\n"
+                     "  names: [ { name: db.example.com, policy: failover, sites: [eu-west, us-east] } ]\n";
+  start(yaml);
+  // Until its first check passes the primary is not healthy (the group fails open, which DNS
+  // counts as down): the answer is the secondary. Then the primary.
+  std::string answer;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    answer = dig(port, "+short db.example.com A");
+    if (answer.find("127.0.0.1") != std::string::npos) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_NE(answer.find("127.0.0.1"), std::string::npos) << answer << fulcrum->errors();
+  primary.process.signal(SIGKILL);
+  auto killed = std::chrono::steady_clock::now();
+  deadline = killed + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    answer = dig(port, "+short db.example.com A");
+    if (answer.find("198.51.100.1") != std::string::npos) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed);
+  EXPECT_EQ(answer, "198.51.100.1\n") << fulcrum->errors();
+  // Within one health interval (1s) plus the check's own timeout and the dig round trips.
+  EXPECT_LT(took.count(), 2000) << fulcrum->errors();
+  std::printf("site failover answered %lld ms after its only target died (health interval 1s)\n",
+              static_cast<long long>(took.count()));
+}
+
 }  // namespace
 }  // namespace fulcrum::testing

@@ -33,13 +33,15 @@ uint16_t free_udp_port() {
 }
 
 struct UdpBackend {
-  UdpBackend(const TempDir& dir, const std::string& name)
-      : port(free_udp_port()),
-        process({build_path("udp_backend"), "--listen", "127.0.0.1:" + std::to_string(port), "--name", name}, dir.path(),
+  UdpBackend(const TempDir& dir, const std::string& name, const std::string& host = "127.0.0.1", uint16_t fixed_port = 0)
+      : host(host),
+        port(fixed_port != 0 ? fixed_port : free_udp_port()),
+        process({build_path("udp_backend"), "--listen", host + ":" + std::to_string(port), "--name", name}, dir.path(),
                 "udp-" + name) {
     EXPECT_TRUE(process.wait_for_output("listening")) << process.errors();
   }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  std::string address() const { return host + ":" + std::to_string(port); }
+  std::string host;
   uint16_t port;
   Process process;
 };
@@ -90,6 +92,13 @@ Reply parse(const std::string& text) {
   return reply;
 }
 
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
 int count_of(const std::string& text, const std::string& needle) {
   int n = 0;
   for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
@@ -98,12 +107,12 @@ int count_of(const std::string& text, const std::string& needle) {
 
 // A UDP listener plus a TCP listener: the harness knows Fulcrum is up when the TCP port accepts.
 std::string config_for(uint16_t udp_port, uint16_t tcp_port, const std::vector<std::string>& targets,
-                       const std::string& extra = "", int workers = 2) {
+                       const std::string& extra = "", int workers = 2, const std::string& group_extra = "") {
   std::string yaml = "workers: " + std::to_string(workers) + "\nlisteners:\n  - name: dgram\n    listen: 127.0.0.1:" +
                      std::to_string(udp_port) + "\n    protocol: udp\n    default: { forward: pool }\n" + extra +
                      "  - name: ready\n    listen: 127.0.0.1:" + std::to_string(tcp_port) +
                      "\n    protocol: tcp\n    default: { forward: pool }\n"
-                     "target_groups:\n  - name: pool\n    algorithm: round_robin\n    targets:\n";
+                     "target_groups:\n  - name: pool\n    algorithm: round_robin\n" + group_extra + "    targets:\n";
   for (const auto& target : targets) yaml += "      - { address: " + target + " }\n";
   return yaml;
 }
@@ -214,6 +223,101 @@ TEST(UdpProxy, ARemovedTargetGetsNoNewFlowsWhileItsFlowsEnd) {
   EXPECT_EQ(on_a->ask("lost", 300ms), "");
   EXPECT_TRUE(fulcrum->wait_for_output("close=target_unreachable", 2s)) << fulcrum->output();
   EXPECT_EQ(parse(on_a->ask("retry")).target, "b");
+}
+
+// Passive health without any active check: datagrams to a dead target come back as ICMP
+// "port unreachable", which counts as a refused connection; after consecutive_failures the
+// target is ejected and new flows avoid it.
+TEST(UdpProxy, ICMPErrorsFromADeadTargetEjectIt) {
+  TempDir dir;
+  UdpBackend a(dir, "a");
+  auto b = std::make_unique<UdpBackend>(dir, "b");
+  uint16_t port = free_udp_port(), ready = free_port();
+  auto fulcrum = start_fulcrum(
+      dir,
+      config_for(port, ready, {a.address(), b->address()}, "", 1,
+                 "    outlier_detection: { consecutive_failures: 2, base_ejection_time: 30s, max_ejection_percent: 50 }\n"),
+      ready);
+  b.reset();
+  // Flows that land on b get no answer; their second datagram meets the ICMP error.
+  int lost = 0;
+  for (int i = 0; i < 8 && fulcrum->errors().find("to=unhealthy") == std::string::npos; ++i) {
+    UdpClient client(port);
+    if (client.ask("one", 200ms).empty()) {
+      ++lost;
+      client.ask("two", 100ms);
+    }
+  }
+  EXPECT_GE(lost, 1);
+  ASSERT_TRUE(fulcrum->wait_for_output("to=unhealthy", 3s, true)) << fulcrum->errors();
+  EXPECT_NE(fulcrum->errors().find("connection refused"), std::string::npos) << fulcrum->errors();
+  std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 10; ++i) {
+    UdpClient client(port);
+    EXPECT_EQ(parse(client.ask("new")).target, "a");
+  }
+}
+
+// Health checks of UDP targets through an associated TCP check (health_check.port): each
+// target host runs a UDP service and a TCP service on the check port. When b's TCP service
+// dies, b is marked unhealthy and new flows all go to a, while b's existing flow stays.
+TEST(UdpProxy, ATargetFailingItsHealthCheckGetsNoNewFlows) {
+  TempDir dir;
+  uint16_t udp = free_udp_port(), check = free_port(), port = free_udp_port(), ready = free_port();
+  UdpBackend a(dir, "a", "127.0.0.2", udp), b(dir, "b", "127.0.0.3", udp);
+  auto check_process = [&](const std::string& host, const std::string& name) {
+    auto process = std::make_unique<Process>(
+        std::vector<std::string>{build_path("test_backend"), "--listen", host + ":" + std::to_string(check), "--name",
+                                 name, "--mode", "echo"},
+        dir.path(), "check-" + name);
+    EXPECT_TRUE(process->wait_for_output("listening")) << process->errors();
+    return process;
+  };
+  auto check_a = check_process("127.0.0.2", "a");
+  auto check_b = check_process("127.0.0.3", "b");
+  auto fulcrum = start_fulcrum(
+      dir,
+      config_for(port, ready, {a.address(), b.address()}, "", 1,
+                 "    health_check: { protocol: tcp, port: " + std::to_string(check) +
+                     ", interval: 1s, timeout: 300ms, healthy_threshold: 1, unhealthy_threshold: 1 }\n"),
+      ready);
+  // Both healthy after their first check (before it, the group fails open: both take flows
+  // whatever their checks say, which is not what this test is about).
+  auto marked = [&](const std::string& state, const UdpBackend& target) {
+    for (const auto& line : lines_of(fulcrum->errors())) {
+      if (line.find("to=" + state) != std::string::npos && line.find(target.address()) != std::string::npos) return true;
+    }
+    return false;
+  };
+  auto wait_marked = [&](const std::string& state, const UdpBackend& target) {
+    auto until = std::chrono::steady_clock::now() + 3s;
+    while (!marked(state, target) && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
+    return marked(state, target);
+  };
+  ASSERT_TRUE(wait_marked("healthy", a)) << fulcrum->errors();
+  ASSERT_TRUE(wait_marked("healthy", b)) << fulcrum->errors();
+  std::map<std::string, int> seen;
+  std::vector<std::unique_ptr<UdpClient>> clients;
+  UdpClient* on_b = nullptr;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while ((seen["a"] == 0 || !on_b) && std::chrono::steady_clock::now() < deadline) {
+    clients.push_back(std::make_unique<UdpClient>(port));
+    std::string target = parse(clients.back()->ask("x")).target;
+    ++seen[target];
+    if (target == "b") on_b = clients.back().get();
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_NE(on_b, nullptr) << fulcrum->errors();
+  ASSERT_GT(seen["a"], 0);
+  check_b->signal(SIGKILL);
+  ASSERT_TRUE(wait_marked("unhealthy", b)) << fulcrum->errors();
+  std::this_thread::sleep_for(50ms);  // the snapshot reaches the worker
+  for (int i = 0; i < 12; ++i) {
+    UdpClient client(port);
+    EXPECT_EQ(parse(client.ask("new")).target, "a");
+  }
+  // The flow that started on b keeps going there: b still answers UDP, only its check died.
+  EXPECT_EQ(parse(on_b->ask("old")).target, "b");
 }
 
 }  // namespace
