@@ -10,7 +10,7 @@ void WorkerContext::release_io() {
 }
 
 void WorkerContext::install(std::shared_ptr<const upstream::Snapshot> snapshot) {
-  std::vector<GroupSplit> splits;
+  std::vector<upstream::GroupSplit> splits;
   splits.reserve(snapshot->config->listeners.size());
   for (const auto& listener : snapshot->config->listeners) {
     splits.emplace_back(*snapshot, listener.default_action.forward);

@@ -13,9 +13,9 @@
 #include "core/deadline_sweep.hpp"
 #include "core/readiness_loop.hpp"
 #include "core/worker.hpp"
-#include "l4/listener_route.hpp"
 #include "l4/live_sessions.hpp"
 #include "l4/pipe_pool.hpp"
+#include "upstream/group_split.hpp"
 #include "upstream/worker_upstreams.hpp"
 
 namespace fulcrum::l4 {
@@ -45,7 +45,7 @@ struct WorkerContext {
   int64_t last_accept_error_log_ms = 0;
 
   // One per listener of the installed snapshot's configuration, same order.
-  std::vector<GroupSplit> listener_splits;
+  std::vector<upstream::GroupSplit> listener_splits;
 
   asio::io_context& loop() { return worker.loop(); }
   // Before the worker's loop is destroyed (its thread has stopped): ends the sessions a drain

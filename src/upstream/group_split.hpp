@@ -1,8 +1,8 @@
 #pragma once
 // Chooses the target group of a forward action that names one group or splits among several by
-// weight (canary). Used by HTTP rules and default actions; l4::GroupSplit is the same logic
-// and can move here. Per worker, deterministic, allocation-free: smooth weighted round robin (as
-// nginx), so a 90/10 split interleaves evenly over time.
+// weight (canary). Used by TCP listeners and by HTTP rules and default actions. Per worker,
+// deterministic, allocation-free: smooth weighted round robin (as nginx), so a 90/10 split
+// interleaves evenly over time.
 #include <cstdint>
 #include <vector>
 
