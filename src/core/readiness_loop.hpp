@@ -44,8 +44,6 @@ class ReadinessLoop {
   // Adds `fd` for the rest of its life (edge-triggered). Handlers must be 8-byte aligned.
   // Returns 0 or an errno value.
   int watch(int fd, Handler* handler, unsigned tag, uint32_t events = EPOLLIN | EPOLLOUT | EPOLLRDHUP);
-  // For a descriptor that stays open but must no longer be watched.
-  void forget(int fd);
 
   // Deletes `handler` once no event of the current batch can name it.
   void retire(std::unique_ptr<Handler> handler);

@@ -10,8 +10,6 @@
 
 namespace fulcrum::l4 {
 
-static_assert(kConnectTimedOut == ETIMEDOUT);
-
 ConnectStart start_connect(const core::Endpoint& address) {
   ConnectStart start;
   // Non-blocking from birth (no FIONBIO later), as splice() needs too.

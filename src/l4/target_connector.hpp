@@ -22,7 +22,4 @@ int connect_result(int fd);
 // Words for the log: "connection refused", "connect timeout", ...
 std::string describe_connect_error(int error);
 
-// The errno value used for a connect that ran out of time.
-inline constexpr int kConnectTimedOut = 110;  // ETIMEDOUT
-
 }  // namespace fulcrum::l4

@@ -14,7 +14,7 @@ bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 }  // namespace
 
 RelayDirection::Step RelayDirection::pump(SocketReadiness& from, SocketReadiness& to, core::BufferPool& buffers,
-                                          PipePool& pipes, bool splice_allowed, bool pass_half_close,
+                                          PipePool& pipes, bool pass_half_close,
                                           size_t budget) {
   for (;;) {
     // 1. Write what is pending.
@@ -109,9 +109,10 @@ RelayDirection::Step RelayDirection::pump(SocketReadiness& from, SocketReadiness
       if (end > begin && to.writable) ::send(to.fd, buffer.data() + begin, end - begin, MSG_NOSIGNAL | MSG_DONTWAIT);
       return Step::failed_reading;
     }
-    if (end == buffer.size() && splice_allowed) {
+    if (end == buffer.size()) {
       // Bulk transfer: after this buffer is written, move the rest by splice. Both sockets
-      // were created non-blocking, which splice() needs (it ignores MSG_DONTWAIT).
+      // were created non-blocking, which splice() needs (it ignores MSG_DONTWAIT). Without a
+      // pipe (the system refused one) the copy simply goes on.
       pipe = pipes.take();
       if (pipe) spliced = true;
     }

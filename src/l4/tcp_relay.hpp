@@ -44,13 +44,12 @@ struct RelayDirection {
 
   // Moves what it can from `from` to `to`. `pass_half_close`: shut down `to` for writing at
   // the end (false when the other direction has ended too: the close that follows sends the
-  // FIN anyway). `splice_allowed`: may switch to splice for bulk. `budget`: bytes it may read
-  // in this call, so that one fast connection cannot hold the worker (both ends of a bulk
-  // transfer on loopback are always ready).
+  // FIN anyway). `budget`: bytes it may read in this call, so that one fast connection cannot
+  // hold the worker (both ends of a bulk transfer on loopback are always ready). Switches to
+  // splice for bulk when a pipe can be had.
   Step pump(SocketReadiness& from, SocketReadiness& to, core::BufferPool& buffers, PipePool& pipes,
-            bool splice_allowed, bool pass_half_close, size_t budget);
+            bool pass_half_close, size_t budget);
 
-  bool holds_bytes() const { return end > begin || pipe_pending > 0; }
   // Gives pooled resources back (a pipe that still holds bytes is closed, not reused).
   void release(PipePool& pipes);
 };

@@ -119,7 +119,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
         reject_proxy_header("no PROXY header within " + std::to_string(listener_.client_header_timeout.count()) + "ms");
         break;
       case Phase::connecting:
-        connect_failed(kConnectTimedOut);
+        connect_failed(ETIMEDOUT);
         try_next_target();
         break;
       case Phase::relaying: {
@@ -291,8 +291,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     if (target_.fd >= 0) ::close(target_.fd);
     target_.fd = -1;
     deadline_.disarm();
-    if (counted_on_target_) target.counters->active.fetch_sub(1, std::memory_order_relaxed);
-    counted_on_target_ = false;
+    stop_counting_on_target();
     if (!is_local_exhaustion(error)) {
       upstream::report_traffic_failure(group, target,
                                        error == ECONNREFUSED ? upstream::TrafficFailure::connect_refused
@@ -384,17 +383,16 @@ class TcpSession final : public core::ReadinessLoop::Handler,
   // ---- relaying ------------------------------------------------------------------------------
 
   void advance() {
-    const bool splice = true;
     bool yielded = false;
     if (!up_.ended) {
-      auto step = up_.pump(client_, target_, context_.buffers, context_.pipes, splice, !down_.ended, kTurnBudget);
+      auto step = up_.pump(client_, target_, context_.buffers, context_.pipes, !down_.ended, kTurnBudget);
       if (step == RelayDirection::Step::failed_reading) return abort("client_reset");
       if (step == RelayDirection::Step::failed_writing) return abort("target_reset");
       if (step == RelayDirection::Step::ended && close_reason_.empty()) close_reason_ = "client_close";
       yielded = step == RelayDirection::Step::yielded;
     }
     if (!down_.ended) {
-      auto step = down_.pump(target_, client_, context_.buffers, context_.pipes, splice, !up_.ended, kTurnBudget);
+      auto step = down_.pump(target_, client_, context_.buffers, context_.pipes, !up_.ended, kTurnBudget);
       if (step == RelayDirection::Step::failed_reading) return abort("target_reset");
       if (step == RelayDirection::Step::failed_writing) return abort("client_reset");
       if (step == RelayDirection::Step::ended && close_reason_.empty()) close_reason_ = "target_close";
@@ -433,7 +431,6 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     if (close_reason_.empty() || close_reason_ == "client_close" || close_reason_ == "target_close") {
       close_reason_ = reason;
     }
-    aborted_ = true;
     finish();
   }
 
@@ -443,9 +440,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     phase_ = Phase::finished;
     const auto& group = this->group();
     const auto& target = target_info();
-    // Before anything else: the next pick must see this target as free.
-    if (counted_on_target_) target.counters->active.fetch_sub(1, std::memory_order_relaxed);
-    counted_on_target_ = false;
+    stop_counting_on_target();  // before anything else: the next pick must see this target as free
     if (registered_ && registered_->closed_by_deregistration()) close_reason_ = "deregistered";
     // Passive health: a reset, or a target that never answered what the client sent, is a failure.
     if (close_reason_ == "target_reset") {
@@ -500,11 +495,16 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     if (client_.fd >= 0) ::close(client_.fd);
     if (target_.fd >= 0) ::close(target_.fd);
     client_.fd = target_.fd = -1;
-    if (counted_on_target_) target_info().counters->active.fetch_sub(1, std::memory_order_relaxed);
-    counted_on_target_ = false;
+    stop_counting_on_target();
     release_everything();
     // With a continuation pending, that continuation retires the session.
     if (!continuation_posted_) context_.readiness.retire(std::unique_ptr<core::ReadinessLoop::Handler>(this));
+  }
+
+  // Lowers the target's active count raised when it was picked (once, on whichever path ends it).
+  void stop_counting_on_target() {
+    if (counted_on_target_) target_info().counters->active.fetch_sub(1, std::memory_order_relaxed);
+    counted_on_target_ = false;
   }
 
   void release_everything() {
@@ -549,7 +549,6 @@ class TcpSession final : public core::ReadinessLoop::Handler,
   int64_t first_request_us_ = 0;   // when the client's first bytes went to the target
   int64_t first_response_us_ = -1;  // the target's first byte back, after that; -1: never
   std::string_view close_reason_;
-  bool aborted_ = false;
   bool continuation_posted_ = false;
 };
 
