@@ -7,6 +7,7 @@
 namespace fulcrum::http {
 
 void HeadWriter::append(std::string_view text) {
+  if (text.empty()) return;  // an empty view may carry a null pointer, which memcpy must not see
   if (overflowed_ || text.size() > capacity_ - size_) {
     overflowed_ = true;
     return;

@@ -72,7 +72,7 @@ struct SmallText {
   uint16_t size = 0;
   void assign(std::string_view text) {
     size = static_cast<uint16_t>(std::min(text.size(), N));
-    std::memcpy(data, text.data(), size);
+    if (size != 0) std::memcpy(data, text.data(), size);  // an empty view may hold a null pointer
   }
   std::string_view view() const { return {data, size}; }
 };
