@@ -33,6 +33,11 @@ std::string slurp(const std::string& path) {
   return content.str();
 }
 
+// The last lines of a long log: a sanitizer report ends with what matters.
+std::string tail_of(const std::string& text, size_t limit = 6000) {
+  return text.size() <= limit ? text : "...\n" + text.substr(text.size() - limit);
+}
+
 }  // namespace
 
 TempDir::TempDir() {
@@ -51,7 +56,8 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
   return path;
 }
 
-Process::Process(std::vector<std::string> argv, const std::string& log_dir, const std::string& label) {
+Process::Process(std::vector<std::string> argv, const std::string& log_dir, const std::string& label)
+    : label_(label) {
   static int counter = 0;
   std::string base = log_dir + "/" + label + "-" + std::to_string(++counter);
   stdout_path_ = base + ".out";
@@ -74,14 +80,34 @@ Process::Process(std::vector<std::string> argv, const std::string& log_dir, cons
 
 Process::~Process() {
   if (pid_ > 0 && !exited_) {
-    ::kill(pid_, SIGKILL);
-    int status;
-    ::waitpid(pid_, &status, 0);
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_ && !signalled_) {
+      // It ended on its own while the test still relied on it: a crash or a sanitizer stop,
+      // which the test's own checks would only see as refused connections.
+      ADD_FAILURE() << label_ << " exited on its own ("
+                    << (WIFEXITED(status) ? "code " + std::to_string(WEXITSTATUS(status))
+                                          : "signal " + std::to_string(WTERMSIG(status)))
+                    << "); its stderr:\n" << tail_of(errors());
+    } else {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  // A sanitizer report is a bug even when every check of the test passed.
+  std::string err = errors();
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+    if (err.find(marker) != std::string::npos) {
+      ADD_FAILURE() << label_ << " reported \"" << marker << "\"; its stderr:\n" << tail_of(err);
+      break;
+    }
   }
 }
 
-void Process::signal(int signo) const {
-  if (pid_ > 0 && !exited_) ::kill(pid_, signo);
+void Process::signal(int signo) {
+  if (pid_ > 0 && !exited_) {
+    if (signo != SIGHUP) signalled_ = true;  // SIGHUP reloads; the process is meant to live on
+    ::kill(pid_, signo);
+  }
 }
 
 std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
@@ -123,10 +149,10 @@ bool Process::wait_for_output(const std::string& text, std::chrono::milliseconds
   }
 }
 
-uint16_t free_port() {
+uint16_t free_port(int type) {
   // Ports handed out by the kernel for port 0 are not reused right away, so a test that binds
   // the returned port soon after rarely collides.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int fd = ::socket(AF_INET, type, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

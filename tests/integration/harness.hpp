@@ -1,6 +1,8 @@
 #pragma once
 // What integration tests need to run the real thing: start the real `fulcrum` binary and real
 // backend processes on 127.0.0.1, talk to them over real sockets, and read their output.
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -33,7 +35,8 @@ class Process {
   Process& operator=(const Process&) = delete;
 
   int pid() const { return pid_; }
-  void signal(int signo) const;
+  // Signalling marks the exit that follows as expected.
+  void signal(int signo);
   // Waits for exit; returns the exit code, or nullopt on timeout.
   std::optional<int> wait(std::chrono::milliseconds timeout);
   bool running();
@@ -43,13 +46,16 @@ class Process {
   bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout = 5s, bool in_stderr = false) const;
 
  private:
+  std::string label_;
   int pid_ = -1;
   bool exited_ = false;
+  bool signalled_ = false;
   std::string stdout_path_;
   std::string stderr_path_;
 };
 
-uint16_t free_port();
+// A port the kernel just handed out for port 0: SOCK_STREAM (TCP) or SOCK_DGRAM (UDP).
+uint16_t free_port(int type = SOCK_STREAM);
 std::string build_path(const std::string& name);  // a program built beside fulcrum
 std::string fulcrum_binary();
 

@@ -20,22 +20,10 @@
 namespace fulcrum::testing {
 namespace {
 
-uint16_t free_udp_port() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 struct UdpBackend {
   UdpBackend(const TempDir& dir, const std::string& name, const std::string& host = "127.0.0.1", uint16_t fixed_port = 0)
       : host(host),
-        port(fixed_port != 0 ? fixed_port : free_udp_port()),
+        port(fixed_port != 0 ? fixed_port : free_port(SOCK_DGRAM)),
         process({build_path("udp_backend"), "--listen", host + ":" + std::to_string(port), "--name", name}, dir.path(),
                 "udp-" + name) {
     EXPECT_TRUE(process.wait_for_output("listening")) << process.errors();
@@ -120,7 +108,7 @@ std::string config_for(uint16_t udp_port, uint16_t tcp_port, const std::vector<s
 TEST(UdpProxy, AFlowSticksToOneTargetAndOneSocket) {
   TempDir dir;
   UdpBackend a(dir, "a"), b(dir, "b");
-  uint16_t port = free_udp_port(), ready = free_port();
+  uint16_t port = free_port(SOCK_DGRAM), ready = free_port();
   auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a.address(), b.address()}), ready);
   UdpClient client(port);
   Reply first = parse(client.ask("hello 0"));
@@ -138,7 +126,7 @@ TEST(UdpProxy, AFlowSticksToOneTargetAndOneSocket) {
 TEST(UdpProxy, FlowsSpreadAcrossTargets) {
   TempDir dir;
   UdpBackend a(dir, "a"), b(dir, "b"), c(dir, "c");
-  uint16_t port = free_udp_port(), ready = free_port();
+  uint16_t port = free_port(SOCK_DGRAM), ready = free_port();
   auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a.address(), b.address(), c.address()}), ready);
   std::map<std::string, int> per_target;
   std::set<std::string> flow_ports;
@@ -159,7 +147,7 @@ TEST(UdpProxy, FlowsSpreadAcrossTargets) {
 TEST(UdpProxy, IdleFlowsExpireAndTheNextDatagramStartsANewFlow) {
   TempDir dir;
   UdpBackend a(dir, "a");
-  uint16_t port = free_udp_port(), ready = free_port();
+  uint16_t port = free_port(SOCK_DGRAM), ready = free_port();
   auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a.address()}, "    idle_timeout: 300ms\n", 1), ready);
   UdpClient client(port);
   Reply first = parse(client.ask("one"));
@@ -181,7 +169,7 @@ TEST(UdpProxy, IdleFlowsExpireAndTheNextDatagramStartsANewFlow) {
 TEST(UdpProxy, TheFlowTableIsBoundedAndEvictsTheLeastRecentFlow) {
   TempDir dir;
   UdpBackend a(dir, "a");
-  uint16_t port = free_udp_port(), ready = free_port();
+  uint16_t port = free_port(SOCK_DGRAM), ready = free_port();
   auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a.address()}, "    max_flows: 2\n", 1), ready);
   UdpClient first(port), second(port), third(port);
   Reply r1 = parse(first.ask("1"));
@@ -199,7 +187,7 @@ TEST(UdpProxy, ARemovedTargetGetsNoNewFlowsWhileItsFlowsEnd) {
   TempDir dir;
   auto a = std::make_unique<UdpBackend>(dir, "a");
   UdpBackend b(dir, "b");
-  uint16_t port = free_udp_port(), ready = free_port();
+  uint16_t port = free_port(SOCK_DGRAM), ready = free_port();
   auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a->address(), b.address()}, "", 1), ready);
   // Find a flow on a.
   std::vector<std::unique_ptr<UdpClient>> clients;
@@ -232,7 +220,7 @@ TEST(UdpProxy, ICMPErrorsFromADeadTargetEjectIt) {
   TempDir dir;
   UdpBackend a(dir, "a");
   auto b = std::make_unique<UdpBackend>(dir, "b");
-  uint16_t port = free_udp_port(), ready = free_port();
+  uint16_t port = free_port(SOCK_DGRAM), ready = free_port();
   auto fulcrum = start_fulcrum(
       dir,
       config_for(port, ready, {a.address(), b->address()}, "", 1,
@@ -263,7 +251,7 @@ TEST(UdpProxy, ICMPErrorsFromADeadTargetEjectIt) {
 // dies, b is marked unhealthy and new flows all go to a, while b's existing flow stays.
 TEST(UdpProxy, ATargetFailingItsHealthCheckGetsNoNewFlows) {
   TempDir dir;
-  uint16_t udp = free_udp_port(), check = free_port(), port = free_udp_port(), ready = free_port();
+  uint16_t udp = free_port(SOCK_DGRAM), check = free_port(), port = free_port(SOCK_DGRAM), ready = free_port();
   UdpBackend a(dir, "a", "127.0.0.2", udp), b(dir, "b", "127.0.0.3", udp);
   auto check_process = [&](const std::string& host, const std::string& name) {
     auto process = std::make_unique<Process>(
