@@ -160,6 +160,9 @@ struct ListenerTls {
   std::vector<Certificate> certificates;
   TlsPolicy policy = TlsPolicy::intermediate;
   std::vector<std::string> alpn;  // default: h2 (when supported), http/1.1
+  // Session tickets are sealed with a key replaced this often; the previous key still opens
+  // them, so a ticket lives at most twice this (and sessions are cached this long).
+  Duration ticket_rotation{3600000};
 };
 
 struct RateLimit {

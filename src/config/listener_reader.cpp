@@ -39,6 +39,8 @@ ListenerTls read_tls(const Field& field, Diagnostics& diagnostics) {
   }
   read_into(map, "policy", tls.policy,
             [&](const Field& f) { return read_enum(f, diagnostics, names::kTlsPolicy, "tls policy"); });
+  read_into(map, "ticket_rotation", tls.ticket_rotation,
+            [&](const Field& f) { return read_duration(f, diagnostics, 1s, std::chrono::hours(7 * 24)); });
   if (const Field* alpn = map.get("alpn")) {
     if (auto items = read_string_list(*alpn, diagnostics)) {
       for (const auto& item : *items) {

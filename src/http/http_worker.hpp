@@ -17,6 +17,7 @@
 #include "http/listener_routes.hpp"
 #include "http/sticky_cookie.hpp"
 #include "http/upstream_pool.hpp"
+#include "tls/server_context.hpp"
 #include "upstream/worker_upstreams.hpp"
 
 namespace fulcrum::http {
@@ -36,6 +37,14 @@ struct HttpWorker {
   std::vector<ListenerRoutes> routes;
   // One per group of the installed snapshot: the signer of its stickiness cookie, if any.
   std::vector<std::optional<StickyCookie>> sticky;
+
+  // One per listener: the TLS context of an https listener (null for the others). Set before the
+  // worker starts and replaced by a post when certificates are reloaded.
+  std::vector<std::shared_ptr<const tls::ServerContext>> tls;
+  // TLS handshakes completed (of which resumed) and failed, on this worker.
+  uint64_t tls_handshakes = 0;
+  uint64_t tls_resumed = 0;
+  uint64_t tls_handshake_failures = 0;
 
   std::atomic<uint64_t> active_sessions{0};
   std::atomic<uint64_t> total_requests{0};

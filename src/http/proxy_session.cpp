@@ -33,6 +33,7 @@
 #include "http/request_parser.hpp"
 #include "http/response_parser.hpp"
 #include "http/target_report.hpp"
+#include "tls/tls_connection.hpp"
 
 namespace fulcrum::http {
 namespace {
@@ -94,11 +95,13 @@ enum class ConnectFailure : uint8_t { none, no_target, refused, timeout };
 
 class ProxySession {
  public:
-  ProxySession(HttpWorker& worker, size_t listener_index, Socket client, const asio::ip::tcp::endpoint& peer)
+  ProxySession(HttpWorker& worker, size_t listener_index, Socket client, const asio::ip::tcp::endpoint& peer,
+               std::shared_ptr<const tls::ServerContext> tls)
       : w_(worker),
         listener_index_(static_cast<uint32_t>(listener_index)),
         client_(std::move(client)),
         deadline_(worker.deadlines) {
+    if (tls) tls_ = std::make_unique<tls::TlsConnection>(std::move(tls), client_.native_handle());
     w_.active_sessions.fetch_add(1, std::memory_order_relaxed);  // for graceful shutdown
     if (peer.address().is_v4()) {
       auto bytes = peer.address().to_v4().to_bytes();
@@ -118,10 +121,16 @@ class ProxySession {
 
   static void start(std::unique_ptr<ProxySession> session) {
     set_no_delay(session->client_);
+    if (session->tls_) {
+      asio::io_context& loop = session->w_.loop();
+      asio::co_spawn(loop, handshake(std::move(session)), asio::detached);
+      return;
+    }
     wait_idle(std::move(session));
   }
 
  private:
+  static asio::awaitable<void> handshake(std::unique_ptr<ProxySession> self);
   static void wait_idle(std::unique_ptr<ProxySession> self);
   static asio::awaitable<void> serve(std::unique_ptr<ProxySession> self);
   struct Exchange;
@@ -134,6 +143,7 @@ class ProxySession {
   asio::awaitable<ConnectFailure> connect(Exchange& x, bool allow_pool);
   asio::awaitable<bool> forward(Exchange& x);
   asio::awaitable<void> tunnel(Exchange& x, RecvBuffer& tin, std::string_view head);
+  void end_client();
   void log_request(Exchange& x);
   void find_sticky_target(Exchange& x, const RequestHead& head);
   std::string_view sticky_set_cookie(Exchange& x, const ResponseHead& response, char (&out)[256]);
@@ -146,6 +156,7 @@ class ProxySession {
   Socket client_;
   Deadline deadline_;
   RecvBuffer in_;
+  std::unique_ptr<tls::TlsConnection> tls_;  // https listeners: the client's TLS
   uint8_t client_address_[16] = {};
   int client_family_ = AF_INET;
   // The snapshot the current request is served from (the exchange holds a reference to it);
@@ -217,6 +228,13 @@ void ProxySession::wait_idle(std::unique_ptr<ProxySession> self) {
   ProxySession& session = *self;
   session.in_.release_if_empty();
   session.snapshot_ = session.w_.upstreams.snapshot().get();
+  if (session.tls_ && session.tls_->has_pending()) {
+    // Records already read from the socket (a request sent right behind the handshake, or
+    // pipelined): readability would never come for them.
+    asio::io_context& loop = session.w_.loop();
+    asio::co_spawn(loop, serve(std::move(self)), asio::detached);
+    return;
+  }
   const auto& l = session.listener();
   session.deadline_.arm(session.first_ ? l.client_header_timeout.count() : l.idle_timeout.count(), &session.client_);
   session.client_.async_wait(Socket::wait_read, [self = std::move(self)](const asio::error_code& ec) mutable {
@@ -225,6 +243,33 @@ void ProxySession::wait_idle(std::unique_ptr<ProxySession> self) {
     asio::io_context& loop = self->w_.loop();
     asio::co_spawn(loop, serve(std::move(self)), asio::detached);
   });
+}
+
+// The TLS handshake of an https connection, within client_header_timeout; then the session
+// idles like any other until its first request.
+asio::awaitable<void> ProxySession::handshake(std::unique_ptr<ProxySession> self) {
+  ProxySession& session = *self;
+  session.snapshot_ = session.w_.upstreams.snapshot().get();
+  session.deadline_.arm(session.listener().client_header_timeout.count(), &session.client_);
+  const bool done = co_await session.tls_->handshake(session.client_);
+  session.deadline_.disarm();
+  if (!done) {
+    session.w_.tls_handshake_failures++;
+    // A connection closed before saying anything (a port probe) is not worth a warning.
+    const bool silent = session.tls_->reason() == "client closed during the handshake";
+    core::LogLine line(silent ? core::LogLevel::debug : core::LogLevel::warn, "tls.handshake_failed");
+    if (line.enabled()) {
+      char ip[INET6_ADDRSTRLEN];
+      line.field("listener", session.listener().name)
+          .field("client", session.client_ip(ip))
+          .field("reason", session.deadline_.expired() ? std::string_view("timed out") : session.tls_->reason())
+          .emit();
+    }
+    co_return;  // the session ends: its socket closes
+  }
+  session.w_.tls_handshakes++;
+  if (session.tls_->resumed()) session.w_.tls_resumed++;
+  wait_idle(std::move(self));
 }
 
 asio::awaitable<void> ProxySession::serve(std::unique_ptr<ProxySession> self) {
@@ -240,11 +285,24 @@ asio::awaitable<void> ProxySession::serve(std::unique_ptr<ProxySession> self) {
 }
 
 asio::awaitable<bool> ProxySession::write_client(std::string_view a, std::string_view b) {
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(a.data(), a.size()), asio::buffer(b.data(), b.size())};
   deadline_.arm(listener().idle_timeout.count(), &client_);
-  auto [ec, n] = co_await asio::async_write(client_, buffers, use_tuple);
+  asio::error_code ec;
+  if (tls_) {
+    ec = co_await tls_->write(client_, a, b, w_.buffers);
+  } else {
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(a.data(), a.size()), asio::buffer(b.data(), b.size())};
+    std::tie(ec, std::ignore) = co_await asio::async_write(client_, buffers, use_tuple);
+  }
   deadline_.disarm();
   co_return !ec;
+}
+
+// An orderly end of the client connection (after TLS's close_notify when it is TLS).
+void ProxySession::end_client() {
+  asio::error_code ignored;
+  if (tls_) tls_->close_notify();
+  client_.shutdown(Socket::shutdown_send, ignored);
+  client_.close(ignored);
 }
 
 // After refusing a request, the client may still be sending (the rest of a body, pipelined
@@ -252,6 +310,7 @@ asio::awaitable<bool> ProxySession::write_client(std::string_view a, std::string
 // response before the client reads it, so: stop sending, read and drop for a moment, close.
 asio::awaitable<void> ProxySession::linger_close() {
   asio::error_code ec;
+  if (tls_) tls_->close_notify();  // then the raw bytes are drained unread: they are ciphertext
   client_.shutdown(Socket::shutdown_send, ec);
   if (!ec) {
     char sink[4096];
@@ -431,7 +490,9 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       if (in_.empty()) {
         in_.begin = in_.end = 0;
         deadline_.arm(l.idle_timeout.count(), &client_);
-        auto [read_ec, n] = co_await client_.async_read_some(asio::buffer(in_.free_space(), in_.free_size()), use_tuple);
+        auto [read_ec, n] = tls_ ? co_await tls_->read_some(client_, in_.free_space(), in_.free_size())
+                                 : co_await client_.async_read_some(asio::buffer(in_.free_space(), in_.free_size()),
+                                                                    use_tuple);
         deadline_.disarm();
         if (read_ec) {
           // The client went away or stalled mid-body: nobody is left to answer.
@@ -674,8 +735,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     if (in_.empty()) {
       // The client's request was read whole and nothing follows: close at once (lingering is
       // for refusals, where unread bytes could turn the close into a reset).
-      client_.shutdown(Socket::shutdown_send, ignored);
-      client_.close(ignored);
+      end_client();
     } else {
       co_await linger_close();
     }
@@ -686,19 +746,28 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
 
 namespace {
 // Copies one direction of a tunnel until EOF or error, then passes the EOF on.
-asio::awaitable<void> pump(Socket& from, Socket& to, RecvBuffer& buffer, Deadline& deadline, int64_t idle_ms,
-                           uint64_t& total) {
+// `from_tls` / `to_tls`: the client's TLS when that side is the client of an https listener.
+asio::awaitable<void> pump(Socket& from, tls::TlsConnection* from_tls, Socket& to, tls::TlsConnection* to_tls,
+                           RecvBuffer& buffer, Deadline& deadline, int64_t idle_ms, uint64_t& total,
+                           core::BufferPool& buffers) {
   for (;;) {
     buffer.begin = buffer.end = 0;
     deadline.arm(idle_ms, &from, &to);
-    auto [read_ec, n] = co_await from.async_read_some(asio::buffer(buffer.data, buffer.capacity), use_tuple);
+    auto [read_ec, n] = from_tls ? co_await from_tls->read_some(from, buffer.data, buffer.capacity)
+                                 : co_await from.async_read_some(asio::buffer(buffer.data, buffer.capacity), use_tuple);
     if (read_ec) break;
-    auto [write_ec, written] = co_await asio::async_write(to, asio::buffer(buffer.data, n), use_tuple);
+    asio::error_code write_ec;
+    if (to_tls) {
+      write_ec = co_await to_tls->write(to, std::string_view(buffer.data, n), {}, buffers);
+    } else {
+      std::tie(write_ec, std::ignore) = co_await asio::async_write(to, asio::buffer(buffer.data, n), use_tuple);
+    }
     if (write_ec) break;
     total += n;
   }
   deadline.disarm();
   asio::error_code ignored;
+  if (to_tls) to_tls->close_notify();
   to.shutdown(Socket::shutdown_send, ignored);
 }
 }  // namespace
@@ -725,8 +794,8 @@ asio::awaitable<void> ProxySession::tunnel(Exchange& x, RecvBuffer& tin, std::st
   tin.ensure(w_.buffers);
   Deadline back(w_.deadlines);
   uint64_t up = 0, down = 0;
-  co_await (pump(client_, x.target, in_, deadline_, l.idle_timeout.count(), up) &&
-            pump(x.target, client_, tin, back, l.idle_timeout.count(), down));
+  co_await (pump(client_, tls_.get(), x.target, nullptr, in_, deadline_, l.idle_timeout.count(), up, w_.buffers) &&
+            pump(x.target, nullptr, client_, tls_.get(), tin, back, l.idle_timeout.count(), down, w_.buffers));
   in_.begin = in_.end = 0;
   x.bytes_in += up;
   x.bytes_out += down;
@@ -853,7 +922,8 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
       if (in_.begin > 0) in_.compact();
       else in_.grow(head_limit);  // the parser refuses past max_header_bytes before this fills
     }
-    auto [ec, n] = co_await client_.async_read_some(asio::buffer(in_.free_space(), in_.free_size()), use_tuple);
+    auto [ec, n] = tls_ ? co_await tls_->read_some(client_, in_.free_space(), in_.free_size())
+                        : co_await client_.async_read_some(asio::buffer(in_.free_space(), in_.free_size()), use_tuple);
     if (ec) {
       deadline_.disarm();
       const bool timed_out = deadline_.expired();
@@ -958,7 +1028,7 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
     const bool close = !x.body_done || x.close_after || !x.client_keep_alive;
     bool keep;
     if (chosen.kind == config::Action::Kind::redirect) {
-      RedirectRequest request{"http", facts.host, l.listen.port(), facts.path, facts.query};
+      RedirectRequest request{tls_ ? "https" : "http", facts.host, l.listen.port(), facts.path, facts.query};
       if (const std::string_view full_host = head.host(); full_host.size() > facts.host.size() + 1) {
         // The port the client used (Host: name:port) is the request's port.
         const auto port_text = full_host.substr(facts.host.size() + 1);
@@ -993,6 +1063,7 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   char ip[INET6_ADDRSTRLEN];
   forwarding.client_ip = client_ip(ip);
   forwarding.listen_port = l.listen.port();
+  if (tls_) forwarding.proto = "https";
   forwarding.request_id = std::string_view(x.request_id, sizeof x.request_id);
   forwarding.close = x.close_after || snapshot_->groups[static_cast<size_t>(x.group_index)].config->keepalive_connections == 0;
   forwarding.add_forwarded = l.add_forwarded;
@@ -1018,6 +1089,7 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
 }  // namespace
 
 asio::awaitable<void> http_accept_loop(HttpWorker& worker, asio::ip::tcp::acceptor& acceptor, size_t listener_index) {
+  // https listeners: the worker's current TLS context for this listener (a reload may replace it).
   asio::ip::tcp::endpoint peer;
   int64_t last_error_log_ms = 0;
   for (;;) {
@@ -1037,7 +1109,9 @@ asio::awaitable<void> http_accept_loop(HttpWorker& worker, asio::ip::tcp::accept
       continue;
     }
     if (!worker.upstreams.ready()) continue;
-    ProxySession::start(std::make_unique<ProxySession>(worker, listener_index, std::move(socket), peer));
+    std::shared_ptr<const tls::ServerContext> tls;
+    if (listener_index < worker.tls.size()) tls = worker.tls[listener_index];
+    ProxySession::start(std::make_unique<ProxySession>(worker, listener_index, std::move(socket), peer, std::move(tls)));
   }
 }
 

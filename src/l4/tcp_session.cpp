@@ -17,6 +17,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "l4/client_hello.hpp"
 #include "l4/proxy_protocol.hpp"
 #include "l4/target_connector.hpp"
 #include "l4/tcp_relay.hpp"
@@ -86,7 +87,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
       read_proxy_header();
       return;
     }
-    choose_group();
+    after_preamble();
   }
 
   void on_ready(uint32_t events, unsigned tag) override {
@@ -101,6 +102,9 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     switch (phase_) {
       case Phase::proxy_header:
         if (side == &client_) read_proxy_header();
+        break;
+      case Phase::client_hello:
+        if (side == &client_) read_client_hello();
         break;
       case Phase::connecting:
         if (side == &target_ && target_.writable) check_connect();
@@ -117,6 +121,10 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     switch (phase_) {
       case Phase::proxy_header:
         reject_proxy_header("no PROXY header within " + std::to_string(listener_.client_header_timeout.count()) + "ms");
+        break;
+      case Phase::client_hello:
+        reject_client_hello("no complete ClientHello within " +
+                            std::to_string(listener_.client_header_timeout.count()) + "ms");
         break;
       case Phase::connecting:
         connect_failed(ETIMEDOUT);
@@ -147,7 +155,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
   }
 
  private:
-  enum class Phase { proxy_header, connecting, relaying, finished };
+  enum class Phase { proxy_header, client_hello, connecting, relaying, finished };
 
   const upstream::GroupSnapshot& group() const { return snapshot_->groups[static_cast<size_t>(group_index_)]; }
   const upstream::TargetInfo& target_info() const { return group().targets[static_cast<size_t>(target_index_)]; }
@@ -184,7 +192,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
           up.bytes = up.end - up.begin;
           if (up.begin == up.end) up.begin = up.end = 0;
           deadline_.disarm();
-          choose_group();
+          after_preamble();
           return;
         case ProxyParse::error:
           reject_proxy_header(error);
@@ -208,10 +216,98 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     end_quietly();
   }
 
+  // ---- TLS passthrough: the ClientHello's server name picks the rule --------------------
+
+  // After the optional PROXY header: a tls listener reads the ClientHello first.
+  void after_preamble() {
+    if (listener_.protocol != config::ListenerProtocol::tls) {
+      choose_group();
+      return;
+    }
+    phase_ = Phase::client_hello;
+    deadline_.arm(context_.connect_deadlines, core::now_ms() + listener_.client_header_timeout.count());
+    client_.readable = true;  // it may be there already: try before waiting
+    read_client_hello();
+  }
+
+  void read_client_hello() {
+    // The ClientHello stays in the client-to-target buffer: it is forwarded untouched, first.
+    RelayDirection& up = up_;
+    if (!up.buffer) up.buffer = context_.buffers.borrow();
+    while (client_.readable) {
+      if (up.end == core::BufferPool::kBufferSize) {
+        reject_client_hello("ClientHello larger than the 16 KiB buffer");
+        return;
+      }
+      ssize_t n = ::recv(client_.fd, up.buffer.data() + up.end, core::BufferPool::kBufferSize - up.end, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        client_.readable = false;
+        return;  // wait for the rest
+      }
+      if (n <= 0) {
+        // Closing before saying anything is a probe, not worth a warning.
+        if (n == 0 && up.end == up.begin) {
+          end_quietly();
+        } else {
+          reject_client_hello(n == 0 ? "closed in the middle of the ClientHello" : std::strerror(errno));
+        }
+        return;
+      }
+      up.end += static_cast<size_t>(n);
+      up.bytes += static_cast<size_t>(n);
+      ClientHelloFacts facts;
+      const char* reason = "";
+      switch (parse_client_hello({up.buffer.data() + up.begin, up.end - up.begin}, facts, reason)) {
+        case HelloParse::need_more:
+          break;
+        case HelloParse::error:
+          reject_client_hello(reason);
+          return;
+        case HelloParse::done:
+          deadline_.disarm();
+          server_name_.assign(facts.server_name_view());
+          route_by_server_name();
+          return;
+      }
+    }
+  }
+
+  // The first rule with an `sni` pattern matching the name (a rule without conditions matches
+  // any), else the listener's default.
+  void route_by_server_name() {
+    for (size_t i = 0; i < listener_.rules.size() && sni_rule_ < 0; ++i) {
+      const auto& patterns = listener_.rules[i].match.sni;
+      if (patterns.empty()) sni_rule_ = static_cast<int>(i);
+      for (const auto& pattern : patterns) {
+        if (sni_matches(pattern, server_name_)) {
+          sni_rule_ = static_cast<int>(i);
+          break;
+        }
+      }
+    }
+    choose_group();
+  }
+
+  void reject_client_hello(const std::string& reason) {
+    core::LogLine(core::LogLevel::warn, "tls.bad_client_hello")
+        .field("listener", listener_.name)
+        .field("client", client_address_.to_string())
+        .field("bytes", static_cast<uint64_t>(up_.end - up_.begin))
+        .field("reason", reason)
+        .emit();
+    end_quietly();
+  }
+
   // ---- choosing and connecting a target ---------------------------------------------------
 
   void choose_group() {
-    group_index_ = listener_index_ < context_.listener_splits.size() ? context_.listener_splits[listener_index_].next() : -1;
+    if (sni_rule_ >= 0 && listener_index_ < context_.rule_splits.size() &&
+        static_cast<size_t>(sni_rule_) < context_.rule_splits[listener_index_].size()) {
+      group_index_ = context_.rule_splits[listener_index_][static_cast<size_t>(sni_rule_)].next();
+    } else {
+      group_index_ = listener_index_ < context_.listener_splits.size() ? context_.listener_splits[listener_index_].next() : -1;
+    }
     if (group_index_ < 0) {
       core::LogLine(core::LogLevel::warn, "tcp.no_route")
           .field("listener", listener_.name)
@@ -470,8 +566,14 @@ class TcpSession final : public core::ReadinessLoop::Handler,
           .field("bytes_out", down_.bytes)
           .field("duration_ms", static_cast<double>(core::now_us() - started_us_) / 1000.0)
           .field("close", close_reason_)
-          .field("splice", up_.spliced || down_.spliced)
-          .emit();
+          .field("splice", up_.spliced || down_.spliced);
+      if (listener_.protocol == config::ListenerProtocol::tls) {
+        line.field("sni", server_name_);
+        if (sni_rule_ >= 0 && !listener_.rules[static_cast<size_t>(sni_rule_)].name.empty()) {
+          line.field("rule", listener_.rules[static_cast<size_t>(sni_rule_)].name);
+        }
+      }
+      line.emit();
     }
 
     const bool reset = close_reason_ == "client_reset" || close_reason_ == "target_reset" ||
@@ -539,6 +641,9 @@ class TcpSession final : public core::ReadinessLoop::Handler,
   int64_t attempt_started_us_ = 0;
   int64_t connect_us_ = 0;
   std::string failure_;  // built only when an attempt fails
+  // tls passthrough: the ClientHello's server name (empty: none sent) and the rule it chose.
+  std::string server_name_;
+  int sni_rule_ = -1;
   std::optional<upstream::OpenSessions::Entry> registered_;
 
   // Relaying.

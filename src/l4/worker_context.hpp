@@ -46,6 +46,8 @@ struct WorkerContext {
 
   // One per listener of the installed snapshot's configuration, same order.
   std::vector<upstream::GroupSplit> listener_splits;
+  // Per listener, one per rule: the splits of `tls` listeners' rules (chosen by SNI); empty for others.
+  std::vector<std::vector<upstream::GroupSplit>> rule_splits;
 
   asio::io_context& loop() { return worker.loop(); }
   // Before the worker's loop is destroyed (its thread has stopped): ends the sessions a drain

@@ -69,6 +69,7 @@ Server::Server(std::shared_ptr<const config::Config> config) : config_(std::move
 
 Server::~Server() {
   if (health_) health_->stop();
+  if (tls_) tls_->stop();
   // Teardown in dependency order. Sessions still open (a drain cut short by shutdown_timeout)
   // are coroutines pending in the loops or readiness-driven TCP sessions; they refer to their
   // WorkerContext, so they end (release_io, destroy_loop) while the contexts live, and every
@@ -106,18 +107,14 @@ bool Server::bind_listeners(std::string& error) {
       listeners_.push_back(std::move(sockets));
       continue;
     }
-    if (listener.protocol != config::ListenerProtocol::tcp && listener.protocol != config::ListenerProtocol::http) {
-      error = "listener '" + listener.name + "': protocol " + config::to_string(listener.protocol) +
-              " is not served by this build yet (tcp, udp and http are)";
-      return false;
-    }
     for (size_t w = 0; w < workers_.size(); ++w) {
       auto acceptor = open_acceptor(workers_[w]->loop(), listener.listen, error);
       if (!acceptor) {
         error = "listener '" + listener.name + "': " + error;
         return false;
       }
-      if (listener.protocol != config::ListenerProtocol::tcp) {
+      // tcp and tls (passthrough) are relayed by the L4 sessions; http and https by the HTTP proxy.
+      if (listener.protocol != config::ListenerProtocol::tcp && listener.protocol != config::ListenerProtocol::tls) {
         sockets.per_worker.push_back(std::move(acceptor));
         continue;
       }
@@ -142,6 +139,22 @@ bool Server::start(std::string& error) {
     contexts_.push_back(std::make_unique<l4::WorkerContext>(*workers_.back()));
     http_workers_.push_back(std::make_unique<http::HttpWorker>(*workers_.back()));
   }
+  for (const auto& group : config_->target_groups) {
+    // Saying so beats sending plaintext to a target that expects TLS.
+    if (group.protocol == config::TargetProtocol::https || group.protocol == config::TargetProtocol::tls) {
+      error = "target group '" + group.name + "': protocol " + config::to_string(group.protocol) +
+              " (TLS toward targets) is not served by this build yet";
+      return false;
+    }
+  }
+  tls_ = std::make_unique<TlsContexts>(control_, [this](const TlsContexts::Contexts& contexts) {
+    for (auto& http : http_workers_) {
+      http::HttpWorker* target = http.get();
+      target->worker.post([target, contexts] { target->tls = contexts; });
+    }
+  });
+  if (!tls_->build(*config_, error)) return false;
+  for (auto& http : http_workers_) http->tls = tls_->contexts();  // before the workers start
   if (!bind_listeners(error)) return false;
   if (config_->dns.enabled) {
     dns_ = std::make_unique<dns::DnsServer>();
@@ -165,7 +178,8 @@ bool Server::start(std::string& error) {
         listeners_[l].udp_per_worker[w]->start();
         continue;
       }
-      if (config_->listeners[l].protocol == config::ListenerProtocol::http) {
+      if (config_->listeners[l].protocol == config::ListenerProtocol::http ||
+          config_->listeners[l].protocol == config::ListenerProtocol::https) {
         asio::co_spawn(context.loop(), http::http_accept_loop(*http_workers_[w], *listeners_[l].per_worker[w], l),
                        asio::detached);
         continue;
@@ -177,6 +191,7 @@ bool Server::start(std::string& error) {
     }
   }
   for (auto& worker : workers_) worker->start();
+  tls_->watch(config_);
   if (dns_) {
     dns_->start();
     core::LogLine(core::LogLevel::info, "dns.start")
@@ -261,6 +276,8 @@ void Server::reload() {
   }
   config_ = next;
   health_->apply(config_);
+  tls_->reload(*config_);  // certificates re-read; a bad one is logged and the old one stays
+  tls_->watch(config_);
   core::log_message(core::LogLevel::info, "config.reloaded", config_->source_path);
 }
 
@@ -313,6 +330,7 @@ void Server::check_drained() {
     if (dns_) dns_->stop();
     for (auto& worker : workers_) worker->stop();
     health_->stop();
+    tls_->stop();
     control_.stop();
     return;
   }

@@ -20,6 +20,7 @@
 #include "l4/udp_forwarder.hpp"
 #include "l4/tcp_listener.hpp"
 #include "l4/worker_context.hpp"
+#include "runtime/tls_contexts.hpp"
 #include "upstream/target_registry.hpp"
 
 namespace fulcrum::runtime {
@@ -72,6 +73,7 @@ class Server {
   std::vector<std::unique_ptr<http::HttpWorker>> http_workers_;  // beside contexts_, same order
   std::vector<ListenerSockets> listeners_;  // same order as config_->listeners
   std::unique_ptr<dns::DnsServer> dns_;      // when the configuration has a dns: section
+  std::unique_ptr<TlsContexts> tls_;          // certificates of the https listeners
 };
 
 }  // namespace fulcrum::runtime

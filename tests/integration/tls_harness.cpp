@@ -1,0 +1,150 @@
+#include "tls_harness.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+extern char** environ;
+
+namespace fulcrum::testing {
+namespace {
+
+std::string write_temp_input(const std::string& input) {
+  char path[] = "/tmp/fulcrum-tls-input-XXXXXX";
+  int fd = ::mkstemp(path);
+  if (fd < 0) return "/dev/null";
+  size_t done = 0;
+  while (done < input.size()) {
+    ssize_t n = ::write(fd, input.data() + done, input.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return path;
+}
+
+void must(const CommandResult& r, const std::string& what) {
+  if (r.exit_code != 0) ADD_FAILURE() << what << " failed: " << r.out;
+}
+
+}  // namespace
+
+CommandResult run_command(const std::vector<std::string>& command, const std::string& input, int timeout_s) {
+  std::vector<std::string> argv{"/usr/bin/timeout", std::to_string(timeout_s)};
+  argv.insert(argv.end(), command.begin(), command.end());
+  const std::string input_path = write_temp_input(input);
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return {};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  posix_spawn_file_actions_addopen(&actions, 0, input_path.c_str(), O_RDONLY, 0);
+  std::vector<char*> raw;
+  for (auto& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawn(&pid, raw[0], &actions, nullptr, raw.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipe_fds[1]);
+  CommandResult result;
+  if (rc == 0) {
+    char buffer[65536];
+    ssize_t n;
+    while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) result.out.append(buffer, static_cast<size_t>(n));
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  } else {
+    ADD_FAILURE() << "cannot run " << command.front();
+  }
+  ::close(pipe_fds[0]);
+  if (input_path != "/dev/null") ::unlink(input_path.c_str());
+  return result;
+}
+
+TestPki::TestPki(const TempDir& dir) : dir_(dir) {
+  const std::string d = dir.path() + "/";
+  root_ = d + "root.pem";
+  root_key_ = d + "root.key";
+  intermediate_ = d + "intermediate.pem";
+  intermediate_key_ = d + "intermediate.key";
+  must(run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", root_key_, "-out", root_, "-days", "2", "-subj", "/CN=Fulcrum Test Root",
+                    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"}),
+       "root CA");
+  dir.write("ca.ext", "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n");
+  must(run_command({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", intermediate_key_, "-out", d + "intermediate.csr", "-subj", "/CN=Fulcrum Test Intermediate"}),
+       "intermediate request");
+  must(run_command({"openssl", "x509", "-req", "-in", d + "intermediate.csr", "-CA", root_, "-CAkey", root_key_,
+                    "-CAcreateserial", "-out", intermediate_, "-days", "2", "-extfile", d + "ca.ext"}),
+       "intermediate");
+}
+
+CertFiles TestPki::leaf(const std::string& stem, const std::string& common_name, const std::vector<std::string>& names,
+                        const std::string& kind) const {
+  const std::string d = dir_.path() + "/";
+  CertFiles files{d + stem + ".pem", d + stem + ".key"};
+  std::vector<std::string> key_args = kind == "rsa" ? std::vector<std::string>{"-newkey", "rsa:2048"}
+                                                    : std::vector<std::string>{"-newkey", "ec", "-pkeyopt",
+                                                                               "ec_paramgen_curve:P-256"};
+  std::vector<std::string> request{"openssl", "req", "-new"};
+  request.insert(request.end(), key_args.begin(), key_args.end());
+  request.insert(request.end(), {"-nodes", "-keyout", files.key, "-out", d + stem + ".csr", "-subj", "/CN=" + common_name});
+  must(run_command(request), "leaf request " + stem);
+  std::string ext = "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n";
+  if (!names.empty()) {
+    ext += "subjectAltName=";
+    for (size_t i = 0; i < names.size(); ++i) ext += (i ? ",DNS:" : "DNS:") + names[i];
+    ext += "\n";
+  }
+  dir_.write(stem + ".ext", ext);
+  must(run_command({"openssl", "x509", "-req", "-in", d + stem + ".csr", "-CA", intermediate_, "-CAkey",
+                    intermediate_key_, "-CAcreateserial", "-out", d + stem + ".leaf", "-days", "2", "-extfile",
+                    d + stem + ".ext"}),
+       "leaf " + stem);
+  std::ifstream leaf(d + stem + ".leaf"), chain(intermediate_);
+  std::ofstream out(files.cert);
+  out << leaf.rdbuf() << chain.rdbuf();
+  return files;
+}
+
+CertFiles TestPki::self_signed(const std::string& stem, const std::string& common_name) const {
+  const std::string d = dir_.path() + "/";
+  CertFiles files{d + stem + ".pem", d + stem + ".key"};
+  must(run_command({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", files.key, "-out", files.cert, "-days", "2", "-subj", "/CN=" + common_name,
+                    "-addext", "subjectAltName=DNS:" + common_name}),
+       "self-signed " + stem);
+  return files;
+}
+
+CommandResult s_client(uint16_t port, const std::vector<std::string>& args, const std::string& request) {
+  std::vector<std::string> argv{"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(port)};
+  if (!request.empty()) argv.push_back("-ign_eof");  // send the request, read until the server closes
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, request);
+}
+
+std::string peer_common_name(const std::string& out) {
+  // OpenSSL 3 prints "subject=CN = www" for the peer (and "0 s:CN = www" in the chain).
+  const std::string key = "\nsubject=";
+  size_t at = out.find(key);
+  if (at == std::string::npos) return "";
+  size_t end = out.find('\n', at + 1);
+  std::string line = out.substr(at + key.size(), end - at - key.size());
+  size_t cn = line.find("CN = ");
+  if (cn == std::string::npos) return "";
+  std::string name = line.substr(cn + 5);
+  if (size_t comma = name.find(','); comma != std::string::npos) name.resize(comma);
+  return name;
+}
+
+}  // namespace fulcrum::testing

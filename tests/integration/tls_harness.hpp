@@ -1,0 +1,48 @@
+#pragma once
+// Helpers for TLS integration tests: certificates made with the openssl command during the
+// test, and openssl s_client / any program run with its output captured.
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+
+namespace fulcrum::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+// Runs argv (no shell) under `timeout` seconds with `input` on its stdin.
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = "", int timeout_s = 15);
+
+struct CertFiles {
+  std::string cert;  // PEM: the leaf, then the chain when issued by an intermediate
+  std::string key;
+};
+
+// Certificates made with `openssl` in `dir`: a root CA, an intermediate, and leaves.
+class TestPki {
+ public:
+  explicit TestPki(const TempDir& dir);
+  const std::string& root() const { return root_; }  // the CA file clients trust
+  const std::string& intermediate() const { return intermediate_; }  // what issued the leaves
+  // A leaf for `names` (DNS SANs; empty: CN only) signed by the intermediate; the cert file holds
+  // the leaf and the intermediate. kind: "ec" or "rsa".
+  CertFiles leaf(const std::string& stem, const std::string& common_name, const std::vector<std::string>& names,
+                 const std::string& kind = "ec") const;
+  // A self-signed leaf no CA vouches for.
+  CertFiles self_signed(const std::string& stem, const std::string& common_name) const;
+
+ private:
+  const TempDir& dir_;
+  std::string root_, root_key_, intermediate_, intermediate_key_;
+};
+
+// `openssl s_client` against 127.0.0.1:port with extra arguments; the request text (if any) is
+// sent and the response read until the server closes.
+CommandResult s_client(uint16_t port, const std::vector<std::string>& args, const std::string& request = "");
+
+// The subject CN in s_client's output ("subject=CN = www" -> "www"); empty if none.
+std::string peer_common_name(const std::string& s_client_output);
+
+}  // namespace fulcrum::testing

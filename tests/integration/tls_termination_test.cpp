@@ -1,0 +1,260 @@
+// TLS termination on `protocol: https` listeners, end to end: the real binary, certificates
+// made by `openssl` during the test, `openssl s_client` and curl as clients, the HTTP test
+// backend behind.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "harness.hpp"
+#include "http_harness.hpp"
+#include "tls_client.hpp"
+#include "tls_harness.hpp"
+
+namespace fulcrum::testing {
+namespace {
+
+struct Site {
+  std::vector<CertFiles> certificates;
+  std::string policy = "intermediate";
+  std::string tls_extra;  // more keys under tls:
+  int workers = 1;
+};
+
+std::string https_config(uint16_t port, const std::string& backend, const Site& site) {
+  std::string yaml = "workers: " + std::to_string(site.workers) +
+                     "\nshutdown_timeout: 1s\nlisteners:\n  - name: secure\n    listen: 127.0.0.1:" +
+                     std::to_string(port) + "\n    protocol: https\n    tls:\n      policy: " + site.policy +
+                     "\n" + site.tls_extra + "      certificates:\n";
+  for (const auto& c : site.certificates) yaml += "        - { cert: " + c.cert + ", key: " + c.key + " }\n";
+  yaml += "    default: { forward: app }\ntarget_groups:\n  - name: app\n    targets:\n      - { address: " + backend +
+          " }\n";
+  return yaml;
+}
+
+std::vector<std::string> sni(const std::string& name) { return {"-servername", name}; }
+
+TEST(TlsTermination, SniPicksTheCertificateAndTheFirstIsTheDefault) {
+  TempDir dir;
+  TestPki pki(dir);
+  HttpBackend backend(dir, "b1");
+  Site site;
+  site.certificates = {pki.leaf("default", "default", {}),  // CN only
+                       pki.leaf("www", "www", {"www.example.test"}),
+                       pki.leaf("wild", "wild", {"*.example.test"}, "rsa"),
+                       pki.leaf("api", "api", {"api.other.test", "API2.other.test"})};
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+
+  EXPECT_EQ(peer_common_name(s_client(port, sni("www.example.test")).out), "www");
+  EXPECT_EQ(peer_common_name(s_client(port, sni("WWW.Example.TEST")).out), "www");
+  EXPECT_EQ(peer_common_name(s_client(port, sni("shop.example.test")).out), "wild");
+  EXPECT_EQ(peer_common_name(s_client(port, sni("api2.other.test")).out), "api");
+  EXPECT_EQ(peer_common_name(s_client(port, sni("unknown.test")).out), "default");
+  EXPECT_EQ(peer_common_name(s_client(port, {"-noservername"}).out), "default");
+
+  // The chain goes with the leaf: a client that trusts only the root verifies it.
+  auto verified = s_client(port, {"-servername", "www.example.test", "-CAfile", pki.root(), "-verify_return_error",
+                                  "-verify_hostname", "www.example.test"});
+  EXPECT_NE(verified.out.find("Verify return code: 0 (ok)"), std::string::npos) << verified.out;
+  EXPECT_NE(verified.out.find("CN = Fulcrum Test Intermediate"), std::string::npos) << verified.out;
+
+  // The log names what was loaded.
+  EXPECT_TRUE(fulcrum->wait_for_output("tls.certificates_loaded", 2s, true)) << fulcrum->errors();
+  EXPECT_NE(fulcrum->errors().find("certificates=4"), std::string::npos) << fulcrum->errors();
+}
+
+TEST(TlsTermination, HttpsRequestsReachTheBackendWithForwardedProtoAndKeepAlive) {
+  TempDir dir;
+  TestPki pki(dir);
+  HttpBackend backend(dir, "b1");
+  Site site;
+  site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+  const std::string host = "www.example.test:" + std::to_string(port);
+  const std::string resolve = host + ":127.0.0.1";
+  auto r = curl({"--cacert", pki.root(), "--resolve", resolve, "-i", "https://" + host + "/headers"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(status_of(r.out), 200) << r.out;
+  EXPECT_NE(r.out.find("X-Forwarded-Proto: https\r\n"), std::string::npos) << r.out;
+
+  // Twenty requests on one TLS connection (curl verifies the chain against the root each time).
+  std::vector<std::string> args{"--cacert", pki.root(), "--resolve", resolve, "-o", "/dev/null", "-w",
+                                "%{http_code} %{num_connects}\n"};
+  for (int i = 0; i < 20; ++i) args.push_back("https://" + host + "/bytes/20000");
+  auto many = curl(args);
+  ASSERT_EQ(many.exit_code, 0) << many.out;
+  EXPECT_EQ(many.out.find("200 1\n"), 0u) << many.out;
+  size_t reused = 0;
+  for (size_t at = 0; (at = many.out.find("200 0\n", at)) != std::string::npos; ++at) ++reused;
+  EXPECT_EQ(reused, 19u) << many.out;
+
+  // A POST body through TLS both ways.
+  std::string body(100000, 'x');
+  auto post = curl({"--cacert", pki.root(), "--resolve", resolve, "-o", "/dev/null", "-w", "%{http_code}",
+                    "--data-binary", body, "https://" + host + "/echo"});
+  EXPECT_EQ(post.out, "200") << post.out;
+}
+
+TEST(TlsTermination, AlpnAgreesOnHttp11) {
+  TempDir dir;
+  TestPki pki(dir);
+  HttpBackend backend(dir, "b1");
+  Site site;
+  site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+  auto both = s_client(port, {"-alpn", "h2,http/1.1"});
+  EXPECT_NE(both.out.find("ALPN protocol: http/1.1"), std::string::npos) << both.out;
+  auto only_h2 = s_client(port, {"-alpn", "h2"});
+  EXPECT_NE(only_h2.out.find("No ALPN negotiated"), std::string::npos) << only_h2.out;
+  // curl asks for h2 and http/1.1 and gets HTTP/1.1.
+  const std::string host = "www.example.test:" + std::to_string(port);
+  auto r = curl({"--cacert", pki.root(), "--resolve", host + ":127.0.0.1", "-o", "/dev/null", "-w", "%{http_version}",
+                 "https://" + host + "/bytes/10"});
+  EXPECT_EQ(r.out, "1.1") << r.out;
+}
+
+bool handshake_ok(const CommandResult& r) {
+  return r.out.find("Cipher is (NONE)") == std::string::npos && r.out.find("New, TLSv") != std::string::npos;
+}
+
+TEST(TlsTermination, PoliciesRefuseOldProtocolVersions) {
+  TempDir dir;
+  TestPki pki(dir);
+  HttpBackend backend(dir, "b1");
+  auto cert = pki.leaf("www", "www", {"www.example.test"}, "rsa");
+  // The client lowers its own security level so that only the server can refuse.
+  const std::vector<std::string> tls10{"-tls1", "-cipher", "DEFAULT@SECLEVEL=0"};
+  const std::vector<std::string> tls11{"-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"};
+  for (const std::string policy : {"intermediate", "legacy", "modern"}) {
+    SCOPED_TRACE(policy);
+    Site site;
+    site.certificates = {cert};
+    site.policy = policy;
+    uint16_t port = free_port();
+    auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+    const bool old_ok = policy == "legacy";
+    EXPECT_EQ(handshake_ok(s_client(port, tls10)), old_ok);
+    EXPECT_EQ(handshake_ok(s_client(port, tls11)), old_ok);
+    EXPECT_EQ(handshake_ok(s_client(port, {"-tls1_2"})), policy != "modern");
+    EXPECT_TRUE(handshake_ok(s_client(port, {"-tls1_3"})));
+    if (!old_ok) {
+      EXPECT_TRUE(fulcrum->wait_for_output("tls.handshake_failed", 2s, true));
+      EXPECT_NE(fulcrum->errors().find("unsupported protocol"), std::string::npos) << fulcrum->errors();
+    }
+  }
+}
+
+TEST(TlsTermination, SessionsResumeByTicketAndByCacheOnEveryWorker) {
+  TempDir dir;
+  TestPki pki(dir);
+  HttpBackend backend(dir, "b1");
+  Site site;
+  site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
+  site.workers = 2;
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+  const std::string session = dir.path() + "/session";
+  struct Case {
+    const char* name;
+    std::vector<std::string> args;
+    const char* reused;
+  };
+  for (const Case& c : {Case{"TLS 1.3 ticket", {"-tls1_3"}, "Reused, TLSv1.3"},
+                        Case{"TLS 1.2 ticket", {"-tls1_2"}, "Reused, TLSv1.2"},
+                        Case{"TLS 1.2 session cache", {"-tls1_2", "-no_ticket"}, "Reused, TLSv1.2"}}) {
+    SCOPED_TRACE(c.name);
+    std::vector<std::string> first = c.args;
+    first.insert(first.end(), {"-sess_out", session});
+    auto full = s_client(port, first, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    EXPECT_NE(full.out.find("New, TLSv"), std::string::npos) << full.out;
+    // Several resumptions: with two workers, both see the session (one SSL_CTX, shared keys).
+    for (int i = 0; i < 4; ++i) {
+      std::vector<std::string> again = c.args;
+      again.insert(again.end(), {"-sess_in", session});
+      auto resumed = s_client(port, again);
+      EXPECT_NE(resumed.out.find(c.reused), std::string::npos) << resumed.out;
+    }
+  }
+}
+
+TEST(TlsTermination, TicketsOpenForOneRotationNotTwo) {
+  TempDir dir;
+  TestPki pki(dir);
+  HttpBackend backend(dir, "b1");
+  Site site;
+  site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
+  site.tls_extra = "      ticket_rotation: 1s\n";
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+  const std::string first = dir.path() + "/first", second = dir.path() + "/second";
+  EXPECT_TRUE(handshake_ok(s_client(port, {"-tls1_3", "-sess_out", first}, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")));
+  std::this_thread::sleep_for(1300ms);  // one rotation: the previous key still opens it
+  auto once = s_client(port, {"-tls1_3", "-sess_in", first});
+  EXPECT_NE(once.out.find("Reused, TLSv1.3"), std::string::npos) << once.out;
+  std::this_thread::sleep_for(1300ms);  // two rotations: refused, a full handshake instead
+  auto twice = s_client(port, {"-tls1_3", "-sess_in", first});
+  EXPECT_NE(twice.out.find("New, TLSv1.3"), std::string::npos) << twice.out;
+}
+
+TEST(TlsTermination, BadCertificateStopsTheStartWithAClearError) {
+  TempDir dir;
+  TestPki pki(dir);
+  auto a = pki.leaf("a", "a", {"a.test"});
+  auto b = pki.leaf("b", "b", {"b.test"});
+  Site site;
+  site.certificates = {{a.cert, b.key}};
+  uint16_t port = free_port();
+  dir.write("bad.yaml", https_config(port, "127.0.0.1:9", site));
+  auto r = run_command({fulcrum_binary(), "run", "-c", dir.path() + "/bad.yaml"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("listener 'secure': key " + b.key + " does not belong to certificate " + a.cert),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(TlsTermination, CertificatesReloadWhenFilesChangeAndABadOneKeepsTheOld) {
+  TempDir dir;
+  TestPki pki(dir);
+  HttpBackend backend(dir, "b1");
+  auto live = pki.leaf("live", "first", {"www.example.test"});
+  auto next = pki.leaf("next", "second", {"www.example.test"});
+  Site site;
+  site.certificates = {live};
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+  EXPECT_EQ(peer_common_name(s_client(port, sni("www.example.test")).out), "first");
+
+  // A connection opened before the change keeps working after it.
+  TlsClientOptions options;
+  options.server_name = "www.example.test";
+  TlsClient kept(port, options);
+  ASSERT_TRUE(kept.ok()) << kept.error();
+  EXPECT_EQ(status_of(kept.exchange("GET /bytes/10 HTTP/1.1\r\nHost: www.example.test\r\n\r\n")), 200);
+
+  // New files in place (rename, as deployment tools do): picked up within a couple of seconds.
+  std::filesystem::copy_file(next.cert, live.cert + ".tmp");
+  std::filesystem::copy_file(next.key, live.key + ".tmp");
+  std::filesystem::rename(live.key + ".tmp", live.key);
+  std::filesystem::rename(live.cert + ".tmp", live.cert);
+  EXPECT_TRUE(fulcrum->wait_for_output("tls.certificates_reloaded", 5s, true)) << fulcrum->errors();
+  std::string seen;
+  for (int i = 0; i < 50 && seen != "second"; ++i) {
+    seen = peer_common_name(s_client(port, sni("www.example.test")).out);
+    if (seen != "second") std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(seen, "second");
+  EXPECT_EQ(kept.peer_common_name(), "first");
+  EXPECT_EQ(status_of(kept.exchange("GET /bytes/10 HTTP/1.1\r\nHost: www.example.test\r\n\r\n")), 200);
+
+  // A broken certificate file: an error in the log, the loaded certificate stays.
+  dir.write("live.pem", "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n");
+  EXPECT_TRUE(fulcrum->wait_for_output("tls.reload_failed", 5s, true)) << fulcrum->errors();
+  EXPECT_EQ(peer_common_name(s_client(port, sni("www.example.test")).out), "second");
+  EXPECT_TRUE(fulcrum->running());
+}
+
+}  // namespace
+}  // namespace fulcrum::testing
