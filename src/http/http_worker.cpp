@@ -38,9 +38,23 @@ void HttpWorker::install(std::shared_ptr<const upstream::Snapshot> snapshot) {
   }
   sticky = std::move(signers);
   upstreams.install(std::move(snapshot));
+  set_target_tls(target_tls_by_name);
   if (!deadlines_started_) {
     deadlines_started_ = true;
     deadlines.start();
+  }
+}
+
+void HttpWorker::set_target_tls(std::shared_ptr<const tls::TargetContexts> by_name) {
+  target_tls_by_name = std::move(by_name);
+  const auto& snapshot = upstreams.snapshot();
+  target_tls.assign(snapshot ? snapshot->groups.size() : 0, nullptr);
+  if (!snapshot || !target_tls_by_name) return;
+  for (size_t i = 0; i < snapshot->groups.size(); ++i) {
+    if (snapshot->groups[i].config->protocol != config::TargetProtocol::https) continue;
+    if (auto it = target_tls_by_name->find(snapshot->groups[i].name()); it != target_tls_by_name->end()) {
+      target_tls[i] = it->second;
+    }
   }
 }
 

@@ -17,6 +17,7 @@
 #include "http/listener_routes.hpp"
 #include "http/sticky_cookie.hpp"
 #include "http/upstream_pool.hpp"
+#include "tls/client_context.hpp"
 #include "tls/server_context.hpp"
 #include "upstream/worker_upstreams.hpp"
 
@@ -41,6 +42,11 @@ struct HttpWorker {
   // One per listener: the TLS context of an https listener (null for the others). Set before the
   // worker starts and replaced by a post when certificates are reloaded.
   std::vector<std::shared_ptr<const tls::ServerContext>> tls;
+  // https target groups: the client contexts by name (published by the control thread) and, per
+  // group of the installed snapshot, the one its connections use (null: plain).
+  std::shared_ptr<const tls::TargetContexts> target_tls_by_name;
+  std::vector<std::shared_ptr<const tls::ClientContext>> target_tls;
+  void set_target_tls(std::shared_ptr<const tls::TargetContexts> by_name);
   // TLS handshakes completed (of which resumed) and failed, on this worker.
   uint64_t tls_handshakes = 0;
   uint64_t tls_resumed = 0;

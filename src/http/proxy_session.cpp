@@ -201,6 +201,7 @@ struct ProxySession::Exchange {
   int group_index = -1;
   int target_index = -1;
   Socket target;
+  std::unique_ptr<tls::TlsConnection> target_tls;  // https groups
   bool reused = false;
   uint32_t attempts = 0;
   std::array<uint32_t, kMaxConnectAttempts> avoid{};
@@ -256,7 +257,7 @@ asio::awaitable<void> ProxySession::handshake(std::unique_ptr<ProxySession> self
   if (!done) {
     session.w_.tls_handshake_failures++;
     // A connection closed before saying anything (a port probe) is not worth a warning.
-    const bool silent = session.tls_->reason() == "client closed during the handshake";
+    const bool silent = session.tls_->reason() == "peer closed during the handshake";
     core::LogLine line(silent ? core::LogLevel::debug : core::LogLevel::warn, "tls.handshake_failed");
     if (line.enabled()) {
       char ip[INET6_ADDRSTRLEN];
@@ -384,7 +385,8 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     x.in_flight = InFlight(target.counters.get());
     if (allow_pool && group.config->keepalive_connections > 0) {
       if (auto pooled = w_.pool.take(target.counters.get(), target.address, request.now_ms)) {
-        x.target = std::move(*pooled);
+        x.target = std::move(pooled->socket);
+        x.target_tls = std::move(pooled->tls);
         x.reused = true;
         x.connect_us = 0;
         co_return ConnectFailure::none;
@@ -395,6 +397,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     asio::ip::tcp::endpoint endpoint;
     std::memcpy(endpoint.data(), target.address.address(), target.address.length);
     asio::error_code ec;
+    x.target_tls.reset();
     if (x.target.is_open()) x.target.close(ec);
     x.target.open(endpoint.protocol(), ec);
     if (!ec) {
@@ -403,21 +406,46 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
       deadline_.disarm();
       if (ec && deadline_.expired()) ec = asio::error::timed_out;
     }
-    x.connect_us = core::now_us() - started;
+    std::string_view reason = "connection refused";
     if (!ec) {
       set_no_delay(x.target);
-      co_return ConnectFailure::none;
+      if (group.config->protocol != config::TargetProtocol::https) {
+        x.connect_us = core::now_us() - started;
+        co_return ConnectFailure::none;
+      }
+      // https group: the TLS handshake is part of connecting (same timeout, same retries).
+      const auto& context = static_cast<size_t>(x.group_index) < w_.target_tls.size()
+                                ? w_.target_tls[static_cast<size_t>(x.group_index)]
+                                : nullptr;
+      if (context) {
+        x.target_tls = std::make_unique<tls::TlsConnection>(context, context->new_connection(target.address.host_string()),
+                                                            x.target.native_handle());
+        deadline_.arm(group.config->connect_timeout.count(), &x.target);
+        const bool done = co_await x.target_tls->handshake(x.target);
+        deadline_.disarm();
+        if (done) {
+          x.connect_us = core::now_us() - started;
+          co_return ConnectFailure::none;
+        }
+        ec = deadline_.expired() ? asio::error::timed_out : asio::error::connection_refused;
+        reason = x.target_tls->reason();
+      } else {
+        ec = asio::error::connection_refused;  // never plaintext to a target that expects TLS
+        reason = "no TLS context for this group (its CA file could not be read on reload)";
+      }
     }
+    x.connect_us = core::now_us() - started;
     x.target.close(ec);
     failure = ec == asio::error::timed_out ? ConnectFailure::timeout : ConnectFailure::refused;
     x.outcome = failure == ConnectFailure::timeout ? TargetOutcome::connect_timeout : TargetOutcome::connect_refused;
     report_target_outcome(group, target, x.outcome, 0, x.connect_us, core::now_us());
-    core::LogLine(core::LogLevel::warn, "http.connect_failed")
+    core::LogLine(core::LogLevel::warn, x.target_tls ? "http.target_tls_failed" : "http.connect_failed")
         .field("listener", listener().name)
         .field("group", group.name())
         .field("target", target.address_text)
-        .field("reason", failure == ConnectFailure::timeout ? "connect timeout" : "connection refused")
+        .field("reason", failure == ConnectFailure::timeout ? "connect timeout" : reason)
         .emit();
+    x.target_tls.reset();
   }
   x.in_flight.release();
   co_return failure;
@@ -457,11 +485,17 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     const bool may_replay = x.reused && x.replayable && round == 0;
     // The head and the body bytes that came with it, in one write.
     deadline_.arm(l.idle_timeout.count(), &x.target);
-    auto [write_ec, written] = co_await asio::async_write(
-        x.target,
-        std::array<asio::const_buffer, 2>{asio::buffer(x.out_head.data(), x.out_head.size()),
-                                          asio::buffer(in_.data + body_begin, buffered)},
-        use_tuple);
+    asio::error_code write_ec;
+    if (x.target_tls) {
+      write_ec = co_await x.target_tls->write(x.target, x.out_head, std::string_view(in_.data + body_begin, buffered),
+                                              w_.buffers);
+    } else {
+      std::tie(write_ec, std::ignore) = co_await asio::async_write(
+          x.target,
+          std::array<asio::const_buffer, 2>{asio::buffer(x.out_head.data(), x.out_head.size()),
+                                            asio::buffer(in_.data + body_begin, buffered)},
+          use_tuple);
+    }
     deadline_.disarm();
     if (write_ec) {
       x.target.close(ignored);
@@ -523,7 +557,13 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         x.body_done = x.length_body.done();
       }
       deadline_.arm(l.idle_timeout.count(), &x.target);
-      auto [body_ec, body_n] = co_await asio::async_write(x.target, asio::buffer(in_.data + in_.begin, take), use_tuple);
+      asio::error_code body_ec;
+      if (x.target_tls) {
+        body_ec = co_await x.target_tls->write(x.target, std::string_view(in_.data + in_.begin, take), {}, w_.buffers);
+      } else {
+        std::tie(body_ec, std::ignore) =
+            co_await asio::async_write(x.target, asio::buffer(in_.data + in_.begin, take), use_tuple);
+      }
       deadline_.disarm();
       if (body_ec) {
         x.outcome = TargetOutcome::failed;
@@ -579,7 +619,9 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         }
       }
       deadline_.arm(l.response_timeout.count(), &x.target);
-      auto [read_ec, n] = co_await x.target.async_read_some(asio::buffer(tin.free_space(), tin.free_size()), use_tuple);
+      auto [read_ec, n] = x.target_tls ? co_await x.target_tls->read_some(x.target, tin.free_space(), tin.free_size())
+                                       : co_await x.target.async_read_some(asio::buffer(tin.free_space(), tin.free_size()),
+                                                                           use_tuple);
       deadline_.disarm();
       if (read_ec) {
         const bool nothing_yet = x.first_byte_us < 0;
@@ -704,7 +746,9 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     if (done) break;
     if (!tin.empty()) continue;  // dechunking: more runs in the buffer
     deadline_.arm(l.response_timeout.count(), &x.target);
-    auto [read_ec, n] = co_await x.target.async_read_some(asio::buffer(tin.free_space(), tin.free_size()), use_tuple);
+    auto [read_ec, n] = x.target_tls ? co_await x.target_tls->read_some(x.target, tin.free_space(), tin.free_size())
+                                     : co_await x.target.async_read_some(asio::buffer(tin.free_space(), tin.free_size()),
+                                                                         use_tuple);
     deadline_.disarm();
     if (read_ec) {
       if (framing == BodyFraming::until_close && read_ec == asio::error::eof) break;
@@ -726,7 +770,8 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
                         tin.empty() && x.body_done && group.config->keepalive_connections > 0;
   x.in_flight.release();
   if (reusable) {
-    w_.pool.give_back(target.counters.get(), target.address, std::move(x.target), group.config->keepalive_connections,
+    w_.pool.give_back(target.counters.get(), target.address, TargetConnection{std::move(x.target), std::move(x.target_tls)},
+                      group.config->keepalive_connections,
                       group.config->keepalive_timeout.count(), core::now_ms());
   } else {
     x.target.close(ignored);
@@ -784,7 +829,13 @@ asio::awaitable<void> ProxySession::tunnel(Exchange& x, RecvBuffer& tin, std::st
   }
   x.bytes_out += head.size() + tin.size();
   if (!in_.empty()) {
-    auto [ec, n] = co_await asio::async_write(x.target, asio::buffer(in_.data + in_.begin, in_.size()), use_tuple);
+    asio::error_code ec;
+    if (x.target_tls) {
+      ec = co_await x.target_tls->write(x.target, in_.view(), {}, w_.buffers);
+    } else {
+      std::tie(ec, std::ignore) =
+          co_await asio::async_write(x.target, asio::buffer(in_.data + in_.begin, in_.size()), use_tuple);
+    }
     if (ec) {
       x.target.close(ignored);
       co_return;
@@ -794,8 +845,9 @@ asio::awaitable<void> ProxySession::tunnel(Exchange& x, RecvBuffer& tin, std::st
   tin.ensure(w_.buffers);
   Deadline back(w_.deadlines);
   uint64_t up = 0, down = 0;
-  co_await (pump(client_, tls_.get(), x.target, nullptr, in_, deadline_, l.idle_timeout.count(), up, w_.buffers) &&
-            pump(x.target, nullptr, client_, tls_.get(), tin, back, l.idle_timeout.count(), down, w_.buffers));
+  co_await (pump(client_, tls_.get(), x.target, x.target_tls.get(), in_, deadline_, l.idle_timeout.count(), up,
+                 w_.buffers) &&
+            pump(x.target, x.target_tls.get(), client_, tls_.get(), tin, back, l.idle_timeout.count(), down, w_.buffers));
   in_.begin = in_.end = 0;
   x.bytes_in += up;
   x.bytes_out += down;

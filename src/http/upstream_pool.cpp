@@ -14,7 +14,10 @@ bool same_address(const core::Endpoint& a, const core::Endpoint& b) {
 
 // An idle connection must have nothing to read: EOF means the target closed it, bytes mean it
 // sent something unasked (a late error, or garbage) and the connection's framing is lost.
-bool still_idle(asio::ip::tcp::socket& socket) {
+bool still_idle(TargetConnection& connection) {
+  // TLS: records already decrypted or buffered are unasked bytes too (a close_notify, a late error).
+  if (connection.tls && connection.tls->has_pending()) return false;
+  asio::ip::tcp::socket& socket = connection.socket;
   char byte;
   ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -22,36 +25,36 @@ bool still_idle(asio::ip::tcp::socket& socket) {
 
 }  // namespace
 
-std::optional<asio::ip::tcp::socket> UpstreamPool::take(const balance::TargetCounters* key,
-                                                        const core::Endpoint& address, int64_t now_ms) {
+std::optional<TargetConnection> UpstreamPool::take(const balance::TargetCounters* key, const core::Endpoint& address,
+                                                   int64_t now_ms) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return std::nullopt;
   auto& list = it->second;
   while (!list.empty()) {
     Idle entry = std::move(list.back());  // the most recently used: the least likely to be stale
     list.pop_back();
-    if (entry.expires_ms > now_ms && same_address(entry.address, address) && still_idle(entry.socket)) {
+    if (entry.expires_ms > now_ms && same_address(entry.address, address) && still_idle(entry.connection)) {
       ++reused_;
-      return std::move(entry.socket);
+      return std::move(entry.connection);
     }
     ++stale_;
     asio::error_code ignored;
-    entry.socket.close(ignored);
+    entry.connection.socket.close(ignored);
   }
   return std::nullopt;
 }
 
 void UpstreamPool::give_back(const balance::TargetCounters* key, const core::Endpoint& address,
-                             asio::ip::tcp::socket socket, uint32_t max_idle, int64_t idle_timeout_ms, int64_t now_ms) {
+                             TargetConnection connection, uint32_t max_idle, int64_t idle_timeout_ms, int64_t now_ms) {
   if (max_idle == 0) return;
   auto& list = idle_[key];
   if (list.size() >= max_idle) {
     // Keep the fresh one, drop the oldest.
     asio::error_code ignored;
-    list.front().socket.close(ignored);
+    list.front().connection.socket.close(ignored);
     list.erase(list.begin());
   }
-  list.push_back(Idle{std::move(socket), address, now_ms + idle_timeout_ms});
+  list.push_back(Idle{std::move(connection), address, now_ms + idle_timeout_ms});
 }
 
 void UpstreamPool::sweep(int64_t now_ms) {
@@ -66,7 +69,7 @@ void UpstreamPool::sweep(int64_t now_ms) {
         ++kept;
       } else {
         asio::error_code ignored;
-        entry.socket.close(ignored);
+        entry.connection.socket.close(ignored);
       }
     }
     list.erase(list.begin() + static_cast<std::ptrdiff_t>(kept), list.end());

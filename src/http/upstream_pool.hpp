@@ -9,22 +9,30 @@
 #include <asio/ip/tcp.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "balance/picker.hpp"
 #include "core/endpoint.hpp"
+#include "tls/tls_connection.hpp"
 
 namespace fulcrum::http {
+
+// A connection to a target: the socket, and its TLS for https groups.
+struct TargetConnection {
+  asio::ip::tcp::socket socket;
+  std::unique_ptr<tls::TlsConnection> tls;
+};
 
 class UpstreamPool {
  public:
   // A live idle connection to `address`, or nullopt.
-  std::optional<asio::ip::tcp::socket> take(const balance::TargetCounters* key, const core::Endpoint& address,
-                                            int64_t now_ms);
-  // Keeps `socket` for reuse unless the target already holds `max_idle` idle connections.
-  void give_back(const balance::TargetCounters* key, const core::Endpoint& address, asio::ip::tcp::socket socket,
+  std::optional<TargetConnection> take(const balance::TargetCounters* key, const core::Endpoint& address,
+                                       int64_t now_ms);
+  // Keeps `connection` for reuse unless the target already holds `max_idle` idle connections.
+  void give_back(const balance::TargetCounters* key, const core::Endpoint& address, TargetConnection connection,
                  uint32_t max_idle, int64_t idle_timeout_ms, int64_t now_ms);
   // Closes connections idle past their timeout.
   void sweep(int64_t now_ms);
@@ -36,7 +44,7 @@ class UpstreamPool {
 
  private:
   struct Idle {
-    asio::ip::tcp::socket socket;
+    TargetConnection connection;
     core::Endpoint address;
     int64_t expires_ms;
   };

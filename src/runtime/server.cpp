@@ -141,20 +141,42 @@ bool Server::start(std::string& error) {
   }
   for (const auto& group : config_->target_groups) {
     // Saying so beats sending plaintext to a target that expects TLS.
-    if (group.protocol == config::TargetProtocol::https || group.protocol == config::TargetProtocol::tls) {
+    if (group.protocol == config::TargetProtocol::tls) {
       error = "target group '" + group.name + "': protocol " + config::to_string(group.protocol) +
               " (TLS toward targets) is not served by this build yet";
       return false;
     }
   }
-  tls_ = std::make_unique<TlsContexts>(control_, [this](const TlsContexts::Contexts& contexts) {
-    for (auto& http : http_workers_) {
-      http::HttpWorker* target = http.get();
-      target->worker.post([target, contexts] { target->tls = contexts; });
+  for (const auto& listener : config_->listeners) {
+    if (listener.protocol != config::ListenerProtocol::tcp && listener.protocol != config::ListenerProtocol::tls) continue;
+    std::vector<const config::Action*> actions{&listener.default_action};
+    for (const auto& rule : listener.rules) actions.push_back(&rule.action);
+    for (const auto* action : actions) {
+      for (const auto& entry : action->forward) {
+        const auto* group = config_->find_group(entry.group);
+        if (group != nullptr && group->protocol == config::TargetProtocol::https) {
+          error = "listener '" + listener.name + "' (" + config::to_string(listener.protocol) + ") forwards to group '" +
+                  group->name + "', whose protocol https is HTTP over TLS: use an https or http listener";
+          return false;
+        }
+      }
     }
-  });
+  }
+  tls_ = std::make_unique<TlsContexts>(
+      control_, [this](const TlsContexts::Contexts& contexts, const std::shared_ptr<const tls::TargetContexts>& targets) {
+        for (auto& http : http_workers_) {
+          http::HttpWorker* target = http.get();
+          target->worker.post([target, contexts, targets] {
+            target->tls = contexts;
+            target->set_target_tls(targets);
+          });
+        }
+      });
   if (!tls_->build(*config_, error)) return false;
-  for (auto& http : http_workers_) http->tls = tls_->contexts();  // before the workers start
+  for (auto& http : http_workers_) {  // before the workers start
+    http->tls = tls_->contexts();
+    http->set_target_tls(tls_->target_contexts());
+  }
   if (!bind_listeners(error)) return false;
   if (config_->dns.enabled) {
     dns_ = std::make_unique<dns::DnsServer>();

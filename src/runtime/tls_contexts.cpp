@@ -34,7 +34,29 @@ bool TlsContexts::FileStamp::operator==(const FileStamp& other) const {
 TlsContexts::TlsContexts(asio::io_context& control, Publish publish)
     : control_(control), publish_(std::move(publish)) {}
 
+namespace {
+
+// Client contexts for the https target groups; false with `error` on a CA file that cannot be read.
+bool build_targets(const config::Config& config, tls::TargetContexts& out, std::string& error) {
+  for (const auto& group : config.target_groups) {
+    if (group.protocol != config::TargetProtocol::https) continue;
+    std::string why;
+    auto context = tls::ClientContext::build(group, why);
+    if (!context) {
+      error = "target group '" + group.name + "': " + why;
+      return false;
+    }
+    out.emplace(group.name, std::move(context));
+  }
+  return true;
+}
+
+}  // namespace
+
 bool TlsContexts::build(const config::Config& config, std::string& error) {
+  auto targets = std::make_shared<TargetContexts>();
+  if (!build_targets(config, *targets, error)) return false;
+  targets_ = std::move(targets);
   Contexts built(config.listeners.size());
   for (size_t i = 0; i < config.listeners.size(); ++i) {
     const auto& listener = config.listeners[i];
@@ -56,6 +78,14 @@ bool TlsContexts::build(const config::Config& config, std::string& error) {
 void TlsContexts::reload(const config::Config& config) {
   Contexts next(config.listeners.size());
   bool changed = false;
+  auto targets = std::make_shared<TargetContexts>();
+  std::string target_error;
+  if (build_targets(config, *targets, target_error)) {
+    targets_ = std::move(targets);
+    changed = true;
+  } else {
+    core::LogLine(core::LogLevel::error, "tls.reload_failed").field("error", target_error).emit();
+  }
   for (size_t i = 0; i < config.listeners.size(); ++i) {
     const auto& listener = config.listeners[i];
     if (listener.protocol != config::ListenerProtocol::https) continue;
@@ -78,7 +108,7 @@ void TlsContexts::reload(const config::Config& config) {
   }
   contexts_ = std::move(next);
   stamps_ = stamps_of(config);
-  if (changed) publish_(contexts_);
+  if (changed) publish_(contexts_, targets_);
 }
 
 std::vector<TlsContexts::FileStamp> TlsContexts::stamps_of(const config::Config& config) {

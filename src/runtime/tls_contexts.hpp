@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "tls/client_context.hpp"
 #include "tls/server_context.hpp"
 
 namespace fulcrum::runtime {
@@ -23,13 +24,15 @@ namespace fulcrum::runtime {
 class TlsContexts {
  public:
   using Contexts = std::vector<std::shared_ptr<const tls::ServerContext>>;  // per listener, null if not https
-  using Publish = std::function<void(const Contexts&)>;
+  using TargetContexts = tls::TargetContexts;  // by group name, https groups only
+  using Publish = std::function<void(const Contexts&, const std::shared_ptr<const TargetContexts>&)>;
 
   TlsContexts(asio::io_context& control, Publish publish);
 
   // Builds every https listener's context; false with `error` ("listener 'web': certificate ...").
   bool build(const config::Config& config, std::string& error);
   const Contexts& contexts() const { return contexts_; }
+  const std::shared_ptr<const TargetContexts>& target_contexts() const { return targets_; }
   // Rebuilds from `config` (listeners in the same order as before); publishes what changed.
   void reload(const config::Config& config);
   // Starts checking the files of `config` once a second (reload() then follows the new config).
@@ -51,6 +54,7 @@ class TlsContexts {
   asio::io_context& control_;
   Publish publish_;
   Contexts contexts_;
+  std::shared_ptr<const TargetContexts> targets_ = std::make_shared<TargetContexts>();
   std::shared_ptr<const config::Config> watched_;
   std::vector<FileStamp> stamps_;
   std::unique_ptr<asio::steady_timer> timer_;

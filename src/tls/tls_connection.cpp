@@ -1,5 +1,6 @@
 #include "tls/tls_connection.hpp"
 
+#include <fcntl.h>
 #include <openssl/err.h>
 
 #include <asio/experimental/as_tuple.hpp>
@@ -16,12 +17,28 @@ namespace {
 using Socket = asio::ip::tcp::socket;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
+// OpenSSL reads and writes the descriptor itself: it must never block the worker. (Asio keeps
+// an accepted socket blocking at the OS level until one of its own operations would block.)
+void make_non_blocking(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL, 0);
+  if (flags >= 0 && (flags & O_NONBLOCK) == 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
 }  // namespace
 
 TlsConnection::TlsConnection(std::shared_ptr<const ServerContext> context, int fd)
-    : context_(std::move(context)), ssl_(context_->new_connection()) {
+    : ssl_(context->new_connection()) {
+  context_ = std::move(context);
+  make_non_blocking(fd);
   SSL_set_fd(ssl_.get(), fd);
   SSL_set_accept_state(ssl_.get());
+}
+
+TlsConnection::TlsConnection(std::shared_ptr<const void> context, SslPtr ssl, int fd)
+    : context_(std::move(context)), ssl_(std::move(ssl)) {
+  make_non_blocking(fd);
+  SSL_set_fd(ssl_.get(), fd);
+  SSL_set_connect_state(ssl_.get());
 }
 
 TlsConnection::~TlsConnection() {
@@ -55,6 +72,9 @@ asio::awaitable<TlsConnection::Next> TlsConnection::after_failure(Socket& socket
     }
     default:
       reason_ = last_openssl_error();
+      if (const long verify = SSL_get_verify_result(ssl_.get()); verify != X509_V_OK) {
+        reason_ += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
+      }
       broken_ = true;
       co_return Next::fail;
   }
@@ -68,7 +88,7 @@ asio::awaitable<bool> TlsConnection::handshake(Socket& socket) {
     if (result == 1) co_return true;
     const Next next = co_await after_failure(socket, result);
     if (next == Next::retry) continue;
-    if (next == Next::eof) reason_ = "client closed during the handshake";
+    if (next == Next::eof) reason_ = "peer closed during the handshake";
     co_return false;
   }
 }

@@ -1,8 +1,8 @@
 #pragma once
-// The TLS side of one accepted connection: an SSL reading and writing the socket's descriptor
-// directly (OpenSSL's socket BIO, read-ahead on), driven by the socket's readiness through
-// Asio's async_wait, so plaintext lands straight in the caller's buffer and ciphertext goes
-// out with one send per SSL_write. Used by the HTTP proxy for `protocol: https` listeners.
+// The TLS side of one connection, accepted (https listeners) or opened toward a target (https
+// target groups): an SSL reading and writing the socket's descriptor directly (OpenSSL's socket
+// BIO, read-ahead on), driven by the socket's readiness through Asio's async_wait, so plaintext
+// lands straight in the caller's buffer and ciphertext goes out with one send per SSL_write.
 // Timeouts: the caller's Deadline cancels the socket, which ends the pending wait.
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
@@ -19,12 +19,15 @@ namespace fulcrum::tls {
 
 class TlsConnection {
  public:
+  // Server side of an accepted connection.
   TlsConnection(std::shared_ptr<const ServerContext> context, int fd);
+  // Client side toward a target; `context` keeps what `ssl` was made from alive.
+  TlsConnection(std::shared_ptr<const void> context, SslPtr ssl, int fd);
   ~TlsConnection();
   TlsConnection(const TlsConnection&) = delete;
   TlsConnection& operator=(const TlsConnection&) = delete;
 
-  // Runs the server handshake. False: failed (reason() says why, as OpenSSL puts it) or the
+  // Runs the handshake. False: failed (reason() says why, as OpenSSL puts it) or the
   // socket was cancelled (a deadline).
   asio::awaitable<bool> handshake(asio::ip::tcp::socket& socket);
   // Up to `size` bytes of plaintext; asio::error::eof on close_notify or a TCP close.
@@ -50,7 +53,7 @@ class TlsConnection {
   enum class Next { retry, eof, fail };
   asio::awaitable<Next> after_failure(asio::ip::tcp::socket& socket, int result);
 
-  std::shared_ptr<const ServerContext> context_;  // SNI and ALPN callbacks read it
+  std::shared_ptr<const void> context_;  // SNI and ALPN callbacks read it
   SslPtr ssl_;
   std::string reason_;
   bool sent_close_notify_ = false;

@@ -3,6 +3,8 @@
 // backend behind.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <thread>
 
@@ -95,6 +97,29 @@ TEST(TlsTermination, HttpsRequestsReachTheBackendWithForwardedProtoAndKeepAlive)
   auto post = curl({"--cacert", pki.root(), "--resolve", resolve, "-o", "/dev/null", "-w", "%{http_code}",
                     "--data-binary", body, "https://" + host + "/echo"});
   EXPECT_EQ(post.out, "200") << post.out;
+}
+
+// One worker: a client that connects and says nothing, and one that stops halfway through its
+// ClientHello, must not hold the worker (OpenSSL reads the descriptor itself: it must be
+// non-blocking); others are served meanwhile, and the stalled ones time out.
+TEST(TlsTermination, StalledHandshakesDoNotHoldTheWorker) {
+  TempDir dir;
+  TestPki pki(dir);
+  HttpBackend backend(dir, "b1");
+  Site site;
+  site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+  int silent = connect_to(port);
+  int halfway = connect_to(port);
+  send_all(halfway, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
+  std::this_thread::sleep_for(100ms);
+  const std::string host = "www.example.test:" + std::to_string(port);
+  auto r = curl({"--cacert", pki.root(), "--resolve", host + ":127.0.0.1", "-m", "3", "-o", "/dev/null", "-w",
+                 "%{http_code}", "https://" + host + "/bytes/10"});
+  EXPECT_EQ(r.out, "200");
+  ::close(silent);
+  ::close(halfway);
 }
 
 TEST(TlsTermination, AlpnAgreesOnHttp11) {
