@@ -25,6 +25,7 @@ struct LogFlags {
   std::string format = "text";
   std::string level = "info";
   std::string access_log = "-";
+  std::string access_log_format = "structured";
 };
 
 void add_log_flags(CLI::App& command, LogFlags& flags) {
@@ -33,6 +34,10 @@ void add_log_flags(CLI::App& command, LogFlags& flags) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
   command.add_option("--access-log", flags.access_log, "Where access-log lines go: - (stdout), off, or a file path")
+      ->capture_default_str();
+  command.add_option("--access-log-format", flags.access_log_format,
+                     "HTTP access lines: structured (as --log-format) or combined (NCSA combined + balancer fields)")
+      ->check(CLI::IsMember({"structured", "combined"}))
       ->capture_default_str();
 }
 
@@ -43,6 +48,7 @@ bool apply_log_flags(const LogFlags& flags) {
   if (flags.level == "debug") settings.level = fulcrum::core::LogLevel::debug;
   if (flags.level == "warn") settings.level = fulcrum::core::LogLevel::warn;
   if (flags.level == "error") settings.level = fulcrum::core::LogLevel::error;
+  if (flags.access_log_format == "combined") settings.access_format = fulcrum::core::AccessLogFormat::combined;
   if (flags.access_log == "off") {
     settings.access_fd = -1;
   } else if (flags.access_log != "-") {

@@ -186,6 +186,15 @@ void LogLine::emit() {
   enabled_ = false;
 }
 
+bool access_log_enabled() { return g_settings.access_fd >= 0; }
+std::string& access_line_buffer() { return thread_buffer(); }
+
+void write_access_line(std::string& line) {
+  if (g_settings.access_fd < 0) return;
+  line += '\n';
+  write_all(g_settings.access_fd, line);
+}
+
 void log_message(LogLevel level, std::string_view event, std::string_view message) {
   LogLine(level, event).field("msg", message).emit();
 }

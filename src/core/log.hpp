@@ -12,9 +12,14 @@ namespace fulcrum::core {
 
 enum class LogLevel { debug, info, warn, error };
 enum class LogFormat { text, json };
+// HTTP access lines: like the diagnostics (text or json, by --log-format), or the NCSA combined
+// format with the balancer's fields appended (http/combined_log_line.hpp). TCP, UDP and DNS
+// lines stay structured: the combined format has no place for them.
+enum class AccessLogFormat { structured, combined };
 
 struct LogSettings {
   LogFormat format = LogFormat::text;
+  AccessLogFormat access_format = AccessLogFormat::structured;
   LogLevel level = LogLevel::info;
   int diagnostics_fd = 2;
   int access_fd = 1;  // -1: access log off
@@ -55,6 +60,12 @@ class LogLine {
   int fd_;
   bool enabled_;
 };
+
+// For access lines a room formats whole (the combined format): the thread's line buffer, and
+// its writer (adds the newline; one write(2)). Check access_log_enabled() before formatting.
+bool access_log_enabled();
+std::string& access_line_buffer();
+void write_access_line(std::string& line);
 
 // Convenience for plain messages: log_message(LogLevel::info, "fulcrum.start", "serving 2 listeners").
 void log_message(LogLevel level, std::string_view event, std::string_view message);

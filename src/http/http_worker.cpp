@@ -58,6 +58,16 @@ void HttpWorker::set_target_tls(std::shared_ptr<const tls::TargetContexts> by_na
   }
 }
 
+void HttpWorker::close_target(const upstream::TrafficOutcomes* target) {
+  upstreams.sessions().close_target(target);
+  if (!upstreams.snapshot()) return;
+  for (const auto& group : upstreams.snapshot()->groups) {
+    for (const auto& info : group.targets) {
+      if (info.outcomes.get() == target) pool.drop(info.counters.get());
+    }
+  }
+}
+
 void HttpWorker::release_io() {
   deadlines.stop();
   pool.clear();

@@ -60,6 +60,10 @@ struct HttpWorker {
 
   asio::io_context& loop() { return worker.loop(); }
   void install(std::shared_ptr<const upstream::Snapshot> snapshot);
+  // The end of `target`'s deregistration delay (on the worker's thread): its in-flight
+  // requests lose their target connection, its tunnels both sides, its pooled idle
+  // connections are closed.
+  void close_target(const upstream::TrafficOutcomes* target);
   // Before the worker's loop is destroyed: drops the I/O objects this worker owns.
   void release_io();
 };

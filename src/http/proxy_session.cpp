@@ -22,7 +22,9 @@
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "http/canned_response.hpp"
+#include "http/char_class.hpp"
 #include "http/chunked_decoder.hpp"
+#include "http/combined_log_line.hpp"
 #include "http/content_length_body.hpp"
 #include "http/desync_classifier.hpp"
 #include "http/head_writer.hpp"
@@ -91,7 +93,9 @@ void set_no_delay(Socket& socket) {
   ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-enum class ConnectFailure : uint8_t { none, no_target, refused, timeout };
+// reconfigured: a new snapshot arrived while the request was in flight (a retry after its
+// target was deregistered): our group and target indexes no longer name anything -> 502.
+enum class ConnectFailure : uint8_t { none, no_target, refused, timeout, reconfigured };
 
 class ProxySession {
  public:
@@ -179,6 +183,9 @@ struct ProxySession::Exchange {
   SmallText<16> method;
   SmallText<128> host;
   SmallText<256> path;
+  // Only for the combined access-log format (copied only when it is on).
+  SmallText<256> referer;
+  SmallText<256> user_agent;
   Method method_id = Method::other;
   bool client_http10 = false;
   bool client_keep_alive = true;
@@ -202,6 +209,10 @@ struct ProxySession::Exchange {
   int target_index = -1;
   Socket target;
   std::unique_ptr<tls::TlsConnection> target_tls;  // https groups
+  // Linked in the worker's OpenSessions while `target` is connected, so that the end of the
+  // target's deregistration delay shuts it down; declared after `target` so that it unlinks
+  // before the socket closes (a closed descriptor's number may already belong to another).
+  std::optional<upstream::OpenSessions::Entry> registered;
   bool reused = false;
   uint32_t attempts = 0;
   std::array<uint32_t, kMaxConnectAttempts> avoid{};
@@ -221,6 +232,14 @@ struct ProxySession::Exchange {
   int64_t first_byte_us = -1;
   TargetOutcome outcome = TargetOutcome::response;
   bool target_reported = false;
+
+  // Closes the target connection (unlinking it first).
+  void drop_target() {
+    registered.reset();
+    target_tls.reset();
+    asio::error_code ignored;
+    target.close(ignored);
+  }
 };
 
 // Idle between requests the session is only this object, its socket and one pending wait: no
@@ -365,7 +384,10 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
   const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxConnectAttempts);
   ConnectFailure failure = ConnectFailure::no_target;
   while (x.attempts < max_attempts) {
-    if (w_.upstreams.snapshot().get() != snapshot_) break;  // our indexes belong to snapshot_
+    if (w_.upstreams.snapshot().get() != snapshot_) {  // our indexes belong to snapshot_
+      failure = ConnectFailure::reconfigured;
+      break;
+    }
     balance::PickRequest request;
     request.now_ms = core::now_ms();
     request.avoid = std::span<const uint32_t>(x.avoid.data(), x.attempts);
@@ -389,6 +411,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
         x.target_tls = std::move(pooled->tls);
         x.reused = true;
         x.connect_us = 0;
+        x.registered.emplace(w_.upstreams.sessions(), target.outcomes.get(), -1, x.target.native_handle());
         co_return ConnectFailure::none;
       }
     }
@@ -397,8 +420,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     asio::ip::tcp::endpoint endpoint;
     std::memcpy(endpoint.data(), target.address.address(), target.address.length);
     asio::error_code ec;
-    x.target_tls.reset();
-    if (x.target.is_open()) x.target.close(ec);
+    x.drop_target();
     x.target.open(endpoint.protocol(), ec);
     if (!ec) {
       deadline_.arm(group.config->connect_timeout.count(), &x.target);
@@ -411,6 +433,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
       set_no_delay(x.target);
       if (group.config->protocol != config::TargetProtocol::https) {
         x.connect_us = core::now_us() - started;
+        x.registered.emplace(w_.upstreams.sessions(), target.outcomes.get(), -1, x.target.native_handle());
         co_return ConnectFailure::none;
       }
       // https group: the TLS handshake is part of connecting (same timeout, same retries).
@@ -425,6 +448,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
         deadline_.disarm();
         if (done) {
           x.connect_us = core::now_us() - started;
+          x.registered.emplace(w_.upstreams.sessions(), target.outcomes.get(), -1, x.target.native_handle());
           co_return ConnectFailure::none;
         }
         ec = deadline_.expired() ? asio::error::timed_out : asio::error::connection_refused;
@@ -435,7 +459,6 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
       }
     }
     x.connect_us = core::now_us() - started;
-    x.target.close(ec);
     failure = ec == asio::error::timed_out ? ConnectFailure::timeout : ConnectFailure::refused;
     x.outcome = failure == ConnectFailure::timeout ? TargetOutcome::connect_timeout : TargetOutcome::connect_refused;
     report_target_outcome(group, target, x.outcome, 0, x.connect_us, core::now_us());
@@ -445,7 +468,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
         .field("target", target.address_text)
         .field("reason", failure == ConnectFailure::timeout ? "connect timeout" : reason)
         .emit();
-    x.target_tls.reset();
+    x.drop_target();  // after the log: `reason` may point into the TLS connection
   }
   x.in_flight.release();
   co_return failure;
@@ -498,7 +521,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     }
     deadline_.disarm();
     if (write_ec) {
-      x.target.close(ignored);
+      x.drop_target();
       if (may_replay) {
         allow_pool = false;  // a pooled connection died under us: once more on a fresh one
         x.attempts = 0;
@@ -515,7 +538,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       x.bytes_out += kContinue.size();
       if (!co_await write_client(kContinue)) {
-        x.target.close(ignored);
+        x.drop_target();
         co_return false;
       }
     }
@@ -531,7 +554,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         if (read_ec) {
           // The client went away or stalled mid-body: nobody is left to answer.
           x.status = deadline_.expired() ? 408 : 499;
-          x.target.close(ignored);
+          x.drop_target();
           co_return false;
         }
         in_.end += n;
@@ -541,7 +564,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       if (x.framing == BodyFraming::chunked) {
         ChunkedResult r = x.chunked.feed(in_.view());
         if (r.error()) {
-          x.target.close(ignored);
+          x.drop_target();
           x.desync = r.reason;
           x.tier = tier_of(r.reason);
           co_return co_await respond(r.error_status, true, &x);
@@ -549,7 +572,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         take = r.consumed;
         x.body_done = r.done();
         if (l.max_body_bytes > 0 && x.chunked.payload_bytes() > l.max_body_bytes) {
-          x.target.close(ignored);
+          x.drop_target();
           co_return co_await respond(413, true, &x);
         }
       } else {
@@ -592,7 +615,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
           if (!out.overflowed()) {
             x.bytes_out += out.size();
             if (!co_await write_client(out.view())) {
-              x.target.close(ignored);
+              x.drop_target();
               co_return false;
             }
           }
@@ -603,7 +626,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       if (head_result.error()) {
         x.outcome = TargetOutcome::bad_response;
         report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
-        x.target.close(ignored);
+        x.drop_target();
         core::LogLine(core::LogLevel::warn, "http.bad_response")
             .field("listener", l.name)
             .field("target", target.address_text)
@@ -625,7 +648,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       deadline_.disarm();
       if (read_ec) {
         const bool nothing_yet = x.first_byte_us < 0;
-        x.target.close(ignored);
+        x.drop_target();
         if (deadline_.expired()) {
           x.outcome = TargetOutcome::timed_out;
           report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
@@ -669,7 +692,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
   report_target_outcome(group, target, x.outcome, response.status, x.first_byte_us, core::now_us());
   if (response.tunnel || (response.upgrade && !x.upgrade)) {
     // A tunnel nobody asked for is a protocol error of the target.
-    x.target.close(ignored);
+    x.drop_target();
     co_return co_await respond(502, true, &x);
   }
   if (response.upgrade) {
@@ -679,7 +702,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     write_response_head(out, response, upgrade);
     tin.consume(head_result.head_size);
     if (out.overflowed()) {
-      x.target.close(ignored);
+      x.drop_target();
       co_return co_await respond(502, true, &x);
     }
     co_await tunnel(x, tin, out.view());
@@ -736,7 +759,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     }
     if (!head_view.empty() || !payload.empty()) {
       if (!co_await write_client(head_view, payload)) {
-        x.target.close(ignored);
+        x.drop_target();
         co_return false;
       }
       x.bytes_out += payload.size();
@@ -761,7 +784,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     // The body broke off: the client can only learn it from the connection closing early.
     x.outcome = TargetOutcome::failed;
     report_target_outcome(group, target, x.outcome, response.status, -1, core::now_us());
-    x.target.close(ignored);
+    x.drop_target();
     client_.close(ignored);
     co_return false;
   }
@@ -770,11 +793,12 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
                         tin.empty() && x.body_done && group.config->keepalive_connections > 0;
   x.in_flight.release();
   if (reusable) {
+    x.registered.reset();
     w_.pool.give_back(target.counters.get(), target.address, TargetConnection{std::move(x.target), std::move(x.target_tls)},
                       group.config->keepalive_connections,
                       group.config->keepalive_timeout.count(), core::now_ms());
   } else {
-    x.target.close(ignored);
+    x.drop_target();
   }
   if (close_client) {
     if (in_.empty()) {
@@ -824,7 +848,7 @@ asio::awaitable<void> ProxySession::tunnel(Exchange& x, RecvBuffer& tin, std::st
   const auto& l = listener();
   asio::error_code ignored;
   if (!co_await write_client(head, tin.view())) {
-    x.target.close(ignored);
+    x.drop_target();
     co_return;
   }
   x.bytes_out += head.size() + tin.size();
@@ -837,7 +861,7 @@ asio::awaitable<void> ProxySession::tunnel(Exchange& x, RecvBuffer& tin, std::st
           co_await asio::async_write(x.target, asio::buffer(in_.data + in_.begin, in_.size()), use_tuple);
     }
     if (ec) {
-      x.target.close(ignored);
+      x.drop_target();
       co_return;
     }
   }
@@ -845,13 +869,19 @@ asio::awaitable<void> ProxySession::tunnel(Exchange& x, RecvBuffer& tin, std::st
   tin.ensure(w_.buffers);
   Deadline back(w_.deadlines);
   uint64_t up = 0, down = 0;
+  // A tunnel can outlive any request: when the target's deregistration delay ends, both sides
+  // are shut down (a plain request only loses its target side, and the client hears 502).
+  const auto& tunnelled = snapshot_->groups[static_cast<size_t>(x.group_index)].targets[static_cast<size_t>(x.target_index)];
+  x.registered.reset();
+  x.registered.emplace(w_.upstreams.sessions(), tunnelled.outcomes.get(), client_.native_handle(),
+                       x.target.native_handle());
   co_await (pump(client_, tls_.get(), x.target, x.target_tls.get(), in_, deadline_, l.idle_timeout.count(), up,
                  w_.buffers) &&
             pump(x.target, x.target_tls.get(), client_, tls_.get(), tin, back, l.idle_timeout.count(), down, w_.buffers));
   in_.begin = in_.end = 0;
   x.bytes_in += up;
   x.bytes_out += down;
-  x.target.close(ignored);
+  x.drop_target();
   client_.close(ignored);
 }
 
@@ -920,6 +950,36 @@ std::string_view ProxySession::sticky_set_cookie(Exchange& x, const ResponseHead
 void ProxySession::log_request(Exchange& x) {
   const auto& l = listener();
   char ip[INET6_ADDRSTRLEN];
+  if (core::log_settings().access_format == core::AccessLogFormat::combined) {
+    if (!core::access_log_enabled()) return;
+    CombinedLogFields f;
+    f.client = client_ip(ip);
+    f.method = x.method.view();
+    f.path = x.path.view();
+    if (!f.method.empty()) f.version = x.client_http10 ? "HTTP/1.0" : "HTTP/1.1";
+    f.status = x.status;
+    f.bytes_out = x.bytes_out;
+    f.referer = x.referer.view();
+    f.user_agent = x.user_agent.view();
+    f.host = x.host.view();
+    f.bytes_in = x.bytes_in;
+    f.duration_us = core::now_us() - x.started_us;
+    f.connect_us = x.connect_us;
+    f.first_byte_us = x.first_byte_us;
+    if (x.group_index >= 0) {
+      const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
+      f.group = group.name();
+      if (x.target_index >= 0) f.target = group.targets[static_cast<size_t>(x.target_index)].address_text;
+    }
+    f.rule = x.rule;
+    f.desync_tier = to_string(x.tier);
+    if (x.request_id[0] != '-') f.request_id = std::string_view(x.request_id, sizeof x.request_id);
+    std::string& line = core::access_line_buffer();
+    format_combined_line(line, f, std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch()).count());
+    core::write_access_line(line);
+    return;
+  }
   core::LogLine line = core::LogLine::access("http.request");
   line.field("listener", l.name)
       .field("client", client_ip(ip))
@@ -1007,6 +1067,13 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   x.method.assign(head.method);
   x.host.assign(head.host());
   x.path.assign(head.target);
+  if (core::log_settings().access_format == core::AccessLogFormat::combined) {
+    for (const Header& h : head.headers()) {
+      if (h.id != HeaderId::other) continue;
+      if (equals_lower(h.name, "referer")) x.referer.assign(h.value);
+      else if (equals_lower(h.name, "user-agent")) x.user_agent.assign(h.value);
+    }
+  }
   x.method_id = head.method_id;
   x.client_http10 = head.version_major == 1 && head.version_minor == 0;
   x.client_keep_alive = head.keep_alive;

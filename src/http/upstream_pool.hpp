@@ -34,6 +34,8 @@ class UpstreamPool {
   // Keeps `connection` for reuse unless the target already holds `max_idle` idle connections.
   void give_back(const balance::TargetCounters* key, const core::Endpoint& address, TargetConnection connection,
                  uint32_t max_idle, int64_t idle_timeout_ms, int64_t now_ms);
+  // Closes every idle connection to the target behind `key` (its deregistration delay ended).
+  void drop(const balance::TargetCounters* key) { idle_.erase(key); }
   // Closes connections idle past their timeout.
   void sweep(int64_t now_ms);
   void clear() { idle_.clear(); }

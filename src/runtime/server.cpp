@@ -190,6 +190,10 @@ bool Server::start(std::string& error) {
       l4::WorkerContext* worker = context.get();
       worker->worker.post([worker, target] { worker->upstreams.sessions().close_target(target.get()); });
     }
+    for (auto& http : http_workers_) {
+      http::HttpWorker* worker = http.get();
+      worker->worker.post([worker, target] { worker->close_target(target.get()); });
+    }
   };
   health_ = std::make_unique<health::HealthMonitor>(control_, registry_, std::move(hooks));
   health_->apply(config_);

@@ -26,7 +26,7 @@ size_t OpenSessions::close_target(const TrafficOutcomes* target) {
     entry->closed_ = true;
     // The descriptors are still open: the entry is unlinked before its session closes them.
     ::shutdown(entry->target_fd_, SHUT_RDWR);
-    ::shutdown(entry->client_fd_, SHUT_RDWR);
+    if (entry->client_fd_ >= 0) ::shutdown(entry->client_fd_, SHUT_RDWR);
     ++closed;
   }
   return closed;

@@ -15,6 +15,7 @@ class OpenSessions {
   class Entry {
    public:
     // `target`: the target's identity (its TrafficOutcomes, from the snapshot's TargetInfo).
+    // `client_fd` -1: only the target side is shut down (an HTTP request: the client stays).
     Entry(OpenSessions& list, const TrafficOutcomes* target, int client_fd, int target_fd);
     ~Entry();
     Entry(const Entry&) = delete;

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <thread>
 
 #include "../support/smuggling_cases.hpp"
@@ -30,6 +31,19 @@ std::string http_config(uint16_t port, const std::vector<std::string>& targets, 
 }
 
 std::string url(uint16_t port, const std::string& path) { return "http://127.0.0.1:" + std::to_string(port) + path; }
+
+// Sends a WebSocket upgrade for /ws on `fd`; returns the response head.
+std::string upgrade_to_websocket(int fd) {
+  send_all(fd, "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  std::string head;
+  while (head.find("\r\n\r\n") == std::string::npos) {
+    std::string more = read_exact(fd, 1, 2s);
+    if (more.empty()) break;
+    head += more;
+  }
+  return head;
+}
 
 TEST(HttpProxy, ForwardsWithForwardingHeadersAndWithoutHopByHopFields) {
   TempDir dir;
@@ -59,6 +73,27 @@ TEST(HttpProxy, ForwardsWithForwardingHeadersAndWithoutHopByHopFields) {
   // One access-log line per request.
   EXPECT_TRUE(fulcrum->wait_for_output("http.request"));
   EXPECT_NE(fulcrum->output().find("path=\"/headers?q=1\" status=200"), std::string::npos) << fulcrum->output();
+}
+
+TEST(HttpProxy, CombinedAccessLogFormat) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, http_config(port, {backend.address()}), port, {"--access-log-format", "combined"});
+  auto r = curl({"-A", "probe/1.0", "-e", "https://ref.example/", "-o", "/dev/null", url(port, "/bytes/5?x=1")});
+  ASSERT_EQ(r.exit_code, 0);
+  ASSERT_TRUE(fulcrum->wait_for_output("rid="));
+  const std::string out = fulcrum->output();
+  // What a combined-format reader (GoAccess, AWStats) parses, then the balancer's fields.
+  EXPECT_NE(out.find("127.0.0.1 - - ["), std::string::npos) << out;
+  // The size is what went to the client, head and body (nginx's $bytes_sent).
+  const std::regex combined(R"(\+0000\] "GET /bytes/5\?x=1 HTTP/1\.1" 200 (\d+) "https://ref\.example/" "probe/1\.0" host="127\.0\.0\.1:)" +
+                            std::to_string(port) + R"(" in=\d+ rt=\d+\.\d{3} ct=[-0-9.]+ fb=\d+\.\d{3} group="app" )");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(out, match, combined)) << out;
+  EXPECT_GT(std::stoi(match[1]), 5 + 30) << out;
+  EXPECT_NE(out.find("target=\"" + backend.address() + "\""), std::string::npos) << out;
+  EXPECT_NE(out.find("desync=compliant"), std::string::npos) << out;
 }
 
 TEST(HttpProxy, KeepAliveClientsAndUpstreamConnectionReuse) {
@@ -275,14 +310,7 @@ TEST(HttpProxy, WebSocketUpgradeIsTunnelled) {
   uint16_t port = free_port();
   auto fulcrum = start_fulcrum(dir, http_config(port, {backend.address()}), port);
   int fd = connect_to(port);
-  send_all(fd, "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-  std::string head;
-  while (head.find("\r\n\r\n") == std::string::npos) {
-    std::string more = read_exact(fd, 1, 2s);
-    if (more.empty()) break;
-    head += more;
-  }
+  std::string head = upgrade_to_websocket(fd);
   EXPECT_EQ(status_of(head), 101) << head;
   EXPECT_NE(head.find("Upgrade: websocket\r\n"), std::string::npos) << head;
   EXPECT_NE(head.find("Connection: upgrade\r\n"), std::string::npos) << head;
@@ -297,6 +325,42 @@ TEST(HttpProxy, WebSocketUpgradeIsTunnelled) {
   ::close(fd);
   EXPECT_TRUE(backend.process.wait_for_output("request GET /ws"));
   EXPECT_NE(backend.process.output().find("request GET /ws"), std::string::npos);
+}
+
+TEST(HttpProxy, TheEndOfADeregistrationDelayClosesTunnelsAndRequestsStillOnTheTarget) {
+  TempDir dir;
+  HttpBackend a(dir, "a"), b(dir, "b");
+  uint16_t port = free_port();
+  const std::string settings = "    deregistration_delay: 1s\n";
+  auto config = [&](std::vector<std::string> targets) {
+    return http_config(port, targets, "    response_timeout: 30s\n", settings);
+  };
+  auto fulcrum = start_fulcrum(dir, config({a.address()}), port);
+  // A WebSocket tunnel and a slow request, both on target a.
+  int tunnel = connect_to(port);
+  std::string head = upgrade_to_websocket(tunnel);
+  ASSERT_EQ(status_of(head), 101) << head;
+  int slow = connect_to(port);
+  send_all(slow, "GET /slow/20000 HTTP/1.1\r\nHost: a\r\n\r\n");
+  ASSERT_TRUE(a.process.wait_for_output("request GET /slow/20000"));
+  // Deregister a: both stay open through the delay...
+  dir.write("fulcrum.yaml", config({b.address()}));
+  fulcrum->signal(SIGHUP);
+  const auto reloaded = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(300ms);
+  const std::string frame = "\x81\x05hello";
+  send_all(tunnel, frame);
+  EXPECT_EQ(read_exact(tunnel, frame.size(), 2s), frame);
+  EXPECT_EQ(curl({url(port, "/name")}).out.rfind("backend b\n", 0), 0u);  // new requests go to b
+  // ...and are closed when it ends: the tunnel on both sides, the request with a 502.
+  EXPECT_TRUE(closed_within(tunnel, 3s));
+  const std::string answer = read_exact(slow, 12, 3s);
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - reloaded);
+  EXPECT_EQ(status_of(answer), 502) << answer;
+  EXPECT_GE(waited, 900ms);
+  EXPECT_LT(waited, 5000ms);
+  ::close(tunnel);
+  ::close(slow);
 }
 
 TEST(HttpProxy, ExpectContinueIsAnsweredBeforeTheBody) {
