@@ -8,6 +8,10 @@
 #   bench/health_1000.sh [BUILD_DIR] [seconds] [tcp|http|http-close] [targets]
 # http: targets keep the check's connection (keep-alive, reused by the checker);
 # http-close: they close it after each answer (a new connection per check).
+# Then HAProxy checks the same targets the same way (1 thread, `check inter 1s`; `option
+# httpchk` for http) for the same window, and the ratio of whole-process CPU is printed. On
+# loopback the target's side of each TCP handshake runs in the checker's system calls, so the
+# kernel share is larger than it would be against remote targets, for both checkers alike.
 set -euo pipefail
 build=${1:-build/release}
 seconds=${2:-30}
@@ -79,4 +83,46 @@ print(f"whole process:     {100 * (pa - pb) / ticks / wall:.2f} % of a core, of 
 PY
 echo "targets:           $count ($mode checks, interval 1s), healthy after warm-up: $healthy, unhealthy transitions: $unhealthy"
 echo "fulcrum RSS:       ${rss_kib} KiB"
+fulcrum_pct=$(python3 -c "print(100 * ($process_after - $process_before) / $ticks / ($end - $start))")
+kill "$fulcrum" 2>/dev/null || true
+wait "$fulcrum" 2>/dev/null || true
+
+# HAProxy on the same targets, same interval, same window.
+if command -v haproxy >/dev/null; then
+  {
+    echo "global"
+    echo "  nbthread 1"
+    echo "  maxconn 4000"
+    echo "defaults"
+    echo "  mode tcp"
+    echo "  timeout connect 500ms"
+    echo "  timeout check 500ms"
+    echo "  timeout client 30s"
+    echo "  timeout server 30s"
+    echo "listen front"
+    echo "  bind 127.0.0.1:$listen_port"
+    if [[ $mode == http* ]]; then
+      echo "  option httpchk GET /health"
+      echo "  http-check expect status 200"
+    fi
+    i=0
+    while read -r port; do echo "  server s$i 127.0.0.1:$port check inter 1s"; i=$((i + 1)); done <"$work/ports"
+  } >"$work/haproxy.cfg"
+  haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.err" 2>&1 &
+  haproxy_pid=$!
+  pids+=($haproxy_pid)
+  sleep 3
+  h_before=$(cpu_of "/proc/$haproxy_pid/stat")
+  h_start=$(date +%s.%N)
+  sleep "$seconds"
+  h_after=$(cpu_of "/proc/$haproxy_pid/stat")
+  h_end=$(date +%s.%N)
+  python3 - "$h_before" "$h_after" "$h_start" "$h_end" "$ticks" "$fulcrum_pct" <<'PY'
+import sys
+hb, ha, start, end, ticks, fulcrum = map(float, sys.argv[1:])
+haproxy = 100 * (ha - hb) / ticks / (end - start)
+print(f"haproxy:           {haproxy:.2f} % of a core (whole process, same targets and interval)")
+print(f"fulcrum/haproxy:   {fulcrum / haproxy:.2f}x CPU (lower is better)" if haproxy > 0 else "haproxy used no measurable CPU")
+PY
+fi
 echo "load:              $(uptime | sed 's/.*load average/load average/')"
