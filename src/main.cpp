@@ -84,8 +84,12 @@ int main(int argc, char** argv) {
   std::string config_path;
   LogFlags log_flags;
 
+  fulcrum::runtime::ServerOptions server_options;
   auto* run = app.add_subcommand("run", "Serve a configuration file");
   run->add_option("-c,--config", config_path, "Configuration file (YAML)")->required();
+  run->add_option("--admin-listen", server_options.admin_listen,
+                  "Serve the admin API here instead of admin.listen (HOST:PORT; port 0: any free port, logged; "
+                  "off: no admin API)");
   add_log_flags(*run, log_flags);
 
   auto* validate = app.add_subcommand(
@@ -95,6 +99,8 @@ int main(int argc, char** argv) {
   fulcrum::runtime::DemoOptions demo_options;
   auto* demo = app.add_subcommand("demo", "Start three demo backends in this process and a balancer in front of them");
   demo->add_option("--listen", demo_options.listen, "Where the balancer listens")->capture_default_str();
+  demo->add_option("--admin", demo_options.admin, "Where the admin API listens (HOST:PORT, port 0: any; off)")
+      ->capture_default_str();
   demo->add_option("--workers", demo_options.workers, "Worker threads (0: one per core)")->capture_default_str();
   add_log_flags(*demo, log_flags);
 
@@ -153,7 +159,7 @@ int main(int argc, char** argv) {
 
   auto config = load_or_report(config_path);
   if (!config) return 2;
-  fulcrum::runtime::Server server(config);
+  fulcrum::runtime::Server server(config, server_options);
   std::string error;
   if (!server.start(error)) {
     fulcrum::core::log_message(fulcrum::core::LogLevel::error, "fulcrum.start_failed", error);

@@ -26,7 +26,7 @@ AdminConfig read_admin(const Field& field, Diagnostics& diagnostics) {
   read_into(map, "token_file", admin.token_file, [&](const Field& f) { return read_string(f, diagnostics); });
   const Field* listen = map.get("listen");
   if (listen == nullptr) return admin;
-  if (auto endpoint = read_endpoint(*listen, diagnostics, &admin.listen_text)) {
+  if (auto endpoint = read_endpoint(*listen, diagnostics, &admin.listen_text, true)) {
     admin.listen = *endpoint;
     if (admin.enabled && !endpoint->is_loopback() && admin.token_file.empty()) {
       diagnostics.error(listen->mark(), "admin.listen " + admin.listen_text +

@@ -247,12 +247,13 @@ std::optional<std::string> read_name(const Field& field, Diagnostics& diagnostic
   return text;
 }
 
-std::optional<core::Endpoint> read_endpoint(const Field& field, Diagnostics& diagnostics, std::string* text_out) {
+std::optional<core::Endpoint> read_endpoint(const Field& field, Diagnostics& diagnostics, std::string* text_out,
+                                           bool allow_port_zero) {
   auto text = read_string(field, diagnostics);
   if (!text) return std::nullopt;
   if (text_out != nullptr) *text_out = *text;
   core::EndpointError error;
-  auto endpoint = core::parse_endpoint(*text, error);
+  auto endpoint = core::parse_endpoint(*text, error, allow_port_zero);
   if (!endpoint) {
     diagnostics.error(field.mark(), field.name + ": " + error.message);
     return std::nullopt;

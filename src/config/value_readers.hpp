@@ -72,6 +72,8 @@ void read_into(const MapFields& map, std::string_view key, T& out, Reader&& read
 std::optional<std::string> read_name(const Field& field, Diagnostics& diagnostics);
 
 // Reads HOST:PORT with core::parse_endpoint and reports its message at the value.
-std::optional<core::Endpoint> read_endpoint(const Field& field, Diagnostics& diagnostics, std::string* text_out);
+// allow_port_zero: "any free port" (admin.listen, for tests and several instances on one host).
+std::optional<core::Endpoint> read_endpoint(const Field& field, Diagnostics& diagnostics, std::string* text_out,
+                                           bool allow_port_zero = false);
 
 }  // namespace fulcrum::config

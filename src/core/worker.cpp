@@ -7,6 +7,13 @@
 #include "core/log.hpp"
 
 namespace fulcrum::core {
+namespace {
+
+thread_local uint32_t t_worker_index = kNotAWorker;
+
+}  // namespace
+
+uint32_t this_worker_index() { return t_worker_index; }
 
 Worker::Worker(uint32_t index) : index_(index) {}
 
@@ -20,6 +27,7 @@ void Worker::start() {
   thread_ = std::thread([this] {
     std::string name = "fulcrum-w" + std::to_string(index_);
     pthread_setname_np(pthread_self(), name.c_str());
+    t_worker_index = index_;
     for (;;) {
       try {
         loop_->run();

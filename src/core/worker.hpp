@@ -48,4 +48,9 @@ class Worker {
 // The number of workers for `workers: auto` (one per core, at least 1).
 uint32_t default_worker_count();
 
+// The index of the worker whose thread calls this, or kNotAWorker on any other thread (the
+// control thread, tests): per-worker counters pick their slot with it.
+inline constexpr uint32_t kNotAWorker = UINT32_MAX;
+uint32_t this_worker_index();
+
 }  // namespace fulcrum::core

@@ -107,6 +107,7 @@ class ProxySession {
         deadline_(worker.deadlines) {
     if (tls) tls_ = std::make_unique<tls::TlsConnection>(std::move(tls), client_.native_handle());
     w_.active_sessions.fetch_add(1, std::memory_order_relaxed);  // for graceful shutdown
+    if (auto* stats = listener_stats()) stats->local().connections_opened.add();
     if (peer.address().is_v4()) {
       auto bytes = peer.address().to_v4().to_bytes();
       std::memcpy(client_address_, bytes.data(), 4);
@@ -119,7 +120,10 @@ class ProxySession {
   }
 
   // Starts serving a new connection: waits for its first request.
-  ~ProxySession() { w_.active_sessions.fetch_sub(1, std::memory_order_relaxed); }
+  ~ProxySession() {
+    if (auto* stats = listener_stats()) stats->local().connections_closed.add();
+    w_.active_sessions.fetch_sub(1, std::memory_order_relaxed);
+  }
   ProxySession(const ProxySession&) = delete;
   ProxySession& operator=(const ProxySession&) = delete;
 
@@ -153,6 +157,14 @@ class ProxySession {
   std::string_view sticky_set_cookie(Exchange& x, const ResponseHead& response, char (&out)[256]);
 
   const config::ListenerConfig& listener() const { return snapshot_->config->listeners[listener_index_]; }
+  // The listener's counters: the same object in every snapshot (listeners outlive reloads), so
+  // the worker's current one serves and the session keeps no pointer of its own.
+  upstream::TrafficStats* listener_stats() const {
+    const auto& current = w_.upstreams.snapshot();
+    if (!current || listener_index_ >= current->listener_stats.size()) return nullptr;
+    return current->listener_stats[listener_index_].get();
+  }
+  void record_stats(const Exchange& x);
 
   HttpWorker& w_;
   bool first_ = true;
@@ -403,6 +415,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     if (!picked) break;
     x.avoid[x.attempts++] = *picked;
     const auto& target = group.targets[*picked];
+    if (x.attempts > 1 && target.stats) target.stats->local().retries.add();
     x.target_index = static_cast<int>(*picked);
     x.in_flight = InFlight(target.counters.get());
     if (allow_pool && group.config->keepalive_connections > 0) {
@@ -430,6 +443,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     }
     std::string_view reason = "connection refused";
     if (!ec) {
+      if (target.stats) target.stats->local().connections_opened.add();
       set_no_delay(x.target);
       if (group.config->protocol != config::TargetProtocol::https) {
         x.connect_us = core::now_us() - started;
@@ -461,6 +475,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     x.connect_us = core::now_us() - started;
     failure = ec == asio::error::timed_out ? ConnectFailure::timeout : ConnectFailure::refused;
     x.outcome = failure == ConnectFailure::timeout ? TargetOutcome::connect_timeout : TargetOutcome::connect_refused;
+    if (target.stats) target.stats->local().connect_errors.add();
     report_target_outcome(group, target, x.outcome, 0, x.connect_us, core::now_us());
     core::LogLine(core::LogLevel::warn, x.target_tls ? "http.target_tls_failed" : "http.connect_failed")
         .field("listener", listener().name)
@@ -947,7 +962,33 @@ std::string_view ProxySession::sticky_set_cookie(Exchange& x, const ResponseHead
   return cookie.overflowed() ? std::string_view{} : cookie.view();
 }
 
+// Counts the request for /metrics: the listener's and, when one answered, the target's slot
+// of this worker (plain adds, no lock).
+void ProxySession::record_stats(const Exchange& x) {
+  const int64_t duration_us = core::now_us() - x.started_us;
+  const size_t status_class = upstream::status_class(x.status);
+  if (auto* stats = listener_stats()) {
+    auto& slot = stats->local();
+    slot.responses[status_class].add();
+    slot.bytes_in.add(x.bytes_in);
+    slot.bytes_out.add(x.bytes_out);
+    slot.request.record(duration_us);
+  }
+  if (x.group_index < 0 || x.target_index < 0) return;
+  const auto& target =
+      snapshot_->groups[static_cast<size_t>(x.group_index)].targets[static_cast<size_t>(x.target_index)];
+  if (!target.stats) return;
+  auto& slot = target.stats->local();
+  slot.responses[status_class].add();
+  slot.bytes_in.add(x.bytes_in);
+  slot.bytes_out.add(x.bytes_out);
+  slot.request.record(duration_us);
+  if (x.connect_us > 0 && !x.reused) slot.connect.record(x.connect_us);
+  if (x.first_byte_us >= 0) slot.first_byte.record(x.first_byte_us);
+}
+
 void ProxySession::log_request(Exchange& x) {
+  record_stats(x);
   const auto& l = listener();
   char ip[INET6_ADDRSTRLEN];
   if (core::log_settings().access_format == core::AccessLogFormat::combined) {

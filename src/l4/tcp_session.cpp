@@ -68,6 +68,13 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     context_.active_sessions.fetch_add(1, std::memory_order_relaxed);
     context_.total_sessions.fetch_add(1, std::memory_order_relaxed);
     context_.live_sessions.add(*this);
+    if (auto* stats = listener_stats()) stats->local().connections_opened.add();
+  }
+
+  // The listener's counters (metrics), the same object in every snapshot.
+  upstream::TrafficStats* listener_stats() const {
+    return listener_index_ < snapshot_->listener_stats.size() ? snapshot_->listener_stats[listener_index_].get()
+                                                              : nullptr;
   }
 
   ~TcpSession() override {
@@ -341,6 +348,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
       avoid_[attempts_++] = *picked;
       target_index_ = static_cast<int>(*picked);
       const auto& target = target_info();
+      if (attempts_ > 1 && target.stats) target.stats->local().retries.add();
       if (core::log_enabled(core::LogLevel::debug)) log_pick();
       // Counted as active while connecting: least_connections must see connects in progress.
       target.counters->active.fetch_add(1, std::memory_order_relaxed);
@@ -389,6 +397,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     deadline_.disarm();
     stop_counting_on_target();
     if (!is_local_exhaustion(error)) {
+      if (target.stats) target.stats->local().connect_errors.add();
       upstream::report_traffic_failure(group, target,
                                        error == ECONNREFUSED ? upstream::TrafficFailure::connect_refused
                                        : error == ETIMEDOUT  ? upstream::TrafficFailure::connect_timeout
@@ -436,6 +445,11 @@ class TcpSession final : public core::ReadinessLoop::Handler,
   void connected() {
     deadline_.disarm();
     connect_us_ = core::now_us() - attempt_started_us_;
+    if (const auto& stats = target_info().stats) {
+      auto& slot = stats->local();
+      slot.connections_opened.add();
+      slot.connect.record(connect_us_);
+    }
     // Lets the control thread end this connection when the target's deregistration delay runs out.
     registered_.emplace(context_.upstreams.sessions(), target_info().outcomes.get(), client_.fd, target_.fd);
     put_outbound_proxy_header();
@@ -552,6 +566,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     target.counters->record_response_time(static_cast<uint32_t>(std::min<int64_t>(response_us, UINT32_MAX)),
                                           core::now_us());
 
+    record_stats();
     auto line = core::LogLine::access("tcp.session");
     if (line.enabled()) {  // the client's address is formatted only for a line that goes somewhere
       line.field("listener", listener_.name)
@@ -591,6 +606,26 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     end_quietly();
   }
 
+  // Counts the finished session for /metrics (this worker's slots: plain adds, no lock).
+  void record_stats() {
+    const int64_t duration_us = core::now_us() - started_us_;
+    if (auto* stats = listener_stats()) {
+      auto& slot = stats->local();
+      slot.responses[0].add();  // a TCP connection that ended is what "requests per second" counts
+      slot.bytes_in.add(up_.bytes);
+      slot.bytes_out.add(down_.bytes);
+      slot.request.record(duration_us);
+    }
+    if (const auto& stats = target_info().stats) {
+      auto& slot = stats->local();
+      slot.responses[0].add();
+      slot.bytes_in.add(up_.bytes);
+      slot.bytes_out.add(down_.bytes);
+      slot.request.record(duration_us);
+      if (first_response_us_ >= 0) slot.first_byte.record(first_response_us_);
+    }
+  }
+
   // Ends the session without (more) logging: gives everything back and retires it.
   void end_quietly() {
     phase_ = Phase::finished;
@@ -616,6 +651,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     down_.release(context_.pipes);
     context_.live_sessions.remove(*this);
     context_.active_sessions.fetch_sub(1, std::memory_order_relaxed);
+    if (auto* stats = listener_stats()) stats->local().connections_closed.add();
   }
 
   WorkerContext& context_;

@@ -17,8 +17,10 @@ int run_demo(const DemoOptions& options) {
   // the demo shows is what a user gets.
   std::vector<std::string> addresses;
   asio::io_context backend_loop;  // bound first: the configuration names their ports
+  const std::string admin =
+      options.admin == "off" ? "admin:\n  enabled: false\n" : "admin:\n  listen: " + options.admin + "\n";
   std::string yaml = "workers: " + (options.workers == 0 ? std::string("auto") : std::to_string(options.workers)) +
-                     "\nshutdown_timeout: 2s\nlisteners:\n  - name: demo\n    listen: " + options.listen +
+                     "\nshutdown_timeout: 2s\n" + admin + "listeners:\n  - name: demo\n    listen: " + options.listen +
                      "\n    protocol: http\n    default: { forward: demo }\ntarget_groups:\n  - name: demo\n"
                      "    algorithm: round_robin\n    targets:\n";
 
@@ -51,9 +53,12 @@ int run_demo(const DemoOptions& options) {
       "Try:\n"
       "  curl http://%s/            # run it a few times: the answering backend changes\n"
       "  for i in 1 2 3 4 5 6; do curl -s http://%s/; done\n"
+      "%s%s%s"
       "Stop with Ctrl-C.\n",
       options.listen.c_str(), addresses[0].c_str(), addresses[1].c_str(), addresses[2].c_str(), options.listen.c_str(),
-      options.listen.c_str());
+      options.listen.c_str(), options.admin == "off" ? "" : "  curl http://",
+      options.admin == "off" ? "" : options.admin.c_str(),
+      options.admin == "off" ? "" : "/api/v1/target-groups/demo   # the admin API\n");
   std::fflush(stdout);
   int code = server->run();
   loop.stop();

@@ -7,6 +7,7 @@ namespace fulcrum::runtime {
 
 struct DemoOptions {
   std::string listen = "127.0.0.1:8080";
+  std::string admin = "127.0.0.1:9090";  // the admin API, metrics and dashboard ("off": none)
   uint32_t workers = 1;  // one: round robin then visibly cycles 1, 2, 3
 };
 

@@ -63,11 +63,38 @@ std::optional<asio::ip::udp::socket> open_udp_socket(asio::io_context& loop, con
   return socket;
 }
 
+// The command line's word over the file's (ServerOptions::admin_listen).
+bool apply_options(config::Config& config, const ServerOptions& options, std::string& error) {
+  if (options.admin_listen.empty()) return true;
+  if (options.admin_listen == "off") {
+    config.admin.enabled = false;
+    return true;
+  }
+  core::EndpointError parse_error;
+  auto endpoint = core::parse_endpoint(options.admin_listen, parse_error, true);
+  if (!endpoint) {
+    error = "--admin-listen " + options.admin_listen + ": " + parse_error.message;
+    return false;
+  }
+  config.admin.enabled = true;
+  config.admin.listen = *endpoint;
+  config.admin.listen_text = options.admin_listen;
+  if (!endpoint->is_loopback() && config.admin.token_file.empty()) {
+    error = "--admin-listen " + options.admin_listen +
+            " is not a loopback address, so the API needs a token: set admin.token_file";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-Server::Server(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {}
+Server::Server(std::shared_ptr<const config::Config> config, ServerOptions options)
+    : config_(std::move(config)), options_(std::move(options)) {}
 
 Server::~Server() {
+  if (sampler_) sampler_->stop();
+  if (admin_) admin_->stop();
   if (health_) health_->stop();
   if (tls_) tls_->stop();
   // Teardown in dependency order. Sessions still open (a drain cut short by shutdown_timeout)
@@ -83,6 +110,7 @@ Server::~Server() {
   for (auto& context : contexts_) context->release_io();
   for (auto& http : http_workers_) http->release_io();
   listeners_.clear();
+  admin_.reset();
   for (auto& worker : workers_) worker->destroy_loop();
   contexts_.clear();
   http_workers_.clear();
@@ -132,7 +160,25 @@ bool Server::bind_listeners(std::string& error) {
   return true;
 }
 
+bool Server::start_admin(std::string& error) {
+  if (!config_->admin.enabled) return true;
+  admin::AdminApi::Hooks hooks;
+  hooks.reload = [this] { return reload(); };
+  sampler_ = std::make_unique<admin::TrafficSampler>(control_, registry_);
+  admin_api_ = std::make_unique<admin::AdminApi>(registry_, sampler_.get(), std::move(hooks));
+  admin_ = std::make_unique<admin::AdminServer>(
+      control_, [api = admin_api_.get()](const admin::AdminRequest& request) { return api->handle(request); });
+  return admin_->bind(config_->admin, error);
+}
+
 bool Server::start(std::string& error) {
+  if (!options_.admin_listen.empty()) {
+    auto adjusted = std::make_shared<config::Config>(*config_);
+    if (!apply_options(*adjusted, options_, error)) return false;
+    config_ = std::move(adjusted);
+  }
+  // Before any worker: an admin address in use or an unreadable token stops the start.
+  if (!start_admin(error)) return false;
   uint32_t count = config_->workers == 0 ? core::default_worker_count() : config_->workers;
   for (uint32_t i = 0; i < count; ++i) {
     workers_.push_back(std::make_unique<core::Worker>(i));
@@ -195,6 +241,7 @@ bool Server::start(std::string& error) {
       worker->worker.post([worker, target] { worker->close_target(target.get()); });
     }
   };
+  registry_.set_worker_count(static_cast<uint32_t>(workers_.size()));
   health_ = std::make_unique<health::HealthMonitor>(control_, registry_, std::move(hooks));
   health_->apply(config_);
   for (size_t w = 0; w < workers_.size(); ++w) {
@@ -227,6 +274,14 @@ bool Server::start(std::string& error) {
         .emit();
   }
   watch_signals();
+  if (admin_) {
+    sampler_->start();
+    admin_->start_accepting();
+    core::LogLine(core::LogLevel::info, "admin.start")
+        .field("listen", admin_->bound_address())
+        .field("token", !config_->admin.token_file.empty())
+        .emit();
+  }
 
   for (const auto& listener : config_->listeners) {
     core::LogLine(core::LogLevel::info, "listener.start")
@@ -268,21 +323,29 @@ void Server::watch_signals() {
 void Server::wait_for_reload() {
   reload_signal_.async_wait([this](const asio::error_code& ec, int) {
     if (ec) return;
-    reload();
+    (void)reload();  // the outcome is logged
     wait_for_reload();
   });
 }
 
-void Server::reload() {
-  // Until the operations issue lands, a reload re-reads targets and groups; listeners that
-  // changed need a restart (said in the log, never applied halfway).
+admin::ReloadOutcome Server::reload() {
+  // A reload re-reads targets, groups, rules and the admin token; listeners, the dns section
+  // and the admin address need a restart (said in the answer and the log, never applied
+  // halfway: the old configuration keeps serving).
+  admin::ReloadOutcome outcome;
+  auto fail = [&](std::string why) {
+    core::LogLine(core::LogLevel::error, "config.reload_failed").field("error", why).emit();
+    outcome.errors.push_back(std::move(why));
+    return outcome;
+  };
   auto result = config::load_config_file(config_->source_path);
-  if (!result.config) {
-    for (const auto& error : result.errors) {
-      core::LogLine(core::LogLevel::error, "config.reload_failed").field("error", error.format()).emit();
-    }
-    return;
+  if (!result.config || !result.errors.empty()) {
+    for (const auto& error : result.errors) fail(error.format());
+    if (outcome.errors.empty()) fail(config_->source_path + ": not loaded");
+    return outcome;
   }
+  std::string error;
+  if (!apply_options(*result.config, options_, error)) return fail(error);
   auto next = std::make_shared<const config::Config>(std::move(*result.config));
   bool same_listeners = next->listeners.size() == config_->listeners.size();
   for (size_t i = 0; same_listeners && i < next->listeners.size(); ++i) {
@@ -290,21 +353,27 @@ void Server::reload() {
                      next->listeners[i].protocol == config_->listeners[i].protocol;
   }
   if (next->dns.enabled != config_->dns.enabled || (next->dns.enabled && !(next->dns.listen == config_->dns.listen))) {
-    core::log_message(core::LogLevel::error, "config.reload_failed",
-                      "dns section added, removed or moved to another address: restart to apply; the old configuration "
-                      "keeps serving");
-    return;
+    return fail(
+        "dns section added, removed or moved to another address: restart to apply; the old configuration keeps "
+        "serving");
   }
   if (!same_listeners) {
-    core::log_message(core::LogLevel::error, "config.reload_failed",
-                      "listener addresses or protocols changed: restart to apply; the old configuration keeps serving");
-    return;
+    return fail("listener addresses or protocols changed: restart to apply; the old configuration keeps serving");
+  }
+  if (next->admin.enabled != config_->admin.enabled ||
+      (next->admin.enabled && !(next->admin.listen == config_->admin.listen))) {
+    return fail("admin.enabled or admin.listen changed: restart to apply; the old configuration keeps serving");
+  }
+  if (admin_ && !admin_->reload_token(next->admin, error)) {
+    return fail(error + "; the old configuration (and token) keep serving");
   }
   config_ = next;
   health_->apply(config_);
   tls_->reload(*config_);  // certificates re-read; a bad one is logged and the old one stays
   tls_->watch(config_);
   core::log_message(core::LogLevel::info, "config.reloaded", config_->source_path);
+  outcome.ok = true;
+  return outcome;
 }
 
 void Server::begin_shutdown(std::string_view why) {
@@ -354,6 +423,8 @@ void Server::check_drained() {
       core::LogLine(core::LogLevel::warn, "fulcrum.shutdown_timeout").field("closed_connections", open).emit();
     }
     if (dns_) dns_->stop();
+    if (admin_) admin_->stop();
+    if (sampler_) sampler_->stop();
     for (auto& worker : workers_) worker->stop();
     health_->stop();
     tls_->stop();

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "admin/admin_api.hpp"
+#include "admin/admin_server.hpp"
 #include "config/config.hpp"
 #include "dns/dns_server.hpp"
 #include "core/worker.hpp"
@@ -25,9 +27,16 @@
 
 namespace fulcrum::runtime {
 
+// What the command line adds to the file (and keeps adding on every reload).
+struct ServerOptions {
+  // Overrides admin.listen: "" keeps the file's, "off" disables the admin listener, a port of
+  // 0 takes any free one (tests, several instances on one host). The bound address is logged.
+  std::string admin_listen;
+};
+
 class Server {
  public:
-  explicit Server(std::shared_ptr<const config::Config> config);
+  explicit Server(std::shared_ptr<const config::Config> config, ServerOptions options = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -54,11 +63,15 @@ class Server {
   void publish(std::shared_ptr<const upstream::Snapshot> snapshot);
   void watch_signals();
   void wait_for_reload();
-  void reload();
+  // Reads the file again and applies it whole, or changes nothing and says why (SIGHUP and
+  // POST /api/v1/reload).
+  admin::ReloadOutcome reload();
+  bool start_admin(std::string& error);
   void check_drained();
   uint64_t active_sessions() const;
 
   std::shared_ptr<const config::Config> config_;
+  ServerOptions options_;
   asio::io_context control_{1};
   asio::signal_set stop_signals_{control_, SIGTERM, SIGINT};
   asio::signal_set reload_signal_{control_, SIGHUP};
@@ -74,6 +87,9 @@ class Server {
   std::vector<ListenerSockets> listeners_;  // same order as config_->listeners
   std::unique_ptr<dns::DnsServer> dns_;      // when the configuration has a dns: section
   std::unique_ptr<TlsContexts> tls_;          // certificates of the https listeners
+  std::unique_ptr<admin::TrafficSampler> sampler_;
+  std::unique_ptr<admin::AdminApi> admin_api_;
+  std::unique_ptr<admin::AdminServer> admin_;  // when admin.enabled
 };
 
 }  // namespace fulcrum::runtime

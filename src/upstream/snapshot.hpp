@@ -14,6 +14,7 @@
 #include "core/endpoint.hpp"
 #include "upstream/target_status.hpp"
 #include "upstream/traffic_outcomes.hpp"
+#include "upstream/traffic_stats.hpp"
 
 namespace fulcrum::upstream {
 
@@ -24,6 +25,7 @@ struct TargetInfo {
   std::string zone;
   std::shared_ptr<balance::TargetCounters> counters;  // lives as long as any snapshot names it
   std::shared_ptr<TrafficOutcomes> outcomes;          // passive health (passive_report.hpp)
+  std::shared_ptr<TrafficStats> stats;                // what traffic did (metrics), per worker
   TargetStatus status;                                // state and the reason for it
 };
 
@@ -44,6 +46,8 @@ struct Snapshot {
   uint64_t version = 0;
   std::shared_ptr<const config::Config> config;
   std::vector<GroupSnapshot> groups;  // same order as config->target_groups
+  // Per listener, same order as config->listeners; kept across reloads by listener name.
+  std::vector<std::shared_ptr<TrafficStats>> listener_stats;
 
   // Index into groups, or -1.
   int group_index(std::string_view name) const;

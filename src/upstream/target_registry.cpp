@@ -63,6 +63,9 @@ void TargetRegistry::change(const Key& key, TargetRecord& record, TargetStatus s
     record.eligible_since_ms = now_ms;
   }
   if (from == status.state) status.since_unix_ms = record.status.since_unix_ms;  // only the reason changed
+  if (status.reason_code == "Target.OutlierEjected" && record.status.reason_code != status.reason_code) {
+    ++record.ejections;
+  }
   transitions_.push_back(Transition{key.first, key.second, from, status});
   record.history.push_back(std::move(record.status));
   if (record.history.size() >= kHistory) record.history.pop_front();
@@ -86,6 +89,11 @@ bool TargetRegistry::set_status(const std::string& group, const std::string& add
   return true;
 }
 
+uint64_t TargetRegistry::ejections(const std::string& group, const std::string& address) const {
+  auto it = records_.find(Key{group, address});
+  return it == records_.end() ? 0 : it->second.ejections;
+}
+
 const TargetStatus* TargetRegistry::status(const std::string& group, const std::string& address) const {
   auto it = records_.find(Key{group, address});
   return it == records_.end() ? nullptr : &it->second.status;
@@ -97,6 +105,11 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
   snapshot->config = config;
   const auto used_groups = referenced_groups(*config);
   std::set<Key> seen;
+  for (const auto& listener : config->listeners) {
+    auto& stats = listener_stats_[listener.name];
+    if (!stats) stats = std::make_shared<TrafficStats>(workers_);
+    snapshot->listener_stats.push_back(stats);
+  }
 
   for (const auto& group_config : config->target_groups) {
     GroupSnapshot group;
@@ -118,6 +131,7 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
       if (added) {
         record.counters = std::make_shared<balance::TargetCounters>();
         record.outcomes = std::make_shared<TrafficOutcomes>();
+        record.stats = std::make_shared<TrafficStats>(workers_);
         // Targets present when the process starts take full traffic at once (0: no slow start);
         // targets added later ramp up from now.
         record.eligible_since_ms = last_ == nullptr ? 0 : now_ms;
@@ -145,6 +159,7 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
       }
       info.counters = record.counters;
       info.outcomes = record.outcomes;
+      info.stats = record.stats;
       info.status = record.status;
       record.last_info = info;
 

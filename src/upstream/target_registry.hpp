@@ -35,6 +35,10 @@ class TargetRegistry {
     uint32_t open_connections = 0;              // > 0: the delay ran out; close them
   };
 
+  // Per-worker counter slots for the stats of targets and listeners made from now on (before
+  // the first build).
+  void set_worker_count(uint32_t workers) { workers_ = workers; }
+
   // Builds a new snapshot for this configuration. Targets seen before keep their counters,
   // status and the time they became eligible (slow start must not restart on every reload).
   std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config, int64_t now_ms);
@@ -50,6 +54,9 @@ class TargetRegistry {
   // transition is kept with its time, reason code and sentence.
   std::vector<TargetStatus> history(const std::string& group, const std::string& address) const;
   static constexpr size_t kHistory = 8;
+  // How many times the target was ejected on real traffic (Target.OutlierEjected) since it
+  // was first seen.
+  uint64_t ejections(const std::string& group, const std::string& address) const;
 
   // Removes draining targets whose connections all ended or whose delay ran out.
   std::vector<DrainEnd> finish_draining(int64_t now_ms);
@@ -67,6 +74,8 @@ class TargetRegistry {
   struct TargetRecord {
     std::shared_ptr<balance::TargetCounters> counters;
     std::shared_ptr<TrafficOutcomes> outcomes;
+    std::shared_ptr<TrafficStats> stats;
+    uint64_t ejections = 0;
     int64_t eligible_since_ms = 0;
     TargetStatus status;
     std::deque<TargetStatus> history;  // earlier statuses, oldest first, at most kHistory
@@ -78,6 +87,8 @@ class TargetRegistry {
   void change(const Key& key, TargetRecord& record, TargetStatus status, int64_t now_ms);
 
   std::map<Key, TargetRecord> records_;
+  std::map<std::string, std::shared_ptr<TrafficStats>, std::less<>> listener_stats_;  // by listener name
+  uint32_t workers_ = 1;
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<const Snapshot> last_;  // the latest built; its factories seed the next
   std::vector<Transition> transitions_;

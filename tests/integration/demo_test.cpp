@@ -13,7 +13,8 @@ namespace {
 TEST(Demo, BalancesHttpRequestsOverItsThreeBackends) {
   TempDir dir;
   uint16_t port = free_port();
-  Process demo({fulcrum_binary(), "demo", "--listen", "127.0.0.1:" + std::to_string(port)}, dir.path(), "demo");
+  Process demo({fulcrum_binary(), "demo", "--listen", "127.0.0.1:" + std::to_string(port), "--admin", "127.0.0.1:0"},
+               dir.path(), "demo");
   ASSERT_TRUE(demo.wait_for_output("Try:", 10s)) << demo.errors();
   std::set<std::string> answers;
   for (int i = 0; i < 6; ++i) {

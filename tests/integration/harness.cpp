@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -185,6 +186,12 @@ std::unique_ptr<Process> start_fulcrum(const TempDir& dir, const std::string& ya
                                        std::vector<std::string> extra_args) {
   std::string config = dir.write("fulcrum.yaml", yaml);
   std::vector<std::string> argv{fulcrum_binary(), "run", "-c", config};
+  const bool admin_in_file = yaml.starts_with("admin:") || yaml.find("\nadmin:") != std::string::npos;
+  const bool admin_in_args = std::find(extra_args.begin(), extra_args.end(), "--admin-listen") != extra_args.end();
+  if (!admin_in_file && !admin_in_args) {
+    argv.push_back("--admin-listen");
+    argv.push_back("127.0.0.1:0");
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   auto process = std::make_unique<Process>(argv, dir.path(), "fulcrum");
   auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -322,6 +329,19 @@ uint16_t local_port(int fd) {
   socklen_t length = sizeof address;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   return ntohs(address.sin_port);
+}
+
+}  // namespace fulcrum::testing
+
+namespace fulcrum::testing {
+
+std::string admin_address(const Process& fulcrum, std::chrono::milliseconds timeout) {
+  constexpr std::string_view kMarker = "admin.start listen=";
+  if (!fulcrum.wait_for_output(std::string(kMarker), timeout, true)) return {};
+  const std::string log = fulcrum.errors();
+  const size_t at = log.find(kMarker) + kMarker.size();
+  const size_t end = log.find_first_of(" \n", at);
+  return log.substr(at, end - at);
 }
 
 }  // namespace fulcrum::testing

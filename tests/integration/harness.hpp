@@ -69,9 +69,15 @@ struct Backend {
   Process process;
 };
 
-// Starts `fulcrum run -c CONFIG` and waits until `port` accepts connections.
+// Starts `fulcrum run -c CONFIG` and waits until `port` accepts connections. Unless the YAML
+// has an admin: section or the arguments say --admin-listen, the admin API listens on a free
+// port (--admin-listen 127.0.0.1:0), so tests running at the same time never meet on 9090.
 std::unique_ptr<Process> start_fulcrum(const TempDir& dir, const std::string& yaml, uint16_t port,
                                        std::vector<std::string> extra_args = {});
+// The admin API's HOST:PORT, read from fulcrum's "admin.start listen=..." log line ("" when it
+// does not come within the timeout).
+std::string admin_address(const Process& fulcrum, std::chrono::milliseconds timeout = 5s);
+
 
 // Blocking client socket helpers with timeouts; all fail the current test on error.
 int connect_to(uint16_t port, std::chrono::milliseconds timeout = 2s);
