@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "admin/ctl_client.hpp"
 #include "config/config_loader.hpp"
 #include "config/duration.hpp"
 #include "core/log.hpp"
@@ -122,7 +123,56 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   add_log_flags(*agent, log_flags);
 
+  fulcrum::admin::CtlOptions ctl_options;
+  std::string ctl_config;
+  std::vector<std::string> ctl_words;
+  uint32_t ctl_weight = 1;
+  std::string ctl_zone;
+  auto* ctl = app.add_subcommand("ctl", "Talk to a running fulcrum through its admin API (tables, or --json)");
+  ctl->require_subcommand(1);
+  ctl->add_option("--admin", ctl_options.admin, "The admin API (HOST:PORT)")->capture_default_str();
+  ctl->add_option("-c,--config", ctl_config, "Take --admin and --token-file from this configuration's admin section");
+  ctl->add_option("--token-file", ctl_options.token_file, "File holding the bearer token");
+  ctl->add_flag("--json", ctl_options.json, "Print the API's JSON answer as it came");
+  auto word = [&](CLI::App* command, const char* name, const char* help) {
+    command->add_option_function<std::string>(name, [&](const std::string& v) { ctl_words.push_back(v); }, help)
+        ->required();
+  };
+  ctl->add_subcommand("list", "Target groups with their health counts");
+  word(ctl->add_subcommand("show", "Every target of a group: state, reason, weight, traffic"), "group", "Target group");
+  auto* ctl_register = ctl->add_subcommand("register", "Add a target to a group (kept across reloads)");
+  word(ctl_register, "group", "Target group");
+  word(ctl_register, "address", "IP:PORT");
+  ctl_register->add_option("--weight", ctl_weight, "0..1000")->capture_default_str();
+  ctl_register->add_option("--zone", ctl_zone, "Zone or site label");
+  auto* ctl_deregister = ctl->add_subcommand("deregister", "Remove a target (it drains for the group's delay)");
+  word(ctl_deregister, "group", "Target group");
+  word(ctl_deregister, "address", "IP:PORT");
+  auto* ctl_weight_command = ctl->add_subcommand("weight", "Set a target's weight");
+  word(ctl_weight_command, "group", "Target group");
+  word(ctl_weight_command, "address", "IP:PORT");
+  ctl_weight_command->add_option("weight", ctl_weight, "0..1000")->required();
+  for (const char* name : {"drain", "enable"}) {
+    auto* command = ctl->add_subcommand(name, std::string(name) == "drain"
+                                                  ? "Stop sending new traffic to a target (open connections finish)"
+                                                  : "Let a drained target take traffic again");
+    word(command, "group", "Target group");
+    word(command, "address", "IP:PORT");
+  }
+  ctl->add_subcommand("reload", "Re-read the configuration file (as SIGHUP does)");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (ctl->parsed()) {
+    if (!ctl_config.empty()) {
+      auto config = load_or_report(ctl_config);
+      if (!config) return 2;
+      if (ctl->count("--admin") == 0) ctl_options.admin = config->admin.listen.to_string();
+      if (ctl_options.token_file.empty()) ctl_options.token_file = config->admin.token_file;
+    }
+    ctl_words.insert(ctl_words.begin(), ctl->get_subcommands().front()->get_name());
+    return fulcrum::admin::run_ctl(ctl_options, ctl_words, ctl_weight, ctl_zone);
+  }
 
   if (validate->parsed()) {
     auto config = load_or_report(config_path);

@@ -1,5 +1,7 @@
 #include "admin/admin_api.hpp"
 
+#include <arpa/inet.h>
+
 #include <cmath>
 #include <ctime>
 #include <map>
@@ -76,6 +78,7 @@ json target_to_json(const upstream::TargetRegistry& registry, const TrafficSampl
   out["response_time_ewma_ms"] = ewma == 0 ? json(nullptr) : json(static_cast<double>(ewma) / 1000.0);
   out["traffic_failures_total"] = target.outcomes->failures_total.load(std::memory_order_relaxed);
   out["ejections"] = registry.ejections(group, target.address_text);
+  out["source"] = "file";
   add_rates(out, sampler ? sampler->target(group, target.address_text) : std::nullopt);
   if (target.stats) out["totals"] = totals_to_json(target.stats->sum());
   json history = json::array();
@@ -124,11 +127,143 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
   if (path == "/api/v1/reload") return request.method == "POST" ? reload() : method_not_allowed("POST");
   if (path.starts_with(kGroupsPrefix)) {
     std::string_view rest = std::string_view(path).substr(kGroupsPrefix.size());
-    if (!rest.empty() && rest.find('/') == std::string_view::npos) {
+    const size_t slash = rest.find('/');
+    if (!rest.empty() && slash == std::string_view::npos) {
       return get ? group(std::string(rest)) : method_not_allowed("GET");
+    }
+    constexpr std::string_view kTargets = "/targets";
+    if (slash != std::string_view::npos && slash > 0 && rest.substr(slash).starts_with(kTargets)) {
+      const std::string name(rest.substr(0, slash));
+      std::string_view after = rest.substr(slash + kTargets.size());
+      if (after.empty()) return targets(request, name, {});
+      if (after.size() > 1 && after[0] == '/' && after.find('/', 1) == std::string_view::npos) {
+        return targets(request, name, std::string(after.substr(1)));
+      }
     }
   }
   return AdminResponse::error(404, "no such resource: " + path + " (see docs/admin-api.md)");
+}
+
+namespace {
+
+// An IP literal with a port ("10.0.0.1:80", "[::1]:80"): the API never resolves names, which
+// would block the control thread.
+std::optional<core::Endpoint> parse_target_address(const std::string& text, std::string& error) {
+  std::string host = text.substr(0, text.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned char scratch[16];
+  if (text.find(':') == std::string::npos ||
+      (inet_pton(AF_INET, host.c_str(), scratch) != 1 && inet_pton(AF_INET6, host.c_str(), scratch) != 1)) {
+    error = "'" + text + "' is not IP:PORT (names are not resolved here; IPv6 as [::1]:80)";
+    return std::nullopt;
+  }
+  core::EndpointError parse_error;
+  auto endpoint = core::parse_endpoint(text, parse_error);
+  if (!endpoint) error = "'" + text + "': " + parse_error.message;
+  return endpoint;
+}
+
+// Reads a JSON object body, refusing keys other than `allowed`.
+std::optional<json> object_body(const AdminRequest& request, std::initializer_list<const char*> allowed,
+                                std::string& error) {
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    error = "the body must be a JSON object";
+    return std::nullopt;
+  }
+  for (const auto& [key, value] : body.items()) {
+    bool known = false;
+    for (const char* name : allowed) known = known || key == name;
+    if (!known) {
+      std::string names;
+      for (const char* name : allowed) names += std::string(names.empty() ? "" : ", ") + name;
+      error = "unknown field '" + key + "'; expected: " + names;
+      return std::nullopt;
+    }
+  }
+  return body;
+}
+
+bool read_weight(const json& body, uint32_t& weight, std::string& error) {
+  const auto& value = body["weight"];
+  if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > 1000) {
+    error = "weight must be a whole number from 0 to 1000";
+    return false;
+  }
+  weight = static_cast<uint32_t>(value.get<int64_t>());
+  return true;
+}
+
+}  // namespace
+
+AdminResponse AdminApi::targets(const AdminRequest& request, const std::string& group, const std::string& address) {
+  if (!hooks_.change_target) return AdminResponse::error(503, "target changes are not available");
+  TargetChange change;
+  change.group = group;
+  std::string error;
+  std::vector<TargetChange> changes;
+  if (address.empty()) {
+    if (request.method != "POST") return method_not_allowed("POST");
+    auto body = object_body(request, {"address", "weight", "zone"}, error);
+    if (!body) return AdminResponse::error(400, error);
+    if (!body->contains("address") || !(*body)["address"].is_string()) {
+      return AdminResponse::error(400, "address (\"IP:PORT\") is required");
+    }
+    auto endpoint = parse_target_address((*body)["address"].get<std::string>(), error);
+    if (!endpoint) return AdminResponse::error(400, error);
+    change.kind = TargetChange::Kind::register_target;
+    change.endpoint = *endpoint;
+    change.address = endpoint->to_string();
+    if (body->contains("weight") && !read_weight(*body, change.weight, error)) return AdminResponse::error(400, error);
+    if (body->contains("zone")) {
+      if (!(*body)["zone"].is_string()) return AdminResponse::error(400, "zone must be a string");
+      change.zone = (*body)["zone"].get<std::string>();
+    }
+    changes.push_back(change);
+  } else {
+    auto endpoint = parse_target_address(address, error);
+    if (!endpoint) return AdminResponse::error(400, error);
+    change.endpoint = *endpoint;
+    change.address = endpoint->to_string();
+    if (request.method == "DELETE") {
+      change.kind = TargetChange::Kind::deregister;
+      changes.push_back(change);
+    } else if (request.method == "PATCH") {
+      auto body = object_body(request, {"weight", "drain"}, error);
+      if (!body) return AdminResponse::error(400, error);
+      if (body->empty()) return AdminResponse::error(400, "nothing to change: send weight and/or drain");
+      if (body->contains("weight")) {
+        change.kind = TargetChange::Kind::weight;
+        if (!read_weight(*body, change.weight, error)) return AdminResponse::error(400, error);
+        changes.push_back(change);
+      }
+      if (body->contains("drain")) {
+        if (!(*body)["drain"].is_boolean()) return AdminResponse::error(400, "drain must be true or false");
+        change.kind = TargetChange::Kind::drain;
+        change.drain = (*body)["drain"].get<bool>();
+        changes.push_back(change);
+      }
+    } else {
+      return method_not_allowed("PATCH, DELETE");
+    }
+  }
+  for (const auto& c : changes) {
+    ChangeOutcome outcome = hooks_.change_target(c);
+    if (outcome.status >= 400) return AdminResponse::error(static_cast<uint16_t>(outcome.status), outcome.error);
+  }
+  std::string what;
+  for (const auto& c : changes) {
+    if (!what.empty()) what += ", ";
+    switch (c.kind) {
+      case TargetChange::Kind::register_target: what += "registered"; break;
+      case TargetChange::Kind::deregister: what += "deregistered (draining)"; break;
+      case TargetChange::Kind::weight: what += "weight " + std::to_string(c.weight); break;
+      case TargetChange::Kind::drain: what += c.drain ? "drained" : "enabled"; break;
+    }
+  }
+  json out = {{"group", group}, {"address", change.address}, {"message", change.address + " " + what}};
+  if (registry_.last()) out["snapshot_version"] = registry_.last()->version;
+  return AdminResponse::json(out.dump(2) + "\n", change.kind == TargetChange::Kind::register_target ? 201 : 200);
 }
 
 AdminResponse AdminApi::listeners() const {
@@ -178,7 +313,15 @@ AdminResponse AdminApi::group(const std::string& name) const {
   if (index < 0) return AdminResponse::error(404, "no target group named '" + name + "'");
   const auto& group = snapshot->groups[static_cast<size_t>(index)];
   json targets = json::array();
-  for (const auto& t : group.targets) targets.push_back(target_to_json(registry_, sampler_, name, t));
+  for (const auto& t : group.targets) {
+    json target = target_to_json(registry_, sampler_, name, t);
+    if (auto view = hooks_.overrides ? hooks_.overrides(name, t.address_text) : std::nullopt) {
+      if (view->registered) target["source"] = "api";
+      if (view->weight) target["weight_set_by_api"] = true;
+      if (view->drained) target["drained_by_operator"] = true;
+    }
+    targets.push_back(target);
+  }
   for (const auto& t : group.draining) {
     json target = target_to_json(registry_, sampler_, name, t);
     target["removed"] = true;  // no longer in the configuration; kept until its connections end

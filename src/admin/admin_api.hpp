@@ -7,6 +7,9 @@
 //   GET  /api/v1/target-groups/{name}      one group, every target with state, reason, history
 //   GET  /api/v1/config                    the effective configuration, secrets redacted
 //   POST /api/v1/reload                    re-read the file; 200 or 422 with FILE:LINE:COLUMN errors
+//   POST   /api/v1/target-groups/{name}/targets            register {"address", "weight"?, "zone"?}
+//   DELETE /api/v1/target-groups/{name}/targets/{address}  deregister (drains for deregistration_delay)
+//   PATCH  /api/v1/target-groups/{name}/targets/{address}  {"weight"?: 0..1000, "drain"?: bool}
 //   GET  /metrics                          Prometheus text format (prometheus_metrics.hpp)
 #include <functional>
 #include <string>
@@ -14,9 +17,27 @@
 
 #include "admin/admin_message.hpp"
 #include "admin/traffic_sampler.hpp"
+#include "core/endpoint.hpp"
+#include "upstream/operator_overrides.hpp"
 #include "upstream/target_registry.hpp"
 
 namespace fulcrum::admin {
+
+// A change to a group's targets asked through the API, already validated as JSON.
+struct TargetChange {
+  enum class Kind { register_target, deregister, weight, drain } kind = Kind::register_target;
+  std::string group;
+  std::string address;  // canonical (core::Endpoint::to_string)
+  core::Endpoint endpoint;
+  uint32_t weight = 1;
+  std::string zone;
+  bool drain = false;
+};
+
+struct ChangeOutcome {
+  int status = 200;   // 4xx with `error` when refused
+  std::string error;
+};
 
 struct ReloadOutcome {
   bool ok = false;
@@ -27,6 +48,9 @@ class AdminApi {
  public:
   struct Hooks {
     std::function<ReloadOutcome()> reload;
+    std::function<ChangeOutcome(const TargetChange&)> change_target;
+    // What an operator changed about a target ("source": "api", overridden weight, drain).
+    std::function<std::optional<upstream::OperatorOverrides::View>(const std::string&, const std::string&)> overrides;
   };
 
   // `sampler` gives requests/s and latency percentiles (may be null: totals only).
@@ -40,6 +64,7 @@ class AdminApi {
   AdminResponse group(const std::string& name) const;
   AdminResponse config() const;
   AdminResponse reload();
+  AdminResponse targets(const AdminRequest& request, const std::string& group, const std::string& address);
 
   const upstream::TargetRegistry& registry_;
   const TrafficSampler* sampler_;

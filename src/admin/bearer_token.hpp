@@ -17,6 +17,8 @@ class BearerToken {
 
   // True when `authorization` is "Bearer <the token>" (scheme case-insensitive, RFC 6750).
   bool accepts(std::string_view authorization) const;
+  // For the client side (fulcrum ctl), which sends it.
+  const std::string& secret() const { return secret_; }
 
  private:
   std::string secret_;

@@ -80,6 +80,9 @@ struct TargetConfig {
   core::Endpoint address;
   uint32_t weight = 1;  // 0..1000; 0 takes no new traffic
   std::string zone;     // optional zone/site label
+  // Set by an operator through the admin API (upstream/operator_overrides.hpp), never by the
+  // file: no new traffic, open connections finish.
+  bool operator_drain = false;
 };
 
 struct TargetGroupConfig {

@@ -164,6 +164,10 @@ bool Server::start_admin(std::string& error) {
   if (!config_->admin.enabled) return true;
   admin::AdminApi::Hooks hooks;
   hooks.reload = [this] { return reload(); };
+  hooks.change_target = [this](const admin::TargetChange& change) { return change_target(change); };
+  hooks.overrides = [this](const std::string& group, const std::string& address) {
+    return overrides_.view(group, address);
+  };
   sampler_ = std::make_unique<admin::TrafficSampler>(control_, registry_);
   admin_api_ = std::make_unique<admin::AdminApi>(registry_, sampler_.get(), std::move(hooks));
   admin_ = std::make_unique<admin::AdminServer>(
@@ -177,6 +181,7 @@ bool Server::start(std::string& error) {
     if (!apply_options(*adjusted, options_, error)) return false;
     config_ = std::move(adjusted);
   }
+  file_config_ = config_;
   // Before any worker: an admin address in use or an unreadable token stops the start.
   if (!start_admin(error)) return false;
   uint32_t count = config_->workers == 0 ? core::default_worker_count() : config_->workers;
@@ -367,12 +372,64 @@ admin::ReloadOutcome Server::reload() {
   if (admin_ && !admin_->reload_token(next->admin, error)) {
     return fail(error + "; the old configuration (and token) keep serving");
   }
-  config_ = next;
+  file_config_ = next;
+  std::vector<upstream::OperatorOverrides::Dropped> dropped;
+  config_ = std::make_shared<const config::Config>(overrides_.apply(*file_config_, &dropped));
+  for (const auto& d : dropped) {
+    core::LogLine(core::LogLevel::info, "admin.change_dropped")
+        .field("group", d.group)
+        .field("target", d.address)
+        .field("why", "the file changed this target since the operator's change: the file wins")
+        .emit();
+  }
   health_->apply(config_);
   tls_->reload(*config_);  // certificates re-read; a bad one is logged and the old one stays
   tls_->watch(config_);
   core::log_message(core::LogLevel::info, "config.reloaded", config_->source_path);
   outcome.ok = true;
+  return outcome;
+}
+
+admin::ChangeOutcome Server::change_target(const admin::TargetChange& change) {
+  using Kind = admin::TargetChange::Kind;
+  admin::ChangeOutcome outcome;
+  int status = 400;
+  std::string error;
+  switch (change.kind) {
+    case Kind::register_target: {
+      config::TargetConfig target;
+      target.address = change.endpoint;
+      target.address_text = change.address;
+      target.weight = change.weight;
+      target.zone = change.zone;
+      error = overrides_.register_target(*file_config_, *config_, change.group, target, status);
+      break;
+    }
+    case Kind::deregister:
+      error = overrides_.deregister_target(*file_config_, *config_, change.group, change.address, status);
+      break;
+    case Kind::weight:
+      error = overrides_.set_weight(*file_config_, *config_, change.group, change.address, change.weight, status);
+      break;
+    case Kind::drain:
+      error = overrides_.set_drained(*file_config_, *config_, change.group, change.address, change.drain, status);
+      break;
+  }
+  if (!error.empty()) {
+    outcome.status = status;
+    outcome.error = std::move(error);
+    return outcome;
+  }
+  config_ = std::make_shared<const config::Config>(overrides_.apply(*file_config_));
+  health_->apply(config_);  // builds and publishes the snapshot to every worker now
+  const char* kinds[] = {"register", "deregister", "weight", "drain"};
+  core::LogLine(core::LogLevel::info, "admin.target_change")
+      .field("change", kinds[static_cast<int>(change.kind)])
+      .field("group", change.group)
+      .field("target", change.address)
+      .field("weight", change.weight)
+      .field("drain", change.drain)
+      .emit();
   return outcome;
 }
 

@@ -23,6 +23,7 @@
 #include "l4/tcp_listener.hpp"
 #include "l4/worker_context.hpp"
 #include "runtime/tls_contexts.hpp"
+#include "upstream/operator_overrides.hpp"
 #include "upstream/target_registry.hpp"
 
 namespace fulcrum::runtime {
@@ -67,10 +68,13 @@ class Server {
   // POST /api/v1/reload).
   admin::ReloadOutcome reload();
   bool start_admin(std::string& error);
+  admin::ChangeOutcome change_target(const admin::TargetChange& change);
   void check_drained();
   uint64_t active_sessions() const;
 
-  std::shared_ptr<const config::Config> config_;
+  std::shared_ptr<const config::Config> config_;       // what is served: the file + operator changes
+  std::shared_ptr<const config::Config> file_config_;  // the file (with command-line options)
+  upstream::OperatorOverrides overrides_;              // targets changed through the admin API
   ServerOptions options_;
   asio::io_context control_{1};
   asio::signal_set stop_signals_{control_, SIGTERM, SIGINT};

@@ -84,6 +84,10 @@ bool TargetRegistry::set_status(const std::string& group, const std::string& add
                                 int64_t now_ms) {
   auto it = records_.find(Key{group, address});
   if (it == records_.end() || it->second.draining || it->second.status.state == TargetState::unused) return false;
+  if (it->second.operator_drain) {
+    it->second.held = std::move(status);  // the verdict returns when the operator enables it again
+    return false;
+  }
   if (it->second.status == status) return false;
   change(it->first, it->second, std::move(status), now_ms);
   return true;
@@ -156,6 +160,19 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
                now_ms);
       } else if (record.status.state == TargetState::unused) {
         change(key, record, default_status(group_config), now_ms);
+      }
+      if (group.used && target_config.operator_drain && !record.operator_drain) {
+        record.operator_drain = true;
+        record.held = record.status;
+        change(key, record,
+               make_status(TargetState::draining, "Target.OperatorDrain",
+                           "drained by an operator (admin API): open connections finish, no new ones"),
+               now_ms);
+      } else if (record.operator_drain && (!target_config.operator_drain || !group.used)) {
+        record.operator_drain = false;
+        TargetStatus back = group.used ? record.held : record.status;
+        back.since_unix_ms = unix_now_ms();
+        change(key, record, std::move(back), now_ms);
       }
       info.counters = record.counters;
       info.outcomes = record.outcomes;

@@ -79,6 +79,8 @@ class TargetRegistry {
     int64_t eligible_since_ms = 0;
     TargetStatus status;
     std::deque<TargetStatus> history;  // earlier statuses, oldest first, at most kHistory
+    bool operator_drain = false;  // drained through the admin API
+    TargetStatus held;            // the health verdict kept while operator-drained
     bool draining = false;  // removed from the configuration
     int64_t drain_deadline_ms = 0;
     TargetInfo last_info;   // how it was last configured (for the draining list)
