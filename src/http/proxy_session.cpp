@@ -1172,6 +1172,17 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   }
   x.replayable = x.body_done;
 
+  // A reload may have installed a newer snapshot while the head arrived. The worker's routes
+  // already name that snapshot's groups, and connect() refuses to pick from a snapshot that is
+  // no longer current (502): serve the request from the current one. The one the session
+  // started with stays alive until this request ends (`l` and the head refer into it).
+  std::shared_ptr<const upstream::Snapshot> head_snapshot;
+  if (w_.upstreams.snapshot() != x.snapshot) {
+    head_snapshot = std::move(x.snapshot);
+    x.snapshot = w_.upstreams.snapshot();
+    snapshot_ = x.snapshot.get();
+  }
+
   // Route: the first rule whose conditions all hold, else the default action.
   RequestFacts facts;
   facts.method = head.method;
