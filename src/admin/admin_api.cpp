@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/config_json.hpp"
+#include "admin/dashboard_page.hpp"
 #include "admin/prometheus_metrics.hpp"
 
 namespace fulcrum::admin {
@@ -114,6 +115,14 @@ AdminApi::AdminApi(const upstream::TargetRegistry& registry, const TrafficSample
 AdminResponse AdminApi::handle(const AdminRequest& request) {
   const std::string& path = request.path;
   const bool get = request.method == "GET" || request.method == "HEAD";
+  if (path == "/") {
+    if (!get) return method_not_allowed("GET");
+    AdminResponse page;
+    page.content_type = "text/html; charset=utf-8";
+    page.body = std::string(dashboard_html());
+    page.headers.emplace_back("Content-Security-Policy", kDashboardPolicy);
+    return page;
+  }
   if (path == "/metrics") {
     if (!get) return method_not_allowed("GET");
     AdminResponse response;

@@ -2,6 +2,7 @@
 // The admin API's resources (docs/admin-api.md): what each path answers, built on the control
 // thread from the registry's latest snapshot (the same picture the workers serve from).
 //
+//   GET  /                                 the dashboard page (dashboard_page.hpp)
 //   GET  /api/v1/listeners                 listeners and their actions
 //   GET  /api/v1/target-groups             groups with counts of targets per state
 //   GET  /api/v1/target-groups/{name}      one group, every target with state, reason, history
