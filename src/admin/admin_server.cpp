@@ -249,7 +249,9 @@ asio::awaitable<void> AdminServer::serve(std::shared_ptr<Connection> connection)
     }
     request.body = buffer.substr(head_size, body_size);
     buffer.erase(0, head_size + body_size);
-    connection->deadline.cancel();
+    // The answer must be taken within the idle timeout too: a client that never reads cannot
+    // hold one of the 64 connections forever.
+    connection->arm(kIdleTimeout, connection);
 
     AdminResponse response;
     request.authorised = !token_ || token_->accepts(authorization);
