@@ -287,9 +287,13 @@ asio::awaitable<void> ProxySession::handshake(std::unique_ptr<ProxySession> self
   session.deadline_.disarm();
   if (!done) {
     session.w_.tls_handshake_failures++;
-    // A connection closed before saying anything (a port probe) is not worth a warning.
-    const bool silent = session.tls_->reason() == "peer closed during the handshake";
-    core::LogLine line(silent ? core::LogLevel::debug : core::LogLevel::warn, "tls.handshake_failed");
+    // TLS errors (no common version or cipher, bad records) are warnings; a client that resets
+    // or closes mid-handshake (port probes, load generators stopping) is routine: debug; a
+    // handshake that never finishes: info.
+    const core::LogLevel level = session.tls_->protocol_error() ? core::LogLevel::warn
+                                 : session.deadline_.expired()  ? core::LogLevel::info
+                                                                : core::LogLevel::debug;
+    core::LogLine line(level, "tls.handshake_failed");
     if (line.enabled()) {
       char ip[INET6_ADDRSTRLEN];
       line.field("listener", session.listener().name)

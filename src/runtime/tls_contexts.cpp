@@ -145,6 +145,11 @@ void TlsContexts::schedule() {
   timer_->expires_after(kWatchInterval);
   timer_->async_wait([this](const asio::error_code& ec) {
     if (ec || !timer_ || !watched_) return;
+    if (++ticks_ % 10 == 0) {
+      for (const auto& context : contexts_) {
+        if (context) context->flush_expired_sessions();
+      }
+    }
     if (!(stamps_of(*watched_) == stamps_)) {
       core::log_message(core::LogLevel::info, "tls.files_changed", "certificate or key files changed: reloading them");
       reload(*watched_);

@@ -3,7 +3,8 @@
 // certificate that cannot be read stops the start), rebuilt on reload and whenever a
 // certificate or key file changes on disk (checked every second), and handed to the workers
 // through `publish`. A rebuild that fails (unreadable file, key not matching its certificate)
-// is logged and the listener keeps its current certificates. Connections keep the context
+// is logged and the listener keeps its current certificates. The same timer flushes expired
+// sessions from the session caches every 10 s. Connections keep the context
 // they started with; ticket keys carry over, so sessions resume across a reload.
 #include <sys/stat.h>
 
@@ -58,6 +59,7 @@ class TlsContexts {
   std::shared_ptr<const config::Config> watched_;
   std::vector<FileStamp> stamps_;
   std::unique_ptr<asio::steady_timer> timer_;
+  uint64_t ticks_ = 0;
 };
 
 }  // namespace fulcrum::runtime

@@ -70,9 +70,10 @@ bool apply_policy(SSL_CTX* ctx, config::TlsPolicy policy, std::string& error) {
   SSL_CTX_set_dh_auto(ctx, 1);
   // A client that closes TCP without close_notify ends its stream (HTTP framing catches truncation).
   uint64_t options = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF;
-  // Old clients list weak suites first; modern ones choose well, and their order favours what
-  // their hardware does fast (Mozilla: server order off for intermediate and modern).
-  if (policy == config::TlsPolicy::legacy) options |= SSL_OP_CIPHER_SERVER_PREFERENCE;
+  // Our order decides (testssl.sh rates a server without one as HIGH; old clients list weak
+  // suites first), except that a client preferring ChaCha20 (no AES hardware, as many phones)
+  // gets it.
+  options |= SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_PRIORITIZE_CHACHA;
   SSL_CTX_set_options(ctx, options);
   return true;
 }

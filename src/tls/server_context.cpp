@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 
 #include "tls/certificate_names.hpp"
 #include "tls/policy.hpp"
@@ -124,7 +125,7 @@ std::shared_ptr<ServerContext> ServerContext::build(const config::ListenerTls& t
       // A ticket opens for up to two rotation periods (current, then previous key): sessions live as long.
       const long lifetime_s = std::max<long>(2, static_cast<long>(2 * tls.ticket_rotation.count() / 1000));
       SSL_CTX_set_timeout(ctx.get(), lifetime_s);
-      SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_SERVER);
+      SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_AUTO_CLEAR);
       SSL_CTX_sess_set_cache_size(ctx.get(), kSessionCacheSize);
       TicketKeys::install(ctx.get(), self->keys_);
       self->contexts_.push_back(std::move(ctx));
@@ -157,6 +158,11 @@ std::shared_ptr<ServerContext> ServerContext::build(const config::ListenerTls& t
     return nullptr;
   }
   return self;
+}
+
+void ServerContext::flush_expired_sessions() const {
+  // The session cache lives on the default SSL_CTX (SNI switches contexts after it is chosen).
+  SSL_CTX_flush_sessions(contexts_.front().get(), static_cast<long>(std::time(nullptr)));
 }
 
 SslPtr ServerContext::new_connection() const { return SslPtr(SSL_new(contexts_.front().get())); }

@@ -51,6 +51,9 @@ class ServerContext {
   SSL_CTX* select(std::string_view server_name) const;
 
   const std::shared_ptr<TicketKeys>& ticket_keys() const { return keys_; }
+  // Drops expired sessions from the cache. OpenSSL would otherwise scan the whole cache on a
+  // worker every 255 handshakes; the control thread calls this every few seconds instead.
+  void flush_expired_sessions() const;
   size_t certificate_count() const { return certificate_count_; }
   const std::vector<std::string>& names() const { return names_; }  // every name served, for the log
   // The protocols offered by ALPN, in preference order, in wire format (length-prefixed).

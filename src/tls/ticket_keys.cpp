@@ -29,6 +29,12 @@ int keys_index() {
   return index;
 }
 
+// Fetched once: passing EVP_aes_256_cbc() makes OpenSSL 3 look the cipher up on every ticket.
+const EVP_CIPHER* ticket_cipher() {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
+  return cipher;
+}
+
 bool set_mac_key(EVP_MAC_CTX* mac, const TicketKeys::Key& key) {
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, const_cast<unsigned char*>(key.hmac.data()), key.hmac.size()),
@@ -50,13 +56,13 @@ int ticket_callback(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER
     key = keys.for_sealing(now);
     if (RAND_bytes(iv, 16) != 1) return -1;
     std::memcpy(name, key.name.data(), key.name.size());
-    if (EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes.data(), iv) != 1) return -1;
+    if (EVP_EncryptInit_ex(cipher, ticket_cipher(), nullptr, key.aes.data(), iv) != 1) return -1;
     return set_mac_key(mac, key) ? 1 : -1;
   }
   const TicketKeys::Found found = keys.for_opening(name, now, key);
   if (found == TicketKeys::Found::none) return 0;
   if (!set_mac_key(mac, key)) return -1;
-  if (EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes.data(), iv) != 1) return -1;
+  if (EVP_DecryptInit_ex(cipher, ticket_cipher(), nullptr, key.aes.data(), iv) != 1) return -1;
   return found == TicketKeys::Found::current ? 1 : 2;
 }
 

@@ -43,6 +43,8 @@ class TlsConnection {
 
   // After a failure: why. After the handshake: what was agreed.
   const std::string& reason() const { return reason_; }
+  // The failure was TLS's (alert, bad record, no shared cipher, verification), not the transport's.
+  bool protocol_error() const { return broken_; }
   std::string_view alpn() const;
   std::string_view server_name() const;
   const char* version() const { return SSL_get_version(ssl_.get()); }

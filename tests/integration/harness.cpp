@@ -165,7 +165,12 @@ uint16_t free_port(int type) {
 }
 
 std::string build_path(const std::string& name) { return std::string(FULCRUM_BUILD_DIR) + "/" + name; }
-std::string fulcrum_binary() { return FULCRUM_BINARY; }
+// FULCRUM_TEST_BINARY runs the suite against another build of fulcrum (e.g. the sanitized one)
+// without rebuilding the tests there.
+std::string fulcrum_binary() {
+  const char* other = std::getenv("FULCRUM_TEST_BINARY");
+  return other != nullptr && *other != '\0' ? other : FULCRUM_BINARY;
+}
 
 Backend::Backend(const TempDir& dir, const std::string& name, const std::string& mode, bool expect_proxy,
                  std::vector<std::string> extra, uint16_t fixed_port)

@@ -205,21 +205,26 @@ TEST(TlsTermination, SessionsResumeByTicketAndByCacheOnEveryWorker) {
   }
 }
 
+// Keys rotate lazily (at the first ticket operation after they are due), from when the listener
+// started: the waits are measured from points that bound it, so that a slow machine cannot
+// turn "one rotation" into two.
 TEST(TlsTermination, TicketsOpenForOneRotationNotTwo) {
   TempDir dir;
   TestPki pki(dir);
   HttpBackend backend(dir, "b1");
   Site site;
   site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
-  site.tls_extra = "      ticket_rotation: 1s\n";
+  site.tls_extra = "      ticket_rotation: 3s\n";
   uint16_t port = free_port();
   auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
-  const std::string first = dir.path() + "/first", second = dir.path() + "/second";
+  const auto started = std::chrono::steady_clock::now();  // the keys were made before this
+  const std::string first = dir.path() + "/first";
   EXPECT_TRUE(handshake_ok(s_client(port, {"-tls1_3", "-sess_out", first}, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")));
-  std::this_thread::sleep_for(1300ms);  // one rotation: the previous key still opens it
+  std::this_thread::sleep_until(started + 3200ms);  // one rotation is due: the previous key still opens it
   auto once = s_client(port, {"-tls1_3", "-sess_in", first});
   EXPECT_NE(once.out.find("Reused, TLSv1.3"), std::string::npos) << once.out;
-  std::this_thread::sleep_for(1300ms);  // two rotations: refused, a full handshake instead
+  const auto rotated = std::chrono::steady_clock::now();  // that resumption rotated the keys, before this
+  std::this_thread::sleep_until(rotated + 3300ms);  // the next rotation drops the first key
   auto twice = s_client(port, {"-tls1_3", "-sess_in", first});
   EXPECT_NE(twice.out.find("New, TLSv1.3"), std::string::npos) << twice.out;
 }
