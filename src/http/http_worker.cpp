@@ -24,6 +24,20 @@ void HttpWorker::install(std::shared_ptr<const upstream::Snapshot> snapshot) {
   // Responses are parsed with the same array; one more than the limit lets the parser see it.
   if (header_scratch.size() < most_headers + 1) header_scratch.resize(most_headers + 1);
   routes = std::move(next);
+  if (guards != nullptr) listener_guards = guards->for_config(snapshot->config);
+  if (waf_config != snapshot->config.get()) {
+    std::vector<std::unique_ptr<security::WafRules>> rules;
+    for (const auto& listener : snapshot->config->listeners) {
+      const auto& security = listener.security;
+      if (security.waf_default_rules || !security.waf.empty()) {
+        rules.push_back(std::make_unique<security::WafRules>(security));
+      } else {
+        rules.emplace_back();
+      }
+    }
+    waf = std::move(rules);
+    waf_config = snapshot->config.get();
+  }
   std::vector<std::optional<StickyCookie>> signers;
   for (const auto& group : snapshot->groups) {
     if (group.config->stickiness.type == config::StickinessType::none) {

@@ -12,11 +12,14 @@
 
 #include "core/buffer_pool.hpp"
 #include "core/worker.hpp"
+#include "http/awaiting_headers.hpp"
 #include "http/deadline_watch.hpp"
 #include "http/header.hpp"
 #include "http/listener_routes.hpp"
 #include "http/sticky_cookie.hpp"
 #include "http/upstream_pool.hpp"
+#include "security/guards.hpp"
+#include "security/waf_rules.hpp"
 #include "tls/client_context.hpp"
 #include "tls/server_context.hpp"
 #include "upstream/worker_upstreams.hpp"
@@ -57,6 +60,27 @@ struct HttpWorker {
   uint64_t request_id_prefix = 0;  // random per worker and process
   uint64_t request_id_counter = 0;
   bool deadlines_started_ = false;
+
+  // The process-wide security state (set by the server before the workers start; null: no
+  // checks) and the guards of the installed configuration's listeners.
+  security::Guards* guards = nullptr;
+  std::shared_ptr<const security::ListenerGuards> listener_guards;
+  // The guard of a listener with something to check, else null.
+  const security::ListenerGuard* guard(size_t listener_index) const {
+    if (!listener_guards || listener_index >= listener_guards->size()) return nullptr;
+    const security::ListenerGuard& g = (*listener_guards)[listener_index];
+    return g.open() ? nullptr : &g;
+  }
+
+  // Sessions that have not finished their first head (max_connections_awaiting_headers).
+  AwaitingHeaders awaiting_headers;
+  // Per listener: its pattern rules compiled for this worker (null: none), rebuilt when the
+  // configuration changes (not on every snapshot).
+  std::vector<std::unique_ptr<security::WafRules>> waf;
+  const config::Config* waf_config = nullptr;
+  security::WafRules* waf_for(size_t listener_index) {
+    return listener_index < waf.size() ? waf[listener_index].get() : nullptr;
+  }
 
   asio::io_context& loop() { return worker.loop(); }
   void install(std::shared_ptr<const upstream::Snapshot> snapshot);

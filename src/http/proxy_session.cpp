@@ -100,11 +100,12 @@ enum class ConnectFailure : uint8_t { none, no_target, refused, timeout, reconfi
 class ProxySession {
  public:
   ProxySession(HttpWorker& worker, size_t listener_index, Socket client, const asio::ip::tcp::endpoint& peer,
-               std::shared_ptr<const tls::ServerContext> tls)
+               std::shared_ptr<const tls::ServerContext> tls, security::ClientTicket ticket)
       : w_(worker),
         listener_index_(static_cast<uint32_t>(listener_index)),
         client_(std::move(client)),
-        deadline_(worker.deadlines) {
+        deadline_(worker.deadlines),
+        ticket_(std::move(ticket)) {
     if (tls) tls_ = std::make_unique<tls::TlsConnection>(std::move(tls), client_.native_handle());
     w_.active_sessions.fetch_add(1, std::memory_order_relaxed);  // for graceful shutdown
     if (auto* stats = listener_stats()) stats->local().connections_opened.add();
@@ -126,6 +127,9 @@ class ProxySession {
   }
   ProxySession(const ProxySession&) = delete;
   ProxySession& operator=(const ProxySession&) = delete;
+
+  // Counts the session among those sending their first head until it is complete.
+  void watch_head(AwaitingHeaders& list, std::atomic<int64_t>* counter) { awaiting_.join(list, counter, &client_); }
 
   static void start(std::unique_ptr<ProxySession> session) {
     set_no_delay(session->client_);
@@ -175,6 +179,8 @@ class ProxySession {
   std::unique_ptr<tls::TlsConnection> tls_;  // https listeners: the client's TLS
   uint8_t client_address_[16] = {};
   int client_family_ = AF_INET;
+  security::ClientTicket ticket_;  // per-client limits (security:): released when the session ends
+  AwaitingHeadersEntry awaiting_;   // counted until the first head is complete (slowloris cap)
   // The snapshot the current request is served from (the exchange holds a reference to it);
   // refreshed before each request. Every session byte counts: idle sessions are most of them.
   const upstream::Snapshot* snapshot_ = nullptr;
@@ -562,22 +568,46 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       }
     }
     // The rest of the body, streamed as it arrives.
+    const uint32_t min_rate = l.security.min_body_rate;
+    const int64_t body_started_ms = min_rate != 0 ? core::now_ms() : 0;
+    uint64_t body_read = 0;
     while (!x.body_done) {
       if (in_.empty()) {
         in_.begin = in_.end = 0;
-        deadline_.arm(l.idle_timeout.count(), &client_);
+        int64_t wait_ms = l.idle_timeout.count();
+        bool rate_bound = false;
+        if (min_rate != 0) {
+          // security.min_body_rate (slow POST): after a one-second grace, the next byte is due
+          // by the time the bytes so far would have taken at the minimum rate.
+          const int64_t due = body_started_ms + 1000 + static_cast<int64_t>((body_read + 1) * 1000 / min_rate);
+          const int64_t left = std::max<int64_t>(due - core::now_ms(), 1);
+          if (left < wait_ms) {
+            wait_ms = left;
+            rate_bound = true;
+          }
+        }
+        deadline_.arm(wait_ms, &client_);
         auto [read_ec, n] = tls_ ? co_await tls_->read_some(client_, in_.free_space(), in_.free_size())
                                  : co_await client_.async_read_some(asio::buffer(in_.free_space(), in_.free_size()),
                                                                     use_tuple);
         deadline_.disarm();
         if (read_ec) {
+          x.drop_target();
+          if (deadline_.expired() && rate_bound) {
+            if (w_.guards != nullptr) {
+              auto line = w_.guards->events().record(security::Event::body_too_slow, l.name,
+                                                     security::ClientAddress::from_bytes(client_family_, client_address_));
+              if (line.enabled()) line.field("min_body_rate", min_rate).field("body_bytes", body_read).emit();
+            }
+            co_return co_await respond(408, true, &x);
+          }
           // The client went away or stalled mid-body: nobody is left to answer.
           x.status = deadline_.expired() ? 408 : 499;
-          x.drop_target();
           co_return false;
         }
         in_.end += n;
         x.bytes_in += n;
+        body_read += n;
       }
       size_t take;
       if (x.framing == BodyFraming::chunked) {
@@ -1096,6 +1126,7 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
     x.bytes_in += n;
   }
   deadline_.disarm();
+  awaiting_.leave();
   (void)first;
   format_request_id(w_, x.request_id);
   w_.total_requests.fetch_add(1, std::memory_order_relaxed);
@@ -1185,6 +1216,56 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
     head_snapshot = std::move(x.snapshot);
     x.snapshot = w_.upstreams.snapshot();
     snapshot_ = x.snapshot.get();
+  }
+
+  // Per-client request rate (security.rate_limit): 429 with the wait before the next token.
+  if (ticket_.held()) {
+    const security::ListenerGuard* guard = w_.guard(listener_index_);
+    uint32_t retry_after_s = 0;
+    if (guard != nullptr &&
+        !w_.guards->admit_request(*guard, security::ClientAddress::from_bytes(client_family_, client_address_), ticket_,
+                                  retry_after_s)) {
+      char retry_after[40];
+      const int n = std::snprintf(retry_after, sizeof retry_after, "Retry-After: %u\r\n", retry_after_s);
+      in_.consume(parsed.head_size + x.buffered_body);
+      const bool close = !x.body_done || x.close_after || !x.client_keep_alive;
+      const bool keep = co_await respond(429, close, &x, std::string_view(retry_after, static_cast<size_t>(n)));
+      log_request(x);
+      co_return keep;
+    }
+  }
+
+  // Pattern rules (security.waf): 403 naming the rule that fired; log-only rules just log.
+  if (security::WafRules* waf = w_.waf_for(listener_index_)) {
+    security::WafVerdict verdict;
+    std::string_view path;
+    std::string_view query;
+    split_target(head.target, path, query);
+    waf->inspect_path(path, verdict);
+    waf->inspect_query(query, verdict);
+    for (const Header& h : head.headers()) waf->inspect_header(h.name, h.value, verdict);
+    // The body bytes that came with the head (up to waf_body_bytes); see docs/security.md.
+    if (waf->inspects_body()) waf->inspect_body(after_head.substr(0, x.buffered_body), verdict);
+    if (verdict.matched() && w_.guards != nullptr) {
+      const auto client = security::ClientAddress::from_bytes(client_family_, client_address_);
+      for (const security::WafRule* rule : {verdict.log, verdict.block}) {
+        if (rule == nullptr) continue;
+        auto line = w_.guards->events().record(
+            rule->block ? security::Event::waf_blocked : security::Event::waf_logged, l.name, client);
+        if (line.enabled()) {
+          line.field("rule", rule->id).field("message", rule->message).field("method", head.method)
+              .field("path", x.path.view()).field("request_id", std::string_view(x.request_id, sizeof x.request_id))
+              .emit();
+        }
+      }
+    }
+    if (verdict.block != nullptr) {
+      in_.consume(parsed.head_size + x.buffered_body);
+      const bool close = !x.body_done || x.close_after || !x.client_keep_alive;
+      const bool keep = co_await respond(403, close, &x);
+      log_request(x);
+      co_return keep;
+    }
   }
 
   // Route: the first rule whose conditions all hold, else the default action.
@@ -1284,9 +1365,31 @@ asio::awaitable<void> http_accept_loop(HttpWorker& worker, asio::ip::tcp::accept
       continue;
     }
     if (!worker.upstreams.ready()) continue;
+    // Access list and per-client connection limits, before a byte is read (or a handshake made).
+    security::ClientTicket ticket;
+    if (const security::ListenerGuard* guard = worker.guard(listener_index);
+        guard != nullptr && !worker.guards->admit(*guard, security::ClientAddress::from(peer.data()), ticket)) {
+      asio::error_code ignored;
+      socket.set_option(asio::socket_base::linger(true, 0), ignored);  // a reset: no state lingers
+      socket.close(ignored);
+      continue;
+    }
     std::shared_ptr<const tls::ServerContext> tls;
     if (listener_index < worker.tls.size()) tls = worker.tls[listener_index];
-    ProxySession::start(std::make_unique<ProxySession>(worker, listener_index, std::move(socket), peer, std::move(tls)));
+    auto session = std::make_unique<ProxySession>(worker, listener_index, std::move(socket), peer, std::move(tls),
+                                                  std::move(ticket));
+    if (const security::ListenerGuard* guard = worker.guard(listener_index);
+        guard != nullptr && guard->max_awaiting_headers != 0) {
+      // At the cap, this worker's oldest connection still sending its head makes room.
+      if (guard->awaiting_headers->load(std::memory_order_relaxed) >= guard->max_awaiting_headers &&
+          worker.awaiting_headers.evict_oldest(guard->awaiting_headers)) {
+        auto line = worker.guards->events().record(security::Event::headers_cap, guard->name,
+                                                   security::ClientAddress::from(peer.data()));
+        if (line.enabled()) line.field("limit", guard->max_awaiting_headers).field("action", "closed the oldest").emit();
+      }
+      session->watch_head(worker.awaiting_headers, guard->awaiting_headers);
+    }
+    ProxySession::start(std::move(session));
   }
 }
 

@@ -52,7 +52,15 @@ void TcpListener::accept_all() {
         ::close(client);  // no configuration installed yet (cannot happen after start-up)
         continue;
       }
-      start_tcp_session(context_, listener_index_, client, peer);
+      security::ClientTicket ticket;
+      if (!context_.admit(listener_index_, peer, ticket)) {
+        // Refused before a byte is read: a reset, so that no state lingers on either side.
+        linger l{1, 0};
+        ::setsockopt(client, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        ::close(client);
+        continue;
+      }
+      start_tcp_session(context_, listener_index_, client, peer, std::move(ticket));
       continue;
     }
     const int error = errno;

@@ -55,13 +55,15 @@ class TcpSession final : public core::ReadinessLoop::Handler,
                          public core::DeadlineSweep::Owner,
                          public LiveSessions::Member {
  public:
-  TcpSession(WorkerContext& context, size_t listener_index, int client_fd, const core::Endpoint& peer)
+  TcpSession(WorkerContext& context, size_t listener_index, int client_fd, const core::Endpoint& peer,
+             security::ClientTicket ticket)
       : context_(context),
         snapshot_(context.upstreams.snapshot()),  // kept for the session's life: a reload
                                                    // does not pull it from under us
         listener_(snapshot_->config->listeners[listener_index]),
         listener_index_(listener_index),
         client_address_(peer),
+        ticket_(std::move(ticket)),
         destination_address_(listener_.listen),
         started_us_(core::now_us()) {
     client_.fd = client_fd;
@@ -659,6 +661,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
   const config::ListenerConfig& listener_;
   size_t listener_index_;
   core::Endpoint client_address_;       // the announced one with PROXY protocol
+  security::ClientTicket ticket_;       // per-client limits: released when the session ends
   core::Endpoint destination_address_;  // what the client reached
   const int64_t started_us_;
   Phase phase_ = Phase::connecting;
@@ -695,10 +698,11 @@ class TcpSession final : public core::ReadinessLoop::Handler,
 
 }  // namespace
 
-void start_tcp_session(WorkerContext& context, size_t listener_index, int client_fd, const core::Endpoint& peer) {
+void start_tcp_session(WorkerContext& context, size_t listener_index, int client_fd, const core::Endpoint& peer,
+                       security::ClientTicket ticket) {
   int one = 1;
   ::setsockopt(client_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  auto* session = new TcpSession(context, listener_index, client_fd, peer);
+  auto* session = new TcpSession(context, listener_index, client_fd, peer, std::move(ticket));
   session->start();
 }
 

@@ -13,6 +13,8 @@ namespace fulcrum::l4 {
 
 // Takes ownership of `client_fd` (accepted non-blocking). listener_index: into
 // snapshot->config->listeners of the worker's current snapshot.
-void start_tcp_session(WorkerContext& context, size_t listener_index, int client_fd, const core::Endpoint& peer);
+// `ticket`: the client's hold on its per-client limits, released when the session ends.
+void start_tcp_session(WorkerContext& context, size_t listener_index, int client_fd, const core::Endpoint& peer,
+                       security::ClientTicket ticket = {});
 
 }  // namespace fulcrum::l4

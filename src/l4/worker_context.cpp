@@ -9,6 +9,13 @@ void WorkerContext::release_io() {
   readiness.close();
 }
 
+bool WorkerContext::admit(size_t listener_index, const core::Endpoint& peer, security::ClientTicket& ticket) {
+  if (!listener_guards || listener_index >= listener_guards->size()) return true;
+  const security::ListenerGuard& guard = (*listener_guards)[listener_index];
+  if (guard.open()) return true;
+  return guards->admit(guard, security::ClientAddress::from(peer.address()), ticket);
+}
+
 void WorkerContext::install(std::shared_ptr<const upstream::Snapshot> snapshot) {
   std::vector<upstream::GroupSplit> splits;
   std::vector<std::vector<upstream::GroupSplit>> by_rule(snapshot->config->listeners.size());
@@ -19,6 +26,7 @@ void WorkerContext::install(std::shared_ptr<const upstream::Snapshot> snapshot) 
     if (listener.protocol != config::ListenerProtocol::tls) continue;
     for (const auto& rule : listener.rules) by_rule[i].emplace_back(*snapshot, rule.action.forward);
   }
+  if (guards != nullptr) listener_guards = guards->for_config(snapshot->config);
   listener_splits = std::move(splits);
   rule_splits = std::move(by_rule);
   upstreams.install(std::move(snapshot));

@@ -15,6 +15,7 @@
 #include "core/worker.hpp"
 #include "l4/live_sessions.hpp"
 #include "l4/pipe_pool.hpp"
+#include "security/guards.hpp"
 #include "upstream/group_split.hpp"
 #include "upstream/worker_upstreams.hpp"
 
@@ -48,6 +49,14 @@ struct WorkerContext {
   std::vector<upstream::GroupSplit> listener_splits;
   // Per listener, one per rule: the splits of `tls` listeners' rules (chosen by SNI); empty for others.
   std::vector<std::vector<upstream::GroupSplit>> rule_splits;
+
+  // The process-wide security state (set by the server before the workers start; null: no
+  // checks) and the guards of the installed configuration's listeners.
+  security::Guards* guards = nullptr;
+  std::shared_ptr<const security::ListenerGuards> listener_guards;
+  // A new connection from `peer` on listener `listener_index`: access list and per-client
+  // limits. False: the caller closes it at once.
+  bool admit(size_t listener_index, const core::Endpoint& peer, security::ClientTicket& ticket);
 
   asio::io_context& loop() { return worker.loop(); }
   // Before the worker's loop is destroyed (its thread has stopped): ends the sessions a drain

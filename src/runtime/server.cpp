@@ -189,6 +189,8 @@ bool Server::start(std::string& error) {
     workers_.push_back(std::make_unique<core::Worker>(i));
     contexts_.push_back(std::make_unique<l4::WorkerContext>(*workers_.back()));
     http_workers_.push_back(std::make_unique<http::HttpWorker>(*workers_.back()));
+    contexts_.back()->guards = &guards_;
+    http_workers_.back()->guards = &guards_;
   }
   for (const auto& group : config_->target_groups) {
     // Saying so beats sending plaintext to a target that expects TLS.

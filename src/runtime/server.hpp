@@ -23,6 +23,7 @@
 #include "l4/tcp_listener.hpp"
 #include "l4/worker_context.hpp"
 #include "runtime/tls_contexts.hpp"
+#include "security/guards.hpp"
 #include "upstream/operator_overrides.hpp"
 #include "upstream/target_registry.hpp"
 
@@ -84,6 +85,9 @@ class Server {
   bool shutting_down_ = false;
 
   upstream::TargetRegistry registry_;
+  // Per-client limits and security counters of every worker; declared before the workers so
+  // that it outlives the sessions holding its slots.
+  security::Guards guards_;
   std::unique_ptr<health::HealthMonitor> health_;  // checks, ejection, draining; publishes snapshots
   std::vector<std::unique_ptr<core::Worker>> workers_;
   std::vector<std::unique_ptr<l4::WorkerContext>> contexts_;

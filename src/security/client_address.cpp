@@ -1,0 +1,43 @@
+#include "security/client_address.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+namespace fulcrum::security {
+
+ClientAddress ClientAddress::from_bytes(int family, const uint8_t* bytes) {
+  ClientAddress address;
+  static constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (family == AF_INET6 && std::memcmp(bytes, kMappedPrefix, 12) == 0) {
+    address.family = AF_INET;
+    std::memcpy(address.bytes, bytes + 12, 4);
+  } else if (family == AF_INET6) {
+    address.family = AF_INET6;
+    std::memcpy(address.bytes, bytes, 16);
+  } else if (family == AF_INET) {
+    address.family = AF_INET;
+    std::memcpy(address.bytes, bytes, 4);
+  }
+  return address;
+}
+
+ClientAddress ClientAddress::from(const sockaddr* address) {
+  if (address->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+    return from_bytes(AF_INET, reinterpret_cast<const uint8_t*>(&v4->sin_addr));
+  }
+  if (address->sa_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+    return from_bytes(AF_INET6, reinterpret_cast<const uint8_t*>(&v6->sin6_addr));
+  }
+  return {};
+}
+
+std::string_view ClientAddress::text(char (&out)[46]) const {
+  if (family == 0 || ::inet_ntop(family, bytes, out, sizeof out) == nullptr) return "?";
+  return out;
+}
+
+}  // namespace fulcrum::security

@@ -1,0 +1,74 @@
+#include "security/guards.hpp"
+
+#include "core/clock.hpp"
+
+namespace fulcrum::security {
+
+std::shared_ptr<const ListenerGuards> Guards::for_config(const std::shared_ptr<const config::Config>& config) {
+  std::lock_guard lock(mutex_);
+  if (compiled_for_ != config.get() || !compiled_) {
+    auto guards = std::make_shared<ListenerGuards>();
+    guards->reserve(config->listeners.size());
+    for (const auto& listener : config->listeners) {
+      guards->emplace_back(listener);
+      auto& counter = awaiting_headers_[listener.name];
+      if (!counter) counter = std::make_unique<std::atomic<int64_t>>(0);
+      guards->back().awaiting_headers = counter.get();
+    }
+    compiled_ = std::move(guards);
+    compiled_for_ = config.get();
+  }
+  return compiled_;
+}
+
+bool Guards::admit(const ListenerGuard& guard, const ClientAddress& client, ClientTicket& ticket) {
+  if (!guard.access.allows(client)) {
+    auto line = events_.record(Event::denied, guard.name, client);
+    if (line.enabled()) line.field("rule", guard.access.deciding_network(client)).emit();
+    return false;
+  }
+  if (!guard.tracks_clients() || client.family == 0) return true;
+  const int64_t now = core::now_us() * 1000;
+  const auto admission = table_.admit(table_.key(guard.seed, client), guard.max_connections_per_client,
+                                      guard.connection_rate, now);
+  switch (admission.verdict) {
+    case ClientTable::Verdict::admitted: {
+      ticket = ClientTicket(&table_, admission.slot);
+      int64_t wait_ns = 0;
+      if (guard.connections_are_requests && !table_.take_request(admission.slot, guard.request_rate, now, wait_ns)) {
+        ticket.reset();
+        auto line = events_.record(Event::requests_too_fast, guard.name, client);
+        if (line.enabled()) line.field("wait_ms", wait_ns / 1000000).emit();
+        return false;
+      }
+      return true;
+    }
+    case ClientTable::Verdict::untracked:
+      events_.count(Event::untracked);
+      return true;
+    case ClientTable::Verdict::too_many_connections: {
+      auto line = events_.record(Event::too_many_connections, guard.name, client);
+      if (line.enabled()) line.field("limit", guard.max_connections_per_client).emit();
+      return false;
+    }
+    case ClientTable::Verdict::too_fast: {
+      auto line = events_.record(Event::connections_too_fast, guard.name, client);
+      if (line.enabled()) line.field("wait_ms", admission.wait_ns / 1000000).emit();
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Guards::admit_request(const ListenerGuard& guard, const ClientAddress& client, const ClientTicket& ticket,
+                           uint32_t& retry_after_s) {
+  if (!guard.request_rate.on() || !ticket.held()) return true;
+  int64_t wait_ns = 0;
+  if (table_.take_request(ticket.slot(), guard.request_rate, core::now_us() * 1000, wait_ns)) return true;
+  retry_after_s = static_cast<uint32_t>(std::max<int64_t>(1, (wait_ns + 999999999) / 1000000000));
+  auto line = events_.record(Event::requests_too_fast, guard.name, client);
+  if (line.enabled()) line.field("retry_after_s", retry_after_s).emit();
+  return false;
+}
+
+}  // namespace fulcrum::security

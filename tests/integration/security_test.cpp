@@ -1,0 +1,389 @@
+// Listener `security:` end to end: access lists and per-client limits with the real binary,
+// real backends and real sockets from chosen 127.x.y.z source addresses.
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "harness.hpp"
+#include "http_harness.hpp"
+
+namespace fulcrum::testing {
+namespace {
+
+std::string tcp_config(uint16_t port, const std::string& security, const std::string& target, int workers = 2,
+                       const std::string& group_extra = "") {
+  return "workers: " + std::to_string(workers) + "\nshutdown_timeout: 2s\nlisteners:\n  - name: front\n    listen: 127.0.0.1:" +
+         std::to_string(port) + "\n    protocol: tcp\n    security:\n" + security +
+         "    default: { forward: pool }\ntarget_groups:\n  - name: pool\n" + group_extra +
+         "    targets:\n      - { address: " + target + " }\n";
+}
+
+std::string http_config(uint16_t port, const std::string& security, const std::string& target, int workers = 2) {
+  return "workers: " + std::to_string(workers) + "\nshutdown_timeout: 2s\nlisteners:\n  - name: web\n    listen: 127.0.0.1:" +
+         std::to_string(port) + "\n    protocol: http\n    security:\n" + security +
+         "    default: { forward: app }\ntarget_groups:\n  - name: app\n    targets:\n      - { address: " + target +
+         " }\n";
+}
+
+// A connection from `source`; -1 when even the handshake failed.
+int open_from(const std::string& source, uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads until `stop` appears, EOF, a reset or the timeout; errors are answers here, not failures.
+std::string read_some(int fd, std::chrono::milliseconds timeout, const std::string& stop = "") {
+  std::string out;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (stop.empty() || out.find(stop) == std::string::npos) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buffer[4096];
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// True when the peer ends the connection (EOF or reset) within `timeout` without sending a byte.
+bool refused(int fd, std::chrono::milliseconds timeout = 2s) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
+  char c;
+  return ::recv(fd, &c, 1, 0) <= 0;
+}
+
+// One whole response with a Content-Length body from a keep-alive connection.
+std::string read_response(int fd, std::chrono::milliseconds timeout = 2s) {
+  std::string out = read_some(fd, timeout, "\r\n\r\n");
+  const size_t head_end = out.find("\r\n\r\n");
+  if (head_end == std::string::npos) return out;
+  size_t length = 0;
+  if (size_t at = out.find("Content-Length: "); at != std::string::npos && at < head_end) {
+    length = std::strtoul(out.c_str() + at + 16, nullptr, 10);
+  }
+  while (out.size() < head_end + 4 + length) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) break;
+    char buffer[4096];
+    const ssize_t n = ::recv(fd, buffer, std::min(sizeof buffer, head_end + 4 + length - out.size()), 0);
+    if (n <= 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string http_from(const std::string& source, uint16_t port, const std::string& request) {
+  int fd = open_from(source, port);
+  if (fd < 0) return {};
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string response = read_some(fd, 3s);
+  ::close(fd);
+  return response;
+}
+
+const std::string kGet = "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+
+TEST(Security, TcpDeniedAddressIsResetAtOnceAndNeverReachesTheTarget) {
+  TempDir dir;
+  // The target reads a PROXY header first and prints the client address of every connection.
+  Backend backend(dir, "b1", "echo", /*expect_proxy=*/true);
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(
+      dir,
+      tcp_config(port, "      allow: [127.0.0.0/8, 127.0.0.66]\n      deny: [127.0.0.64/26, 127.0.0.128/25]\n",
+                 backend.address(), 2, "    proxy_protocol: v1\n"),
+      port);
+  for (int i = 0; i < 5; ++i) {
+    int denied = open_from("127.0.0.65", port);  // /26 deny beats /8 allow
+    ASSERT_GE(denied, 0);
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_TRUE(refused(denied));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms);
+    ::close(denied);
+  }
+  int allowed = open_from("127.0.0.66", port);  // the /32 allow beats the /26 deny
+  ASSERT_GE(allowed, 0);
+  send_all(allowed, "ping");
+  EXPECT_EQ(read_some(allowed, 3s, "ping"), "ping");
+  ::close(allowed);
+  int other = open_from("127.0.0.7", port);
+  send_all(other, "pong");
+  EXPECT_EQ(read_some(other, 3s, "pong"), "pong");
+  ::close(other);
+  int denied_too = open_from("127.0.0.200", port);
+  EXPECT_TRUE(refused(denied_too));
+  ::close(denied_too);
+
+  EXPECT_TRUE(backend.process.wait_for_output("src=127.0.0.7:")) << backend.process.output();
+  EXPECT_NE(backend.process.output().find("src=127.0.0.66:"), std::string::npos);
+  EXPECT_EQ(backend.process.output().find("src=127.0.0.65:"), std::string::npos) << backend.process.output();
+  EXPECT_EQ(backend.process.output().find("src=127.0.0.200:"), std::string::npos) << backend.process.output();
+  EXPECT_TRUE(fulcrum->wait_for_output("security.denied", 2s, true)) << fulcrum->errors();
+  EXPECT_NE(fulcrum->errors().find("client=127.0.0.65 rule=\"deny 127.0.0.64/26\""), std::string::npos)
+      << fulcrum->errors();
+}
+
+TEST(Security, HttpDeniedAddressNeverReachesTheTarget) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, http_config(port, "      deny: [127.0.0.80/29]\n", backend.address()), port);
+  for (int i = 0; i < 5; ++i) {
+    const std::string response = http_from("127.0.0.81", port, kGet);
+    EXPECT_EQ(response, "");
+  }
+  EXPECT_EQ(status_of(http_from("127.0.0.90", port, kGet)), 200);
+  EXPECT_EQ(backend.count("accept "), 1u) << backend.process.output();
+  EXPECT_EQ(backend.count("request GET /x"), 1u) << backend.process.output();
+}
+
+TEST(Security, TcpMaxConnectionsPerClientHoldsAcrossTwoWorkers) {
+  TempDir dir;
+  Backend backend(dir, "b1", "greet");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, tcp_config(port, "      max_connections_per_client: 3\n", backend.address()), port);
+  // Twelve connections at once from one address: the kernel spreads them over both workers'
+  // sockets; only three may be open together.
+  std::vector<int> open;
+  int greeted = 0;
+  int reset = 0;
+  for (int i = 0; i < 12; ++i) {
+    int fd = open_from("127.0.0.70", port);
+    ASSERT_GE(fd, 0);
+    open.push_back(fd);
+  }
+  std::vector<int> kept;
+  for (int fd : open) {
+    const std::string got = read_some(fd, 2s, "\n");
+    if (got == "b1\n") {
+      ++greeted;
+      kept.push_back(fd);
+    } else {
+      ++reset;
+      ::close(fd);
+    }
+  }
+  EXPECT_EQ(greeted, 3);
+  EXPECT_EQ(reset, 9);
+  // Another client is counted apart.
+  int other = open_from("127.0.0.71", port);
+  EXPECT_EQ(read_some(other, 2s, "\n"), "b1\n");
+  ::close(other);
+  // A closed connection frees its place.
+  ::close(kept.back());
+  kept.pop_back();
+  std::this_thread::sleep_for(200ms);
+  int again = open_from("127.0.0.70", port);
+  EXPECT_EQ(read_some(again, 2s, "\n"), "b1\n");
+  int over = open_from("127.0.0.70", port);
+  EXPECT_TRUE(refused(over));
+  ::close(over);
+  ::close(again);
+  for (int fd : kept) ::close(fd);
+  EXPECT_TRUE(fulcrum->wait_for_output("security.too_many_connections", 2s, true)) << fulcrum->errors();
+}
+
+TEST(Security, HttpMaxConnectionsPerClientHoldsAcrossTwoWorkers) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, http_config(port, "      max_connections_per_client: 4\n", backend.address()), port);
+  std::vector<int> kept;
+  int served = 0;
+  int reset = 0;
+  for (int i = 0; i < 10; ++i) {
+    int fd = open_from("127.0.0.72", port);
+    ASSERT_GE(fd, 0);
+    const std::string request = "GET /k HTTP/1.1\r\nHost: a\r\n\r\n";  // keep-alive: the connection stays
+    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    const std::string response = read_some(fd, 2s, "b1\n");
+    if (status_of(response) == 200) {
+      ++served;
+      kept.push_back(fd);
+    } else {
+      EXPECT_EQ(response, "");
+      ++reset;
+      ::close(fd);
+    }
+  }
+  EXPECT_EQ(served, 4);
+  EXPECT_EQ(reset, 6);
+  for (int fd : kept) ::close(fd);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(status_of(http_from("127.0.0.72", port, kGet)), 200);
+}
+
+TEST(Security, TcpConnectionsPerSecondPerClient) {
+  TempDir dir;
+  Backend backend(dir, "b1", "greet");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, tcp_config(port, "      connections_per_second: 5\n", backend.address()), port);
+  int greeted = 0;
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) {
+    int fd = open_from("127.0.0.73", port);
+    ASSERT_GE(fd, 0);
+    if (read_some(fd, 2s, "\n") == "b1\n") ++greeted;
+    ::close(fd);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // A burst of 5, then one more every 200 ms the loop took.
+  EXPECT_GE(greeted, 5);
+  EXPECT_LE(greeted, 5 + static_cast<int>(seconds * 5) + 1) << seconds << " s";
+  EXPECT_TRUE(fulcrum->wait_for_output("security.connections_too_fast", 2s, true)) << fulcrum->errors();
+  int other = open_from("127.0.0.74", port);
+  EXPECT_EQ(read_some(other, 2s, "\n"), "b1\n");
+  ::close(other);
+}
+
+TEST(Security, HttpRateLimitAnswers429WithRetryAfterAcrossTwoWorkers) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(
+      dir, http_config(port, "      rate_limit: { requests_per_second: 1, burst: 3 }\n", backend.address()), port);
+  // New connections each time, so the requests land on both workers.
+  int ok = 0;
+  int limited = 0;
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {
+    const std::string response = http_from("127.0.0.75", port, kGet);
+    if (status_of(response) == 200) {
+      ++ok;
+    } else {
+      EXPECT_EQ(status_of(response), 429) << response;
+      EXPECT_NE(response.find("\r\nRetry-After: 1\r\n"), std::string::npos) << response;
+      ++limited;
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_GE(ok, 3);
+  EXPECT_LE(ok, 3 + static_cast<int>(seconds) + 1) << seconds << " s";
+  EXPECT_EQ(ok + limited, 10);
+  EXPECT_EQ(backend.count("request GET /x"), static_cast<size_t>(ok));
+  // Another client has its own bucket; the limited one gets a token back after a second.
+  EXPECT_EQ(status_of(http_from("127.0.0.76", port, kGet)), 200);
+  std::this_thread::sleep_for(1100ms);
+  EXPECT_EQ(status_of(http_from("127.0.0.75", port, kGet)), 200);
+  EXPECT_TRUE(fulcrum->wait_for_output("security.rate_limited", 2s, true)) << fulcrum->errors();
+}
+
+TEST(Security, HttpRateLimitOnOneKeepAliveConnectionKeepsTheConnection) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(
+      dir, http_config(port, "      rate_limit: { requests_per_second: 0.5, burst: 2 }\n", backend.address(), 1), port);
+  int fd = open_from("127.0.0.77", port);
+  ASSERT_GE(fd, 0);
+  std::vector<int> statuses;
+  for (int i = 0; i < 4; ++i) {
+    send_all(fd, "GET /k HTTP/1.1\r\nHost: a\r\n\r\n");
+    const std::string response = read_response(fd);
+    statuses.push_back(status_of(response));
+    if (i >= 2) EXPECT_NE(response.find("Retry-After: 2\r\n"), std::string::npos) << response;
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{200, 200, 429, 429}));
+  ::close(fd);
+}
+
+TEST(Security, WafBlocksAttacksWith403AndTheRuleIdAndPassesBenignRequests) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir,
+                               http_config(port,
+                                           "      waf_default_rules: true\n"
+                                           "      waf:\n"
+                                           "        - { id: no-admin, pattern: '^/admin', targets: [path], message: \"admin is internal\" }\n"
+                                           "        - { id: watch-debug, pattern: '(?i)debug', targets: ['header:X-Debug'], action: log }\n",
+                                           backend.address(), 1),
+                               port);
+  auto get = [&](const std::string& target, const std::string& extra = "") {
+    return status_of(http_from("127.0.0.1", port,
+                               "GET " + target + " HTTP/1.1\r\nHost: a\r\n" + extra + "Connection: close\r\n\r\n"));
+  };
+  EXPECT_EQ(get("/static/../../etc/hosts"), 403);
+  EXPECT_EQ(get("/items?id=1%20UNION%20SELECT%20password%20FROM%20users"), 403);
+  EXPECT_EQ(get("/search?q=%3Cscript%3Ealert(1)%3C/script%3E"), 403);
+  EXPECT_EQ(get("/", "User-Agent: sqlmap/1.7.2#stable\r\n"), 403);
+  EXPECT_EQ(get("/.git/config"), 403);
+  EXPECT_EQ(get("/admin/users"), 403);
+  // A body that came with the head.
+  const std::string post_body = "user=x' or 1=1 --&pass=y";
+  EXPECT_EQ(status_of(http_from("127.0.0.1", port,
+                                "POST /login HTTP/1.1\r\nHost: a\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                                "Content-Length: " + std::to_string(post_body.size()) + "\r\nConnection: close\r\n\r\n" +
+                                    post_body)),
+            403);
+  EXPECT_EQ(backend.count("request "), 0u) << backend.process.output();
+
+  EXPECT_EQ(get("/index.html"), 200);
+  EXPECT_EQ(get("/search?q=union+station+select+menu"), 200);
+  EXPECT_EQ(get("/search?q=O'Brien"), 200);
+  EXPECT_EQ(get("/files/report..final.pdf"), 200);
+  EXPECT_EQ(get("/", "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0\r\n"), 200);
+  EXPECT_EQ(get("/debug", "X-Debug: DEBUG\r\n"), 200);  // log-only rule
+  EXPECT_EQ(backend.count("request "), 6u) << backend.process.output();
+
+  const std::string log = fulcrum->errors();
+  EXPECT_NE(log.find("security.waf_blocked"), std::string::npos) << log;
+  EXPECT_NE(log.find("rule=fulcrum-sqli"), std::string::npos) << log;
+  EXPECT_NE(log.find("rule=fulcrum-path-traversal"), std::string::npos) << log;
+  EXPECT_NE(log.find("rule=no-admin message=\"admin is internal\""), std::string::npos) << log;
+  EXPECT_TRUE(fulcrum->wait_for_output("rule=watch-debug", 2s, true)) << log;
+}
+
+TEST(Security, MinBodyRateCutsOffASlowPostButNotAFastOne) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, http_config(port, "      min_body_rate: 1KiB\n", backend.address(), 1), port);
+  // A fast 200 KB upload passes.
+  const std::string body(200000, 'a');
+  int fast = open_from("127.0.0.1", port);
+  send_all(fast, "POST /sink HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\nConnection: close\r\n\r\n" + body);
+  const std::string ok = read_some(fast, 5s, "received 200000");
+  EXPECT_EQ(status_of(ok), 200) << ok;
+  ::close(fast);
+  // A slow one (10 bytes every 300 ms: ~33 B/s, far under 1 KiB/s) is cut off with 408.
+  int slow = open_from("127.0.0.1", port);
+  send_all(slow, "POST /sink HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n0123456789");
+  const auto started = std::chrono::steady_clock::now();
+  std::string answer;
+  for (int i = 0; i < 30 && answer.empty(); ++i) {
+    std::this_thread::sleep_for(300ms);
+    ::send(slow, "0123456789", 10, MSG_NOSIGNAL);
+    answer = read_some(slow, 20ms);
+  }
+  if (answer.empty()) answer = read_some(slow, 1s);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_EQ(status_of(answer), 408) << answer;
+  EXPECT_LT(seconds, 4.0);
+  ::close(slow);
+  EXPECT_TRUE(fulcrum->wait_for_output("security.body_too_slow", 2s, true)) << fulcrum->errors();
+}
+
+}  // namespace
+}  // namespace fulcrum::testing
