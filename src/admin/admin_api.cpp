@@ -128,6 +128,7 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
     AdminResponse response;
     response.content_type = kPrometheusContentType;
     response.body = render_metrics(registry_);
+    if (hooks_.more_metrics) response.body += hooks_.more_metrics();
     return response;
   }
   if (path == "/api/v1/listeners") return get ? listeners() : method_not_allowed("GET");

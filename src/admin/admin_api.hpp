@@ -52,6 +52,8 @@ class AdminApi {
     std::function<ChangeOutcome(const TargetChange&)> change_target;
     // What an operator changed about a target ("source": "api", overridden weight, drain).
     std::function<std::optional<upstream::OperatorOverrides::View>(const std::string&, const std::string&)> overrides;
+    // More families appended to GET /metrics (the security controls' counters).
+    std::function<std::string()> more_metrics;
   };
 
   // `sampler` gives requests/s and latency percentiles (may be null: totals only).

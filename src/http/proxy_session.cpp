@@ -295,10 +295,12 @@ asio::awaitable<void> ProxySession::handshake(std::unique_ptr<ProxySession> self
     session.w_.tls_handshake_failures++;
     // TLS errors (no common version or cipher, bad records) are warnings; a client that resets
     // or closes mid-handshake (port probes, load generators stopping) is routine: debug; a
-    // handshake that never finishes: info.
-    const core::LogLevel level = session.tls_->protocol_error() ? core::LogLevel::warn
-                                 : session.deadline_.expired()  ? core::LogLevel::info
-                                                                : core::LogLevel::debug;
+    // handshake that never finishes: info. One the slowloris cap closed is counted and logged
+    // under the security budget already: debug.
+    const core::LogLevel level = session.awaiting_.evicted()      ? core::LogLevel::debug
+                                 : session.tls_->protocol_error() ? core::LogLevel::warn
+                                 : session.deadline_.expired()    ? core::LogLevel::info
+                                                                  : core::LogLevel::debug;
     core::LogLine line(level, "tls.handshake_failed");
     if (line.enabled()) {
       char ip[INET6_ADDRSTRLEN];

@@ -165,6 +165,7 @@ bool Server::start_admin(std::string& error) {
   admin::AdminApi::Hooks hooks;
   hooks.reload = [this] { return reload(); };
   hooks.change_target = [this](const admin::TargetChange& change) { return change_target(change); };
+  hooks.more_metrics = [this] { return guards_.prometheus_text(); };
   hooks.overrides = [this](const std::string& group, const std::string& address) {
     return overrides_.view(group, address);
   };

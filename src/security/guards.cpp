@@ -60,6 +60,29 @@ bool Guards::admit(const ListenerGuard& guard, const ClientAddress& client, Clie
   return true;
 }
 
+std::string Guards::prometheus_text() const {
+  std::string out =
+      "# HELP fulcrum_security_events_total Connections and requests refused or flagged by listener security "
+      "controls, by event.\n# TYPE fulcrum_security_events_total counter\n";
+  for (size_t i = 0; i < static_cast<size_t>(Event::count_); ++i) {
+    const auto event = static_cast<Event>(i);
+    std::string_view name = to_string(event);
+    name.remove_prefix(sizeof "security." - 1);
+    out += "fulcrum_security_events_total{event=\"" + std::string(name) + "\"} " +
+           std::to_string(events_.total(event)) + "\n";
+  }
+  out += "# HELP fulcrum_security_log_lines_suppressed_total Security log lines left out by the 20 lines/s budget.\n"
+         "# TYPE fulcrum_security_log_lines_suppressed_total counter\n"
+         "fulcrum_security_log_lines_suppressed_total " + std::to_string(events_.suppressed()) + "\n";
+  out += "# HELP fulcrum_security_client_evictions_total Idle client slots taken over by new client addresses.\n"
+         "# TYPE fulcrum_security_client_evictions_total counter\n"
+         "fulcrum_security_client_evictions_total " + std::to_string(table_.evictions()) + "\n";
+  out += "# HELP fulcrum_security_client_table_bytes Memory of the per-client table (fixed).\n"
+         "# TYPE fulcrum_security_client_table_bytes gauge\n"
+         "fulcrum_security_client_table_bytes " + std::to_string(table_.memory_bytes()) + "\n";
+  return out;
+}
+
 bool Guards::admit_request(const ListenerGuard& guard, const ClientAddress& client, const ClientTicket& ticket,
                            uint32_t& retry_after_s) {
   if (!guard.request_rate.on() || !ticket.held()) return true;

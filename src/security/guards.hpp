@@ -35,6 +35,10 @@ class Guards {
   bool admit_request(const ListenerGuard& guard, const ClientAddress& client, const ClientTicket& ticket,
                      uint32_t& retry_after_s);
 
+  // fulcrum_security_* families in the Prometheus text format, for GET /metrics (read with
+  // relaxed loads: counters, not a consistent cut).
+  std::string prometheus_text() const;
+
   ClientTable& table() { return table_; }
   EventLog& events() { return events_; }
 

@@ -11,6 +11,7 @@
 
 #include "harness.hpp"
 #include "http_harness.hpp"
+#include "tls_harness.hpp"
 
 namespace fulcrum::testing {
 namespace {
@@ -142,6 +143,10 @@ TEST(Security, TcpDeniedAddressIsResetAtOnceAndNeverReachesTheTarget) {
   EXPECT_TRUE(fulcrum->wait_for_output("security.denied", 2s, true)) << fulcrum->errors();
   EXPECT_NE(fulcrum->errors().find("client=127.0.0.65 rule=\"deny 127.0.0.64/26\""), std::string::npos)
       << fulcrum->errors();
+  // Counted in /metrics: 5 + 1 denied connections.
+  auto metrics = curl({"http://" + admin_address(*fulcrum) + "/metrics"});
+  EXPECT_NE(metrics.out.find("fulcrum_security_events_total{event=\"denied\"} 6\n"), std::string::npos) << metrics.out;
+  EXPECT_NE(metrics.out.find("fulcrum_security_client_table_bytes 2097152\n"), std::string::npos);
 }
 
 TEST(Security, HttpDeniedAddressNeverReachesTheTarget) {
@@ -156,6 +161,38 @@ TEST(Security, HttpDeniedAddressNeverReachesTheTarget) {
   EXPECT_EQ(status_of(http_from("127.0.0.90", port, kGet)), 200);
   EXPECT_EQ(backend.count("accept "), 1u) << backend.process.output();
   EXPECT_EQ(backend.count("request GET /x"), 1u) << backend.process.output();
+}
+
+TEST(Security, HttpsDeniedAddressGetsNoHandshakeAndNeverReachesTheTarget) {
+  TempDir dir;
+  TestPki pki(dir);
+  HttpBackend backend(dir, "b1");
+  const CertFiles cert = pki.leaf("www", "www", {"www.example.test"});
+  uint16_t port = free_port();
+  const std::string yaml = "workers: 2\nshutdown_timeout: 1s\nlisteners:\n  - name: secure\n    listen: 127.0.0.1:" +
+                           std::to_string(port) + "\n    protocol: https\n    tls:\n      certificates:\n        - { cert: " +
+                           cert.cert + ", key: " + cert.key +
+                           " }\n    security:\n      deny: [127.0.0.85]\n    default: { forward: app }\n"
+                           "target_groups:\n  - name: app\n    targets:\n      - { address: " +
+                           backend.address() + " }\n";
+  auto fulcrum = start_fulcrum(dir, yaml, port);
+  const std::string host = "www.example.test:" + std::to_string(port);
+  const std::vector<std::string> common{"--cacert", pki.root(), "--resolve", host + ":127.0.0.1", "-o", "/dev/null",
+                                        "-w", "%{http_code}"};
+  auto from = [&](const std::string& source) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), {"--interface", source, "https://" + host + "/x"});
+    return curl(args);
+  };
+  auto denied = from("127.0.0.85");
+  EXPECT_NE(denied.exit_code, 0);
+  EXPECT_EQ(denied.out, "000");
+  auto allowed = from("127.0.0.86");
+  EXPECT_EQ(allowed.exit_code, 0);
+  EXPECT_EQ(allowed.out, "200");
+  EXPECT_EQ(backend.count("accept "), 1u) << backend.process.output();
+  EXPECT_TRUE(fulcrum->wait_for_output("security.denied listener=secure client=127.0.0.85", 2s, true))
+      << fulcrum->errors();
 }
 
 TEST(Security, TcpMaxConnectionsPerClientHoldsAcrossTwoWorkers) {
