@@ -339,7 +339,9 @@ TEST(Security, HttpRateLimitOnOneKeepAliveConnectionKeepsTheConnection) {
     send_all(fd, "GET /k HTTP/1.1\r\nHost: a\r\n\r\n");
     const std::string response = read_response(fd);
     statuses.push_back(status_of(response));
-    if (i >= 2) EXPECT_NE(response.find("Retry-After: 2\r\n"), std::string::npos) << response;
+    if (i >= 2) {
+      EXPECT_NE(response.find("Retry-After: 2\r\n"), std::string::npos) << response;
+    }
   }
   EXPECT_EQ(statuses, (std::vector<int>{200, 200, 429, 429}));
   ::close(fd);
