@@ -52,6 +52,7 @@ const char* to_string(HealthProtocol p) {
     case HealthProtocol::http: return "http";
     case HealthProtocol::https: return "https";
     case HealthProtocol::agent: return "agent";
+    case HealthProtocol::udp: return "udp";
   }
   return "?";
 }

@@ -28,7 +28,7 @@ enum class Algorithm {
   random_two_choices,
 };
 enum class HashKeyKind { source_ip, header, cookie, uri };
-enum class HealthProtocol { tcp, http, https, agent };
+enum class HealthProtocol { tcp, http, https, agent, udp };
 enum class ProxyProtocolVersion { none, v1, v2 };
 enum class StickinessType { none, lb_cookie, app_cookie };
 enum class TlsPolicy { modern, intermediate, legacy };
@@ -56,6 +56,9 @@ struct HealthCheck {
   uint32_t healthy_threshold = 2;
   uint32_t unhealthy_threshold = 3;
   std::optional<uint16_t> agent_port;  // protocol agent, or an agent beside another protocol
+  // protocol udp: the datagram sent, and bytes the reply must contain (empty: any reply).
+  std::string send;
+  std::string expect;
 };
 
 // Passive detection on real traffic (Envoy's outlier detection).

@@ -47,7 +47,7 @@ inline constexpr std::string_view kTargetGroupKeys[] = {
     "targets"};
 inline constexpr std::string_view kHealthCheckKeys[] = {
     "enabled", "protocol", "port", "path", "host", "matcher", "interval", "timeout",
-    "healthy_threshold", "unhealthy_threshold", "agent_port"};
+    "healthy_threshold", "unhealthy_threshold", "agent_port", "send", "expect"};
 inline constexpr std::string_view kOutlierDetectionKeys[] = {
     "enabled", "consecutive_failures", "count_5xx", "base_ejection_time", "max_ejection_percent"};
 inline constexpr std::string_view kStickinessKeys[] = {"type", "duration", "cookie", "secret_file"};

@@ -38,7 +38,8 @@ inline constexpr EnumName<DnsPolicy> kDnsPolicy[] = {
 inline constexpr EnumName<HealthProtocol> kHealthProtocol[] = {{"tcp", HealthProtocol::tcp},
                                                                {"http", HealthProtocol::http},
                                                                {"https", HealthProtocol::https},
-                                                               {"agent", HealthProtocol::agent}};
+                                                               {"agent", HealthProtocol::agent},
+                                                               {"udp", HealthProtocol::udp}};
 // "none" is accepted so that a group can say explicitly that it sends no PROXY header.
 inline constexpr EnumName<ProxyProtocolVersion> kProxyProtocol[] = {
     {"v1", ProxyProtocolVersion::v1}, {"v2", ProxyProtocolVersion::v2}, {"none", ProxyProtocolVersion::none}};

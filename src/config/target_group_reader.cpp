@@ -1,6 +1,7 @@
 #include "config/target_group_reader.hpp"
 
 #include "config/duration.hpp"
+#include "config/escaped_bytes.hpp"
 #include "config/status_matcher.hpp"
 #include "config/value_readers.hpp"
 
@@ -80,6 +81,29 @@ HealthCheck read_health_check(const Field& field, Diagnostics& diagnostics) {
         }
       }
     }
+  }
+  for (const char* key : {"send", "expect"}) {
+    const Field* udp_field = map.get(key);
+    if (udp_field == nullptr) continue;
+    if (check.protocol != HealthProtocol::udp) {
+      diagnostics.error(udp_field->key_mark(), std::string("'") + key + "' applies to udp health checks; this one is " +
+                                                   to_string(check.protocol));
+      continue;
+    }
+    auto text = read_string(*udp_field, diagnostics);
+    if (!text) continue;
+    std::string error;
+    auto bytes = unescape_bytes(*text, error);
+    if (!bytes) {
+      diagnostics.error(udp_field->mark(), std::string(key) + ": " + error);
+      continue;
+    }
+    (std::string_view(key) == "send" ? check.send : check.expect) = std::move(*bytes);
+  }
+  if (check.protocol == HealthProtocol::udp && check.send.empty() && map.get("send") == nullptr) {
+    const Field* protocol = map.get("protocol");
+    diagnostics.error(protocol != nullptr ? protocol->mark() : map.mark(),
+                      "udp health checks need send (the datagram that asks the target for a reply)");
   }
   const Field* interval = map.get("interval");
   const Field* timeout = map.get("timeout");

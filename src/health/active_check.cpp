@@ -2,6 +2,7 @@
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ip/udp.hpp>
 #include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -209,8 +210,52 @@ asio::awaitable<std::optional<CheckOutcome>> open_connection(Socket& socket, con
   co_return std::nullopt;
 }
 
+// A reply's first bytes, printable, for the reason sentence.
+std::string printable(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : bytes.substr(0, 48)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && c != '\\') {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    }
+  }
+  if (bytes.size() > 48) out += "...";
+  return out;
+}
+
+// UDP: send the configured datagram, wait for a reply (bounded by the check's timeout) and
+// look for the expected bytes in it. The socket is connected, so the kernel drops datagrams
+// from anyone else and reports an ICMP port unreachable as "connection refused".
+asio::awaitable<CheckOutcome> udp_probe(const CheckSpec& spec) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::ip::udp::socket socket(executor);
+  const asio::ip::udp::endpoint target(spec.address.address(), spec.address.port());
+  asio::error_code ec;
+  socket.open(target.protocol(), ec);
+  if (ec) co_return failed("Elb.InternalError", "socket: " + ec.message());
+  socket.connect(target, ec);
+  if (ec) co_return failed("Target.FailedConnection", describe(ec));
+  auto [send_ec, sent] = co_await socket.async_send(asio::buffer(spec.send), use_tuple);
+  if (send_ec) co_return failed("Target.FailedConnection", describe(send_ec));
+  std::array<char, 2048> reply;
+  auto [receive_ec, n] = co_await socket.async_receive(asio::buffer(reply), use_tuple);
+  if (receive_ec == asio::error::connection_refused) co_return failed("Target.FailedConnection", "port unreachable");
+  if (receive_ec) co_return failed("Target.FailedHealthChecks", describe(receive_ec));
+  const std::string_view got(reply.data(), n);
+  if (!spec.expect.empty() && got.find(spec.expect) == std::string_view::npos) {
+    co_return failed("Target.ResponseCodeMismatch", "reply without the expected bytes: \"" + printable(got) + "\"");
+  }
+  co_return CheckOutcome{true, "", "replied with " + std::to_string(n) + " bytes", std::nullopt};
+}
+
 asio::awaitable<CheckOutcome> attempt(const CheckSpec& spec, asio::ssl::context* tls, CheckConnection& kept) {
   auto executor = co_await asio::this_coro::executor;
+  if (spec.protocol == config::HealthProtocol::udp) co_return co_await udp_probe(spec);
   if (spec.protocol == config::HealthProtocol::tcp || spec.protocol == config::HealthProtocol::agent) {
     Socket socket(executor);
     // (No co_await inside conditions or ?: here: GCC 12 miscompiles some of those.)

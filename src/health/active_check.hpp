@@ -30,6 +30,8 @@ struct CheckSpec {
   config::StatusMatcher matcher;
   std::string matcher_text;  // for the reason sentence
   std::chrono::milliseconds timeout{2000};
+  std::string send;    // udp: the datagram
+  std::string expect;  // udp: bytes the reply must contain (empty: any reply)
 };
 
 // The connection an http(s) check keeps for the next one (HTTP/1.1 keep-alive); tcp and agent

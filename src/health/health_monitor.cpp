@@ -32,7 +32,7 @@ std::string fingerprint_of(const config::HealthCheck& check, const std::string& 
   std::string text = address + "|" + config::to_string(check.protocol) + "|" + std::to_string(check.port.value_or(0)) +
                      "|" + check.path + "|" + check.host + "|" + check.matcher + "|" +
                      std::to_string(check.interval.count()) + "|" + std::to_string(check.timeout.count()) + "|" +
-                     std::to_string(check.agent_port.value_or(0));
+                     std::to_string(check.agent_port.value_or(0)) + "|" + check.send + "|" + check.expect;
   return text;
 }
 
@@ -121,6 +121,8 @@ std::shared_ptr<HealthMonitor::Probe> HealthMonitor::start_probe(Watched& watche
   if (auto matcher = config::parse_status_matcher(check.matcher, error)) spec.matcher = *matcher;
   spec.matcher_text = check.matcher;
   spec.timeout = check.timeout;
+  spec.send = check.send;
+  spec.expect = check.expect;
   // Spread over the interval so that 1,000 targets do not fire at once, but on 10 ms slots:
   // checks sharing a slot start on one wake-up of the control thread (one context switch
   // for about ten checks instead of one each, the largest cost of checking on a busy host).

@@ -308,5 +308,41 @@ TEST(UdpProxy, ATargetFailingItsHealthCheckGetsNoNewFlows) {
   EXPECT_EQ(parse(on_b->ask("old")).target, "b");
 }
 
+// A UDP health check: a datagram out, a reply that must contain the expected bytes back.
+TEST(UdpProxy, UdpHealthChecksAskForAReplyAndJudgeIt) {
+  TempDir dir;
+  uint16_t port = free_port(SOCK_DGRAM), ready = free_port();
+  UdpBackend a(dir, "a", "127.0.0.2"), b(dir, "b", "127.0.0.3");
+  // The name-mode backend answers "NAME SRCPORT PAYLOAD": the payload comes back.
+  auto config = [&](const std::string& expect) {
+    return config_for(port, ready, {a.address(), b.address()}, "", 1,
+                      "    health_check: { protocol: udp, send: \"ping\\x21\", expect: \"" + expect +
+                          "\", interval: 1s, timeout: 300ms, healthy_threshold: 1, unhealthy_threshold: 1 }\n");
+  };
+  auto fulcrum = start_fulcrum(dir, config("ping!"), ready);
+  auto wait_for = [&](const std::string& needle) {
+    auto until = std::chrono::steady_clock::now() + 4s;
+    while (fulcrum->errors().find(needle) == std::string::npos && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(10ms);
+    }
+    return fulcrum->errors().find(needle) != std::string::npos;
+  };
+  EXPECT_TRUE(wait_for("target=" + a.address() + " from=initial to=healthy code=Elb.HealthChecksPassed "
+                       "reason=\"first check passed (replied with"))
+      << fulcrum->errors();
+  ASSERT_TRUE(wait_for("target=" + b.address() + " from=initial to=healthy")) << fulcrum->errors();
+  // A target that stops listening answers with ICMP port unreachable.
+  b.process.signal(SIGKILL);
+  EXPECT_TRUE(wait_for("target=" + b.address() + " from=healthy to=unhealthy code=Target.FailedConnection "
+                       "reason=\"port unreachable\""))
+      << fulcrum->errors();
+  // Replies without the expected bytes fail the check, and the reason shows what came back.
+  dir.write("fulcrum.yaml", config("pong"));
+  fulcrum->signal(SIGHUP);
+  EXPECT_TRUE(wait_for("target=" + a.address() + " from=healthy to=unhealthy code=Target.ResponseCodeMismatch "
+                       "reason=\"reply without the expected bytes: \\\"a "))
+      << fulcrum->errors();
+}
+
 }  // namespace
 }  // namespace fulcrum::testing

@@ -759,7 +759,7 @@ target_groups:
   - name: web
     health_check: { protocol: icmp }
 )",
-               7, 31, "unknown health_check protocol 'icmp' (expected tcp | http | https | agent)");
+               7, 31, "unknown health_check protocol 'icmp' (expected tcp | http | https | agent | udp)");
 }
 
 TEST(ConfigErrors, AppCookieStickinessNeedsACookie) {
