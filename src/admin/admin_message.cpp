@@ -2,17 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/hex_digit.hpp"
+
 namespace fulcrum::admin {
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 std::string AdminRequest::query_value(std::string_view name) const {
   std::string_view rest = query;
@@ -48,8 +40,8 @@ bool percent_decode(std::string_view in, std::string& out) {
     char c = in[i];
     if (c == '%') {
       if (i + 2 >= in.size()) return false;
-      const int high = hex_value(in[i + 1]);
-      const int low = hex_value(in[i + 2]);
+      const int high = core::hex_digit_value(in[i + 1]);
+      const int low = core::hex_digit_value(in[i + 2]);
       if (high < 0 || low < 0) return false;
       c = static_cast<char>(high * 16 + low);
       i += 2;

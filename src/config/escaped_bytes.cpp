@@ -1,16 +1,8 @@
 #include "config/escaped_bytes.hpp"
 
+#include "core/hex_digit.hpp"
+
 namespace fulcrum::config {
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 std::optional<std::string> unescape_bytes(std::string_view text, std::string& error) {
   std::string out;
@@ -33,8 +25,8 @@ std::optional<std::string> unescape_bytes(std::string_view text, std::string& er
       case '\\': out += '\\'; break;
       case '"': out += '"'; break;
       case 'x': {
-        const int high = i + 1 < text.size() ? hex_value(text[i + 1]) : -1;
-        const int low = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+        const int high = i + 1 < text.size() ? core::hex_digit_value(text[i + 1]) : -1;
+        const int low = i + 2 < text.size() ? core::hex_digit_value(text[i + 2]) : -1;
         if (high < 0 || low < 0) {
           error = "'\\x' needs two hex digits (\\x00..\\xff)";
           return std::nullopt;

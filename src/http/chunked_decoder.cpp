@@ -2,6 +2,7 @@
 
 #include <iterator>
 
+#include "core/hex_digit.hpp"
 #include "http/char_class.hpp"
 
 namespace fulcrum::http {
@@ -12,13 +13,6 @@ namespace {
 // §6.5.1): refused rather than forwarded to a target that might merge them into the head.
 constexpr std::string_view kForbiddenTrailers[] = {"content-length", "transfer-encoding", "host"};
 constexpr uint8_t kAllForbidden = (1u << std::size(kForbiddenTrailers)) - 1;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  const char l = to_lower(c);
-  if (l >= 'a' && l <= 'f') return l - 'a' + 10;
-  return -1;
-}
 
 // qdtext and the octets a quoted-pair may escape (RFC 9110 §5.6.4).
 bool is_qdtext(unsigned char c) {
@@ -109,7 +103,7 @@ ChunkedResult ChunkedDecoder::run(std::string_view in, bool stop_after_payload) 
     const char c = base[i];
     switch (state_) {
       case State::size_first: {
-        const int h = hex_value(c);
+        const int h = core::hex_digit_value(c);
         if (h < 0) return fail(i, DesyncReason::bad_chunk_size);
         remaining_ = static_cast<uint64_t>(h);
         size_digits_ = 1;
@@ -117,7 +111,7 @@ ChunkedResult ChunkedDecoder::run(std::string_view in, bool stop_after_payload) 
         break;
       }
       case State::size: {
-        const int h = hex_value(c);
+        const int h = core::hex_digit_value(c);
         if (h >= 0) {
           // 16 hex digits fill 64 bits; more can only overflow (or pad with zeros to hide one).
           if (++size_digits_ > 16) return fail(i, DesyncReason::bad_chunk_size);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/hex_digit.hpp"
+
 namespace fulcrum::security {
 namespace {
 
@@ -21,13 +23,6 @@ bool equals_lower(std::string_view a, std::string_view lower_b) {
   return true;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Percent-decodes once (so %252e stays %2e, which the rules also know); `plus_is_space` for
 // queries (form encoding).
 void decode_into(std::string_view text, bool plus_is_space, std::string& out) {
@@ -35,8 +30,8 @@ void decode_into(std::string_view text, bool plus_is_space, std::string& out) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '%' && i + 2 < text.size()) {
-      const int high = hex_value(text[i + 1]);
-      const int low = hex_value(text[i + 2]);
+      const int high = core::hex_digit_value(text[i + 1]);
+      const int low = core::hex_digit_value(text[i + 2]);
       if (high >= 0 && low >= 0) {
         out += static_cast<char>(high * 16 + low);
         i += 2;
