@@ -167,6 +167,38 @@ uint16_t free_port(int type) {
 std::string build_path(const std::string& name) { return std::string(FULCRUM_BUILD_DIR) + "/" + name; }
 // FULCRUM_TEST_BINARY runs the suite against another build of fulcrum (e.g. the sanitized one)
 // without rebuilding the tests there.
+CommandResult run_captured(std::vector<std::string> argv, const std::string& stdin_path, bool merge_stderr) {
+  CommandResult result;
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return result;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+  if (merge_stderr) posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY, 0);
+  std::vector<char*> raw;
+  for (auto& a : argv) raw.push_back(a.data());
+  raw.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawn(&pid, raw[0], &actions, nullptr, raw.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipe_fds[1]);
+  if (rc != 0) {
+    ::close(pipe_fds[0]);
+    ADD_FAILURE() << "cannot run " << argv[0] << ": " << std::strerror(rc);
+    return result;
+  }
+  char buffer[65536];
+  ssize_t n;
+  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) result.out.append(buffer, static_cast<size_t>(n));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
 std::string fulcrum_binary() {
   const char* other = std::getenv("FULCRUM_TEST_BINARY");
   return other != nullptr && *other != '\0' ? other : FULCRUM_BINARY;

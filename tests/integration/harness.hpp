@@ -59,6 +59,14 @@ uint16_t free_port(int type = SOCK_STREAM);
 std::string build_path(const std::string& name);  // a program built beside fulcrum
 std::string fulcrum_binary();
 
+// A program run to its end with its output captured (curl, openssl).
+struct CommandResult {
+  int exit_code = -1;  // -1: it could not start, or a signal ended it
+  std::string out;     // stdout (and stderr when merged)
+};
+// Runs argv (no shell; argv[0] a path) with `stdin_path` on its stdin and waits for it.
+CommandResult run_captured(std::vector<std::string> argv, const std::string& stdin_path, bool merge_stderr);
+
 // A test backend (tests/support/test_backend.cpp) on a free port.
 struct Backend {
   // port 0: a free port.

@@ -1,16 +1,11 @@
 #include "http_harness.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
-
-extern char** environ;
 
 namespace fulcrum::testing {
 
@@ -45,34 +40,7 @@ CurlResult curl(const std::vector<std::string>& args) {
     argv.push_back("20");
   }
   argv.insert(argv.end(), args.begin(), args.end());
-  int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) return {};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  std::vector<char*> raw;
-  for (auto& a : argv) raw.push_back(a.data());
-  raw.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, raw[0], &actions, nullptr, raw.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(pipe_fds[1]);
-  CurlResult result;
-  if (rc != 0) {
-    ::close(pipe_fds[0]);
-    ADD_FAILURE() << "cannot run curl";
-    return result;
-  }
-  char buffer[65536];
-  ssize_t n;
-  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) result.out.append(buffer, static_cast<size_t>(n));
-  ::close(pipe_fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return run_captured(std::move(argv), "/dev/null", false);
 }
 
 std::string raw_exchange(uint16_t port, const std::string& request, std::chrono::milliseconds timeout) {

@@ -18,10 +18,7 @@ struct HttpBackend {
   Process process;
 };
 
-struct CurlResult {
-  int exit_code = -1;
-  std::string out;  // stdout (body, or what -w/-i print)
-};
+using CurlResult = CommandResult;  // out: stdout (the body, or what -w/-i print)
 // Runs curl with `args` (no shell); -s is added. Bounded by --max-time 20 unless given.
 CurlResult curl(const std::vector<std::string>& args);
 

@@ -1,15 +1,10 @@
 #include "tls_harness.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <fstream>
-
-extern char** environ;
 
 namespace fulcrum::testing {
 namespace {
@@ -38,33 +33,7 @@ CommandResult run_command(const std::vector<std::string>& command, const std::st
   std::vector<std::string> argv{"/usr/bin/timeout", std::to_string(timeout_s)};
   argv.insert(argv.end(), command.begin(), command.end());
   const std::string input_path = write_temp_input(input);
-  int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) return {};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
-  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-  posix_spawn_file_actions_addopen(&actions, 0, input_path.c_str(), O_RDONLY, 0);
-  std::vector<char*> raw;
-  for (auto& a : argv) raw.push_back(a.data());
-  raw.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, raw[0], &actions, nullptr, raw.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(pipe_fds[1]);
-  CommandResult result;
-  if (rc == 0) {
-    char buffer[65536];
-    ssize_t n;
-    while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) result.out.append(buffer, static_cast<size_t>(n));
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  } else {
-    ADD_FAILURE() << "cannot run " << command.front();
-  }
-  ::close(pipe_fds[0]);
+  CommandResult result = run_captured(std::move(argv), input_path, true);
   if (input_path != "/dev/null") ::unlink(input_path.c_str());
   return result;
 }

@@ -8,11 +8,8 @@
 
 namespace fulcrum::testing {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
-// Runs argv (no shell) under `timeout` seconds with `input` on its stdin.
+// Runs argv (no shell) under `timeout` seconds with `input` on its stdin; stdout and stderr
+// together in `out`.
 CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = "", int timeout_s = 15);
 
 struct CertFiles {
