@@ -57,6 +57,18 @@ void UdpForwarder::stop() {
   while (table_.oldest() != UdpFlowTable::kNone) close_flow(table_.oldest(), "shutdown");
 }
 
+size_t UdpForwarder::close_target(const upstream::TrafficOutcomes* target) {
+  size_t closed = 0;
+  for (uint32_t slot = 0; slot < flows_.size(); ++slot) {
+    const Flow* flow = flows_[slot].get();
+    if (flow == nullptr || flow->target == nullptr || flow->target->outcomes.get() != target) continue;
+    close_flow(slot, "deregistered");
+    ++closed;
+  }
+  counters_.flows_deregistered += closed;
+  return closed;
+}
+
 std::chrono::milliseconds UdpForwarder::idle_timeout() const {
   const auto& snapshot = context_.upstreams.snapshot();
   return snapshot ? snapshot->config->listeners[listener_index_].idle_timeout : std::chrono::milliseconds(30000);

@@ -35,6 +35,7 @@ struct UdpCounters {
   uint64_t flows_expired = 0;
   uint64_t flows_evicted = 0;
   uint64_t flows_target_unreachable = 0;
+  uint64_t flows_deregistered = 0;  // ended when their target's deregistration delay ran out
   uint64_t dropped_no_target = 0;  // no eligible target or no socket for a new flow
   uint64_t dropped_send = 0;       // a socket buffer was full (UDP: dropped, as a router would)
 };
@@ -51,6 +52,9 @@ class UdpForwarder {
   void start();
   // Closes the listener socket and every flow (worker's thread).
   void stop();
+  // Ends the flows to `target` (identified by its TrafficOutcomes, as the snapshot's TargetInfo
+  // has it) because its deregistration delay ran out; returns how many (worker's thread).
+  size_t close_target(const upstream::TrafficOutcomes* target);
   const UdpCounters& counters() const { return counters_; }
 
  private:

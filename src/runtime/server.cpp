@@ -240,9 +240,16 @@ bool Server::start(std::string& error) {
   health::HealthMonitor::Hooks hooks;
   hooks.publish = [this](std::shared_ptr<const upstream::Snapshot> snapshot) { publish(std::move(snapshot)); };
   hooks.close_sessions = [this](std::shared_ptr<upstream::TrafficOutcomes> target) {
-    for (auto& context : contexts_) {
-      l4::WorkerContext* worker = context.get();
-      worker->worker.post([worker, target] { worker->upstreams.sessions().close_target(target.get()); });
+    for (size_t w = 0; w < contexts_.size(); ++w) {
+      l4::WorkerContext* worker = contexts_[w].get();
+      std::vector<l4::UdpForwarder*> forwarders;  // UDP flows to the target end too
+      for (auto& listener : listeners_) {
+        if (!listener.udp_per_worker.empty()) forwarders.push_back(listener.udp_per_worker[w].get());
+      }
+      worker->worker.post([worker, forwarders, target] {
+        worker->upstreams.sessions().close_target(target.get());
+        for (auto* forwarder : forwarders) forwarder->close_target(target.get());
+      });
     }
     for (auto& http : http_workers_) {
       http::HttpWorker* worker = http.get();

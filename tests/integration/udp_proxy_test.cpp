@@ -80,6 +80,15 @@ Reply parse(const std::string& text) {
   return reply;
 }
 
+// Opens flows (clients) until one lands on `target` (round robin: within a few); nullptr if none.
+UdpClient* flow_on(const std::string& target, uint16_t port, std::vector<std::unique_ptr<UdpClient>>& clients) {
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<UdpClient>(port));
+    if (parse(clients.back()->ask("x")).target == target) return clients.back().get();
+  }
+  return nullptr;
+}
+
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
@@ -189,13 +198,8 @@ TEST(UdpProxy, ARemovedTargetGetsNoNewFlowsWhileItsFlowsEnd) {
   UdpBackend b(dir, "b");
   uint16_t port = free_port(SOCK_DGRAM), ready = free_port();
   auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a->address(), b.address()}, "", 1), ready);
-  // Find a flow on a.
   std::vector<std::unique_ptr<UdpClient>> clients;
-  UdpClient* on_a = nullptr;
-  for (int i = 0; i < 4 && !on_a; ++i) {
-    clients.push_back(std::make_unique<UdpClient>(port));
-    if (parse(clients.back()->ask("x")).target == "a") on_a = clients.back().get();
-  }
+  UdpClient* on_a = flow_on("a", port, clients);
   ASSERT_NE(on_a, nullptr);
   // a dies and leaves the configuration (SIGHUP reload); new flows all go to b.
   a.reset();
@@ -211,6 +215,33 @@ TEST(UdpProxy, ARemovedTargetGetsNoNewFlowsWhileItsFlowsEnd) {
   EXPECT_EQ(on_a->ask("lost", 300ms), "");
   EXPECT_TRUE(fulcrum->wait_for_output("close=target_unreachable", 2s)) << fulcrum->output();
   EXPECT_EQ(parse(on_a->ask("retry")).target, "b");
+}
+
+// Draining, as for TCP: a flow to a deregistered target goes on during deregistration_delay,
+// then the flow is ended and the client's next datagram starts a new flow elsewhere.
+TEST(UdpProxy, FlowsToADeregisteredTargetEndWhenItsDelayRunsOut) {
+  TempDir dir;
+  UdpBackend a(dir, "a");
+  UdpBackend b(dir, "b");
+  uint16_t port = free_port(SOCK_DGRAM), ready = free_port();
+  const std::string delay = "    deregistration_delay: 1s\n";
+  auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a.address(), b.address()}, "", 1, delay), ready);
+  std::vector<std::unique_ptr<UdpClient>> clients;
+  UdpClient* on_a = flow_on("a", port, clients);
+  ASSERT_NE(on_a, nullptr);
+  const std::string first_flow = parse(on_a->ask("still")).flow_port;
+  dir.write("fulcrum.yaml", config_for(port, ready, {b.address()}, "", 1, delay));
+  fulcrum->signal(SIGHUP);
+  ASSERT_TRUE(fulcrum->wait_for_output("config.reloaded", 5s, true)) << fulcrum->errors();
+  // Draining: the open flow still reaches a, on the same flow socket; new flows go to b.
+  const Reply during = parse(on_a->ask("draining"));
+  EXPECT_EQ(during.target, "a");
+  EXPECT_EQ(during.flow_port, first_flow);
+  UdpClient newcomer(port);
+  EXPECT_EQ(parse(newcomer.ask("new")).target, "b");
+  // The delay runs out: the flow is ended (and logged as such), the next datagram goes to b.
+  EXPECT_TRUE(fulcrum->wait_for_output("close=deregistered", 4s)) << fulcrum->output();
+  EXPECT_EQ(parse(on_a->ask("after")).target, "b");
 }
 
 // Passive health without any active check: datagrams to a dead target come back as ICMP
