@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/endpoint.hpp"
+#include "core/geoip_database.hpp"
 
 namespace fulcrum::config {
 
@@ -229,9 +231,11 @@ struct DnsSite {  // a place that serves: the targets of one group
   std::string group;
 };
 
-struct DnsRegion {  // where clients are, by network, and the sites from nearest to farthest
+struct DnsRegion {  // where clients are, by network or GeoIP, and the sites from nearest to farthest
   std::string name;
   std::vector<std::string> networks;  // CIDRs, matched against EDNS Client Subnet or the resolver
+  std::vector<std::string> countries;   // ISO 3166-1 alpha-2, upper case: geoip_file's country.iso_code
+  std::vector<std::string> continents;  // AF AN AS EU NA OC SA: geoip_file's continent.code
   std::vector<std::string> sites_by_distance;
 };
 
@@ -258,6 +262,10 @@ struct DnsConfig {
   std::vector<DnsSite> sites;
   std::vector<DnsRegion> regions;
   std::vector<DnsName> names;
+  std::string geoip_file;  // a MaxMind DB for regions' countries/continents; "" for none
+  // Opened (mmap) once per loaded configuration and only read after that; shared by every
+  // snapshot and copy of this configuration, closed with the last.
+  std::shared_ptr<const core::GeoIpDatabase> geoip;
 };
 
 struct AdminConfig {

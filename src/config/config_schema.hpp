@@ -52,9 +52,11 @@ inline constexpr std::string_view kOutlierDetectionKeys[] = {
     "enabled", "consecutive_failures", "count_5xx", "base_ejection_time", "max_ejection_percent"};
 inline constexpr std::string_view kStickinessKeys[] = {"type", "duration", "cookie", "secret_file"};
 inline constexpr std::string_view kTargetKeys[] = {"address", "weight", "zone"};
-inline constexpr std::string_view kDnsKeys[] = {"listen", "zones", "ttl", "max_answers", "sites", "regions", "names"};
+inline constexpr std::string_view kDnsKeys[] = {"listen", "zones", "ttl", "max_answers", "sites", "regions", "names",
+                                                "geoip_file"};
 inline constexpr std::string_view kDnsSiteKeys[] = {"name", "group"};
-inline constexpr std::string_view kDnsRegionKeys[] = {"name", "networks", "sites_by_distance"};
+inline constexpr std::string_view kDnsRegionKeys[] = {"name", "networks", "countries", "continents",
+                                                      "sites_by_distance"};
 inline constexpr std::string_view kDnsNameKeys[] = {"name", "policy", "sites", "ttl", "max_answers"};
 inline constexpr std::string_view kDnsSiteChoiceKeys[] = {"site", "weight"};
 

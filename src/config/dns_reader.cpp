@@ -1,5 +1,9 @@
 #include "config/dns_reader.hpp"
 
+#include <cctype>
+#include <map>
+#include <tuple>
+
 #include "config/cidr.hpp"
 #include "config/did_you_mean.hpp"
 #include "config/enum_names.hpp"
@@ -83,10 +87,79 @@ std::vector<DnsSite> read_sites(const Field& field, const Config& config, Diagno
   return sites;
 }
 
-std::vector<DnsRegion> read_regions(const Field& field, const std::vector<DnsSite>& sites, Diagnostics& diagnostics) {
+// MaxMind's continent codes (continent.code in GeoLite2/GeoIP2), with the names people write instead.
+struct Continent {
+  std::string_view code;
+  std::string_view name;
+};
+constexpr Continent kContinents[] = {{"AF", "africa"},  {"AN", "antarctica"},    {"AS", "asia"},
+                                     {"EU", "europe"},  {"NA", "north america"}, {"OC", "oceania"},
+                                     {"SA", "south america"}};
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::string upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// One code may belong to one region only: a client maps to one region.
+struct CodeOwners {
+  const char* what;  // "country", "continent"
+  std::map<std::string, std::pair<std::string, int>> owner;  // code -> region name, line (1-based)
+
+  void claim(const std::string& code, const std::string& region, const YAML::Mark& mark, Diagnostics& diagnostics) {
+    auto [at, inserted] = owner.emplace(code, std::pair{region, mark.line + 1});
+    if (inserted) return;
+    if (at->second.first == region) {
+      diagnostics.error(mark, std::string(what) + " '" + code + "' is listed twice in region '" + region + "'");
+    } else {
+      diagnostics.error(mark, std::string(what) + " '" + code + "' is already in region '" + at->second.first +
+                                  "' (line " + std::to_string(at->second.second) + "); a client maps to one region");
+    }
+  }
+};
+
+std::optional<std::string> read_country(const TextItem& item, Diagnostics& diagnostics) {
+  std::string code = upper(item.text);
+  if (code == "UK") {
+    diagnostics.error(item.mark, "countries: 'UK' is not an ISO 3166-1 code; the United Kingdom is 'GB'");
+    return std::nullopt;
+  }
+  if (core::geo_code_index(code) < 0) {
+    diagnostics.error(item.mark, "countries: '" + item.text +
+                                     "' is not a two-letter ISO 3166-1 country code (as in the database's "
+                                     "country.iso_code: DE, US, JP, ...)");
+    return std::nullopt;
+  }
+  return code;
+}
+
+std::optional<std::string> read_continent(const TextItem& item, Diagnostics& diagnostics) {
+  std::string code = upper(item.text);
+  std::string list;
+  for (const auto& continent : kContinents) {
+    if (continent.code == code) return code;
+    list += (list.empty() ? "" : ", ") + std::string(continent.code);
+  }
+  std::string message = "continents: '" + item.text + "' is not a continent code (" + list + ")";
+  for (const auto& continent : kContinents) {
+    if (continent.name == lower(item.text)) message += "; did you mean '" + std::string(continent.code) + "'?";
+  }
+  diagnostics.error(item.mark, message);
+  return std::nullopt;
+}
+
+std::vector<DnsRegion> read_regions(const Field& field, const std::vector<DnsSite>& sites, const Field* geoip_file,
+                                    Diagnostics& diagnostics) {
   std::vector<DnsRegion> regions;
   auto items = read_list(field, diagnostics);
   if (!items) return regions;
+  CodeOwners countries{"country", {}}, continents{"continent", {}};
+  bool uses_geoip = false;
   for (const auto& item : *items) {
     MapFields map(item, schema::kDnsRegion, diagnostics);
     if (!map.is_map()) continue;
@@ -96,7 +169,8 @@ std::vector<DnsRegion> read_regions(const Field& field, const std::vector<DnsSit
     } else {
       diagnostics.error(map.mark(), "a dns region needs a name");
     }
-    if (const Field* networks = map.get("networks")) {
+    const Field* networks = map.get("networks");
+    if (networks != nullptr) {
       if (auto list = read_string_list(*networks, diagnostics)) {
         for (const auto& network : *list) {
           std::string error;
@@ -104,8 +178,32 @@ std::vector<DnsRegion> read_regions(const Field& field, const std::vector<DnsSit
           else diagnostics.error(network.mark, "networks: " + error);
         }
       }
-    } else {
-      diagnostics.error(map.mark(), "dns region '" + region.name + "' needs networks (CIDRs of its clients)");
+    }
+    // GeoIP codes: which field of the database each list is matched against is in its name.
+    for (auto [key, owners, out, reader] :
+         {std::tuple{"countries", &countries, &region.countries, &read_country},
+          std::tuple{"continents", &continents, &region.continents, &read_continent}}) {
+      const Field* codes = map.get(key);
+      if (codes == nullptr) continue;
+      uses_geoip = true;
+      if (geoip_file == nullptr) {
+        diagnostics.error(codes->key_mark(), std::string(key) +
+                                                 " needs dns.geoip_file: a MaxMind database (GeoLite2-Country.mmdb "
+                                                 "or GeoLite2-City.mmdb) that maps client addresses to them");
+      }
+      auto list = read_string_list(*codes, diagnostics);
+      if (!list) continue;
+      for (const auto& code_item : *list) {
+        if (auto code = reader(code_item, diagnostics)) {
+          owners->claim(*code, region.name, code_item.mark, diagnostics);
+          out->push_back(*code);
+        }
+      }
+    }
+    if (networks == nullptr && map.get("countries") == nullptr && map.get("continents") == nullptr) {
+      diagnostics.error(map.mark(), "dns region '" + region.name +
+                                        "' needs networks (CIDRs of its clients), countries or continents "
+                                        "(with dns.geoip_file)");
     }
     if (const Field* order = map.get("sites_by_distance")) {
       if (auto list = read_string_list(*order, diagnostics)) {
@@ -118,7 +216,26 @@ std::vector<DnsRegion> read_regions(const Field& field, const std::vector<DnsSit
     }
     regions.push_back(std::move(region));
   }
+  if (geoip_file != nullptr && !uses_geoip) {
+    diagnostics.error(geoip_file->key_mark(),
+                      "geoip_file is given but no dns region lists countries or continents, so it would never be used");
+  }
   return regions;
+}
+
+// Opened here, once per loaded configuration, so that a missing or corrupt database is an
+// error with its line:column, at start and on reload alike (the old configuration keeps serving).
+void read_geoip_file(const Field& field, DnsConfig& dns, Diagnostics& diagnostics) {
+  auto path = read_string(field, diagnostics);
+  if (!path) return;
+  if (path->empty()) {
+    diagnostics.error(field.mark(), "geoip_file: the path is empty");
+    return;
+  }
+  dns.geoip_file = *path;
+  std::string error;
+  dns.geoip = core::GeoIpDatabase::open(*path, error);
+  if (!dns.geoip) diagnostics.error(field.mark(), "geoip_file: cannot open MaxMind database '" + *path + "': " + error);
 }
 
 DnsName read_name_entry(const Field& item, const DnsConfig& dns, Diagnostics& diagnostics) {
@@ -233,7 +350,13 @@ DnsConfig read_dns(const Field& field, const Config& config, const std::vector<Y
   read_into(map, "ttl", dns.ttl, [&](const Field& f) { return read_duration(f, diagnostics, kMinTtl, kMaxTtl); });
   read_into(map, "max_answers", dns.max_answers, [&](const Field& f) { return read_uint(f, diagnostics, 1, kMaxAnswers); });
   if (const Field* sites = map.get("sites")) dns.sites = read_sites(*sites, config, diagnostics);
-  if (const Field* regions = map.get("regions")) dns.regions = read_regions(*regions, dns.sites, diagnostics);
+  const Field* geoip_file = map.get("geoip_file");
+  if (geoip_file != nullptr) read_geoip_file(*geoip_file, dns, diagnostics);
+  if (const Field* regions = map.get("regions")) {
+    dns.regions = read_regions(*regions, dns.sites, geoip_file, diagnostics);
+  } else if (geoip_file != nullptr) {
+    diagnostics.error(geoip_file->key_mark(), "geoip_file is given but there are no dns regions to map countries to");
+  }
   if (const Field* names = map.get("names")) {
     if (auto items = read_list(*names, diagnostics)) {
       for (const auto& item : *items) {

@@ -44,6 +44,9 @@ Authority::Authority(std::shared_ptr<const upstream::Snapshot> snapshot) : snaps
   serial_ = static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 
+  geoip_ = dns.geoip;
+  country_region_.fill(-1);
+  continent_region_.fill(-1);
   std::unordered_map<std::string, uint32_t> site_index;
   for (const auto& site : dns.sites) {
     Site entry;
@@ -62,6 +65,10 @@ Authority::Authority(std::shared_ptr<const upstream::Snapshot> snapshot) : snaps
     std::vector<uint32_t> order;
     for (const auto& site : region.sites_by_distance) order.push_back(site_index.at(site));
     regions_.push_back(std::move(order));
+    region_names_.push_back(region.name);
+    // The loader checked that each code is two letters and belongs to one region.
+    for (const auto& code : region.countries) country_region_[core::geo_code_index(code)] = static_cast<int16_t>(index);
+    for (const auto& code : region.continents) continent_region_[core::geo_code_index(code)] = static_cast<int16_t>(index);
     for (const auto& text : region.networks) {
       std::string error;
       if (auto cidr = config::parse_cidr(text, error)) networks_.push_back({*cidr, index});
@@ -103,11 +110,15 @@ int Authority::region_of(const ClientLocation& client) const {
   for (const auto& network : networks_) {
     if (contains(network.cidr, client)) return static_cast<int>(network.region);
   }
+  if (geoip_ && client.family != 0) {
+    const core::GeoLocation where = geoip_->lookup(client.family, client.bytes.data());
+    if (where.country >= 0 && country_region_[where.country] >= 0) return country_region_[where.country];
+    if (where.continent >= 0 && continent_region_[where.continent] >= 0) return continent_region_[where.continent];
+  }
   return -1;
 }
 
-int Authority::choose_site(const Name& name, const ClientLocation& client, bool has_client, uint64_t random,
-                           bool require_healthy) const {
+int Authority::choose_site(const Name& name, int region, uint64_t random, bool require_healthy) const {
   auto usable = [&](uint32_t site) {
     if (require_healthy) return site_healthy(site);
     return sites_[site].group_index >= 0 && !sites_[site].addresses.empty();
@@ -130,7 +141,6 @@ int Authority::choose_site(const Name& name, const ClientLocation& client, bool 
       break;  // every usable site has weight 0: the first usable one, below
     }
     case config::DnsPolicy::nearest: {
-      int region = has_client ? region_of(client) : -1;
       if (region >= 0) {
         for (uint32_t site : regions_[static_cast<size_t>(region)]) {
           if (listed(site) && usable(site)) return static_cast<int>(site);
@@ -191,9 +201,11 @@ Decision Authority::decide(const Query& query, const ClientLocation& client, std
   }
   if (!wants_v4 && !wants_v6) return decision;  // NODATA
 
-  int site = choose_site(entry, client, client.family != 0, random, true);
+  // Looked up once per query (the GeoIP lookup is the costly part), and only for `nearest`.
+  if (entry.policy == config::DnsPolicy::nearest && client.family != 0) decision.region = region_of(client);
+  int site = choose_site(entry, decision.region, random, true);
   if (site < 0) {
-    site = choose_site(entry, client, client.family != 0, random, false);
+    site = choose_site(entry, decision.region, random, false);
     decision.failed_open = site >= 0;
   }
   decision.site = site;

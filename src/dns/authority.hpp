@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/cidr.hpp"
+#include "core/geoip_database.hpp"
 #include "dns/message.hpp"
 #include "upstream/snapshot.hpp"
 
@@ -30,6 +31,7 @@ struct Decision {
   Answer answer;
   uint8_t ecs_scope_prefix = 0;  // how much of the client subnet the answer depended on
   int site = -1;                 // the site chosen, or -1
+  int region = -1;               // nearest: the client's region (networks, then GeoIP), or -1
   bool failed_open = false;      // no site was healthy: answered with every target of one
 };
 
@@ -43,6 +45,11 @@ class Authority {
                   uint64_t random);
 
   const std::string& site_name(int site) const { return sites_[static_cast<size_t>(site)].name; }
+  const std::string& region_name(int region) const { return region_names_[static_cast<size_t>(region)]; }
+
+  // The client's region: the most specific of the regions' networks that contains it, else the
+  // region listing its country (geoip_file's country.iso_code), else its continent; -1 for none.
+  int region_of(const ClientLocation& client) const;
   const upstream::Snapshot& snapshot() const { return *snapshot_; }
 
  private:
@@ -71,16 +78,20 @@ class Authority {
   };
 
   bool site_healthy(uint32_t site) const;
-  int choose_site(const Name& name, const ClientLocation& client, bool has_client, uint64_t random,
-                  bool require_healthy) const;
-  int region_of(const ClientLocation& client) const;
+  int choose_site(const Name& name, int region, uint64_t random, bool require_healthy) const;
   std::string_view zone_of(std::string_view name) const;
 
   std::shared_ptr<const upstream::Snapshot> snapshot_;
   std::vector<std::string> zones_;
   std::vector<Site> sites_;
   std::vector<std::vector<uint32_t>> regions_;  // sites by distance, per region
+  std::vector<std::string> region_names_;
   std::vector<Network> networks_;               // most specific first
+  // GeoIP: the database of this configuration (read without locks) and, per two-letter code
+  // (core::geo_code_index), the region that lists it or -1.
+  std::shared_ptr<const core::GeoIpDatabase> geoip_;
+  std::array<int16_t, core::kGeoCodeCount> country_region_;
+  std::array<int16_t, core::kGeoCodeCount> continent_region_;
   std::unordered_map<std::string, Name, StringHash, std::equal_to<>> names_;
   std::unordered_set<std::string, StringHash, std::equal_to<>> interior_names_;  // ancestors of names: NODATA, not NXDOMAIN
   uint32_t serial_ = 1;

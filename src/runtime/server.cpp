@@ -287,6 +287,13 @@ bool Server::start(std::string& error) {
         .field("zones", static_cast<uint64_t>(config_->dns.zones.size()))
         .field("names", static_cast<uint64_t>(config_->dns.names.size()))
         .emit();
+    if (const auto& geoip = config_->dns.geoip) {
+      core::LogLine(core::LogLevel::info, "dns.geoip")
+          .field("file", geoip->path())
+          .field("type", geoip->database_type())
+          .field("built", geoip->build_epoch())
+          .emit();
+    }
   }
   watch_signals();
   if (admin_) {

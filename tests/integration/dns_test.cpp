@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/test_mmdb.hpp"
 #include "harness.hpp"
 
 namespace fulcrum::testing {
@@ -246,6 +247,132 @@ TEST_F(DnsFixture, ASiteWhoseTargetsFailTheirHealthChecksStopsBeingAnswered) {
   EXPECT_LT(took.count(), 2000) << fulcrum->errors();
   std::printf("site failover answered %lld ms after its only target died (health interval 1s)\n",
               static_cast<long long>(took.count()));
+}
+
+
+// --- GeoIP: regions by a MaxMind database (dns.geoip_file), written for the test by
+// tests/support/write_test_mmdb.pl. The database's answers are chosen to differ from what the
+// CIDR table says where both match, so each assertion shows which one decided.
+const std::vector<std::string> kGeoNetworks = {
+    "203.0.113.0/24=US/NA",   // country US -> america
+    "198.51.100.0/24=DE/EU",  // DE is in no region; continent EU -> europe
+    "192.0.2.0/24=BR/SA",     // continent SA -> america
+    "10.1.0.0/16=US/NA",      // the CIDR table says europe, and wins
+    "127.0.0.1/32=JP/AS",     // the resolver itself (dig without +subnet) -> asia
+    "2001:db8:1::/48=FR/EU",  // IPv6 client subnet -> europe
+};
+
+std::string geoip_config(uint16_t dns_port, uint16_t tcp_port, const std::string& geoip_file) {
+  return "workers: 1\nlisteners:\n  - { name: web, listen: 127.0.0.1:" + std::to_string(tcp_port) +
+         ", default: { forward: eu } }\n"
+         "target_groups:\n"
+         "  - { name: eu, targets: [ { address: 192.0.2.1:80 }, { address: 192.0.2.2:80 } ] }\n"
+         "  - { name: us, targets: [ { address: 198.51.100.1:80 } ] }\n"
+         "  - { name: ap, targets: [ { address: 100.64.0.1:80 } ] }\n"
+         "dns:\n"
+         "  listen: 127.0.0.1:" + std::to_string(dns_port) + "\n"
+         "  zones: [example.com]\n"
+         "  geoip_file: " + geoip_file + "\n"
+         "  sites:\n"
+         "    - { name: eu-west, group: eu }\n"
+         "    - { name: us-east, group: us }\n"
+         "    - { name: ap-east, group: ap }\n"
+         "  regions:\n"
+         "    - { name: europe, networks: [10.1.0.0/16], continents: [EU], sites_by_distance: [eu-west, us-east] }\n"
+         "    - { name: america, countries: [US], continents: [SA], sites_by_distance: [us-east, eu-west] }\n"
+         "    - { name: asia, countries: [JP], sites_by_distance: [ap-east, us-east] }\n"
+         "  names:\n"
+         "    - { name: www.example.com, policy: nearest, sites: [eu-west, us-east, ap-east] }\n";
+}
+
+// The site (by its addresses) that answers `www.example.com` for a client subnet ("" = none).
+std::string nearest_site(uint16_t port, const std::string& subnet) {
+  std::string answer = dig(port, "+short " + (subnet.empty() ? std::string() : "+subnet=" + subnet + " ") +
+                                     "www.example.com A");
+  bool eu = answer.find("192.0.2.") != std::string::npos, us = answer.find("198.51.100.") != std::string::npos,
+       ap = answer.find("100.64.0.1") != std::string::npos;
+  if (eu + us + ap != 1) return "?: " + answer;
+  return eu ? "eu-west" : us ? "us-east" : "ap-east";
+}
+
+TEST_F(DnsFixture, NearestFollowsTheRegionOfAMaxMindDatabase) {
+  const std::string database = dir.path() + "/countries.mmdb";
+  ASSERT_EQ(write_test_mmdb(database, kGeoNetworks), "");
+  start(geoip_config(port, tcp_port, database));
+  EXPECT_TRUE(fulcrum->wait_for_output("dns.geoip", 2s, true)) << fulcrum->errors();
+  EXPECT_NE(fulcrum->errors().find("type=Fulcrum-Test-Country"), std::string::npos) << fulcrum->errors();
+  EXPECT_EQ(nearest_site(port, "203.0.113.0/24"), "us-east");   // country US
+  EXPECT_EQ(nearest_site(port, "198.51.100.0/24"), "eu-west");  // continent EU
+  EXPECT_EQ(nearest_site(port, "192.0.2.0/24"), "us-east");     // continent SA
+  EXPECT_EQ(nearest_site(port, "10.1.2.0/24"), "eu-west");      // CIDR table over the database's US
+  EXPECT_EQ(nearest_site(port, "2001:db8:1::/48"), "eu-west");  // IPv6 subnet, FR / EU
+  EXPECT_EQ(nearest_site(port, ""), "ap-east");                 // the resolver 127.0.0.1: JP
+  EXPECT_EQ(nearest_site(port, "172.16.0.0/16"), "eu-west");    // unknown: the name's order
+  // The answer carries the client subnet scope: it depended on the subnet.
+  std::string full = dig(port, "+subnet=203.0.113.0/24 www.example.com A");
+  EXPECT_NE(full.find("CLIENT-SUBNET: 203.0.113.0/24/24"), std::string::npos) << full;
+}
+
+TEST_F(DnsFixture, ACorruptOrMissingDatabaseIsRefusedAtStartWithItsLineAndColumn) {
+  const std::string corrupt = dir.write("corrupt.mmdb", std::string(4096, '\x5a'));
+  const std::string config = dir.write("fulcrum.yaml", geoip_config(port, tcp_port, corrupt));
+  Process run({fulcrum_binary(), "run", "-c", config, "--admin-listen", "127.0.0.1:0"}, dir.path(), "run");
+  auto exit_code = run.wait(10s);
+  ASSERT_TRUE(exit_code.has_value()) << run.errors();
+  EXPECT_NE(*exit_code, 0);
+  const std::string expected = config + ":11:15: geoip_file: cannot open MaxMind database '" + corrupt +
+                               "': not a MaxMind DB file (The MaxMind DB file contains invalid metadata)";
+  EXPECT_NE(run.errors().find(expected), std::string::npos) << run.errors();
+
+  dir.write("fulcrum.yaml", geoip_config(port, tcp_port, dir.path() + "/gone.mmdb"));
+  Process validate({fulcrum_binary(), "validate", "-c", config}, dir.path(), "validate");
+  exit_code = validate.wait(10s);
+  ASSERT_TRUE(exit_code.has_value());
+  EXPECT_NE(*exit_code, 0);
+  const std::string all = validate.output() + validate.errors();
+  EXPECT_NE(all.find(config + ":11:15: geoip_file: cannot open MaxMind database '" + dir.path() +
+                     "/gone.mmdb': No such file or directory"),
+            std::string::npos)
+      << all;
+}
+
+// Each loaded configuration opens its own database: a reload with a corrupt file is refused
+// (the old configuration and its database keep answering); a reload with a good new file
+// changes the answers.
+TEST_F(DnsFixture, AReloadWithACorruptDatabaseKeepsTheOldOneAndAGoodOneTakesOver) {
+  const std::string first = dir.path() + "/first.mmdb";
+  ASSERT_EQ(write_test_mmdb(first, kGeoNetworks), "");
+  start(geoip_config(port, tcp_port, first));
+  ASSERT_EQ(nearest_site(port, "203.0.113.0/24"), "us-east") << fulcrum->errors();
+
+  const std::string corrupt = dir.path() + "/corrupt.mmdb";
+  std::filesystem::copy_file(first, corrupt);
+  std::filesystem::resize_file(corrupt, std::filesystem::file_size(first) / 2);  // the metadata is at the end
+  dir.write("fulcrum.yaml", geoip_config(port, tcp_port, corrupt));
+  fulcrum->signal(SIGHUP);
+  ASSERT_TRUE(fulcrum->wait_for_output("config.reload_failed", 5s, true)) << fulcrum->errors();
+  EXPECT_NE(fulcrum->errors().find("fulcrum.yaml:11:15: geoip_file: cannot open MaxMind database '" + corrupt +
+                                   "': not a MaxMind DB file"),
+            std::string::npos)
+      << fulcrum->errors();
+  EXPECT_EQ(nearest_site(port, "203.0.113.0/24"), "us-east");  // still the first database
+  EXPECT_EQ(nearest_site(port, ""), "ap-east");
+
+  // A new database (as geoipupdate leaves it: a new file) that puts 203.0.113.0/24 in Japan.
+  const std::string second = dir.path() + "/second.mmdb";
+  ASSERT_EQ(write_test_mmdb(second, {"203.0.113.0/24=JP/AS"}), "");
+  dir.write("fulcrum.yaml", geoip_config(port, tcp_port, second));
+  fulcrum->signal(SIGHUP);
+  std::string site;
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    site = nearest_site(port, "203.0.113.0/24");
+    if (site == "ap-east") break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(site, "ap-east") << fulcrum->errors();
+  EXPECT_EQ(nearest_site(port, ""), "eu-west");  // 127.0.0.1 is not in the second database
+  EXPECT_TRUE(fulcrum->running());
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 // The dns: section: values, defaults and the errors a user can make, with line:column.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
+#include "../../support/test_mmdb.hpp"
 #include "load_helpers.hpp"
 
 namespace fulcrum::config {
@@ -136,6 +140,89 @@ TEST(DnsConfig, ListenMustNotBeAListenersAddressAndIsRequired) {
   zones: [example.com]
 )",
                7, 3, "dns needs listen: HOST:PORT (served over UDP and TCP; 53 is the standard port)");
+}
+
+
+// GeoIP (dns.geoip_file + regions' countries/continents). The database is opened while loading,
+// so a bad file is an error at its line:column like any other value.
+struct DnsGeoIpConfig : ::testing::Test {
+  fulcrum::testing::ScratchDir dir;
+  std::string database = dir.file("countries.mmdb");
+  void SetUp() override {
+    ASSERT_EQ(fulcrum::testing::write_test_mmdb(database, {"203.0.113.0/24=US/NA", "198.51.100.0/24=DE/EU"}), "");
+  }
+  std::string with(const std::string& geoip_file, const std::string& regions) {
+    return kHead + "dns:\n  listen: 127.0.0.1:5353\n  zones: [example.com]\n  geoip_file: " + geoip_file +
+           "\n  sites: [ { name: eu-west, group: eu }, { name: us-east, group: us } ]\n  regions:\n" + regions;
+  }
+};
+
+TEST_F(DnsGeoIpConfig, CountriesAndContinentsMapToRegions) {
+  Config config = load_ok(with(database,
+                               "    - { name: europe, continents: [eu], countries: [ch], sites_by_distance: [eu-west] }\n"
+                               "    - { name: america, networks: [10.2.0.0/16], countries: [US, CA], "
+                               "sites_by_distance: [us-east, eu-west] }\n"));
+  const DnsConfig& dns = config.dns;
+  EXPECT_EQ(dns.geoip_file, database);
+  ASSERT_TRUE(dns.geoip);
+  EXPECT_EQ(dns.geoip->database_type(), "Fulcrum-Test-Country");
+  EXPECT_EQ(dns.regions[0].continents, std::vector<std::string>{"EU"});  // upper case, as in the database
+  EXPECT_EQ(dns.regions[0].countries, std::vector<std::string>{"CH"});
+  EXPECT_TRUE(dns.regions[0].networks.empty());
+  EXPECT_EQ(dns.regions[1].countries, (std::vector<std::string>{"US", "CA"}));
+  // Copies of the configuration (operator overrides, snapshots) share the one open database.
+  Config copy = config;
+  EXPECT_EQ(copy.dns.geoip, dns.geoip);
+}
+
+TEST_F(DnsGeoIpConfig, MissingEmptyAndCorruptDatabasesAreErrorsAtTheirValue) {
+  expect_error(with(dir.file("nope.mmdb"), "    - { name: us, countries: [US], sites_by_distance: [us-east] }\n"), 9, 15,
+               "geoip_file: cannot open MaxMind database '" + dir.file("nope.mmdb") + "': No such file or directory");
+  std::ofstream(dir.file("corrupt.mmdb")) << "GeoLite2 was here once\n";
+  expect_error(with(dir.file("corrupt.mmdb"), "    - { name: us, countries: [US], sites_by_distance: [us-east] }\n"),
+               9, 15,
+               "geoip_file: cannot open MaxMind database '" + dir.file("corrupt.mmdb") +
+                   "': not a MaxMind DB file (The MaxMind DB file contains invalid metadata)");
+  expect_error(with("\"\"", "    - { name: us, countries: [US], sites_by_distance: [us-east] }\n"), 9, 15,
+               "geoip_file: the path is empty");
+}
+
+TEST_F(DnsGeoIpConfig, CodesAreCheckedAndBelongToOneRegion) {
+  expect_error(with(database, "    - { name: us, countries: [USA], sites_by_distance: [us-east] }\n"), 12, 31,
+               "countries: 'USA' is not a two-letter ISO 3166-1 country code (as in the database's country.iso_code: "
+               "DE, US, JP, ...)");
+  expect_error(with(database, "    - { name: gb, countries: [uk], sites_by_distance: [eu-west] }\n"), 12, 31,
+               "countries: 'UK' is not an ISO 3166-1 code; the United Kingdom is 'GB'");
+  expect_error(with(database, "    - { name: eu, continents: [Europe], sites_by_distance: [eu-west] }\n"), 12, 32,
+               "continents: 'Europe' is not a continent code (AF, AN, AS, EU, NA, OC, SA); did you mean 'EU'?");
+  expect_error(with(database,
+                    "    - { name: a, countries: [DE], sites_by_distance: [eu-west] }\n"
+                    "    - { name: b, countries: [FR, de], sites_by_distance: [eu-west] }\n"),
+               13, 34, "country 'DE' is already in region 'a' (line 12); a client maps to one region");
+  expect_error(with(database, "    - { name: a, continents: [EU, EU], sites_by_distance: [eu-west] }\n"), 12, 35,
+               "continent 'EU' is listed twice in region 'a'");
+}
+
+TEST_F(DnsGeoIpConfig, GeoIpKeysNeedEachOther) {
+  expect_error(kHead + R"(dns:
+  listen: 127.0.0.1:5353
+  zones: [example.com]
+  sites: [ { name: us-east, group: us } ]
+  regions:
+    - name: america
+      countries: [US]
+      sites_by_distance: [us-east]
+)",
+               12, 7,
+               "countries needs dns.geoip_file: a MaxMind database (GeoLite2-Country.mmdb or GeoLite2-City.mmdb) "
+               "that maps client addresses to them");
+  expect_error(with(database, "    - { name: a, networks: [10.1.0.0/16], sites_by_distance: [eu-west] }\n"), 9, 3,
+               "geoip_file is given but no dns region lists countries or continents, so it would never be used");
+  expect_error(with(database,
+                    "    - { name: a, countries: [DE], sites_by_distance: [eu-west] }\n"
+                    "    - { name: b, sites_by_distance: [eu-west] }\n"),
+               13, 7,
+               "dns region 'b' needs networks (CIDRs of its clients), countries or continents (with dns.geoip_file)");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "../../support/test_mmdb.hpp"
 #include "config/config_loader.hpp"
 #include "upstream/target_registry.hpp"
 
@@ -73,10 +74,12 @@ Query query_for(const std::string& name, uint16_t type) {
   return query;
 }
 
-ClientLocation client(const char* ipv4) {
+ClientLocation client(const char* address) {
   ClientLocation location;
   location.family = AF_INET;
-  inet_pton(AF_INET, ipv4, location.bytes.data());
+  if (inet_pton(AF_INET, address, location.bytes.data()) == 1) return location;
+  location.family = AF_INET6;
+  EXPECT_EQ(inet_pton(AF_INET6, address, location.bytes.data()), 1) << address;
   return location;
 }
 
@@ -198,6 +201,61 @@ TEST(DnsAuthority, NegativeAnswers) {
   Answer soa = decide("example.com", kTypeSoa);
   EXPECT_TRUE(soa.soa_in_answer);
   EXPECT_EQ(soa.ttl, 20u);
+}
+
+
+// The mapping from a client to a region with a MaxMind database beside the CIDR table: the
+// regions' networks first (most specific), then the region listing the client's country, then
+// the one listing its continent, else no region (the name's own order).
+TEST(DnsAuthority, NearestMapsClientsToRegionsByNetworkThenCountryThenContinent) {
+  fulcrum::testing::ScratchDir dir;
+  const std::string database = dir.file("geo.mmdb");
+  ASSERT_EQ(fulcrum::testing::write_test_mmdb(
+                database, {"203.0.113.0/24=US/NA", "198.51.100.0/24=DE/EU", "192.0.2.0/24=CA/NA",
+                           "10.1.0.0/16=US/NA", "2001:db8:1::/48=+CH/EU", "2001:db8:2::/48=JP/AS"}),
+            "");
+  const std::string yaml = std::string(kConfig).substr(0, std::string(kConfig).find("  regions:")) +
+                           "  geoip_file: " + database + "\n"
+                           "  regions:\n"
+                           "    - { name: europe, networks: [10.1.0.0/16], continents: [EU], sites_by_distance: [eu-west, us-east] }\n"
+                           "    - { name: america, countries: [US], continents: [NA], sites_by_distance: [us-east, eu-west] }\n"
+                           "    - { name: germany, countries: [DE], sites_by_distance: [us-east, eu-west] }\n"
+                           "  names:\n"
+                           "    - { name: www.example.com, policy: nearest, sites: [eu-west, us-east] }\n"
+                           "    - { name: db.example.com, policy: failover, sites: [eu-west, us-east] }\n";
+  auto snapshot = snapshot_of(yaml.c_str());
+  ASSERT_TRUE(snapshot->config->dns.geoip);
+  Authority authority(snapshot);
+  auto region = [&](const char* address) {
+    int index = authority.region_of(client(address));
+    return index < 0 ? std::string("-") : authority.region_name(index);
+  };
+  EXPECT_EQ(region("203.0.113.9"), "america");   // country US
+  EXPECT_EQ(region("198.51.100.9"), "germany");  // country DE beats continent EU (europe)
+  EXPECT_EQ(region("192.0.2.9"), "america");     // CA is in no region; continent NA is
+  EXPECT_EQ(region("10.1.2.3"), "europe");       // the CIDR table beats the database (US)
+  EXPECT_EQ(region("2001:db8:1::5"), "europe");  // registered country CH in no region; continent EU
+  EXPECT_EQ(region("2001:db8:2::5"), "-");       // JP / AS: in no region
+  EXPECT_EQ(region("172.16.0.1"), "-");          // not in the database
+
+  std::array<Address, kMaxAnswers> scratch;
+  auto decide = [&](Authority& a, const char* name, const char* address) {
+    return a.decide(query_for(name, kTypeA), client(address), scratch, 1);
+  };
+  Decision us = decide(authority, "www.example.com", "203.0.113.9");
+  EXPECT_EQ(authority.region_name(us.region), "america");
+  EXPECT_EQ(authority.site_name(us.site), "us-east");
+  EXPECT_EQ(first_address(us), "198.51.100.1");
+  EXPECT_EQ(authority.site_name(decide(authority, "www.example.com", "198.51.100.9").site), "us-east");
+  EXPECT_EQ(authority.site_name(decide(authority, "www.example.com", "10.1.2.3").site), "eu-west");
+  Decision nowhere = decide(authority, "www.example.com", "2001:db8:2::5");
+  EXPECT_EQ(nowhere.region, -1);
+  EXPECT_EQ(authority.site_name(nowhere.site), "eu-west");  // the name's own order
+  // Other policies do not look the client up at all.
+  EXPECT_EQ(decide(authority, "db.example.com", "203.0.113.9").region, -1);
+  // The region's nearest site down: its next one.
+  Authority us_down(with_group_down(snapshot, "us"));
+  EXPECT_EQ(us_down.site_name(decide(us_down, "www.example.com", "203.0.113.9").site), "eu-west");
 }
 
 }  // namespace
