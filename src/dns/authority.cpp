@@ -67,8 +67,8 @@ Authority::Authority(std::shared_ptr<const upstream::Snapshot> snapshot) : snaps
     regions_.push_back(std::move(order));
     region_names_.push_back(region.name);
     // The loader checked that each code is two letters and belongs to one region.
-    for (const auto& code : region.countries) country_region_[core::geo_code_index(code)] = static_cast<int16_t>(index);
-    for (const auto& code : region.continents) continent_region_[core::geo_code_index(code)] = static_cast<int16_t>(index);
+    for (const auto& code : region.countries) country_region_[core::geo_code_index(code)] = static_cast<int32_t>(index);
+    for (const auto& code : region.continents) continent_region_[core::geo_code_index(code)] = static_cast<int32_t>(index);
     for (const auto& text : region.networks) {
       std::string error;
       if (auto cidr = config::parse_cidr(text, error)) networks_.push_back({*cidr, index});

@@ -90,8 +90,8 @@ class Authority {
   // GeoIP: the database of this configuration (read without locks) and, per two-letter code
   // (core::geo_code_index), the region that lists it or -1.
   std::shared_ptr<const core::GeoIpDatabase> geoip_;
-  std::array<int16_t, core::kGeoCodeCount> country_region_;
-  std::array<int16_t, core::kGeoCodeCount> continent_region_;
+  std::array<int32_t, core::kGeoCodeCount> country_region_;
+  std::array<int32_t, core::kGeoCodeCount> continent_region_;
   std::unordered_map<std::string, Name, StringHash, std::equal_to<>> names_;
   std::unordered_set<std::string, StringHash, std::equal_to<>> interior_names_;  // ancestors of names: NODATA, not NXDOMAIN
   uint32_t serial_ = 1;
