@@ -86,7 +86,8 @@ json security_to_json(const config::Security& s) {
           {"max_connections_awaiting_headers", s.max_connections_awaiting_headers},
           {"waf_default_rules", s.waf_default_rules},
           {"waf", waf},
-          {"waf_body_bytes", s.waf_body_bytes}};
+          {"waf_body_bytes", s.waf_body_bytes},
+          {"ipv6_client_prefix", s.ipv6_client_prefix}};
 }
 
 json listener_to_json(const config::ListenerConfig& l) {

@@ -197,6 +197,8 @@ struct Security {
   bool waf_default_rules = false;
   std::vector<WafRule> waf;
   uint32_t waf_body_bytes = 8 * 1024;  // how much of a request body the WAF inspects
+  // IPv6 clients are counted per network of this length (one subscriber usually holds a /64).
+  uint32_t ipv6_client_prefix = 64;
 };
 
 struct ListenerConfig {

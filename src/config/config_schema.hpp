@@ -37,7 +37,8 @@ inline constexpr std::string_view kRedirectKeys[] = {"status", "scheme", "host",
 inline constexpr std::string_view kFixedResponseKeys[] = {"status", "content_type", "body"};
 inline constexpr std::string_view kSecurityKeys[] = {
     "allow", "deny", "rate_limit", "max_connections_per_client", "connections_per_second",
-    "min_body_rate", "max_connections_awaiting_headers", "waf_default_rules", "waf", "waf_body_bytes"};
+    "min_body_rate", "max_connections_awaiting_headers", "waf_default_rules", "waf", "waf_body_bytes",
+    "ipv6_client_prefix"};
 inline constexpr std::string_view kRateLimitKeys[] = {"requests_per_second", "burst"};
 inline constexpr std::string_view kWafRuleKeys[] = {"id", "pattern", "targets", "action", "message"};
 inline constexpr std::string_view kTargetGroupKeys[] = {

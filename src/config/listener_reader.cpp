@@ -125,6 +125,14 @@ ListenerConfig read_listener(const Field& item, std::vector<GroupReference>& ref
   if (const Field* security = map.get("security")) listener.security = read_security(*security, context, diagnostics);
   read_into(map, "accept_proxy_protocol", listener.accept_proxy_protocol,
             [&](const Field& f) { return read_bool(f, diagnostics); });
+  if (const Field* field = map.get("accept_proxy_protocol");
+      field != nullptr && listener.accept_proxy_protocol && listener.protocol != ListenerProtocol::tcp &&
+      listener.protocol != ListenerProtocol::tls) {
+    // An http listener would read the header as a malformed request line and answer 400.
+    diagnostics.error(field->key_mark(),
+                      "'accept_proxy_protocol' applies to tcp and tls listeners only (http and https listeners do "
+                      "not read PROXY headers yet); " + described);
+  }
   // UDP has no connection to close, so flows expire sooner (NLB uses 120 s; DNS-like traffic wants less).
   if (listener.protocol == ListenerProtocol::udp) listener.idle_timeout = 30s;
   read_into(map, "idle_timeout", listener.idle_timeout,

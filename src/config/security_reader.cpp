@@ -141,6 +141,8 @@ Security read_security(const Field& field, const ListenerContext& listener, Diag
     } else if (key == "waf_body_bytes") {
       if (auto v = read_byte_size(entry, diagnostics, 0, 1ull << 20))
         security.waf_body_bytes = static_cast<uint32_t>(*v);
+    } else if (key == "ipv6_client_prefix") {
+      if (auto v = read_uint(entry, diagnostics, 1, 128)) security.ipv6_client_prefix = static_cast<uint32_t>(*v);
     } else if (key == "waf") {
       std::vector<std::pair<std::string, YAML::Mark>> ids;
       if (auto items = read_list(entry, diagnostics)) {

@@ -37,6 +37,8 @@ struct HttpWorker {
   // Field lines of the head being parsed. Shared by every session of the worker: a session
   // copies out what it keeps before its next await, so one array serves them all.
   std::vector<Header> header_scratch;
+  // The start of a chunked request body de-chunked for the pattern rules (up to waf_body_bytes).
+  std::string waf_body;
   // One per listener of the installed snapshot's configuration, same order.
   std::vector<ListenerRoutes> routes;
   // One per group of the installed snapshot: the signer of its stickiness cookie, if any.
@@ -65,11 +67,16 @@ struct HttpWorker {
   // checks) and the guards of the installed configuration's listeners.
   security::Guards* guards = nullptr;
   std::shared_ptr<const security::ListenerGuards> listener_guards;
-  // The guard of a listener with something to check, else null.
+  // The guard of a listener with something to check at accept time, else null.
   const security::ListenerGuard* guard(size_t listener_index) const {
-    if (!listener_guards || listener_index >= listener_guards->size()) return nullptr;
-    const security::ListenerGuard& g = (*listener_guards)[listener_index];
-    return g.open() ? nullptr : &g;
+    const security::ListenerGuard* g = any_guard(listener_index);
+    return g != nullptr && !g->open() ? g : nullptr;
+  }
+  // The guard of a listener even when nothing is checked at accept (its counters: the WAF and
+  // min_body_rate count there); null only without security state.
+  const security::ListenerGuard* any_guard(size_t listener_index) const {
+    if (guards == nullptr || !listener_guards || listener_index >= listener_guards->size()) return nullptr;
+    return &(*listener_guards)[listener_index];
   }
 
   // Sessions that have not finished their first head (max_connections_awaiting_headers).

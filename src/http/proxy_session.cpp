@@ -154,6 +154,9 @@ class ProxySession {
   asio::awaitable<void> linger_close();
   asio::awaitable<ConnectFailure> connect(Exchange& x, bool allow_pool);
   asio::awaitable<bool> forward(Exchange& x);
+  // nullopt: the body passed; else the request was answered (true: the connection goes on).
+  asio::awaitable<std::optional<bool>> inspect_body(Exchange& x, security::WafRules& waf);
+  void record_waf(const Exchange& x, const security::WafVerdict& verdict, std::string_view part);
   asio::awaitable<void> tunnel(Exchange& x, RecvBuffer& tin, std::string_view head);
   void end_client();
   void log_request(Exchange& x);
@@ -209,6 +212,7 @@ struct ProxySession::Exchange {
   bool client_keep_alive = true;
   bool idempotent = false;       // GET, HEAD, PUT, DELETE, OPTIONS, TRACE: may be sent twice
   bool expect_continue = false;  // the client waits for 100 Continue before its body
+  bool continue_sent = false;    // ... and got it (from us, before the body was inspected)
   bool upgrade = false;          // Connection: upgrade (WebSocket): tunnel after 101
   bool close_after = false;  // forward_then_close, or an error
   DesyncReason desync = DesyncReason::compliant;
@@ -559,7 +563,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       co_return co_await respond(502, true, &x);
     }
     in_.consume(buffered);
-    if (x.expect_continue && !x.body_done && round == 0) {
+    if (x.expect_continue && !x.continue_sent && !x.body_done && round == 0) {
       // The target is connected and has the head: the client may send its body now. (Expect is
       // not forwarded; answering it here keeps the body streaming in one direction at a time.)
       constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -596,9 +600,9 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         if (read_ec) {
           x.drop_target();
           if (deadline_.expired() && rate_bound) {
-            if (w_.guards != nullptr) {
-              auto line = w_.guards->events().record(security::Event::body_too_slow, l.name,
-                                                     security::ClientAddress::from_bytes(client_family_, client_address_));
+            if (const security::ListenerGuard* guard = w_.any_guard(listener_index_)) {
+              auto line = w_.guards->record(*guard, security::Event::body_too_slow,
+                                            security::ClientAddress::from_bytes(client_family_, client_address_));
               if (line.enabled()) line.field("min_body_rate", min_rate).field("body_bytes", body_read).emit();
             }
             co_return co_await respond(408, true, &x);
@@ -1091,6 +1095,120 @@ void format_request_id(HttpWorker& w, char (&out)[32]) {
   }
 }
 
+// Counts and logs the rules that fired (the log within the security budget).
+void ProxySession::record_waf(const Exchange& x, const security::WafVerdict& verdict, std::string_view part) {
+  const security::ListenerGuard* guard = w_.any_guard(listener_index_);
+  if (guard == nullptr) return;
+  const auto client = security::ClientAddress::from_bytes(client_family_, client_address_);
+  for (const security::WafRule* rule : {verdict.log, verdict.block}) {
+    if (rule == nullptr) continue;
+    auto line = w_.guards->record(*guard, rule->block ? security::Event::waf_blocked : security::Event::waf_logged,
+                                  client);
+    if (line.enabled()) {
+      line.field("rule", rule->id).field("message", rule->message).field("method", x.method.view())
+          .field("path", x.path.view()).field("part", part)
+          .field("request_id", std::string_view(x.request_id, sizeof x.request_id)).emit();
+    }
+  }
+}
+
+// The body's pattern rules (security.waf targets: body). Like ModSecurity's request body
+// access and AWS WAF's body inspection, the first waf_body_bytes of the body (de-chunked)
+// are read and searched before any of it goes to a target; the rest then streams
+// uninspected. Reading them is bounded: within client_header_timeout, and at most
+// 4 x waf_body_bytes + 16 KiB of raw (chunked) bytes in the connection's buffer. A request
+// whose rules block is answered 403 here (and the connection closed when its body is not
+// all read).
+asio::awaitable<std::optional<bool>> ProxySession::inspect_body(Exchange& x, security::WafRules& waf) {
+  const auto& l = listener();
+  const size_t wanted = waf.body_bytes();
+  const size_t raw_cap = wanted * 4 + 16 * 1024;
+  auto payload = [&]() -> uint64_t {
+    return x.framing == BodyFraming::chunked ? x.chunked.payload_bytes() : x.buffered_body;
+  };
+  if (!x.body_done && payload() < wanted) {
+    if (x.expect_continue) {
+      // The client waits for this before it sends a body we need to see.
+      constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      x.bytes_out += kContinue.size();
+      if (!co_await write_client(kContinue)) co_return false;
+      x.continue_sent = true;
+    }
+    deadline_.arm(l.client_header_timeout.count(), &client_);
+    while (!x.body_done && payload() < wanted) {
+      if (in_.full()) {
+        if (in_.begin > 0) {
+          in_.compact();
+        } else if (in_.capacity < raw_cap) {
+          in_.grow(std::min(raw_cap, in_.capacity * 2));
+        } else {
+          break;  // framing bytes filled the cap: inspect the payload that came with them
+        }
+      }
+      auto [ec, n] = tls_ ? co_await tls_->read_some(client_, in_.free_space(), in_.free_size())
+                          : co_await client_.async_read_some(asio::buffer(in_.free_space(), in_.free_size()), use_tuple);
+      if (ec) {
+        deadline_.disarm();
+        if (deadline_.expired()) {
+          co_await respond(408, true, &x);
+        } else {
+          x.status = 499;  // the client went away mid-body: nobody is left to answer
+        }
+        co_return false;
+      }
+      in_.end += n;
+      x.bytes_in += n;
+      const std::string_view fresh = in_.view().substr(x.buffered_body);
+      if (x.framing == BodyFraming::chunked) {
+        ChunkedResult r = x.chunked.feed(fresh);
+        if (r.error()) {
+          deadline_.disarm();
+          x.desync = r.reason;
+          x.tier = tier_of(r.reason);
+          co_await respond(r.error_status, true, &x);
+          co_return false;
+        }
+        x.buffered_body += r.consumed;
+        x.body_done = r.done();
+        if (l.max_body_bytes > 0 && x.chunked.payload_bytes() > l.max_body_bytes) {
+          deadline_.disarm();
+          co_await respond(413, true, &x);
+          co_return false;
+        }
+      } else {
+        x.buffered_body += x.length_body.feed(fresh.size());
+        x.body_done = x.length_body.done();
+      }
+    }
+    deadline_.disarm();
+    x.replayable = x.body_done;
+  }
+
+  std::string_view body = in_.view().substr(0, x.buffered_body);
+  if (x.framing == BodyFraming::chunked) {
+    // The rules search the payload, not the chunk framing (tiny chunks would split a pattern).
+    std::string& text = w_.waf_body;
+    text.clear();
+    ChunkedDecoder decoder;
+    while (!body.empty() && text.size() < wanted) {
+      ChunkedResult r = decoder.next(body);
+      text.append(r.payload.substr(0, wanted - text.size()));
+      if (r.consumed == 0 || r.error() || r.done()) break;
+      body.remove_prefix(r.consumed);
+    }
+    body = text;
+  }
+  security::WafVerdict verdict;
+  waf.inspect_body(body, verdict);
+  if (!verdict.matched()) co_return std::nullopt;
+  record_waf(x, verdict, "body");
+  if (verdict.block == nullptr) co_return std::nullopt;
+  in_.consume(x.buffered_body);
+  const bool close = !x.body_done || x.close_after || !x.client_keep_alive;
+  // Kept open only when the whole body was read: the next request can follow.
+  co_return co_await respond(403, close, &x);
+}
+
 asio::awaitable<bool> ProxySession::serve_one(bool first) {
   const auto& l = listener();
   Exchange x(w_.loop(), w_.upstreams.snapshot());
@@ -1246,21 +1364,8 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
     waf->inspect_path(path, verdict);
     waf->inspect_query(query, verdict);
     for (const Header& h : head.headers()) waf->inspect_header(h.name, h.value, verdict);
-    // The body bytes that came with the head (up to waf_body_bytes); see docs/security.md.
-    if (waf->inspects_body()) waf->inspect_body(after_head.substr(0, x.buffered_body), verdict);
-    if (verdict.matched() && w_.guards != nullptr) {
-      const auto client = security::ClientAddress::from_bytes(client_family_, client_address_);
-      for (const security::WafRule* rule : {verdict.log, verdict.block}) {
-        if (rule == nullptr) continue;
-        auto line = w_.guards->events().record(
-            rule->block ? security::Event::waf_blocked : security::Event::waf_logged, l.name, client);
-        if (line.enabled()) {
-          line.field("rule", rule->id).field("message", rule->message).field("method", head.method)
-              .field("path", x.path.view()).field("request_id", std::string_view(x.request_id, sizeof x.request_id))
-              .emit();
-        }
-      }
-    }
+    // The body is inspected before it is forwarded (inspect_body(), once it has arrived).
+    if (verdict.matched()) record_waf(x, verdict, "head");
     if (verdict.block != nullptr) {
       in_.consume(parsed.head_size + x.buffered_body);
       const bool close = !x.body_done || x.close_after || !x.client_keep_alive;
@@ -1339,6 +1444,14 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   x.out_head = out.view();
   in_.consume(parsed.head_size);
 
+  // Pattern rules over the body: its first waf_body_bytes are read before anything is sent.
+  if (security::WafRules* waf = w_.waf_for(listener_index_); waf != nullptr && waf->inspects_body()) {
+    if (const std::optional<bool> answered = co_await inspect_body(x, *waf)) {
+      log_request(x);
+      co_return *answered;
+    }
+  }
+
   const bool keep = co_await forward(x);
   log_request(x);
   co_return keep;
@@ -1385,8 +1498,7 @@ asio::awaitable<void> http_accept_loop(HttpWorker& worker, asio::ip::tcp::accept
       // At the cap, this worker's oldest connection still sending its head makes room.
       if (guard->awaiting_headers->load(std::memory_order_relaxed) >= guard->max_awaiting_headers &&
           worker.awaiting_headers.evict_oldest(guard->awaiting_headers)) {
-        auto line = worker.guards->events().record(security::Event::headers_cap, guard->name,
-                                                   security::ClientAddress::from(peer.data()));
+        auto line = worker.guards->record(*guard, security::Event::headers_cap, security::ClientAddress::from(peer.data()));
         if (line.enabled()) line.field("limit", guard->max_awaiting_headers).field("action", "closed the oldest").emit();
       }
       session->watch_head(worker.awaiting_headers, guard->awaiting_headers);

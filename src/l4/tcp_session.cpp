@@ -201,6 +201,13 @@ class TcpSession final : public core::ReadinessLoop::Handler,
           up.bytes = up.end - up.begin;
           if (up.begin == up.end) up.begin = up.end = 0;
           deadline_.disarm();
+          // The access list and per-client limits judge the announced client, not the proxy.
+          if (!context_.admit_announced(listener_index_, client_address_, ticket_)) {
+            linger hard{1, 0};  // a reset, as at accept: no state lingers
+            ::setsockopt(client_.fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+            end_quietly();
+            return;
+          }
           after_preamble();
           return;
         case ProxyParse::error:

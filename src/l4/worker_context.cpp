@@ -12,8 +12,16 @@ void WorkerContext::release_io() {
 bool WorkerContext::admit(size_t listener_index, const core::Endpoint& peer, security::ClientTicket& ticket) {
   if (!listener_guards || listener_index >= listener_guards->size()) return true;
   const security::ListenerGuard& guard = (*listener_guards)[listener_index];
-  if (guard.open()) return true;
+  if (guard.open() || guard.after_proxy_header) return true;
   return guards->admit(guard, security::ClientAddress::from(peer.address()), ticket);
+}
+
+bool WorkerContext::admit_announced(size_t listener_index, const core::Endpoint& client,
+                                    security::ClientTicket& ticket) {
+  if (!listener_guards || listener_index >= listener_guards->size()) return true;
+  const security::ListenerGuard& guard = (*listener_guards)[listener_index];
+  if (guard.open()) return true;
+  return guards->admit(guard, security::ClientAddress::from(client.address()), ticket);
 }
 
 void WorkerContext::install(std::shared_ptr<const upstream::Snapshot> snapshot) {

@@ -55,8 +55,12 @@ struct WorkerContext {
   security::Guards* guards = nullptr;
   std::shared_ptr<const security::ListenerGuards> listener_guards;
   // A new connection from `peer` on listener `listener_index`: access list and per-client
-  // limits. False: the caller closes it at once.
+  // limits. False: the caller closes it at once. On an accept_proxy_protocol listener these
+  // wait for the PROXY header (the peer is the proxy in front): admit_announced().
   bool admit(size_t listener_index, const core::Endpoint& peer, security::ClientTicket& ticket);
+  // The same checks after the PROXY header, with the client address it announced (the
+  // proxy's own for a LOCAL or UNKNOWN header).
+  bool admit_announced(size_t listener_index, const core::Endpoint& client, security::ClientTicket& ticket);
 
   asio::io_context& loop() { return worker.loop(); }
   // Before the worker's loop is destroyed (its thread has stopped): ends the sessions a drain

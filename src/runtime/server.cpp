@@ -186,6 +186,7 @@ bool Server::start(std::string& error) {
   // Before any worker: an admin address in use or an unreadable token stops the start.
   if (!start_admin(error)) return false;
   uint32_t count = config_->workers == 0 ? core::default_worker_count() : config_->workers;
+  guards_.set_workers(count);  // one security counter slot per worker
   for (uint32_t i = 0; i < count; ++i) {
     workers_.push_back(std::make_unique<core::Worker>(i));
     contexts_.push_back(std::make_unique<l4::WorkerContext>(*workers_.back()));

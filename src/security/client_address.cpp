@@ -35,6 +35,16 @@ ClientAddress ClientAddress::from(const sockaddr* address) {
   return {};
 }
 
+ClientAddress ClientAddress::counted_as(uint32_t ipv6_prefix) const {
+  ClientAddress network = *this;
+  if (family != AF_INET6 || ipv6_prefix >= 128) return network;
+  const uint32_t whole = ipv6_prefix / 8;
+  const uint32_t bits = ipv6_prefix % 8;
+  if (bits != 0) network.bytes[whole] &= static_cast<uint8_t>(0xff00u >> bits);
+  for (uint32_t i = whole + (bits != 0 ? 1 : 0); i < 16; ++i) network.bytes[i] = 0;
+  return network;
+}
+
 std::string_view ClientAddress::text(char (&out)[46]) const {
   if (family == 0 || ::inet_ntop(family, bytes, out, sizeof out) == nullptr) return "?";
   return out;

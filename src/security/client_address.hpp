@@ -17,6 +17,9 @@ struct ClientAddress {
   // From raw bytes (4 or 16 of them, network order).
   static ClientAddress from_bytes(int family, const uint8_t* bytes);
   int size() const { return family == AF_INET ? 4 : 16; }
+  // The address with the bits past the first `ipv6_prefix` cleared when it is IPv6 (the
+  // network the per-client limits count it under); an IPv4 address stays whole.
+  ClientAddress counted_as(uint32_t ipv6_prefix) const;
   // "203.0.113.7" or "2001:db8::1", into `out` (46 bytes are always enough).
   std::string_view text(char (&out)[46]) const;
 };

@@ -35,8 +35,7 @@ bool EventLog::take_line(uint64_t& suppressed_before) {
   return true;
 }
 
-core::LogLine EventLog::record(Event event, std::string_view listener, const ClientAddress& client) {
-  count(event);
+core::LogLine EventLog::line(Event event, std::string_view listener, const ClientAddress& client) {
   uint64_t suppressed = 0;
   const bool logged = take_line(suppressed) && core::log_enabled(core::LogLevel::warn);
   const core::LogLevel level = event == Event::waf_logged ? core::LogLevel::info : core::LogLevel::warn;

@@ -1,8 +1,9 @@
 #pragma once
-// Counters of every block, drop and limit, and their log lines with a budget: at most
+// The kinds of block, drop and limit, and their log lines with a budget: at most
 // `kLinesPerSecond` lines a second for the whole process, so that an attack cannot flood the
 // log (or spend the workers' time writing it); the lines over budget are counted and reported
-// by the next line that goes out ("suppressed": N).
+// by the next line that goes out ("suppressed": N). The events themselves are counted per
+// listener (ListenerCounters; Guards::record counts and asks for the line).
 #include <atomic>
 #include <cstdint>
 #include <string_view>
@@ -30,17 +31,14 @@ class EventLog {
  public:
   static constexpr uint32_t kLinesPerSecond = 20;
 
-  // Counts the event; the returned line is enabled only when the budget allows (add fields,
-  // then emit()). Already carries event, listener and client.
-  core::LogLine record(Event event, std::string_view listener, const ClientAddress& client);
-  void count(Event event) { counts_[static_cast<size_t>(event)].fetch_add(1, std::memory_order_relaxed); }
-  uint64_t total(Event event) const { return counts_[static_cast<size_t>(event)].load(std::memory_order_relaxed); }
+  // The event's log line, enabled only when the budget allows (add fields, then emit()).
+  // Already carries event, listener and client.
+  core::LogLine line(Event event, std::string_view listener, const ClientAddress& client);
   uint64_t suppressed() const { return suppressed_total_.load(std::memory_order_relaxed); }
 
  private:
   bool take_line(uint64_t& suppressed_before);
 
-  std::atomic<uint64_t> counts_[static_cast<size_t>(Event::count_)]{};
   std::atomic<int64_t> window_second_{0};
   std::atomic<uint32_t> lines_in_window_{0};
   std::atomic<uint64_t> suppressed_pending_{0};

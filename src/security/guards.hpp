@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "security/client_table.hpp"
 #include "security/event_log.hpp"
+#include "security/listener_counters.hpp"
 #include "security/listener_guard.hpp"
 
 namespace fulcrum::security {
@@ -22,6 +23,9 @@ using ListenerGuards = std::vector<ListenerGuard>;  // one per listener of a con
 class Guards {
  public:
   explicit Guards(uint32_t table_slots_log2 = 16) : table_(table_slots_log2) {}
+
+  // The number of workers (one counter slot each); before the first for_config().
+  void set_workers(uint32_t workers) { workers_ = workers; }
 
   // The guards of `config`'s listeners, compiled once however many workers ask (on install,
   // never on the data path: this takes a lock).
@@ -35,9 +39,13 @@ class Guards {
   bool admit_request(const ListenerGuard& guard, const ClientAddress& client, const ClientTicket& ticket,
                      uint32_t& retry_after_s);
 
-  // fulcrum_security_* families in the Prometheus text format, for GET /metrics (read with
-  // relaxed loads: counters, not a consistent cut).
-  std::string prometheus_text() const;
+  // Counts `event` on the guard's listener; the returned log line is enabled only when the
+  // budget allows (add fields, then emit()).
+  core::LogLine record(const ListenerGuard& guard, Event event, const ClientAddress& client);
+
+  // fulcrum_security_* families in the Prometheus text format, for GET /metrics, per listener
+  // of the installed configuration (relaxed loads: counters, not a consistent cut).
+  std::string prometheus_text();
 
   ClientTable& table() { return table_; }
   EventLog& events() { return events_; }
@@ -45,9 +53,17 @@ class Guards {
  private:
   ClientTable table_;
   EventLog events_;
+  // Per listener name, kept across reloads (a listener's counts survive a reload).
+  struct ListenerState {
+    explicit ListenerState(uint32_t workers) : counters(workers) {}
+    std::atomic<int64_t> awaiting_headers{0};
+    ListenerCounters counters;
+  };
+  uint32_t workers_ = 1;
   std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<std::atomic<int64_t>>> awaiting_headers_;  // by listener name
-  const config::Config* compiled_for_ = nullptr;
+  std::map<std::string, std::unique_ptr<ListenerState>> listeners_;
+  // Held, not just its address: a freed configuration's address may come back for the next.
+  std::shared_ptr<const config::Config> compiled_for_;
   std::shared_ptr<const ListenerGuards> compiled_;
 };
 

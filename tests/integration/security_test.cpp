@@ -143,9 +143,11 @@ TEST(Security, TcpDeniedAddressIsResetAtOnceAndNeverReachesTheTarget) {
   EXPECT_TRUE(fulcrum->wait_for_output("security.denied", 2s, true)) << fulcrum->errors();
   EXPECT_NE(fulcrum->errors().find("client=127.0.0.65 rule=\"deny 127.0.0.64/26\""), std::string::npos)
       << fulcrum->errors();
-  // Counted in /metrics: 5 + 1 denied connections.
+  // Counted in /metrics on the listener: 5 + 1 denied connections.
   auto metrics = curl({"http://" + admin_address(*fulcrum) + "/metrics"});
-  EXPECT_NE(metrics.out.find("fulcrum_security_events_total{event=\"denied\"} 6\n"), std::string::npos) << metrics.out;
+  EXPECT_NE(metrics.out.find("fulcrum_security_events_total{listener=\"front\",event=\"denied\"} 6\n"),
+            std::string::npos)
+      << metrics.out;
   EXPECT_NE(metrics.out.find("fulcrum_security_client_table_bytes 2097152\n"), std::string::npos);
 }
 
@@ -394,6 +396,90 @@ TEST(Security, WafBlocksAttacksWith403AndTheRuleIdAndPassesBenignRequests) {
   EXPECT_TRUE(fulcrum->wait_for_output("rule=watch-debug", 2s, true)) << log;
 }
 
+// The body rules see the first waf_body_bytes of a body however it arrives: split over several
+// writes with pauses, chunked (even in one-byte chunks), or after Expect: 100-continue; and
+// nothing of a blocked request reaches the target.
+TEST(Security, WafInspectsBodiesThatArriveInLaterSegmentsAndChunked) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir,
+                               http_config(port,
+                                           "      waf_body_bytes: 4KiB\n"
+                                           "      waf:\n"
+                                           "        - { id: no-drop, pattern: '(?i)drop\\s+table', targets: [body] }\n",
+                                           backend.address(), 2),
+                               port);
+  const std::string attack = "q=1; DROP TABLE users";
+  const std::string padding(3000, 'p');  // the attack starts past the first segment
+  // Head first, then the body in three writes 150 ms apart.
+  auto post_in_pieces = [&](const std::string& body, const std::vector<size_t>& cuts, const std::string& extra = "") {
+    int fd = open_from("127.0.0.1", port);
+    send_all(fd, "POST /sink HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra +
+                     "Connection: close\r\n\r\n");
+    size_t at = 0;
+    for (size_t cut : cuts) {
+      std::this_thread::sleep_for(150ms);
+      send_all(fd, body.substr(at, cut - at));
+      at = cut;
+    }
+    std::this_thread::sleep_for(150ms);
+    send_all(fd, body.substr(at));
+    std::string answer = read_some(fd, 3s);
+    ::close(fd);
+    return answer;
+  };
+  const std::string body = padding + attack;
+  EXPECT_EQ(status_of(post_in_pieces(body, {1000, 3005})), 403);  // the pattern straddles two writes
+  // Chunked: the payload in chunks of 1 to 700 bytes, sent in writes with pauses.
+  auto post_chunked = [&](const std::string& payload, size_t chunk) {
+    int fd = open_from("127.0.0.1", port);
+    send_all(fd, "POST /sink HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+    std::string wire;
+    for (size_t at = 0; at < payload.size(); at += chunk) {
+      const std::string piece = payload.substr(at, chunk);
+      char size[16];
+      std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+      wire += size + piece + "\r\n";
+    }
+    wire += "0\r\n\r\n";
+    for (size_t at = 0; at < wire.size(); at += 1500) {
+      send_all(fd, wire.substr(at, 1500));
+      std::this_thread::sleep_for(50ms);
+    }
+    std::string answer = read_some(fd, 3s);
+    ::close(fd);
+    return answer;
+  };
+  EXPECT_EQ(status_of(post_chunked(body, 700)), 403);
+  EXPECT_EQ(status_of(post_chunked("x=" + attack, 1)), 403);  // "D\r\n1\r\nR..." on the wire: de-chunked first
+  // Expect: 100-continue: Fulcrum says 100 itself, reads the body, blocks.
+  {
+    int fd = open_from("127.0.0.1", port);
+    send_all(fd, "POST /sink HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(attack.size()) +
+                     "\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n");
+    const std::string interim = read_some(fd, 2s, "\r\n\r\n");
+    EXPECT_EQ(interim.rfind("HTTP/1.1 100 Continue\r\n", 0), 0u) << interim;
+    send_all(fd, attack);
+    const std::string answer = read_some(fd, 3s, "\r\n\r\n");
+    EXPECT_EQ(status_of(answer), 403) << answer;
+    ::close(fd);
+  }
+  EXPECT_EQ(backend.count("request "), 0u) << backend.process.output();
+
+  // Benign bodies pass whole, however split; an attack past waf_body_bytes is not searched.
+  const std::string benign = padding + "q=how to set a table for dinner";
+  std::string answer = post_in_pieces(benign, {10, 2000});
+  EXPECT_EQ(status_of(answer), 200) << answer;
+  EXPECT_NE(answer.find("received " + std::to_string(benign.size())), std::string::npos) << answer;
+  answer = post_chunked(benign, 333);
+  EXPECT_EQ(status_of(answer), 200) << answer;
+  const std::string late = std::string(5000, 'p') + attack;  // starts after the first 4 KiB
+  EXPECT_EQ(status_of(post_in_pieces(late, {2000})), 200);
+  EXPECT_EQ(backend.count("request "), 3u) << backend.process.output();
+  EXPECT_TRUE(fulcrum->wait_for_output("part=body", 2s, true)) << fulcrum->errors();
+}
+
 TEST(Security, MinBodyRateCutsOffASlowPostButNotAFastOne) {
   TempDir dir;
   HttpBackend backend(dir, "b1");
@@ -422,6 +508,187 @@ TEST(Security, MinBodyRateCutsOffASlowPostButNotAFastOne) {
   EXPECT_LT(seconds, 4.0);
   ::close(slow);
   EXPECT_TRUE(fulcrum->wait_for_output("security.body_too_slow", 2s, true)) << fulcrum->errors();
+}
+
+// On an accept_proxy_protocol listener the access list and per-client limits judge the client
+// the PROXY header announces, not the proxy in front (every connection here comes from the
+// one "proxy" 127.0.0.1).
+TEST(Security, ProxyProtocolListenerLimitsTheAnnouncedClientNotTheProxy) {
+  TempDir dir;
+  Backend backend(dir, "b1", "echo");
+  uint16_t port = free_port();
+  std::string yaml =
+      tcp_config(port, "      deny: [198.51.100.0/24]\n      max_connections_per_client: 1\n", backend.address(), 2);
+  yaml.replace(yaml.find("    protocol: tcp\n"), 18, "    protocol: tcp\n    accept_proxy_protocol: true\n");
+  auto fulcrum = start_fulcrum(dir, yaml, port);
+  auto from_client = [&](const std::string& client) {
+    int fd = open_from("127.0.0.1", port);
+    if (fd >= 0) send_all(fd, "PROXY TCP4 " + client + " 127.0.0.1 40000 80\r\n");
+    return fd;
+  };
+  // A denied client behind the proxy is reset after its header; the proxy itself is not denied.
+  int denied = from_client("198.51.100.7");
+  ASSERT_GE(denied, 0);
+  EXPECT_TRUE(refused(denied));
+  ::close(denied);
+  // One connection per announced client: a second one of 192.0.2.1 is refused...
+  int first = from_client("192.0.2.1");
+  ASSERT_GE(first, 0);
+  send_all(first, "ping");
+  EXPECT_EQ(read_some(first, 3s, "ping"), "ping");
+  int second = from_client("192.0.2.1");
+  ASSERT_GE(second, 0);
+  EXPECT_TRUE(refused(second));
+  ::close(second);
+  // ...while another client through the same proxy address is served.
+  int other = from_client("192.0.2.2");
+  ASSERT_GE(other, 0);
+  send_all(other, "pong");
+  EXPECT_EQ(read_some(other, 3s, "pong"), "pong");
+  ::close(other);
+  ::close(first);
+  EXPECT_TRUE(fulcrum->wait_for_output("security.too_many_connections", 2s, true)) << fulcrum->errors();
+  const std::string log = fulcrum->errors();
+  EXPECT_NE(log.find("client=198.51.100.7 rule=\"deny 198.51.100.0/24\""), std::string::npos) << log;
+  EXPECT_NE(log.find("security.too_many_connections listener=front client=192.0.2.1"), std::string::npos) << log;
+  auto metrics = curl({"http://" + admin_address(*fulcrum) + "/metrics"});
+  EXPECT_NE(metrics.out.find("fulcrum_security_events_total{listener=\"front\",event=\"denied\"} 1\n"),
+            std::string::npos)
+      << metrics.out;
+}
+
+// Security events are counted per listener (each worker its own counters, summed by /metrics):
+// refusals on one listener never show on another.
+TEST(Security, EventsAreCountedPerListenerInMetricsAcrossTwoWorkers) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  const uint16_t web = free_port();
+  const uint16_t api = free_port();
+  const std::string yaml =
+      "workers: 2\nshutdown_timeout: 2s\nlisteners:\n"
+      "  - name: web\n    listen: 127.0.0.1:" + std::to_string(web) + "\n    protocol: http\n"
+      "    security:\n      deny: [127.0.0.9]\n    default: { forward: app }\n"
+      "  - name: api\n    listen: 127.0.0.1:" + std::to_string(api) + "\n    protocol: http\n"
+      "    security:\n      waf:\n        - { id: no-admin, pattern: '^/admin', targets: [path] }\n"
+      "    default: { forward: app }\n"
+      "target_groups:\n  - name: app\n    targets:\n      - { address: " + backend.address() + " }\n";
+  auto fulcrum = start_fulcrum(dir, yaml, web);
+  for (int i = 0; i < 7; ++i) {
+    int fd = open_from("127.0.0.9", web);  // connections spread over both workers
+    if (fd >= 0) {
+      EXPECT_TRUE(refused(fd));
+      ::close(fd);
+    }
+  }
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(status_of(http_from("127.0.0.9", api, "GET /admin HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")), 403);
+  EXPECT_EQ(status_of(http_from("127.0.0.9", api, kGet)), 200);
+  const std::string metrics = curl({"http://" + admin_address(*fulcrum) + "/metrics"}).out;
+  for (const char* line : {"fulcrum_security_events_total{listener=\"web\",event=\"denied\"} 7\n",
+                           "fulcrum_security_events_total{listener=\"web\",event=\"waf_blocked\"} 0\n",
+                           "fulcrum_security_events_total{listener=\"api\",event=\"denied\"} 0\n",
+                           "fulcrum_security_events_total{listener=\"api\",event=\"waf_blocked\"} 4\n"}) {
+    EXPECT_NE(metrics.find(line), std::string::npos) << line << metrics;
+  }
+}
+
+// IPv6 clients are counted per /64 (ipv6_client_prefix): here on ::1, the one IPv6 address a
+// test has; the unit tests (tests/unit/security/guards_test.cpp) show two addresses of one /64
+// sharing a limit and the next /64 apart.
+TEST(Security, Ipv6ClientOnLoopbackIsLimitedPerClient) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  const uint16_t probe = free_port();
+  const uint16_t port6 = free_port();
+  const std::string yaml =
+      "workers: 2\nshutdown_timeout: 2s\nlisteners:\n"
+      "  - name: probe\n    listen: 127.0.0.1:" + std::to_string(probe) + "\n    protocol: http\n"
+      "    default: { forward: app }\n"
+      "  - name: six\n    listen: \"[::1]:" + std::to_string(port6) + "\"\n    protocol: http\n"
+      "    security:\n      max_connections_per_client: 2\n      ipv6_client_prefix: 64\n"
+      "    default: { forward: app }\n"
+      "target_groups:\n  - name: app\n    targets:\n      - { address: " + backend.address() + " }\n";
+  auto fulcrum = start_fulcrum(dir, yaml, probe);
+  auto connect6 = [&] {
+    int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in6 to{};
+    to.sin6_family = AF_INET6;
+    to.sin6_port = htons(port6);
+    to.sin6_addr = in6addr_loopback;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  };
+  int a = connect6();
+  int b = connect6();
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  send_all(a, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(status_of(read_response(a)), 200);
+  send_all(b, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(status_of(read_response(b)), 200);
+  int c = connect6();  // the third from ::1 (its /64: ::/64) is refused
+  if (c >= 0) {
+    EXPECT_TRUE(refused(c));
+    ::close(c);
+  }
+  EXPECT_TRUE(fulcrum->wait_for_output("security.too_many_connections", 2s, true)) << fulcrum->errors();
+  EXPECT_NE(fulcrum->errors().find("client=::1 "), std::string::npos) << fulcrum->errors();
+  ::close(a);
+  int d = -1;
+  for (int i = 0; i < 50 && d < 0; ++i) {  // the closed one frees its place (once the worker sees the close)
+    std::this_thread::sleep_for(20ms);
+    d = connect6();
+    if (d >= 0) {
+      send_all(d, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+      if (status_of(read_response(d)) != 200) {
+        ::close(d);
+        d = -1;
+      }
+    }
+  }
+  EXPECT_GE(d, 0);
+  if (d >= 0) ::close(d);
+  ::close(b);
+}
+
+// The header limits (431) hold for every request of a keep-alive connection, not only the first.
+TEST(Security, HeaderLimitsApplyToEveryRequestOnAKeepAliveConnection) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  const std::string yaml =
+      "workers: 1\nshutdown_timeout: 2s\nlisteners:\n  - name: web\n    listen: 127.0.0.1:" + std::to_string(port) +
+      "\n    protocol: http\n    max_header_bytes: 2KiB\n    max_headers: 10\n    default: { forward: app }\n"
+      "target_groups:\n  - name: app\n    targets:\n      - { address: " + backend.address() + " }\n";
+  auto fulcrum = start_fulcrum(dir, yaml, port);
+  const std::string ok = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
+  // Second request: one 3 KB header (over max_header_bytes).
+  int fd = open_from("127.0.0.1", port);
+  send_all(fd, ok);
+  EXPECT_EQ(status_of(read_response(fd)), 200);
+  send_all(fd, "GET /y HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(3000, 'b') + "\r\n\r\n");
+  EXPECT_EQ(status_of(read_response(fd)), 431);
+  ::close(fd);
+  // Third request: 20 small headers (over max_headers), after two good ones.
+  fd = open_from("127.0.0.1", port);
+  std::string many = "GET /z HTTP/1.1\r\nHost: a\r\n";
+  for (int i = 0; i < 20; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+  send_all(fd, ok);
+  EXPECT_EQ(status_of(read_response(fd)), 200);
+  send_all(fd, ok);
+  EXPECT_EQ(status_of(read_response(fd)), 200);
+  send_all(fd, many + "\r\n");
+  EXPECT_EQ(status_of(read_response(fd)), 431);
+  ::close(fd);
+  // The same oversized head pipelined right behind a good request in one write.
+  fd = open_from("127.0.0.1", port);
+  send_all(fd, ok + "GET /y HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(3000, 'b') + "\r\n\r\n");
+  EXPECT_EQ(status_of(read_response(fd)), 200);
+  EXPECT_EQ(status_of(read_response(fd)), 431);
+  ::close(fd);
+  EXPECT_EQ(backend.count("request "), 4u) << backend.process.output();
 }
 
 }  // namespace

@@ -152,6 +152,35 @@ target_groups:
                4, 28, "accept_proxy_protocol: expected true or false, got 'maybe'");
 }
 
+TEST(ConfigErrors, AcceptProxyProtocolOnAnHttpListenerIsRefused) {
+  expect_error(R"(listeners:
+  - name: web
+    listen: 127.0.0.1:8080
+    protocol: http
+    accept_proxy_protocol: true
+    default: { forward: web }
+target_groups:
+  - name: web
+)",
+               5, 5,
+               "'accept_proxy_protocol' applies to tcp and tls listeners only (http and https listeners do not read "
+               "PROXY headers yet); listener 'web' is http");
+}
+
+TEST(ConfigErrors, Ipv6ClientPrefixOutOfRange) {
+  expect_error(R"(listeners:
+  - name: web
+    listen: 127.0.0.1:8080
+    protocol: http
+    security:
+      ipv6_client_prefix: 0
+    default: { forward: web }
+target_groups:
+  - name: web
+)",
+               6, 27, "ipv6_client_prefix: 0 is out of range (1..128)");
+}
+
 TEST(ConfigErrors, MissingValueIsReportedAtTheKey) {
   expect_error(R"(listeners:
   - name: web

@@ -59,6 +59,7 @@ target_groups:
   EXPECT_EQ(listener.security.rate_limit.requests_per_second, 0);
   EXPECT_EQ(listener.security.max_connections_per_client, 0u);
   EXPECT_EQ(listener.security.waf_body_bytes, 8u * 1024);
+  EXPECT_EQ(listener.security.ipv6_client_prefix, 64u);
 
   ASSERT_EQ(config.target_groups.size(), 1u);
   const TargetGroupConfig& group = config.target_groups[0];
@@ -362,6 +363,7 @@ TEST(ConfigValues, SecurityAndWaf) {
       max_connections_awaiting_headers: 1000
       waf_default_rules: true
       waf_body_bytes: 16KiB
+      ipv6_client_prefix: 56
       waf:
         - id: traversal
           pattern: '\.\./'
@@ -380,6 +382,7 @@ target_groups:
   EXPECT_EQ(security.max_connections_awaiting_headers, 1000u);
   EXPECT_TRUE(security.waf_default_rules);
   EXPECT_EQ(security.waf_body_bytes, 16u * 1024);
+  EXPECT_EQ(security.ipv6_client_prefix, 56u);
   ASSERT_EQ(security.waf.size(), 2u);
   EXPECT_EQ(security.waf[0].id, "traversal");
   EXPECT_EQ(security.waf[0].pattern, "\\.\\./");
