@@ -685,8 +685,9 @@ TEST(Security, HeaderLimitsApplyToEveryRequestOnAKeepAliveConnection) {
   // The same oversized head pipelined right behind a good request in one write.
   fd = open_from("127.0.0.1", port);
   send_all(fd, ok + "GET /y HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(3000, 'b') + "\r\n\r\n");
-  EXPECT_EQ(status_of(read_response(fd)), 200);
-  EXPECT_EQ(status_of(read_response(fd)), 431);
+  const std::string both = read_some(fd, 3s);  // to the close that follows the 431
+  EXPECT_EQ(status_of(both), 200) << both;
+  EXPECT_NE(both.find("HTTP/1.1 431 "), std::string::npos) << both;
   ::close(fd);
   EXPECT_EQ(backend.count("request "), 4u) << backend.process.output();
 }
