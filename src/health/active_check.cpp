@@ -32,22 +32,12 @@ constexpr size_t kMaxLine = 1024;        // an agent line longer than this is re
 constexpr size_t kMaxHead = 8 * 1024;    // an answer head longer than this is refused
 constexpr size_t kMaxKeptBody = 64 * 1024;  // longer bodies are not read: the connection is closed
 
-CheckOutcome failed(std::string code, std::string reason) {
-  return CheckOutcome{false, std::move(code), std::move(reason), std::nullopt};
-}
+constexpr auto failed = failed_check;
 
 std::string describe(const asio::error_code& ec) {
-  if (ec == asio::error::connection_refused) return "connection refused";
-  if (ec == asio::error::connection_reset) return "connection reset";
-  if (ec == asio::error::host_unreachable) return "host unreachable";
-  if (ec == asio::error::network_unreachable) return "network unreachable";
   if (ec == asio::error::eof) return "closed before answering";
+  if (ec.category() == asio::system_category()) return describe_socket_error(ec.value());
   return ec.message();
-}
-
-std::string format_timeout(std::chrono::milliseconds timeout) {
-  if (timeout.count() % 1000 == 0) return std::to_string(timeout.count() / 1000) + "s";
-  return std::to_string(timeout.count()) + "ms";
 }
 
 // Reads until a line ends (or EOF for agents, whose line may lack its newline).
@@ -203,10 +193,8 @@ asio::awaitable<std::optional<CheckOutcome>> open_connection(Socket& socket, con
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
     if (error != 0) co_return failed("Target.FailedConnection", describe(asio::error_code(error, asio::system_category())));
   }
-  if (spec.protocol != config::HealthProtocol::tcp) {
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   co_return std::nullopt;
 }
 
@@ -256,12 +244,11 @@ asio::awaitable<CheckOutcome> udp_probe(const CheckSpec& spec) {
 asio::awaitable<CheckOutcome> attempt(const CheckSpec& spec, asio::ssl::context* tls, CheckConnection& kept) {
   auto executor = co_await asio::this_coro::executor;
   if (spec.protocol == config::HealthProtocol::udp) co_return co_await udp_probe(spec);
-  if (spec.protocol == config::HealthProtocol::tcp || spec.protocol == config::HealthProtocol::agent) {
+  if (spec.protocol == config::HealthProtocol::agent) {
     Socket socket(executor);
     // (No co_await inside conditions or ?: here: GCC 12 miscompiles some of those.)
     std::optional<CheckOutcome> failure = co_await open_connection(socket, spec);
     if (failure) co_return std::move(*failure);
-    if (spec.protocol == config::HealthProtocol::tcp) co_return CheckOutcome{true, "", "connected", std::nullopt};
     auto [read_ec, line] = co_await read_line(socket, true);
     if (read_ec) co_return failed("Target.FailedHealthChecks", "agent: " + describe(read_ec));
     co_return CheckOutcome{true, "", "agent said: " + line, parse_agent_reply(line)};

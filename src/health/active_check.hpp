@@ -1,10 +1,11 @@
 #pragma once
-// One active check of one target, as a coroutine on the control thread's loop: tcp (connect),
-// http/https (GET path, compare the status line with the matcher), agent (read one line of the
-// agent-check protocol). Bounded by the check's timeout; sockets are closed with a reset
-// (SO_LINGER 0), as HAProxy does, so 1,000 targets checked every second leave no TIME_WAIT
-// behind on the balancer. http(s) checks keep their connection for the next check when the
-// answer's framing allows (Content-Length up to 64 KiB, no "Connection: close").
+// One active check of one target, as a coroutine on the control thread's loop: http/https
+// (GET path, compare the status line with the matcher), agent (read one line of the
+// agent-check protocol), udp (a datagram and its reply). Plain tcp checks do not come here:
+// TcpCheckSchedule runs them in batches. Bounded by the check's timeout; sockets are closed
+// with a reset (SO_LINGER 0), as HAProxy does, so 1,000 targets checked every second leave no
+// TIME_WAIT behind on the balancer. http(s) checks keep their connection for the next check
+// when the answer's framing allows (Content-Length up to 64 KiB, no "Connection: close").
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>

@@ -1,5 +1,6 @@
 #pragma once
 // The result of one active check, with the ELB-style reason a person reads.
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -13,5 +14,14 @@ struct CheckOutcome {
   std::string reason;       // "no answer within 2s", "got 503, expected 200-399"
   std::optional<AgentReply> agent;  // agent checks: what the agent said
 };
+
+inline CheckOutcome failed_check(std::string code, std::string reason) {
+  return CheckOutcome{false, std::move(code), std::move(reason), std::nullopt};
+}
+
+// A socket error (errno value) as the reason sentence says it: "connection refused".
+std::string describe_socket_error(int error);
+// "2s", "500ms": the timeout as the reason sentence "no answer within 2s" says it.
+std::string format_timeout(std::chrono::milliseconds timeout);
 
 }  // namespace fulcrum::health

@@ -51,11 +51,17 @@ struct HealthMonitor::Probe {
   std::chrono::milliseconds first_delay{0};
   asio::steady_timer timer;
   CheckConnection connection;  // http(s): kept between checks
+  uint64_t tcp_check = 0;      // tcp: its id in the TcpCheckSchedule
   bool stopped = false;
 };
 
 HealthMonitor::HealthMonitor(asio::io_context& loop, upstream::TargetRegistry& registry, Hooks hooks)
-    : loop_(loop), registry_(registry), hooks_(std::move(hooks)), tick_timer_(loop), publish_timer_(loop) {}
+    : loop_(loop),
+      registry_(registry),
+      hooks_(std::move(hooks)),
+      tick_timer_(loop),
+      publish_timer_(loop),
+      tcp_checks_(loop, kPhaseSlot) {}
 
 HealthMonitor::~HealthMonitor() { stop(); }
 
@@ -64,14 +70,12 @@ void HealthMonitor::stop() {
   stopped_ = true;
   for (auto& [key, watched] : watched_) {
     for (auto* probe : {&watched->probe, &watched->agent_probe}) {
-      if (*probe) {
-        (*probe)->stopped = true;
-        (*probe)->timer.cancel();
-      }
+      if (*probe) stop_probe(**probe);
     }
   }
   groups_.clear();
   watched_.clear();
+  tcp_checks_.clear();
   tick_timer_.cancel();
   publish_timer_.cancel();
 }
@@ -129,15 +133,21 @@ std::shared_ptr<HealthMonitor::Probe> HealthMonitor::start_probe(Watched& watche
   const int64_t slots = std::max<int64_t>(check.interval.count() / kPhaseSlot.count(), 1);
   probe->first_delay = kPhaseSlot * std::uniform_int_distribution<int64_t>(0, slots - 1)(random_);
   asio::ssl::context* tls = spec.protocol == config::HealthProtocol::https ? &tls_context() : nullptr;
+  // Slot-aligned start times: the phase stays on its slot however late a wake-up is.
+  const auto since_epoch = std::chrono::steady_clock::now().time_since_epoch();
+  const auto slot_start = (since_epoch / kPhaseSlot + 1) * kPhaseSlot;
+  const auto first_due = std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(slot_start + probe->first_delay));
+  if (spec.protocol == config::HealthProtocol::tcp) {
+    probe->tcp_check = tcp_checks_.add(spec.address, probe->interval, spec.timeout, first_due,
+                                       [this, probe](CheckOutcome outcome) { on_check(*probe, std::move(outcome)); });
+    return probe;
+  }
 
   asio::co_spawn(
       loop_,
-      [this, probe, tls]() -> asio::awaitable<void> {
-        // Slot-aligned start times: the phase stays on its slot however late a wake-up is.
-        const auto since_epoch = std::chrono::steady_clock::now().time_since_epoch();
-        const auto slot_start = (since_epoch / kPhaseSlot + 1) * kPhaseSlot;
-        auto due = std::chrono::steady_clock::time_point(
-            std::chrono::duration_cast<std::chrono::steady_clock::duration>(slot_start + probe->first_delay));
+      [this, probe, tls, first_due]() -> asio::awaitable<void> {
+        auto due = first_due;
         probe->timer.expires_at(due);
         co_await probe->timer.async_wait(use_tuple);
         while (!probe->stopped) {
@@ -183,8 +193,7 @@ void HealthMonitor::sync_probes(const upstream::Snapshot& snapshot) {
       if (fingerprint != watched.fingerprint) {
         for (auto* probe : {&watched.probe, &watched.agent_probe}) {
           if (*probe) {
-            (*probe)->stopped = true;
-            (*probe)->timer.cancel();
+            stop_probe(**probe);
             probe->reset();
           }
         }
@@ -210,14 +219,18 @@ void HealthMonitor::sync_probes(const upstream::Snapshot& snapshot) {
   // Whatever is left is no longer checked: removed, or its group became unused.
   for (auto& [key, watched] : watched_) {
     for (auto* probe : {&watched->probe, &watched->agent_probe}) {
-      if (*probe) {
-        (*probe)->stopped = true;
-        (*probe)->timer.cancel();
-      }
+      if (*probe) stop_probe(**probe);
     }
   }
   watched_ = std::move(next);
   groups_ = std::move(groups);
+}
+
+void HealthMonitor::stop_probe(Probe& probe) {
+  probe.stopped = true;
+  probe.timer.cancel();
+  if (probe.tcp_check != 0) tcp_checks_.remove(probe.tcp_check);
+  probe.tcp_check = 0;
 }
 
 void HealthMonitor::on_check(Probe& probe, CheckOutcome outcome) {

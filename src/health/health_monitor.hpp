@@ -24,6 +24,7 @@
 #include "health/check_outcome.hpp"
 #include "health/outlier_ejection.hpp"
 #include "health/rise_fall.hpp"
+#include "health/tcp_check_schedule.hpp"
 #include "upstream/target_registry.hpp"
 
 namespace fulcrum::health {
@@ -80,6 +81,7 @@ class HealthMonitor {
   void sync_probes(const upstream::Snapshot& snapshot);
   std::shared_ptr<Probe> start_probe(Watched& watched, const config::TargetGroupConfig& group,
                                      const upstream::TargetInfo& target, bool agent_aux);
+  void stop_probe(Probe& probe);
   void on_check(Probe& probe, CheckOutcome outcome);
   void recompute(Watched& watched);
   void tick();
@@ -98,6 +100,7 @@ class HealthMonitor {
   std::map<std::string, OpenEpisode> episodes_;
   asio::steady_timer tick_timer_;
   asio::steady_timer publish_timer_;
+  TcpCheckSchedule tcp_checks_;  // every plain tcp check, batched (tcp_check_schedule.hpp)
   bool publish_pending_ = false;
   bool stopped_ = false;
   std::unique_ptr<asio::ssl::context> tls_;
