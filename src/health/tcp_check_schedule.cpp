@@ -92,12 +92,14 @@ void TcpCheckSchedule::collect(Clock::time_point now) {
       }
       continue;
     }
+    if ((events & (POLLERR | POLLHUP)) == 0) {  // writable and no error: connected
+      finish(entry, CheckOutcome{true, "", "connected", std::nullopt});
+      continue;
+    }
     int error = 0;
     socklen_t length = sizeof error;
     ::getsockopt(entry.fd, SOL_SOCKET, SO_ERROR, &error, &length);
-    if (error == 0 && (events & (POLLERR | POLLHUP)) != 0) error = ECONNRESET;
-    if (error != 0) finish(entry, failed_check("Target.FailedConnection", describe_socket_error(error)));
-    else finish(entry, CheckOutcome{true, "", "connected", std::nullopt});
+    finish(entry, failed_check("Target.FailedConnection", describe_socket_error(error != 0 ? error : ECONNRESET)));
   }
 }
 

@@ -139,9 +139,12 @@ TEST(UdpProxy, FlowsSpreadAcrossTargets) {
   auto fulcrum = start_fulcrum(dir, config_for(port, ready, {a.address(), b.address(), c.address()}), ready);
   std::map<std::string, int> per_target;
   std::set<std::string> flow_ports;
+  // Every client stays open: a closed one's port could come back to a later client (the
+  // kernel picks UDP ports at random), which would be the same flow, not a new one.
+  std::vector<std::unique_ptr<UdpClient>> clients;
   for (int i = 0; i < 30; ++i) {
-    UdpClient client(port);  // a new client port: a new flow
-    Reply reply = parse(client.ask("x"));
+    clients.push_back(std::make_unique<UdpClient>(port));  // a new client port: a new flow
+    Reply reply = parse(clients.back()->ask("x"));
     ++per_target[reply.target];
     flow_ports.insert(reply.flow_port);
   }
@@ -206,8 +209,9 @@ TEST(UdpProxy, ARemovedTargetGetsNoNewFlowsWhileItsFlowsEnd) {
   dir.write("fulcrum.yaml", config_for(port, ready, {b.address()}, "", 1));
   fulcrum->signal(SIGHUP);
   ASSERT_TRUE(fulcrum->wait_for_output("config.reloaded", 5s, true)) << fulcrum->errors();
+  std::vector<std::unique_ptr<UdpClient>> kept;  // open till the end: no client port comes back
   for (int i = 0; i < 10; ++i) {
-    UdpClient client(port);
+    UdpClient& client = *kept.emplace_back(std::make_unique<UdpClient>(port));
     EXPECT_EQ(parse(client.ask("new")).target, "b");
   }
   // The flow stuck to dead a gets no answer; the ICMP error ends the flow, so the client's next
@@ -260,8 +264,9 @@ TEST(UdpProxy, ICMPErrorsFromADeadTargetEjectIt) {
   b.reset();
   // Flows that land on b get no answer; their second datagram meets the ICMP error.
   int lost = 0;
+  std::vector<std::unique_ptr<UdpClient>> kept;  // open till the end: no client port comes back
   for (int i = 0; i < 8 && fulcrum->errors().find("to=unhealthy") == std::string::npos; ++i) {
-    UdpClient client(port);
+    UdpClient& client = *kept.emplace_back(std::make_unique<UdpClient>(port));
     if (client.ask("one", 200ms).empty()) {
       ++lost;
       client.ask("two", 100ms);
@@ -272,7 +277,7 @@ TEST(UdpProxy, ICMPErrorsFromADeadTargetEjectIt) {
   EXPECT_NE(fulcrum->errors().find("connection refused"), std::string::npos) << fulcrum->errors();
   std::this_thread::sleep_for(50ms);
   for (int i = 0; i < 10; ++i) {
-    UdpClient client(port);
+    UdpClient& client = *kept.emplace_back(std::make_unique<UdpClient>(port));
     EXPECT_EQ(parse(client.ask("new")).target, "a");
   }
 }
@@ -331,8 +336,9 @@ TEST(UdpProxy, ATargetFailingItsHealthCheckGetsNoNewFlows) {
   check_b->signal(SIGKILL);
   ASSERT_TRUE(wait_marked("unhealthy", b)) << fulcrum->errors();
   std::this_thread::sleep_for(50ms);  // the snapshot reaches the worker
+  std::vector<std::unique_ptr<UdpClient>> kept;  // open till the end: no client port comes back
   for (int i = 0; i < 12; ++i) {
-    UdpClient client(port);
+    UdpClient& client = *kept.emplace_back(std::make_unique<UdpClient>(port));
     EXPECT_EQ(parse(client.ask("new")).target, "a");
   }
   // The flow that started on b keeps going there: b still answers UDP, only its check died.
