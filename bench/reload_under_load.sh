@@ -6,11 +6,17 @@
 # must be 0, for keep-alive clients and for a new connection per request.
 #
 #   bench/reload_under_load.sh [reloads, default 20] [connections, default 2]
+#   bench/reload_under_load.sh --upgrade [connections, default 2]
+#
+# --upgrade: instead of reloads, one hot binary upgrade per wrk run (`fulcrum run --upgrade`,
+# docs/operations.md) halfway through it; the old process must drain and exit 0.
 #
 # "About half of capacity": wrk has no rate limit, so the load is set by the number of
 # connections; the script first measures capacity with 50 connections and prints both rates.
 # Everything shares this machine's cores: quote `uptime` with the figures.
 set -euo pipefail
+MODE=reload
+if [[ "${1:-}" == "--upgrade" ]]; then MODE=upgrade; shift; set -- 20 "$@"; fi
 RELOADS=${1:-20}
 CONNS=${2:-2}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,7 +63,7 @@ C
 }
 write_config ""
 "$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level info \
-  2> "$work/fulcrum.err" & fulcrum_pid=$!
+  --upgrade-socket "$work/upgrade.sock" 2> "$work/fulcrum.err" & fulcrum_pid=$!
 for _ in $(seq 50); do grep -q "admin.start" "$work/fulcrum.err" 2>/dev/null && break; sleep 0.1; done
 ADMIN=$(grep -o 'admin.start listen=[0-9.:]*' "$work/fulcrum.err" | cut -d= -f2)
 curl -sf -o /dev/null "http://127.0.0.1:$FU/" || { echo "fulcrum does not answer" >&2; exit 1; }
@@ -82,17 +88,37 @@ reloads() {
   echo "$ok" > "$work/reloads_ok"
 }
 
+upgrade() {  # one hot binary upgrade halfway through the wrk run (in a subshell: count the files)
+  sleep $(( (RELOADS / 4 + 3) / 2 ))
+  local upgrades
+  upgrades=$(( $(find "$work" -name "fulcrum-upgrade-*.err" | wc -l) + 1 ))
+  local log="$work/fulcrum-upgrade-$upgrades.err" ok=0 old
+  old=$(cat "$work/fulcrum.serving" 2>/dev/null || echo "$fulcrum_pid")
+  "$build/fulcrum" run --upgrade -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off \
+    --upgrade-socket "$work/upgrade.sock" 2> "$log" & local new=$!
+  echo "$new" > "$work/fulcrum-upgrade-$upgrades.pid"  # killed by cleanup
+  for _ in $(seq 100); do grep -q "upgrade.done" "$log" 2>/dev/null && break; sleep 0.1; done
+  # The old process drains and exits on its own.
+  for _ in $(seq 100); do kill -0 "$old" 2>/dev/null || { ok=1; break; }; sleep 0.1; done
+  grep -q "upgrade.done" "$log" || ok=0
+  echo "$new" > "$work/fulcrum.serving"
+  echo "$ok" > "$work/reloads_ok"
+}
+
 run() {  # $1: label, rest: wrk arguments
   local label=$1; shift
-  reloads & local reloader=$!
+  if [[ $MODE == upgrade ]]; then upgrade & else reloads & fi
+  local reloader=$!
   wrk -t1 -c"$CONNS" -d"$(( RELOADS / 4 + 3 ))s" "$@" "http://127.0.0.1:$FU/" > "$work/wrk.out" 2>&1
   wait $reloader
   local total non2xx errors
   total=$(awk '/requests in/ { print $1 }' "$work/wrk.out")
   non2xx=$(awk '/Non-2xx/ { print $NF }' "$work/wrk.out"); non2xx=${non2xx:-0}
   errors=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$work/wrk.out"); errors=${errors:-0}
-  printf '%-28s requests=%s  failed(non-2xx)=%s  socket_errors=%s  reloads_ok=%s/%s\n' \
-    "$label" "$total" "$non2xx" "$errors" "$(cat "$work/reloads_ok")" "$RELOADS"
+  local changes="reloads_ok=$(cat "$work/reloads_ok")/$RELOADS"
+  [[ $MODE == upgrade ]] && changes="upgrades_ok=$(cat "$work/reloads_ok")/1"
+  printf '%-28s requests=%s  failed(non-2xx)=%s  socket_errors=%s  %s\n' \
+    "$label" "$total" "$non2xx" "$errors" "$changes"
   grep "Socket errors" "$work/wrk.out" || true
 }
 
@@ -100,6 +126,12 @@ capacity=$(wrk -t1 -c50 -d3s "http://127.0.0.1:$FU/" | awk '/Requests\/sec/ { pr
 echo "capacity (50 connections, 3 s): $capacity req/s; load below with $CONNS connections"
 run "keep-alive" --latency
 run "new connection per request" -H "Connection: close"
+if [[ $MODE == upgrade ]]; then
+  echo "old processes' drain: $(grep -h 'fulcrum.stopping' "$work"/fulcrum*.err | grep -c 'signal=upgrade') upgrades," \
+    "$(grep -h 'fulcrum.shutdown_timeout' "$work"/fulcrum*.err | wc -l) cut short by shutdown_timeout"
+  uptime
+  exit 0
+fi
 applied=$(grep -c "config.reloaded" "$work/fulcrum.err" || true)
 failed=$(grep -c "config.reload_failed" "$work/fulcrum.err" || true)
 echo "fulcrum log: config.reloaded=$applied config.reload_failed=$failed"

@@ -19,6 +19,7 @@
 #include "health/agent_state_file.hpp"
 #include "runtime/demo.hpp"
 #include "runtime/server.hpp"
+#include "runtime/upgrade_channel.hpp"
 
 namespace {
 
@@ -91,6 +92,13 @@ int main(int argc, char** argv) {
   run->add_option("--admin-listen", server_options.admin_listen,
                   "Serve the admin API here instead of admin.listen (HOST:PORT; port 0: any free port, logged; "
                   "off: no admin API)");
+  run->add_flag("--upgrade", server_options.upgrade,
+                "Hot binary upgrade: take the listening sockets of the fulcrum running on the upgrade socket, then "
+                "tell it to drain and exit (docs/operations.md)");
+  run->add_option("--upgrade-socket", server_options.upgrade_socket,
+                  "Where this process listens for its successor (and, with --upgrade, finds the one it replaces); "
+                  "off: nowhere [default: $XDG_RUNTIME_DIR, /run (root) or /tmp, /fulcrum-<hash of the config "
+                  "file's path>.sock]");
   add_log_flags(*run, log_flags);
 
   auto* validate = app.add_subcommand(
@@ -207,8 +215,21 @@ int main(int argc, char** argv) {
     return fulcrum::health::run_agent(agent_options);
   }
 
+  // With --upgrade, a file that does not validate stops here: the running process never hears of it.
   auto config = load_or_report(config_path);
-  if (!config) return 2;
+  if (!config) {
+    if (server_options.upgrade) std::fprintf(stderr, "fulcrum: upgrade not attempted: the running process keeps serving\n");
+    return 2;
+  }
+  if (server_options.upgrade_socket.empty()) {
+    server_options.upgrade_socket = fulcrum::runtime::default_upgrade_socket_path(config_path);
+  } else if (server_options.upgrade_socket == "off") {
+    if (server_options.upgrade) {
+      std::fprintf(stderr, "fulcrum: --upgrade needs an upgrade socket (--upgrade-socket off was given)\n");
+      return 2;
+    }
+    server_options.upgrade_socket.clear();
+  }
   fulcrum::runtime::Server server(config, server_options);
   std::string error;
   if (!server.start(error)) {

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstring>
 
+#include "core/close_shared_socket.hpp"
 #include "core/log.hpp"
 #include "http/canned_response.hpp"
 #include "http/request_parser.hpp"
@@ -106,7 +107,7 @@ AdminServer::AdminServer(asio::io_context& loop, Handler handler)
 
 AdminServer::~AdminServer() { stop(); }
 
-bool AdminServer::bind(const config::AdminConfig& config, std::string& error) {
+bool AdminServer::bind(const config::AdminConfig& config, std::string& error, int inherited) {
   if (!config.token_file.empty()) {
     token_ = BearerToken::read_file(config.token_file, error);
     if (!token_) return false;
@@ -114,6 +115,14 @@ bool AdminServer::bind(const config::AdminConfig& config, std::string& error) {
   asio::ip::tcp::endpoint endpoint;
   std::memcpy(endpoint.data(), config.listen.address(), config.listen.length);
   asio::error_code ec;
+  if (inherited >= 0) {
+    acceptor_.assign(endpoint.protocol(), inherited, ec);
+    if (ec) {
+      error = "admin.listen " + config.listen_text + ": the inherited socket: " + ec.message();
+      return false;
+    }
+    return true;
+  }
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
@@ -149,8 +158,7 @@ void AdminServer::start_accepting() { asio::co_spawn(loop_, accept_loop(), asio:
 void AdminServer::stop() {
   if (stopped_) return;
   stopped_ = true;
-  asio::error_code ignored;
-  acceptor_.close(ignored);
+  core::close_shared_socket(acceptor_);  // a hot upgrade's successor may hold it too
   for (auto& weak : connections_) {
     if (auto connection = weak.lock()) connection->close();
   }

@@ -36,13 +36,15 @@ class AdminServer {
 
   // Reads the token (when configured) and binds admin.listen; false with `error` set when
   // either fails. Nothing is served before start_accepting().
-  bool bind(const config::AdminConfig& config, std::string& error);
+  // `inherited`: an already bound, listening descriptor to serve instead (hot upgrade).
+  bool bind(const config::AdminConfig& config, std::string& error, int inherited = -1);
   void start_accepting();
   // The address actually bound (admin.listen with port 0 gets a free port).
   std::string bound_address() const;
   // On reload: the token file is read again (a rotated token takes effect at once). On error
   // the old token stays and `error` says why.
   bool reload_token(const config::AdminConfig& config, std::string& error);
+  int native_handle() { return acceptor_.native_handle(); }  // handed to a hot upgrade's successor
   // Closes the listener and every open admin connection.
   void stop();
 

@@ -250,4 +250,35 @@ std::string render_metrics(const upstream::TargetRegistry& registry) {
   return f.render();
 }
 
+std::string render_udp_metrics(const std::vector<UdpListenerTotals>& listeners) {
+  Families f;
+  auto& datagrams_in = f.add("fulcrum_udp_datagrams_in_total", "counter", "Datagrams from clients forwarded to targets.");
+  auto& datagrams_out = f.add("fulcrum_udp_datagrams_out_total", "counter", "Datagrams from targets sent to clients.");
+  auto& bytes_in = f.add("fulcrum_udp_bytes_in_total", "counter", "Bytes of the datagrams forwarded to targets.");
+  auto& bytes_out = f.add("fulcrum_udp_bytes_out_total", "counter", "Bytes of the datagrams targets sent back.");
+  auto& flows_active = f.add("fulcrum_udp_flows_active", "gauge", "Flows (client address:port to one target) open now.");
+  auto& flows_total = f.add("fulcrum_udp_flows_total", "counter", "Flows opened.");
+  auto& flows_ended = f.add("fulcrum_udp_flows_ended_total", "counter",
+                            "Flows ended, by reason: idle_timeout, evicted (max_flows reached: the oldest made room), "
+                            "target_unreachable (ICMP port unreachable), deregistered (the target's deregistration delay ran out).");
+  auto& dropped = f.add("fulcrum_udp_datagrams_dropped_total", "counter",
+                        "Datagrams dropped, by reason: no_target (no eligible target), send (a socket buffer was full).");
+  for (const auto& l : listeners) {
+    const std::string labels = label("listener", l.listener);
+    sample(datagrams_in, labels, l.datagrams_in);
+    sample(datagrams_out, labels, l.datagrams_out);
+    sample(bytes_in, labels, l.bytes_in);
+    sample(bytes_out, labels, l.bytes_out);
+    sample(flows_active, labels, l.flows_created > l.flows_closed ? l.flows_created - l.flows_closed : 0);
+    sample(flows_total, labels, l.flows_created);
+    sample(flows_ended, labels + "," + label("reason", "idle_timeout"), l.flows_expired);
+    sample(flows_ended, labels + "," + label("reason", "evicted"), l.flows_evicted);
+    sample(flows_ended, labels + "," + label("reason", "target_unreachable"), l.flows_target_unreachable);
+    sample(flows_ended, labels + "," + label("reason", "deregistered"), l.flows_deregistered);
+    sample(dropped, labels + "," + label("reason", "no_target"), l.dropped_no_target);
+    sample(dropped, labels + "," + label("reason", "send"), l.dropped_send);
+  }
+  return f.render();
+}
+
 }  // namespace fulcrum::admin

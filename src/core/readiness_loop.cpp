@@ -33,6 +33,11 @@ int ReadinessLoop::watch(int fd, Handler* handler, unsigned tag, uint32_t events
   return ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) == 0 ? 0 : errno;
 }
 
+void ReadinessLoop::unwatch(int fd) {
+  epoll_event ignored{};
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, &ignored);
+}
+
 void ReadinessLoop::retire(std::unique_ptr<Handler> handler) {
   retired_.push_back(std::move(handler));
   // Posted, not done at the end of the batch: a handler may have posted work that names it

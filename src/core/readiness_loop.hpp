@@ -45,6 +45,10 @@ class ReadinessLoop {
   // Returns 0 or an errno value.
   int watch(int fd, Handler* handler, unsigned tag, uint32_t events = EPOLLIN | EPOLLOUT | EPOLLRDHUP);
 
+  // Takes `fd` out of the set before it is closed, for a descriptor that another process also
+  // holds (close() removes it only when the socket's last descriptor closes).
+  void unwatch(int fd);
+
   // Deletes `handler` once no event of the current batch can name it.
   void retire(std::unique_ptr<Handler> handler);
 

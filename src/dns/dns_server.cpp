@@ -58,13 +58,17 @@ std::string peer_text(const sockaddr* peer) {
 
 DnsServer::~DnsServer() { stop(); }
 
-bool DnsServer::bind(const core::Endpoint& listen, std::string& error) {
+bool DnsServer::bind(const core::Endpoint& listen, std::string& error, int inherited_udp, int inherited_tcp) {
   asio::error_code ec;
   asio::ip::udp::endpoint udp_endpoint;
   std::memcpy(udp_endpoint.data(), listen.address(), listen.length);
-  udp_.open(udp_endpoint.protocol(), ec);
-  if (!ec) udp_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) udp_.bind(udp_endpoint, ec);
+  if (inherited_udp >= 0) {
+    udp_.assign(udp_endpoint.protocol(), inherited_udp, ec);
+  } else {
+    udp_.open(udp_endpoint.protocol(), ec);
+    if (!ec) udp_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) udp_.bind(udp_endpoint, ec);
+  }
   if (!ec) udp_.non_blocking(true, ec);
   if (ec) {
     error = "dns: cannot listen on udp " + listen.to_string() + ": " + ec.message();
@@ -72,10 +76,14 @@ bool DnsServer::bind(const core::Endpoint& listen, std::string& error) {
   }
   asio::ip::tcp::endpoint tcp_endpoint;
   std::memcpy(tcp_endpoint.data(), listen.address(), listen.length);
-  tcp_.open(tcp_endpoint.protocol(), ec);
-  if (!ec) tcp_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) tcp_.bind(tcp_endpoint, ec);
-  if (!ec) tcp_.listen(asio::socket_base::max_listen_connections, ec);
+  if (inherited_tcp >= 0) {
+    tcp_.assign(tcp_endpoint.protocol(), inherited_tcp, ec);
+  } else {
+    tcp_.open(tcp_endpoint.protocol(), ec);
+    if (!ec) tcp_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) tcp_.bind(tcp_endpoint, ec);
+    if (!ec) tcp_.listen(asio::socket_base::max_listen_connections, ec);
+  }
   if (ec) {
     error = "dns: cannot listen on tcp " + listen.to_string() + ": " + ec.message();
     return false;

@@ -50,7 +50,12 @@ class DnsServer {
   DnsServer& operator=(const DnsServer&) = delete;
 
   // Binds UDP and TCP on `listen`; false with `error` set when it cannot.
-  bool bind(const core::Endpoint& listen, std::string& error);
+  // `inherited_udp`/`inherited_tcp`: already bound (and listening) descriptors to serve instead
+  // (a hot upgrade's sockets).
+  bool bind(const core::Endpoint& listen, std::string& error, int inherited_udp = -1, int inherited_tcp = -1);
+  // The sockets, handed to a hot upgrade's successor.
+  int udp_handle() { return udp_.native_handle(); }
+  int tcp_handle() { return tcp_.native_handle(); }
   // Serves from `snapshot` (and its config's dns section) from now on; callable from any thread.
   void install(std::shared_ptr<const upstream::Snapshot> snapshot);
   void start();

@@ -59,6 +59,10 @@ struct HttpWorker {
 
   std::atomic<uint64_t> active_sessions{0};
   std::atomic<uint64_t> total_requests{0};
+  // Shutting down or handing over to a new process (worker's thread): each client's next
+  // response says Connection: close and the connection ends after it, so keep-alive clients
+  // leave at a request boundary instead of being cut when shutdown_timeout runs out.
+  bool draining = false;
   uint64_t request_id_prefix = 0;  // random per worker and process
   uint64_t request_id_counter = 0;
   bool deadlines_started_ = false;

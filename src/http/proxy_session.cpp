@@ -1272,7 +1272,7 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   }
   x.method_id = head.method_id;
   x.client_http10 = head.version_major == 1 && head.version_minor == 0;
-  x.client_keep_alive = head.keep_alive;
+  x.client_keep_alive = head.keep_alive && !w_.draining;
   x.framing = head.framing;
   x.idempotent = head.method_id == Method::get || head.method_id == Method::head || head.method_id == Method::put ||
                  head.method_id == Method::delete_ || head.method_id == Method::options ||

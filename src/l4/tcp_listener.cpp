@@ -35,7 +35,10 @@ bool TcpListener::start(std::string& error) {
 
 void TcpListener::close() {
   if (fd_ < 0) return;
-  ::close(fd_);  // leaves the readiness set with it
+  // After a hot upgrade the new process holds the same socket, so close() alone would leave it
+  // in this worker's set.
+  context_.readiness.unwatch(fd_);
+  ::close(fd_);
   fd_ = -1;
   if (retry_) retry_->cancel();
 }

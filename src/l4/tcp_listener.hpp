@@ -28,6 +28,7 @@ class TcpListener final : public core::ReadinessLoop::Handler {
   void release_io() { retry_.reset(); }
 
   void on_ready(uint32_t events, unsigned tag) override;
+  int fd() const { return fd_; }  // the listening socket (handed to a hot upgrade's successor)
 
  private:
   void accept_all();

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "core/clock.hpp"
+#include "core/close_shared_socket.hpp"
 #include "core/log.hpp"
 #include "upstream/passive_report.hpp"
 
@@ -51,8 +52,7 @@ void UdpForwarder::start() {
 void UdpForwarder::stop() {
   if (stopped_) return;
   stopped_ = true;
-  asio::error_code ignored;
-  socket_.close(ignored);
+  core::close_shared_socket(socket_);  // a hot upgrade's successor may hold it too
   sweep_timer_.cancel();
   while (table_.oldest() != UdpFlowTable::kNone) close_flow(table_.oldest(), "shutdown");
 }
@@ -130,6 +130,7 @@ void UdpForwarder::forward(const sockaddr* client, socklen_t client_length, cons
     return;
   }
   ++counters_.datagrams_in;
+  counters_.bytes_in += size;
   ++flow.datagrams_in;
   flow.bytes_in += size;
 }
@@ -240,6 +241,7 @@ void UdpForwarder::drain_target(uint32_t slot) {
       flow.datagrams_out += static_cast<uint64_t>(sent);
     }
     flow.bytes_out += bytes;
+    counters_.bytes_out += bytes;
     upstream::report_traffic_success(*flow.target);  // reads first: no shared write when all is well
     if (static_cast<size_t>(received) < kBatch) break;
   }
@@ -270,6 +272,7 @@ void UdpForwarder::close_flow(uint32_t slot, const char* reason) {
         .emit();
   }
   if (std::string_view(reason) == "idle_timeout") ++counters_.flows_expired;
+  ++counters_.flows_closed;
   asio::error_code ignored;
   flow.upstream.close(ignored);
   if (flow.target_counters) flow.target_counters->active.fetch_sub(1, std::memory_order_relaxed);

@@ -24,20 +24,26 @@
 #include "core/endpoint.hpp"
 #include "l4/udp_flow_table.hpp"
 #include "l4/worker_context.hpp"
+#include "upstream/traffic_stats.hpp"
 
 namespace fulcrum::l4 {
 
-// Per forwarder, plain integers: read on the worker's thread (or summed when asked).
+// Per forwarder, single-writer counters (the worker's thread adds without a locked
+// instruction); the control thread sums them for GET /metrics.
 struct UdpCounters {
-  uint64_t datagrams_in = 0;   // client -> target, forwarded
-  uint64_t datagrams_out = 0;  // target -> client, forwarded
-  uint64_t flows_created = 0;
-  uint64_t flows_expired = 0;
-  uint64_t flows_evicted = 0;
-  uint64_t flows_target_unreachable = 0;
-  uint64_t flows_deregistered = 0;  // ended when their target's deregistration delay ran out
-  uint64_t dropped_no_target = 0;  // no eligible target or no socket for a new flow
-  uint64_t dropped_send = 0;       // a socket buffer was full (UDP: dropped, as a router would)
+  using Counter = upstream::StatCounter;
+  Counter datagrams_in;   // client -> target, forwarded
+  Counter datagrams_out;  // target -> client, forwarded
+  Counter bytes_in;       // of the datagrams_in
+  Counter bytes_out;      // received from targets for clients
+  Counter flows_created;
+  Counter flows_closed;  // for any reason: created - closed are open now
+  Counter flows_expired;
+  Counter flows_evicted;
+  Counter flows_target_unreachable;
+  Counter flows_deregistered;  // ended when their target's deregistration delay ran out
+  Counter dropped_no_target;   // no eligible target or no socket for a new flow
+  Counter dropped_send;        // a socket buffer was full (UDP: dropped, as a router would)
 };
 
 class UdpForwarder {
@@ -56,6 +62,7 @@ class UdpForwarder {
   // has it) because its deregistration delay ran out; returns how many (worker's thread).
   size_t close_target(const upstream::TrafficOutcomes* target);
   const UdpCounters& counters() const { return counters_; }
+  int native_handle() { return socket_.native_handle(); }  // handed to a hot upgrade's successor
 
  private:
   struct Flow {

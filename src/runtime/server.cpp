@@ -1,6 +1,9 @@
 #include "runtime/server.hpp"
 
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include <optional>
 
@@ -9,18 +12,28 @@
 
 #include "config/config_loader.hpp"
 #include "core/clock.hpp"
+#include "core/close_shared_socket.hpp"
 #include "core/log.hpp"
 #include "http/proxy_session.hpp"
 
 namespace fulcrum::runtime {
 namespace {
 
+// `inherited`: a socket already bound and listening (hot upgrade), or -1 to make one.
 std::unique_ptr<asio::ip::tcp::acceptor> open_acceptor(asio::io_context& loop, const core::Endpoint& address,
-                                                       std::string& error) {
+                                                       std::string& error, int inherited) {
   auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(loop);
   asio::ip::tcp::endpoint endpoint;
   std::memcpy(endpoint.data(), address.address(), address.length);
   asio::error_code ec;
+  if (inherited >= 0) {
+    acceptor->assign(endpoint.protocol(), inherited, ec);
+    if (ec) {
+      error = "cannot take over the socket on " + address.to_string() + ": " + ec.message();
+      return nullptr;
+    }
+    return acceptor;
+  }
   acceptor->open(endpoint.protocol(), ec);
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) {
@@ -42,11 +55,19 @@ std::unique_ptr<asio::ip::tcp::acceptor> open_acceptor(asio::io_context& loop, c
 // A datagram socket per worker on the same address: the kernel hashes each client
 // address:port to one of them, so every datagram of a flow reaches the same worker.
 std::optional<asio::ip::udp::socket> open_udp_socket(asio::io_context& loop, const core::Endpoint& address,
-                                                     std::string& error) {
+                                                     std::string& error, int inherited) {
   asio::ip::udp::socket socket(loop);
   asio::ip::udp::endpoint endpoint;
   std::memcpy(endpoint.data(), address.address(), address.length);
   asio::error_code ec;
+  if (inherited >= 0) {
+    socket.assign(endpoint.protocol(), inherited, ec);
+    if (ec) {
+      error = "cannot take over the udp socket on " + address.to_string() + ": " + ec.message();
+      return std::nullopt;
+    }
+    return socket;
+  }
   socket.open(endpoint.protocol(), ec);
   if (!ec) socket.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) {
@@ -118,25 +139,29 @@ Server::~Server() {
 }
 
 bool Server::bind_listeners(std::string& error) {
+  const size_t worker_count = workers_.size();
   for (const auto& listener : config_->listeners) {
     ListenerSockets sockets;
-    if (listener.protocol == config::ListenerProtocol::udp) {
-      const size_t index = listeners_.size();
-      const uint32_t share = static_cast<uint32_t>((listener.max_flows + workers_.size() - 1) / workers_.size());
-      for (size_t w = 0; w < workers_.size(); ++w) {
-        auto socket = open_udp_socket(workers_[w]->loop(), listener.listen, error);
+    const size_t index = listeners_.size();
+    const bool udp = listener.protocol == config::ListenerProtocol::udp;
+    std::vector<int> inherited;
+    if (inherited_) inherited = inherited_->take(udp ? SocketKind::datagram : SocketKind::stream, listener.listen);
+    const size_t count = std::max(worker_count, inherited.size());
+    for (size_t i = 0; i < count; ++i) {
+      const size_t w = i % worker_count;
+      const int fd = i < inherited.size() ? inherited[i] : -1;
+      if (udp) {
+        auto socket = open_udp_socket(workers_[w]->loop(), listener.listen, error, fd);
         if (!socket) {
           error = "listener '" + listener.name + "': " + error;
           return false;
         }
+        const uint32_t share = static_cast<uint32_t>((listener.max_flows + count - 1) / count);
         sockets.udp_per_worker.push_back(
             std::make_unique<l4::UdpForwarder>(*contexts_[w], index, std::move(*socket), share));
+        continue;
       }
-      listeners_.push_back(std::move(sockets));
-      continue;
-    }
-    for (size_t w = 0; w < workers_.size(); ++w) {
-      auto acceptor = open_acceptor(workers_[w]->loop(), listener.listen, error);
+      auto acceptor = open_acceptor(workers_[w]->loop(), listener.listen, error, fd);
       if (!acceptor) {
         error = "listener '" + listener.name + "': " + error;
         return false;
@@ -148,12 +173,12 @@ bool Server::bind_listeners(std::string& error) {
       }
       // Bound by Asio (same options as every listener), then driven by the readiness loop.
       asio::error_code ec;
-      int fd = acceptor->release(ec);
+      int released = acceptor->release(ec);
       if (ec) {
         error = "listener '" + listener.name + "': " + ec.message();
         return false;
       }
-      sockets.tcp_per_worker.push_back(std::make_unique<l4::TcpListener>(*contexts_[w], listeners_.size(), fd));
+      sockets.tcp_per_worker.push_back(std::make_unique<l4::TcpListener>(*contexts_[w], index, released));
     }
     listeners_.push_back(std::move(sockets));
   }
@@ -165,7 +190,7 @@ bool Server::start_admin(std::string& error) {
   admin::AdminApi::Hooks hooks;
   hooks.reload = [this] { return reload(); };
   hooks.change_target = [this](const admin::TargetChange& change) { return change_target(change); };
-  hooks.more_metrics = [this] { return guards_.prometheus_text(); };
+  hooks.more_metrics = [this] { return guards_.prometheus_text() + admin::render_udp_metrics(udp_totals()); };
   hooks.overrides = [this](const std::string& group, const std::string& address) {
     return overrides_.view(group, address);
   };
@@ -173,7 +198,9 @@ bool Server::start_admin(std::string& error) {
   admin_api_ = std::make_unique<admin::AdminApi>(registry_, sampler_.get(), std::move(hooks));
   admin_ = std::make_unique<admin::AdminServer>(
       control_, [api = admin_api_.get()](const admin::AdminRequest& request) { return api->handle(request); });
-  return admin_->bind(config_->admin, error);
+  std::vector<int> inherited;
+  if (inherited_) inherited = inherited_->take(SocketKind::admin, config_->admin.listen);
+  return admin_->bind(config_->admin, error, inherited.empty() ? -1 : inherited.front());
 }
 
 bool Server::start(std::string& error) {
@@ -183,6 +210,7 @@ bool Server::start(std::string& error) {
     config_ = std::move(adjusted);
   }
   file_config_ = config_;
+  if (options_.upgrade && !receive_sockets(error)) return false;
   // Before any worker: an admin address in use or an unreadable token stops the start.
   if (!start_admin(error)) return false;
   uint32_t count = config_->workers == 0 ? core::default_worker_count() : config_->workers;
@@ -235,7 +263,14 @@ bool Server::start(std::string& error) {
   if (!bind_listeners(error)) return false;
   if (config_->dns.enabled) {
     dns_ = std::make_unique<dns::DnsServer>();
-    if (!dns_->bind(config_->dns.listen, error)) return false;
+    std::vector<int> udp, tcp;
+    if (inherited_) {
+      udp = inherited_->take(SocketKind::dns_udp, config_->dns.listen);
+      tcp = inherited_->take(SocketKind::dns_tcp, config_->dns.listen);
+    }
+    if (!dns_->bind(config_->dns.listen, error, udp.empty() ? -1 : udp.front(), tcp.empty() ? -1 : tcp.front())) {
+      return false;
+    }
   }
 
   health::HealthMonitor::Hooks hooks;
@@ -245,7 +280,9 @@ bool Server::start(std::string& error) {
       l4::WorkerContext* worker = contexts_[w].get();
       std::vector<l4::UdpForwarder*> forwarders;  // UDP flows to the target end too
       for (auto& listener : listeners_) {
-        if (!listener.udp_per_worker.empty()) forwarders.push_back(listener.udp_per_worker[w].get());
+        for (size_t i = w; i < listener.udp_per_worker.size(); i += contexts_.size()) {
+          forwarders.push_back(listener.udp_per_worker[i].get());  // socket i is served by worker i % workers
+        }
       }
       worker->worker.post([worker, forwarders, target] {
         worker->upstreams.sessions().close_target(target.get());
@@ -260,20 +297,16 @@ bool Server::start(std::string& error) {
   registry_.set_worker_count(static_cast<uint32_t>(workers_.size()));
   health_ = std::make_unique<health::HealthMonitor>(control_, registry_, std::move(hooks));
   health_->apply(config_);
-  for (size_t w = 0; w < workers_.size(); ++w) {
-    auto& context = *contexts_[w];
-    for (size_t l = 0; l < listeners_.size(); ++l) {
-      if (!listeners_[l].udp_per_worker.empty()) {
-        listeners_[l].udp_per_worker[w]->start();
-        continue;
-      }
-      if (config_->listeners[l].protocol == config::ListenerProtocol::http ||
-          config_->listeners[l].protocol == config::ListenerProtocol::https) {
-        asio::co_spawn(context.loop(), http::http_accept_loop(*http_workers_[w], *listeners_[l].per_worker[w], l),
-                       asio::detached);
-        continue;
-      }
-      if (!listeners_[l].tcp_per_worker.empty() && !listeners_[l].tcp_per_worker[w]->start(error)) {
+  for (size_t l = 0; l < listeners_.size(); ++l) {
+    auto& sockets = listeners_[l];
+    for (auto& forwarder : sockets.udp_per_worker) forwarder->start();
+    for (size_t i = 0; i < sockets.per_worker.size(); ++i) {  // http, https
+      const size_t w = i % workers_.size();
+      asio::co_spawn(contexts_[w]->loop(), http::http_accept_loop(*http_workers_[w], *sockets.per_worker[i], l),
+                     asio::detached);
+    }
+    for (auto& tcp : sockets.tcp_per_worker) {
+      if (!tcp->start(error)) {
         error = "listener '" + config_->listeners[l].name + "': " + error;
         return false;
       }
@@ -314,7 +347,103 @@ bool Server::start(std::string& error) {
         .emit();
   }
   core::LogLine(core::LogLevel::info, "fulcrum.start").field("workers", static_cast<uint64_t>(workers_.size())).emit();
+  finish_upgrade();
+  listen_for_upgrade();
   return true;
+}
+
+bool Server::receive_sockets(std::string& error) {
+  inherited_ = std::make_unique<InheritedSockets>();
+  upgrade_client_ = std::make_unique<UpgradeClient>();
+  if (!upgrade_client_->receive(options_.upgrade_socket, *inherited_, error)) return false;
+  core::LogLine(core::LogLevel::info, "upgrade.sockets_received")
+      .field("path", options_.upgrade_socket)
+      .field("sockets", inherited_->describe())
+      .emit();
+  return true;
+}
+
+void Server::finish_upgrade() {
+  if (!upgrade_client_) return;
+  if (inherited_->size() > 0) {
+    // Listeners the new file no longer has: they stop with the old process.
+    core::LogLine(core::LogLevel::info, "upgrade.sockets_unused").field("sockets", inherited_->describe()).emit();
+  }
+  inherited_.reset();
+  std::string answer, error;
+  if (upgrade_client_->hand_over(answer, error)) {
+    core::LogLine(core::LogLevel::info, "upgrade.done").field("old_process", answer).emit();
+  } else {
+    core::LogLine(core::LogLevel::warn, "upgrade.unconfirmed").field("why", error).emit();
+  }
+  upgrade_client_.reset();
+}
+
+void Server::listen_for_upgrade() {
+  if (options_.upgrade_socket.empty()) return;
+  UpgradeListener::Hooks hooks;
+  hooks.refuse_reason = [this] { return shutting_down_ ? std::string("this process is shutting down") : std::string(); };
+  hooks.sockets = [this] { return listening_sockets(); };
+  hooks.hand_over = [this] { return hand_over(); };
+  upgrade_listener_ = std::make_unique<UpgradeListener>(control_, std::move(hooks));
+  std::string error;
+  if (!upgrade_listener_->start(options_.upgrade_socket, error)) {
+    // Serving matters more than being upgradable: say so and go on.
+    core::LogLine(core::LogLevel::warn, "upgrade.unavailable").field("why", error).emit();
+    upgrade_listener_.reset();
+    return;
+  }
+  core::LogLine(core::LogLevel::info, "upgrade.listen").field("path", options_.upgrade_socket).emit();
+}
+
+std::vector<HandedSocket> Server::listening_sockets() {
+  // The descriptors only change when a listener closes, which happens on shutdown, after which
+  // no upgrade is served: reading them from the control thread is safe.
+  std::vector<HandedSocket> out;
+  for (auto& listener : listeners_) {
+    for (auto& acceptor : listener.per_worker) out.push_back({SocketKind::stream, acceptor->native_handle()});
+    for (auto& tcp : listener.tcp_per_worker) out.push_back({SocketKind::stream, tcp->fd()});
+    for (auto& udp : listener.udp_per_worker) out.push_back({SocketKind::datagram, udp->native_handle()});
+  }
+  if (admin_) out.push_back({SocketKind::admin, admin_->native_handle()});
+  if (dns_) {
+    out.push_back({SocketKind::dns_udp, dns_->udp_handle()});
+    out.push_back({SocketKind::dns_tcp, dns_->tcp_handle()});
+  }
+  return out;
+}
+
+std::string Server::hand_over() {
+  handed_over_ = true;
+  const uint64_t open = active_sessions();
+  begin_shutdown("upgrade");
+  return "pid=" + std::to_string(::getpid()) + " open_connections=" + std::to_string(open);
+}
+
+std::vector<admin::UdpListenerTotals> Server::udp_totals() const {
+  std::vector<admin::UdpListenerTotals> out;
+  for (size_t l = 0; l < listeners_.size() && l < config_->listeners.size(); ++l) {
+    if (listeners_[l].udp_per_worker.empty()) continue;
+    admin::UdpListenerTotals totals;
+    totals.listener = config_->listeners[l].name;
+    for (const auto& forwarder : listeners_[l].udp_per_worker) {
+      const l4::UdpCounters& c = forwarder->counters();
+      totals.datagrams_in += c.datagrams_in.get();
+      totals.datagrams_out += c.datagrams_out.get();
+      totals.bytes_in += c.bytes_in.get();
+      totals.bytes_out += c.bytes_out.get();
+      totals.flows_created += c.flows_created.get();
+      totals.flows_closed += c.flows_closed.get();
+      totals.flows_expired += c.flows_expired.get();
+      totals.flows_evicted += c.flows_evicted.get();
+      totals.flows_target_unreachable += c.flows_target_unreachable.get();
+      totals.flows_deregistered += c.flows_deregistered.get();
+      totals.dropped_no_target += c.dropped_no_target.get();
+      totals.dropped_send += c.dropped_send.get();
+    }
+    out.push_back(std::move(totals));
+  }
+  return out;
 }
 
 void Server::publish(std::shared_ptr<const upstream::Snapshot> snapshot) {
@@ -459,25 +588,41 @@ void Server::begin_shutdown(std::string_view why) {
       .field("open_connections", active_sessions())
       .field("shutdown_timeout_ms", static_cast<int64_t>(config_->shutdown_timeout.count()))
       .emit();
-  // Stop accepting on every worker; open connections go on.
-  for (size_t w = 0; w < workers_.size(); ++w) {
-    std::vector<asio::ip::tcp::acceptor*> acceptors;
-    std::vector<l4::TcpListener*> tcp_listeners;
-    std::vector<l4::UdpForwarder*> forwarders;
-    for (auto& listener : listeners_) {
-      if (!listener.per_worker.empty()) acceptors.push_back(listener.per_worker[w].get());
-      if (!listener.tcp_per_worker.empty()) tcp_listeners.push_back(listener.tcp_per_worker[w].get());
-      // UDP has no connection to drain: its flows end with the listener.
-      if (!listener.udp_per_worker.empty()) forwarders.push_back(listener.udp_per_worker[w].get());
+  // Stop accepting on every worker; open connections go on. After a hot upgrade the sockets
+  // live on in the new process: only this process's descriptors close, and connections
+  // waiting in the accept queues are the new process's to take.
+  const size_t worker_count = workers_.size();
+  std::vector<std::vector<asio::ip::tcp::acceptor*>> acceptors(worker_count);
+  std::vector<std::vector<l4::TcpListener*>> tcp_listeners(worker_count);
+  std::vector<std::vector<l4::UdpForwarder*>> forwarders(worker_count);
+  for (auto& listener : listeners_) {
+    for (size_t i = 0; i < listener.per_worker.size(); ++i) {
+      acceptors[i % worker_count].push_back(listener.per_worker[i].get());
     }
-    workers_[w]->post([acceptors, tcp_listeners, forwarders] {
+    for (size_t i = 0; i < listener.tcp_per_worker.size(); ++i) {
+      tcp_listeners[i % worker_count].push_back(listener.tcp_per_worker[i].get());
+    }
+    // UDP has no connection to drain: its flows end with the listener.
+    for (size_t i = 0; i < listener.udp_per_worker.size(); ++i) {
+      forwarders[i % worker_count].push_back(listener.udp_per_worker[i].get());
+    }
+  }
+  for (size_t w = 0; w < worker_count; ++w) {
+    workers_[w]->post([acceptors = acceptors[w], tcp_listeners = tcp_listeners[w], forwarders = forwarders[w]] {
       for (auto* listener : tcp_listeners) listener->close();
-      for (auto* acceptor : acceptors) {
-        asio::error_code ignored;
-        acceptor->close(ignored);
-      }
+      for (auto* acceptor : acceptors) core::close_shared_socket(*acceptor);
       for (auto* forwarder : forwarders) forwarder->stop();
     });
+  }
+  for (auto& http : http_workers_) {
+    http::HttpWorker* worker = http.get();
+    worker->worker.post([worker] { worker->draining = true; });
+  }
+  if (upgrade_listener_) upgrade_listener_->stop(handed_over_);  // after a handover the file is the successor's
+  if (handed_over_) {
+    // The successor answers on the admin and DNS addresses now.
+    if (admin_) admin_->stop();
+    if (dns_) dns_->stop();
   }
   drain_deadline_ = std::chrono::steady_clock::now() + config_->shutdown_timeout;
   check_drained();

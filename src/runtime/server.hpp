@@ -14,6 +14,7 @@
 
 #include "admin/admin_api.hpp"
 #include "admin/admin_server.hpp"
+#include "admin/prometheus_metrics.hpp"
 #include "config/config.hpp"
 #include "dns/dns_server.hpp"
 #include "core/worker.hpp"
@@ -22,7 +23,9 @@
 #include "l4/udp_forwarder.hpp"
 #include "l4/tcp_listener.hpp"
 #include "l4/worker_context.hpp"
+#include "runtime/inherited_sockets.hpp"
 #include "runtime/tls_contexts.hpp"
+#include "runtime/upgrade_channel.hpp"
 #include "security/guards.hpp"
 #include "upstream/operator_overrides.hpp"
 #include "upstream/target_registry.hpp"
@@ -34,6 +37,11 @@ struct ServerOptions {
   // Overrides admin.listen: "" keeps the file's, "off" disables the admin listener, a port of
   // 0 takes any free one (tests, several instances on one host). The bound address is logged.
   std::string admin_listen;
+  // The hot-upgrade channel (runtime/upgrade_channel.hpp): this process listens there for its
+  // successor, "" for none. With `upgrade`, it first takes the sockets of the process
+  // listening there, and tells it to drain once it accepts on all of them.
+  std::string upgrade_socket;
+  bool upgrade = false;
 };
 
 class Server {
@@ -55,6 +63,9 @@ class Server {
   const config::Config& config() const { return *config_; }
 
  private:
+  // At least one socket per worker; socket i is served by worker i % workers (after a hot
+  // upgrade to fewer workers, some serve several: an inherited socket nobody accepted on would
+  // lose the connections waiting in it).
   struct ListenerSockets {
     std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> per_worker;  // stream protocols on Asio sockets
     std::vector<std::unique_ptr<l4::TcpListener>> tcp_per_worker;      // tcp (readiness loop)
@@ -69,9 +80,16 @@ class Server {
   // POST /api/v1/reload).
   admin::ReloadOutcome reload();
   bool start_admin(std::string& error);
+  // Hot upgrade: takes the old process's sockets (start of start()), tells it to drain (end).
+  bool receive_sockets(std::string& error);
+  void finish_upgrade();
+  void listen_for_upgrade();
+  std::vector<HandedSocket> listening_sockets();
+  std::string hand_over();
   admin::ChangeOutcome change_target(const admin::TargetChange& change);
   void check_drained();
   uint64_t active_sessions() const;
+  std::vector<admin::UdpListenerTotals> udp_totals() const;  // for GET /metrics
 
   std::shared_ptr<const config::Config> config_;       // what is served: the file + operator changes
   std::shared_ptr<const config::Config> file_config_;  // the file (with command-line options)
@@ -83,6 +101,10 @@ class Server {
   asio::steady_timer drain_timer_{control_};
   std::chrono::steady_clock::time_point drain_deadline_{};
   bool shutting_down_ = false;
+  bool handed_over_ = false;  // a successor took the sockets (hot upgrade)
+  std::unique_ptr<InheritedSockets> inherited_;    // during start() with --upgrade
+  std::unique_ptr<UpgradeClient> upgrade_client_;  // during start() with --upgrade
+  std::unique_ptr<UpgradeListener> upgrade_listener_;
 
   upstream::TargetRegistry registry_;
   // Per-client limits and security counters of every worker; declared before the workers so

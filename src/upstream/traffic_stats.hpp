@@ -17,6 +17,14 @@ class StatCounter {
  public:
   void add(uint64_t n = 1) { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
   uint64_t get() const { return value_.load(std::memory_order_relaxed); }
+  StatCounter& operator++() {
+    add();
+    return *this;
+  }
+  StatCounter& operator+=(uint64_t n) {
+    add(n);
+    return *this;
+  }
 
  private:
   std::atomic<uint64_t> value_{0};

@@ -381,4 +381,30 @@ std::string admin_address(const Process& fulcrum, std::chrono::milliseconds time
   return log.substr(at, end - at);
 }
 
+UdpClient::UdpClient(uint16_t port) : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+}
+
+UdpClient::~UdpClient() { ::close(fd_); }
+
+std::string UdpClient::ask(const std::string& payload, std::chrono::milliseconds timeout) {
+  ::send(fd_, payload.data(), payload.size(), 0);
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return "";
+  char buffer[2048];
+  ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+  return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
+}
+
+bool UdpClient::last_reply_from(uint16_t port) {
+  sockaddr_in peer{};
+  socklen_t length = sizeof peer;
+  ::getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &length);
+  return ntohs(peer.sin_port) == port;
+}
+
 }  // namespace fulcrum::testing

@@ -102,4 +102,20 @@ std::string read_line(int fd, std::chrono::milliseconds timeout = 5s);
 bool closed_within(int fd, std::chrono::milliseconds timeout);
 uint16_t local_port(int fd);
 
+// A UDP client socket connected to 127.0.0.1:port: one client address:port, hence one flow.
+class UdpClient {
+ public:
+  explicit UdpClient(uint16_t port);
+  ~UdpClient();
+  UdpClient(const UdpClient&) = delete;
+  UdpClient& operator=(const UdpClient&) = delete;
+  // Sends `payload` and returns the reply, or "" after the timeout.
+  std::string ask(const std::string& payload, std::chrono::milliseconds timeout = 1000ms);
+  // Replies come from the listener's address and port (what the client sent to).
+  bool last_reply_from(uint16_t port);
+
+ private:
+  int fd_;
+};
+
 }  // namespace fulcrum::testing

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -55,6 +56,39 @@ std::string raw_exchange(uint16_t port, const std::string& request, std::chrono:
 int status_of(const std::string& response) {
   if (response.size() < 12 || response.rfind("HTTP/1.", 0) != 0) return 0;
   return std::atoi(response.c_str() + 9);
+}
+
+WrkTotals parse_wrk(const std::string& output) {
+  WrkTotals totals;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    unsigned long long a = 0, b = 0, c = 0, d = 0;
+    double rate = 0;
+    if (line.find("requests in") != std::string::npos && std::sscanf(line.c_str(), " %llu requests in", &a) == 1) {
+      totals.requests = a;
+      totals.parsed = true;
+    } else if (std::sscanf(line.c_str(), " Non-2xx or 3xx responses: %llu", &a) == 1) {
+      totals.non_2xx_3xx = a;
+    } else if (std::sscanf(line.c_str(), " Socket errors: connect %llu, read %llu, write %llu, timeout %llu", &a, &b, &c,
+                           &d) == 4) {
+      totals.connect_errors = a;
+      totals.read_errors = b;
+      totals.write_errors = c;
+      totals.timeouts = d;
+    } else if (std::sscanf(line.c_str(), "Requests/sec: %lf", &rate) == 1) {
+      totals.requests_per_second = rate;
+    }
+  }
+  return totals;
+}
+
+std::unique_ptr<Process> start_wrk(const TempDir& dir, const std::string& url, int connections, int seconds,
+                                   std::vector<std::string> extra) {
+  std::vector<std::string> argv{"/usr/bin/wrk", "-t1", "-c" + std::to_string(connections),
+                                "-d" + std::to_string(seconds) + "s"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back(url);
+  return std::make_unique<Process>(std::move(argv), dir.path(), "wrk");
 }
 
 long rss_kib(int pid) {

@@ -28,6 +28,23 @@ std::string raw_exchange(uint16_t port, const std::string& request, std::chrono:
 // The status code of the first response in `response` ("HTTP/1.1 400 ..."), 0 if none.
 int status_of(const std::string& response);
 
+// What wrk reports, counted as bench/reload_under_load.sh counts it: every answer that is not
+// 2xx/3xx and every socket error is a failure.
+struct WrkTotals {
+  uint64_t requests = 0;
+  double requests_per_second = 0;
+  uint64_t non_2xx_3xx = 0;
+  uint64_t connect_errors = 0;  // refused (or otherwise failed) connections
+  uint64_t read_errors = 0, write_errors = 0, timeouts = 0;
+  bool parsed = false;  // a summary was found
+  uint64_t failures() const { return non_2xx_3xx + connect_errors + read_errors + write_errors + timeouts; }
+};
+WrkTotals parse_wrk(const std::string& output);
+// `wrk -t1 -c CONNECTIONS -d SECONDS [extra...] URL` started in the background (Process::output()
+// holds its report once it exits).
+std::unique_ptr<Process> start_wrk(const TempDir& dir, const std::string& url, int connections, int seconds,
+                                   std::vector<std::string> extra = {});
+
 // A resident set size in KiB from /proc/PID/status.
 long rss_kib(int pid);
 

@@ -1,12 +1,17 @@
 // GET /metrics against the real binary under real traffic (curl through an HTTP listener, raw
-// sockets through a TCP one), read by a strict checker of the Prometheus text format.
+// sockets through a TCP one, datagrams through a UDP one), read by a strict checker of the
+// Prometheus text format.
+#include <sys/socket.h>
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "harness.hpp"
 #include "http_harness.hpp"
@@ -250,6 +255,65 @@ TEST(Metrics, PrometheusTextCountsRequestsBytesConnectionsAndLatencyPerListenerG
   EXPECT_NE(group.out.find("\"requests_per_second\""), std::string::npos) << group.out;
   EXPECT_NE(group.out.find("\"p99\""), std::string::npos) << group.out;
   EXPECT_NE(group.out.find("\"window_requests\": "), std::string::npos) << group.out;
+}
+
+TEST(Metrics, UdpListenersCountDatagramsBytesAndFlows) {
+  TempDir dir;
+  const uint16_t target_port = free_port(SOCK_DGRAM), udp = free_port(SOCK_DGRAM), ready = free_port();
+  Process backend({build_path("udp_backend"), "--listen", "127.0.0.1:" + std::to_string(target_port), "--name", "u"},
+                  dir.path(), "udp-u");
+  ASSERT_TRUE(backend.wait_for_output("listening")) << backend.errors();
+  // One worker and room for two flows: the third client evicts the least recently active.
+  const std::string yaml =
+      "workers: 1\nlisteners:\n"
+      "  - { name: dgram, listen: 127.0.0.1:" + std::to_string(udp) +
+      ", protocol: udp, max_flows: 2, idle_timeout: 1s, default: { forward: u } }\n"
+      "  - { name: ready, listen: 127.0.0.1:" + std::to_string(ready) + ", protocol: tcp, default: { forward: u } }\n"
+      "target_groups:\n  - { name: u, targets: [ { address: 127.0.0.1:" + std::to_string(target_port) + " } ] }\n";
+  auto fulcrum = start_fulcrum(dir, yaml, ready);
+  const std::string admin = admin_address(*fulcrum);
+  ASSERT_FALSE(admin.empty()) << fulcrum->errors();
+
+  size_t reply_bytes = 0;
+  {
+    UdpClient first(udp), second(udp), third(udp);
+    for (auto* client : {&first, &second, &third}) {
+      for (int i = 0; i < 2; ++i) {
+        const std::string reply = client->ask("ping");
+        ASSERT_NE(reply.find("ping"), std::string::npos) << fulcrum->errors();
+        reply_bytes += reply.size();
+      }
+    }
+  }
+  auto scrape = [&] {
+    auto result = curl({"http://" + admin + "/metrics"});
+    EXPECT_EQ(result.exit_code, 0);
+    return parse_strictly(result.out);
+  };
+  const std::map<std::string, std::string> dgram{{"listener", "dgram"}};
+  auto samples = scrape();
+  EXPECT_EQ(value_of(samples, "fulcrum_udp_datagrams_in_total", dgram), 6);
+  EXPECT_EQ(value_of(samples, "fulcrum_udp_datagrams_out_total", dgram), 6);
+  EXPECT_EQ(value_of(samples, "fulcrum_udp_bytes_in_total", dgram), 6 * 4);
+  EXPECT_EQ(value_of(samples, "fulcrum_udp_bytes_out_total", dgram), static_cast<double>(reply_bytes));
+  EXPECT_EQ(value_of(samples, "fulcrum_udp_flows_total", dgram), 3);
+  EXPECT_EQ(value_of(samples, "fulcrum_udp_flows_active", dgram), 2);
+  EXPECT_EQ(value_of(samples, "fulcrum_udp_flows_ended_total", {{"listener", "dgram"}, {"reason", "evicted"}}), 1);
+  EXPECT_EQ(value_of(samples, "fulcrum_udp_datagrams_dropped_total", {{"listener", "dgram"}, {"reason", "no_target"}}),
+            0);
+  EXPECT_EQ(samples.end(), std::find_if(samples.begin(), samples.end(), [](const Sample& s) {
+              return s.name.starts_with("fulcrum_listener_") && s.labels.count("listener") &&
+                     s.labels.at("listener") == "dgram";
+            })) << "UDP listeners are counted in the fulcrum_udp_* families only";
+
+  // The two left expire after the idle timeout (checked four times per timeout).
+  for (int i = 0; i < 40; ++i) {
+    samples = scrape();
+    if (value_of(samples, "fulcrum_udp_flows_active", dgram) == 0) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(value_of(samples, "fulcrum_udp_flows_active", dgram), 0);
+  EXPECT_EQ(value_of(samples, "fulcrum_udp_flows_ended_total", {{"listener", "dgram"}, {"reason", "idle_timeout"}}), 2);
 }
 
 }  // namespace

@@ -34,38 +34,6 @@ struct UdpBackend {
   Process process;
 };
 
-// A client socket: one client address:port, hence one flow.
-class UdpClient {
- public:
-  explicit UdpClient(uint16_t port) : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  }
-  ~UdpClient() { ::close(fd_); }
-  // Sends `payload` and returns the reply, or "" after the timeout.
-  std::string ask(const std::string& payload, std::chrono::milliseconds timeout = 1000ms) {
-    ::send(fd_, payload.data(), payload.size(), 0);
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return "";
-    char buffer[2048];
-    ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-    return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
-  }
-  // Replies come from the listener's address and port (what the client sent to).
-  bool last_reply_from(uint16_t port) {
-    sockaddr_in peer{};
-    socklen_t length = sizeof peer;
-    ::getpeername(fd_, reinterpret_cast<sockaddr*>(&peer), &length);
-    return ntohs(peer.sin_port) == port;
-  }
-
- private:
-  int fd_;
-};
-
 struct Reply {
   std::string target;
   std::string flow_port;  // the source port the target saw: one per flow

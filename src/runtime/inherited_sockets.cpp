@@ -1,0 +1,79 @@
+#include "runtime/inherited_sockets.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+
+namespace fulcrum::runtime {
+namespace {
+
+constexpr std::array<std::pair<SocketKind, std::string_view>, 5> kKindNames{{
+    {SocketKind::stream, "stream"},
+    {SocketKind::datagram, "datagram"},
+    {SocketKind::admin, "admin"},
+    {SocketKind::dns_udp, "dns-udp"},
+    {SocketKind::dns_tcp, "dns-tcp"},
+}};
+
+}  // namespace
+
+std::string_view to_string(SocketKind kind) {
+  for (const auto& [k, name] : kKindNames) {
+    if (k == kind) return name;
+  }
+  return "?";
+}
+
+bool socket_kind_from(std::string_view text, SocketKind& kind) {
+  for (const auto& [k, name] : kKindNames) {
+    if (name == text) {
+      kind = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+InheritedSockets::~InheritedSockets() {
+  for (const auto& entry : sockets_) ::close(entry.fd);
+}
+
+void InheritedSockets::add(SocketKind kind, int fd) {
+  Entry entry{kind, fd, {}};
+  entry.bound.length = sizeof entry.bound.storage;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&entry.bound.storage), &entry.bound.length) != 0) {
+    entry.bound.length = 0;  // matches nothing; closed at destruction
+  }
+  sockets_.push_back(entry);
+}
+
+std::vector<int> InheritedSockets::take(SocketKind kind, const core::Endpoint& address) {
+  std::vector<int> taken;
+  std::vector<Entry> rest;
+  for (const auto& entry : sockets_) {
+    const bool same_place = entry.bound.length != 0 && entry.bound.family() == address.family() &&
+                            entry.bound.host_string() == address.host_string() &&
+                            (entry.bound.port() == address.port() || (kind == SocketKind::admin && address.port() == 0));
+    if (entry.kind == kind && same_place) {
+      taken.push_back(entry.fd);
+    } else {
+      rest.push_back(entry);
+    }
+  }
+  sockets_ = std::move(rest);
+  return taken;
+}
+
+std::string InheritedSockets::describe() const {
+  std::string out;
+  for (const auto& entry : sockets_) {
+    if (!out.empty()) out += ", ";
+    out += to_string(entry.kind);
+    out += ' ';
+    out += entry.bound.length != 0 ? entry.bound.to_string() : "?";
+  }
+  return out;
+}
+
+}  // namespace fulcrum::runtime
