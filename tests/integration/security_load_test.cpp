@@ -18,6 +18,15 @@
 namespace fulcrum::testing {
 namespace {
 
+// Memory and latency figures are the Release build's: under ASan every allocation sits in a
+// quarantine with its shadow (the flood's RSS grew 357 MiB) and every instruction is slower,
+// so the sanitized run checks what the controls do, not what they cost.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kMeasuring = false;
+#else
+constexpr bool kMeasuring = true;
+#endif
+
 std::string http_config(uint16_t port, const std::string& security, const std::string& target) {
   return "workers: 2\nshutdown_timeout: 2s\nlisteners:\n  - name: web\n    listen: 127.0.0.1:" + std::to_string(port) +
          "\n    protocol: http\n    security:\n" + security +
@@ -101,7 +110,9 @@ TEST(SecurityLoad, FloodFrom200000AddressesKeepsMemoryBoundedAndLimitsHolding) {
               summary.substr(0, summary.find('\n')).c_str(), rss_before, rss_after, rss_after - rss_before);
   EXPECT_NE(summary.find("failed 0 "), std::string::npos) << summary;
   // The client table is 65,536 slots of 32 bytes (2 MiB) whatever the number of addresses.
-  EXPECT_LT(rss_after - rss_before, 6 * 1024) << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
+  if (kMeasuring) {
+    EXPECT_LT(rss_after - rss_before, 6 * 1024) << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
+  }
   // ...is still at its limit after it (its slot held connections, so it was never evicted).
   int over = open_from("127.0.0.79", port);
   ASSERT_GE(over, 0);
@@ -150,7 +161,9 @@ TEST(SecurityLoad, TwoThousandSlowlorisConnectionsLeaveANormalClientsP99WithinTw
   EXPECT_EQ(failures, 0);
   // Floors keep scheduler noise on a shared machine from deciding: 2 ms is far below what a
   // slowloris that worked would cost (the client would wait for client_header_timeout, 10 s).
-  EXPECT_LE(attacked, 2 * std::max(baseline, 2000.0)) << "baseline " << baseline << " us";
+  if (kMeasuring) {
+    EXPECT_LE(attacked, 2 * std::max(baseline, 2000.0)) << "baseline " << baseline << " us";
+  }
   // The cap closed the oldest slow connections (the attacker saw them end and replaced them).
   EXPECT_NE(report.find("closed_by_server "), std::string::npos);
   EXPECT_EQ(report.find("closed_by_server 0\n"), std::string::npos) << report;

@@ -63,9 +63,10 @@ TlsClient::TlsClient(uint16_t port, TlsClientOptions options) {
       return;
     }
   }
+  // One BIO for both directions: SSL_set_bio takes the one reference it is given for both
+  // (an extra BIO_up_ref here leaked a BIO per client: LeakSanitizer), and frees the memory BIOs.
   BIO* socket = BIO_new_socket(fd_, BIO_NOCLOSE);
-  BIO_up_ref(socket);
-  SSL_set_bio(ssl_, socket, socket);  // frees the memory BIOs
+  SSL_set_bio(ssl_, socket, socket);
   if (SSL_connect(ssl_) != 1) error_ = "handshake failed: " + openssl_error();
 }
 
