@@ -260,25 +260,26 @@ int connect_to(uint16_t port, std::chrono::milliseconds timeout) {
   return fd;
 }
 
-int connect_from(const std::string& source_ip, uint16_t port) {
+int try_connect_from(const std::string& source_ip, uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in source{};
   source.sin_family = AF_INET;
   inet_pton(AF_INET, source_ip.c_str(), &source.sin_addr);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
-    ADD_FAILURE() << "bind " << source_ip << ": " << std::strerror(errno);
-    ::close(fd);
-    return -1;
-  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    ADD_FAILURE() << "connect from " << source_ip << ": " << std::strerror(errno);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     ::close(fd);
     return -1;
   }
+  return fd;
+}
+
+int connect_from(const std::string& source_ip, uint16_t port) {
+  int fd = try_connect_from(source_ip, port);
+  if (fd < 0) ADD_FAILURE() << "connect from " << source_ip << ": " << std::strerror(errno);
   return fd;
 }
 

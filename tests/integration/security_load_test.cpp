@@ -34,23 +34,6 @@ std::string http_config(uint16_t port, const std::string& security, const std::s
          " }\n";
 }
 
-int open_from(const std::string& source, uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in from{};
-  from.sin_family = AF_INET;
-  inet_pton(AF_INET, source.c_str(), &from.sin_addr);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(port);
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Sends `request` and reads until the response's body ends with `tail` (or EOF / timeout).
 std::string exchange(int fd, const std::string& request, const std::string& tail, std::chrono::milliseconds timeout) {
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
@@ -73,7 +56,7 @@ double p99_us(uint16_t port, int count, int& failures) {
   std::vector<double> latencies;
   for (int i = 0; i < count; ++i) {
     const auto started = std::chrono::steady_clock::now();
-    int fd = open_from("127.0.0.1", port);
+    int fd = try_connect_from("127.0.0.1", port);
     std::string response;
     if (fd >= 0) {
       response = exchange(fd, "GET /status/204 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", "\r\n\r\n", 5s);
@@ -94,7 +77,7 @@ TEST(SecurityLoad, FloodFrom200000AddressesKeepsMemoryBoundedAndLimitsHolding) {
   // A client at its limit before the flood...
   std::vector<int> held;
   for (int i = 0; i < 2; ++i) {
-    int fd = open_from("127.0.0.79", port);
+    int fd = try_connect_from("127.0.0.79", port);
     ASSERT_GE(fd, 0);
     EXPECT_EQ(status_of(exchange(fd, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n", "backend b1\n", 3s)), 200);
     held.push_back(fd);
@@ -114,13 +97,13 @@ TEST(SecurityLoad, FloodFrom200000AddressesKeepsMemoryBoundedAndLimitsHolding) {
     EXPECT_LT(rss_after - rss_before, 6 * 1024) << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
   }
   // ...is still at its limit after it (its slot held connections, so it was never evicted).
-  int over = open_from("127.0.0.79", port);
+  int over = try_connect_from("127.0.0.79", port);
   ASSERT_GE(over, 0);
   EXPECT_EQ(exchange(over, "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", "backend b1\n", 2s), "");
   ::close(over);
   for (int fd : held) ::close(fd);
   std::this_thread::sleep_for(200ms);
-  int again = open_from("127.0.0.79", port);
+  int again = try_connect_from("127.0.0.79", port);
   EXPECT_EQ(status_of(exchange(again, "GET /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", "backend b1\n", 3s)),
             200);
   ::close(again);

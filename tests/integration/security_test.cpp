@@ -31,24 +31,6 @@ std::string http_config(uint16_t port, const std::string& security, const std::s
          " }\n";
 }
 
-// A connection from `source`; -1 when even the handshake failed.
-int open_from(const std::string& source, uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in from{};
-  from.sin_family = AF_INET;
-  inet_pton(AF_INET, source.c_str(), &from.sin_addr);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(port);
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Reads until `stop` appears, EOF, a reset or the timeout; errors are answers here, not failures.
 std::string read_some(int fd, std::chrono::milliseconds timeout, const std::string& stop = "") {
   std::string out;
@@ -95,7 +77,7 @@ std::string read_response(int fd, std::chrono::milliseconds timeout = 2s) {
 }
 
 std::string http_from(const std::string& source, uint16_t port, const std::string& request) {
-  int fd = open_from(source, port);
+  int fd = try_connect_from(source, port);
   if (fd < 0) return {};
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   std::string response = read_some(fd, 3s);
@@ -116,23 +98,23 @@ TEST(Security, TcpDeniedAddressIsResetAtOnceAndNeverReachesTheTarget) {
                  backend.address(), 2, "    proxy_protocol: v1\n"),
       port);
   for (int i = 0; i < 5; ++i) {
-    int denied = open_from("127.0.0.65", port);  // /26 deny beats /8 allow
+    int denied = try_connect_from("127.0.0.65", port);  // /26 deny beats /8 allow
     ASSERT_GE(denied, 0);
     const auto started = std::chrono::steady_clock::now();
     EXPECT_TRUE(refused(denied));
     EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms);
     ::close(denied);
   }
-  int allowed = open_from("127.0.0.66", port);  // the /32 allow beats the /26 deny
+  int allowed = try_connect_from("127.0.0.66", port);  // the /32 allow beats the /26 deny
   ASSERT_GE(allowed, 0);
   send_all(allowed, "ping");
   EXPECT_EQ(read_some(allowed, 3s, "ping"), "ping");
   ::close(allowed);
-  int other = open_from("127.0.0.7", port);
+  int other = try_connect_from("127.0.0.7", port);
   send_all(other, "pong");
   EXPECT_EQ(read_some(other, 3s, "pong"), "pong");
   ::close(other);
-  int denied_too = open_from("127.0.0.200", port);
+  int denied_too = try_connect_from("127.0.0.200", port);
   EXPECT_TRUE(refused(denied_too));
   ::close(denied_too);
 
@@ -208,7 +190,7 @@ TEST(Security, TcpMaxConnectionsPerClientHoldsAcrossTwoWorkers) {
   int greeted = 0;
   int reset = 0;
   for (int i = 0; i < 12; ++i) {
-    int fd = open_from("127.0.0.70", port);
+    int fd = try_connect_from("127.0.0.70", port);
     ASSERT_GE(fd, 0);
     open.push_back(fd);
   }
@@ -226,16 +208,16 @@ TEST(Security, TcpMaxConnectionsPerClientHoldsAcrossTwoWorkers) {
   EXPECT_EQ(greeted, 3);
   EXPECT_EQ(reset, 9);
   // Another client is counted apart.
-  int other = open_from("127.0.0.71", port);
+  int other = try_connect_from("127.0.0.71", port);
   EXPECT_EQ(read_some(other, 2s, "\n"), "b1\n");
   ::close(other);
   // A closed connection frees its place.
   ::close(kept.back());
   kept.pop_back();
   std::this_thread::sleep_for(200ms);
-  int again = open_from("127.0.0.70", port);
+  int again = try_connect_from("127.0.0.70", port);
   EXPECT_EQ(read_some(again, 2s, "\n"), "b1\n");
-  int over = open_from("127.0.0.70", port);
+  int over = try_connect_from("127.0.0.70", port);
   EXPECT_TRUE(refused(over));
   ::close(over);
   ::close(again);
@@ -252,7 +234,7 @@ TEST(Security, HttpMaxConnectionsPerClientHoldsAcrossTwoWorkers) {
   int served = 0;
   int reset = 0;
   for (int i = 0; i < 10; ++i) {
-    int fd = open_from("127.0.0.72", port);
+    int fd = try_connect_from("127.0.0.72", port);
     ASSERT_GE(fd, 0);
     const std::string request = "GET /k HTTP/1.1\r\nHost: a\r\n\r\n";  // keep-alive: the connection stays
     ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
@@ -281,7 +263,7 @@ TEST(Security, TcpConnectionsPerSecondPerClient) {
   int greeted = 0;
   const auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < 20; ++i) {
-    int fd = open_from("127.0.0.73", port);
+    int fd = try_connect_from("127.0.0.73", port);
     ASSERT_GE(fd, 0);
     if (read_some(fd, 2s, "\n") == "b1\n") ++greeted;
     ::close(fd);
@@ -291,7 +273,7 @@ TEST(Security, TcpConnectionsPerSecondPerClient) {
   EXPECT_GE(greeted, 5);
   EXPECT_LE(greeted, 5 + static_cast<int>(seconds * 5) + 1) << seconds << " s";
   EXPECT_TRUE(fulcrum->wait_for_output("security.connections_too_fast", 2s, true)) << fulcrum->errors();
-  int other = open_from("127.0.0.74", port);
+  int other = try_connect_from("127.0.0.74", port);
   EXPECT_EQ(read_some(other, 2s, "\n"), "b1\n");
   ::close(other);
 }
@@ -334,7 +316,7 @@ TEST(Security, HttpRateLimitOnOneKeepAliveConnectionKeepsTheConnection) {
   uint16_t port = free_port();
   auto fulcrum = start_fulcrum(
       dir, http_config(port, "      rate_limit: { requests_per_second: 0.5, burst: 2 }\n", backend.address(), 1), port);
-  int fd = open_from("127.0.0.77", port);
+  int fd = try_connect_from("127.0.0.77", port);
   ASSERT_GE(fd, 0);
   std::vector<int> statuses;
   for (int i = 0; i < 4; ++i) {
@@ -414,7 +396,7 @@ TEST(Security, WafInspectsBodiesThatArriveInLaterSegmentsAndChunked) {
   const std::string padding(3000, 'p');  // the attack starts past the first segment
   // Head first, then the body in three writes 150 ms apart.
   auto post_in_pieces = [&](const std::string& body, const std::vector<size_t>& cuts, const std::string& extra = "") {
-    int fd = open_from("127.0.0.1", port);
+    int fd = try_connect_from("127.0.0.1", port);
     send_all(fd, "POST /sink HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra +
                      "Connection: close\r\n\r\n");
     size_t at = 0;
@@ -433,7 +415,7 @@ TEST(Security, WafInspectsBodiesThatArriveInLaterSegmentsAndChunked) {
   EXPECT_EQ(status_of(post_in_pieces(body, {1000, 3005})), 403);  // the pattern straddles two writes
   // Chunked: the payload in chunks of 1 to 700 bytes, sent in writes with pauses.
   auto post_chunked = [&](const std::string& payload, size_t chunk) {
-    int fd = open_from("127.0.0.1", port);
+    int fd = try_connect_from("127.0.0.1", port);
     send_all(fd, "POST /sink HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
     std::string wire;
     for (size_t at = 0; at < payload.size(); at += chunk) {
@@ -455,7 +437,7 @@ TEST(Security, WafInspectsBodiesThatArriveInLaterSegmentsAndChunked) {
   EXPECT_EQ(status_of(post_chunked("x=" + attack, 1)), 403);  // "D\r\n1\r\nR..." on the wire: de-chunked first
   // Expect: 100-continue: Fulcrum says 100 itself, reads the body, blocks.
   {
-    int fd = open_from("127.0.0.1", port);
+    int fd = try_connect_from("127.0.0.1", port);
     send_all(fd, "POST /sink HTTP/1.1\r\nHost: a\r\nContent-Length: " + std::to_string(attack.size()) +
                      "\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n");
     const std::string interim = read_some(fd, 2s, "\r\n\r\n");
@@ -487,13 +469,13 @@ TEST(Security, MinBodyRateCutsOffASlowPostButNotAFastOne) {
   auto fulcrum = start_fulcrum(dir, http_config(port, "      min_body_rate: 1KiB\n", backend.address(), 1), port);
   // A fast 200 KB upload passes.
   const std::string body(200000, 'a');
-  int fast = open_from("127.0.0.1", port);
+  int fast = try_connect_from("127.0.0.1", port);
   send_all(fast, "POST /sink HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\nConnection: close\r\n\r\n" + body);
   const std::string ok = read_some(fast, 5s, "received 200000");
   EXPECT_EQ(status_of(ok), 200) << ok;
   ::close(fast);
   // A slow one (10 bytes every 300 ms: ~33 B/s, far under 1 KiB/s) is cut off with 408.
-  int slow = open_from("127.0.0.1", port);
+  int slow = try_connect_from("127.0.0.1", port);
   send_all(slow, "POST /sink HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n0123456789");
   const auto started = std::chrono::steady_clock::now();
   std::string answer;
@@ -522,7 +504,7 @@ TEST(Security, ProxyProtocolListenerLimitsTheAnnouncedClientNotTheProxy) {
   yaml.replace(yaml.find("    protocol: tcp\n"), 18, "    protocol: tcp\n    accept_proxy_protocol: true\n");
   auto fulcrum = start_fulcrum(dir, yaml, port);
   auto from_client = [&](const std::string& client) {
-    int fd = open_from("127.0.0.1", port);
+    int fd = try_connect_from("127.0.0.1", port);
     if (fd >= 0) send_all(fd, "PROXY TCP4 " + client + " 127.0.0.1 40000 80\r\n");
     return fd;
   };
@@ -574,7 +556,7 @@ TEST(Security, EventsAreCountedPerListenerInMetricsAcrossTwoWorkers) {
       "target_groups:\n  - name: app\n    targets:\n      - { address: " + backend.address() + " }\n";
   auto fulcrum = start_fulcrum(dir, yaml, web);
   for (int i = 0; i < 7; ++i) {
-    int fd = open_from("127.0.0.9", web);  // connections spread over both workers
+    int fd = try_connect_from("127.0.0.9", web);  // connections spread over both workers
     if (fd >= 0) {
       EXPECT_TRUE(refused(fd));
       ::close(fd);
@@ -665,14 +647,14 @@ TEST(Security, HeaderLimitsApplyToEveryRequestOnAKeepAliveConnection) {
   auto fulcrum = start_fulcrum(dir, yaml, port);
   const std::string ok = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
   // Second request: one 3 KB header (over max_header_bytes).
-  int fd = open_from("127.0.0.1", port);
+  int fd = try_connect_from("127.0.0.1", port);
   send_all(fd, ok);
   EXPECT_EQ(status_of(read_response(fd)), 200);
   send_all(fd, "GET /y HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(3000, 'b') + "\r\n\r\n");
   EXPECT_EQ(status_of(read_response(fd)), 431);
   ::close(fd);
   // Third request: 20 small headers (over max_headers), after two good ones.
-  fd = open_from("127.0.0.1", port);
+  fd = try_connect_from("127.0.0.1", port);
   std::string many = "GET /z HTTP/1.1\r\nHost: a\r\n";
   for (int i = 0; i < 20; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
   send_all(fd, ok);
@@ -683,7 +665,7 @@ TEST(Security, HeaderLimitsApplyToEveryRequestOnAKeepAliveConnection) {
   EXPECT_EQ(status_of(read_response(fd)), 431);
   ::close(fd);
   // The same oversized head pipelined right behind a good request in one write.
-  fd = open_from("127.0.0.1", port);
+  fd = try_connect_from("127.0.0.1", port);
   send_all(fd, ok + "GET /y HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(3000, 'b') + "\r\n\r\n");
   const std::string both = read_some(fd, 3s);  // to the close that follows the 431
   EXPECT_EQ(status_of(both), 200) << both;
