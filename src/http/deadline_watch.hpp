@@ -27,6 +27,8 @@ class Deadline {
   void arm(int64_t timeout_ms, asio::ip::tcp::socket* a, asio::ip::tcp::socket* b = nullptr);
   void disarm();
   bool expired() const { return expired_; }
+  // When the last arm() falls due (core::now_ms() clock).
+  int64_t at_ms() const { return at_ms_; }
 
  private:
   friend class DeadlineWatch;

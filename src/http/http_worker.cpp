@@ -10,7 +10,13 @@ namespace fulcrum::http {
 HttpWorker::HttpWorker(core::Worker& w) : worker(w), upstreams(w.index()), deadlines(w.loop()) {
   std::random_device random;
   request_id_prefix = (static_cast<uint64_t>(random()) << 32) ^ random();
-  deadlines.set_tick_hook([](void* self, int64_t now) { static_cast<HttpWorker*>(self)->pool.sweep(now); }, this);
+  deadlines.set_tick_hook(
+      [](void* argument, int64_t now) {
+        auto* self = static_cast<HttpWorker*>(argument);
+        self->pool.sweep(now);
+        self->parking.tick(now, self->draining);
+      },
+      this);
 }
 
 void HttpWorker::install(std::shared_ptr<const upstream::Snapshot> snapshot) {
@@ -85,6 +91,7 @@ void HttpWorker::close_target(const upstream::TrafficOutcomes* target) {
 void HttpWorker::release_io() {
   deadlines.stop();
   pool.clear();
+  parking.close();
 }
 
 }  // namespace fulcrum::http

@@ -15,6 +15,7 @@
 #include "http/awaiting_headers.hpp"
 #include "http/deadline_watch.hpp"
 #include "http/header.hpp"
+#include "http/idle_parking.hpp"
 #include "http/listener_routes.hpp"
 #include "http/sticky_cookie.hpp"
 #include "http/upstream_pool.hpp"
@@ -83,8 +84,10 @@ struct HttpWorker {
     return &(*listener_guards)[listener_index];
   }
 
-  // Sessions that have not finished their first head (max_connections_awaiting_headers).
+  // Sessions with an unfinished head (max_connections_awaiting_headers).
   AwaitingHeaders awaiting_headers;
+  // Idle keep-alive client connections: parked outside Asio after a while (64 bytes each).
+  IdleParking parking{worker.loop(), *this};
   // Per listener: its pattern rules compiled for this worker (null: none), rebuilt when the
   // configuration changes (not on every snapshot).
   std::vector<std::unique_ptr<security::WafRules>> waf;

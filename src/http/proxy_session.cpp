@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -120,8 +121,21 @@ class ProxySession {
     }
   }
 
-  // Starts serving a new connection: waits for its first request.
+  // A parked connection whose next request arrived (IdleParking): it was counted open when
+  // accepted and stays so; its first request is behind it.
+  ProxySession(HttpWorker& worker, ParkedConnection& parked, Socket client)
+      : w_(worker),
+        first_(false),
+        listener_index_(parked.listener_index),
+        client_(std::move(client)),
+        deadline_(worker.deadlines),
+        client_family_(parked.family),
+        ticket_(std::move(parked.ticket)) {
+    std::memcpy(client_address_, parked.address, sizeof client_address_);
+  }
+
   ~ProxySession() {
+    if (parked_) return;  // the parked record carries the connection on
     if (auto* stats = listener_stats()) stats->local().connections_closed.add();
     w_.active_sessions.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -141,9 +155,13 @@ class ProxySession {
     wait_idle(std::move(session));
   }
 
+  // Bytes arrived on a parked connection: a session again (IdleParking's resume hook).
+  static void resume(HttpWorker& worker, ParkedConnection& parked);
+
  private:
   static asio::awaitable<void> handshake(std::unique_ptr<ProxySession> self);
   static void wait_idle(std::unique_ptr<ProxySession> self);
+  static void park(std::unique_ptr<ProxySession> self);
   static asio::awaitable<void> serve(std::unique_ptr<ProxySession> self);
   struct Exchange;
   asio::awaitable<bool> serve_one(bool first);
@@ -184,6 +202,8 @@ class ProxySession {
   int client_family_ = AF_INET;
   security::ClientTicket ticket_;  // per-client limits (security:): released when the session ends
   AwaitingHeadersEntry awaiting_;   // counted until the first head is complete (slowloris cap)
+  IdleEntry idle_;                  // waiting for the next request (parked after a while)
+  bool parked_ = false;             // handed over to IdleParking: the session object ends
   // The snapshot the current request is served from (the exchange holds a reference to it);
   // refreshed before each request. Every session byte counts: idle sessions are most of them.
   const upstream::Snapshot* snapshot_ = nullptr;
@@ -278,13 +298,53 @@ void ProxySession::wait_idle(std::unique_ptr<ProxySession> self) {
     return;
   }
   const auto& l = session.listener();
-  session.deadline_.arm(session.first_ ? l.client_header_timeout.count() : l.idle_timeout.count(), &session.client_);
+  const int64_t timeout_ms = session.first_ ? l.client_header_timeout.count() : l.idle_timeout.count();
+  session.deadline_.arm(timeout_ms, &session.client_);
+  // After a first request, plain connections are parked outside Asio if they stay idle.
+  if (!session.tls_ && !session.first_) {
+    session.w_.parking.enter(session.idle_, session.client_, session.deadline_.at_ms() - timeout_ms);
+  }
   session.client_.async_wait(Socket::wait_read, [self = std::move(self)](const asio::error_code& ec) mutable {
     self->deadline_.disarm();
-    if (ec) return;  // idle timeout, shutdown, or the client went away: the session ends here
+    const bool park_requested = self->idle_.park_requested();
+    self->idle_.leave();
+    if (ec) {
+      // Idle long enough: parked. Else idle timeout, shutdown, or the client went away: the
+      // session ends here.
+      if (park_requested && !self->deadline_.expired()) park(std::move(self));
+      return;
+    }
     asio::io_context& loop = self->w_.loop();
     asio::co_spawn(loop, serve(std::move(self)), asio::detached);
   });
+}
+
+// The session leaves Asio: its descriptor, address, ticket and idle deadline go to a parked
+// record; the session object (with Asio's per-descriptor state) is freed.
+void ProxySession::park(std::unique_ptr<ProxySession> self) {
+  ProxySession& session = *self;
+  if (session.w_.draining || !session.client_.is_open()) return;  // draining: idle connections close
+  asio::error_code ec;
+  const int fd = session.client_.release(ec);
+  if (ec) return;
+  if (!session.w_.parking.park(fd, session.listener_index_, session.client_family_, session.client_address_,
+                               session.ticket_, session.deadline_.at_ms())) {
+    ::close(fd);  // the session ends: counted closed, its ticket released
+    return;
+  }
+  session.parked_ = true;
+}
+
+void ProxySession::resume(HttpWorker& worker, ParkedConnection& parked) {
+  Socket socket(worker.loop());
+  asio::error_code ec;
+  socket.assign(parked.family == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), parked.fd, ec);
+  auto session = std::make_unique<ProxySession>(worker, parked, std::move(socket));
+  if (ec) {
+    ::close(parked.fd);  // the session ends at once: counted closed
+    return;
+  }
+  asio::co_spawn(worker.loop(), serve(std::move(session)), asio::detached);
 }
 
 // The TLS handshake of an https connection, within client_header_timeout; then the session
@@ -1463,6 +1523,7 @@ asio::awaitable<void> http_accept_loop(HttpWorker& worker, asio::ip::tcp::accept
   // https listeners: the worker's current TLS context for this listener (a reload may replace it).
   asio::ip::tcp::endpoint peer;
   int64_t last_error_log_ms = 0;
+  worker.parking.set_resume(&ProxySession::resume);
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(peer, use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
