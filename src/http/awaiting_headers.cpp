@@ -23,6 +23,13 @@ void AwaitingHeadersEntry::leave() {
   prev_ = next_ = nullptr;
 }
 
+bool AwaitingHeaders::join_capped(AwaitingHeadersEntry& entry, std::atomic<int64_t>* counter, uint32_t cap,
+                                  asio::ip::tcp::socket* socket) {
+  const bool evicted = counter->load(std::memory_order_relaxed) >= cap && evict_oldest(counter);
+  entry.join(*this, counter, socket);
+  return evicted;
+}
+
 bool AwaitingHeaders::evict_oldest(const std::atomic<int64_t>* counter) {
   for (AwaitingHeadersEntry* e = sentinel_.next_; e != &sentinel_; e = e->next_) {
     if (e->counter_ != counter) continue;

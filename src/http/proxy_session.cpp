@@ -142,8 +142,16 @@ class ProxySession {
   ProxySession(const ProxySession&) = delete;
   ProxySession& operator=(const ProxySession&) = delete;
 
-  // Counts the session among those sending their first head until it is complete.
-  void watch_head(AwaitingHeaders& list, std::atomic<int64_t>* counter) { awaiting_.join(list, counter, &client_); }
+  // Counts the session among those sending a head until it is complete (from accept for the
+  // first head; from its first byte for a later one), making room at the listener's cap.
+  void count_awaiting_head(const security::ListenerGuard& guard) {
+    if (awaiting_.linked()) return;
+    if (w_.awaiting_headers.join_capped(awaiting_, guard.awaiting_headers, guard.max_awaiting_headers, &client_)) {
+      auto line = w_.guards->record(guard, security::Event::headers_cap,
+                                    security::ClientAddress::from_bytes(client_family_, client_address_));
+      if (line.enabled()) line.field("limit", guard.max_awaiting_headers).field("action", "closed the oldest").emit();
+    }
+  }
 
   static void start(std::unique_ptr<ProxySession> session) {
     set_no_delay(session->client_);
@@ -201,7 +209,7 @@ class ProxySession {
   uint8_t client_address_[16] = {};
   int client_family_ = AF_INET;
   security::ClientTicket ticket_;  // per-client limits (security:): released when the session ends
-  AwaitingHeadersEntry awaiting_;   // counted until the first head is complete (slowloris cap)
+  AwaitingHeadersEntry awaiting_;   // counted while a head is incomplete (slowloris cap)
   IdleEntry idle_;                  // waiting for the next request (parked after a while)
   bool parked_ = false;             // handed over to IdleParking: the session object ends
   // The snapshot the current request is served from (the exchange holds a reference to it);
@@ -1285,6 +1293,14 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   for (;;) {
     parsed = in_.empty() ? ParseResult::more() : parser.parse(in_.view(), head);
     if (!parsed.need_more()) break;
+    // A head begun but not complete counts toward max_connections_awaiting_headers (a head
+    // that arrives whole never does).
+    if (!in_.empty() && !awaiting_.linked()) {
+      if (const security::ListenerGuard* guard = w_.guard(listener_index_);
+          guard != nullptr && guard->max_awaiting_headers != 0) {
+        count_awaiting_head(*guard);
+      }
+    }
     if (in_.full()) {
       if (in_.begin > 0) in_.compact();
       else in_.grow(head_limit);  // the parser refuses past max_header_bytes before this fills
@@ -1556,13 +1572,8 @@ asio::awaitable<void> http_accept_loop(HttpWorker& worker, asio::ip::tcp::accept
                                                   std::move(ticket));
     if (const security::ListenerGuard* guard = worker.guard(listener_index);
         guard != nullptr && guard->max_awaiting_headers != 0) {
-      // At the cap, this worker's oldest connection still sending its head makes room.
-      if (guard->awaiting_headers->load(std::memory_order_relaxed) >= guard->max_awaiting_headers &&
-          worker.awaiting_headers.evict_oldest(guard->awaiting_headers)) {
-        auto line = worker.guards->record(*guard, security::Event::headers_cap, security::ClientAddress::from(peer.data()));
-        if (line.enabled()) line.field("limit", guard->max_awaiting_headers).field("action", "closed the oldest").emit();
-      }
-      session->watch_head(worker.awaiting_headers, guard->awaiting_headers);
+      // At the cap, this worker's oldest connection still sending a head makes room.
+      session->count_awaiting_head(*guard);
     }
     ProxySession::start(std::move(session));
   }

@@ -28,7 +28,8 @@ struct ListenerGuard {
   bool after_proxy_header = false;
   // tcp and tls listeners have no requests: rate_limit counts their new connections.
   bool connections_are_requests = false;
-  // http(s): cap on connections still sending their first head, and their count over all
+  // http(s): cap on connections still sending a request head (the first from accept, later
+  // ones from their first byte), and their count over all
   // workers (owned by Guards, one per listener name, stable across reloads).
   uint32_t max_awaiting_headers = 0;
   std::atomic<int64_t>* awaiting_headers = nullptr;

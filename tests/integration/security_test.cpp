@@ -674,5 +674,54 @@ TEST(Security, HeaderLimitsApplyToEveryRequestOnAKeepAliveConnection) {
   EXPECT_EQ(backend.count("request "), 4u) << backend.process.output();
 }
 
+// max_connections_awaiting_headers counts later heads on keep-alive connections too, from their
+// first byte until they are complete. 12 keep-alive connections each get one whole request
+// answered (never counted), idle (parked), then start a second head in turn and trickle it: with
+// a cap of 5 on one worker the 7 oldest are closed, the 5 newest stay and are served once they
+// finish their heads.
+TEST(Security, AwaitingHeadersCapCountsLaterHeadsOnKeepAliveConnections) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1", {"--quiet"});
+  uint16_t port = free_port();
+  constexpr int kClients = 12, kCap = 5;
+  auto fulcrum = start_fulcrum(
+      dir, http_config(port, "      max_connections_awaiting_headers: " + std::to_string(kCap) + "\n", backend.address(), 1),
+      port);
+  std::vector<int> fds;
+  for (int i = 0; i < kClients; ++i) {
+    int fd = try_connect_from("127.0.0.1", port);
+    ASSERT_GE(fd, 0);
+    send_all(fd, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    ASSERT_EQ(status_of(read_response(fd)), 200) << i;
+    fds.push_back(fd);
+  }
+  std::this_thread::sleep_for(400ms);  // idle: parked outside Asio
+  for (int i = 0; i < kClients; ++i) {
+    send_all(fds[i], "GET /slow/0 HTTP/1.1\r\n");
+    std::this_thread::sleep_for(30ms);  // one after the other: the oldest are the first
+  }
+  // The survivors keep trickling header lines.
+  for (int round = 0; round < 2; ++round) {
+    std::this_thread::sleep_for(100ms);
+    for (int i = kClients - kCap; i < kClients; ++i) send_all(fds[i], "X-Slow: " + std::to_string(round) + "\r\n");
+  }
+  for (int i = 0; i < kClients - kCap; ++i) EXPECT_TRUE(refused(fds[i])) << "connection " << i << " was not closed";
+  // Still at the cap: a new connection is served, and the oldest slow head makes room for it.
+  EXPECT_EQ(status_of(http_from("127.0.0.1", port, kGet)), 200);
+  EXPECT_TRUE(refused(fds[kClients - kCap])) << "the oldest slow head was not closed";
+  for (int i = kClients - kCap + 1; i < kClients; ++i) {
+    send_all(fds[i], "Host: a\r\n\r\n");
+    const std::string answer = read_response(fds[i]);
+    EXPECT_EQ(status_of(answer), 200) << i << ": " << answer;
+  }
+  const std::string metrics = curl({"http://" + admin_address(*fulcrum) + "/metrics"}).out;
+  EXPECT_NE(metrics.find("fulcrum_security_events_total{listener=\"web\",event=\"awaiting_headers_cap\"} " +
+                         std::to_string(kClients - kCap + 1) + "\n"),
+            std::string::npos)
+      << metrics;
+  for (int fd : fds) ::close(fd);
+  EXPECT_TRUE(fulcrum->running()) << fulcrum->errors();
+}
+
 }  // namespace
 }  // namespace fulcrum::testing
