@@ -51,7 +51,7 @@ dns:
     - { name: api.example.com, policy: weighted, sites: [ { site: eu-west, weight: 3 }, { site: us-east, weight: 1 } ] }
     - { name: www.example.com, policy: nearest, sites: [eu-west, us-east] }
 YAML
-"$build/fulcrum" run -c "$work/fulcrum.yaml" --access-log off --log-level warn & pids+=($!)
+"$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
 sleep 1
 
 measure() {  # port name [ecs] -> rate

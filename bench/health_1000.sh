@@ -49,7 +49,7 @@ listen_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
   while read -r port; do echo "      - 127.0.0.1:$port"; done <"$work/ports"
 } >"$work/fulcrum.yaml"
 
-"$build/fulcrum" run -c "$work/fulcrum.yaml" --access-log off 2>"$work/fulcrum.err" &
+"$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off 2>"$work/fulcrum.err" &
 fulcrum=$!
 pids+=($fulcrum)
 # Warm-up: every target judged (one interval plus the first checks' spread).

@@ -72,7 +72,7 @@ C
 nginx -c "$work/backend.conf"
 nginx -c "$work/ngproxy.conf"
 haproxy -D -p "$work/ha.pid" -f "$work/haproxy.cfg"
-"$build/fulcrum" run -c "$work/fulcrum.yaml" --access-log off --log-level warn & pids+=($!)
+"$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
 sleep 1
 for p in $FU $HA $NG; do curl -sf -o /dev/null "http://127.0.0.1:$p/" || { echo "proxy on $p does not answer" >&2; exit 1; }; done
 

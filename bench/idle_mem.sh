@@ -106,7 +106,7 @@ measure() {  # name port count pid...
   eval "${name}_per=$per"
 }
 
-"$build/fulcrum" run -c "$work/fulcrum.yaml" --access-log off --log-level warn & fpid=$!; pids+=($fpid)
+"$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & fpid=$!; pids+=($fpid)
 sleep 1
 measure fulcrum $FU $N $fpid
 kill $fpid; wait $fpid 2>/dev/null || true

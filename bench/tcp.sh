@@ -45,7 +45,7 @@ FU_BASE=28100 HA_BASE=28200
     i=$((i + 1))
   done
 } > "$work/fulcrum.yaml"
-"$build/fulcrum" run -c "$work/fulcrum.yaml" --access-log off --log-level warn & pids+=($!)
+"$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
 
 {
   echo "global"

@@ -38,7 +38,7 @@ listeners:
 target_groups:
   - { name: echo, algorithm: round_robin, targets: [ { address: 127.0.0.1:$BACKEND } ] }
 YAML
-"$build/fulcrum" run -c "$work/fulcrum.yaml" --access-log off --log-level warn & pids+=($!)
+"$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
 
 mkdir -p "$work/nginx"
 cat > "$work/nginx.conf" <<CONF
