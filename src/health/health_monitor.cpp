@@ -22,7 +22,7 @@ constexpr auto use_tuple = as_tuple(asio::use_awaitable);
 constexpr std::chrono::milliseconds kTick{100};
 // Status changes arriving together (start-up, a switch failing) make one snapshot.
 constexpr std::chrono::milliseconds kPublishCoalesce{5};
-constexpr std::chrono::milliseconds kPhaseSlot{10};
+constexpr std::chrono::milliseconds kPhaseSlot{20};
 
 std::string seconds_text(int64_t ms) {
   return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
@@ -127,9 +127,9 @@ std::shared_ptr<HealthMonitor::Probe> HealthMonitor::start_probe(Watched& watche
   spec.timeout = check.timeout;
   spec.send = check.send;
   spec.expect = check.expect;
-  // Spread over the interval so that 1,000 targets do not fire at once, but on 10 ms slots:
+  // Spread over the interval so that 1,000 targets do not fire at once, but on 20 ms slots:
   // checks sharing a slot start on one wake-up of the control thread (one context switch
-  // for about ten checks instead of one each, the largest cost of checking on a busy host).
+  // for about twenty checks instead of one each, the largest cost of checking on a busy host).
   const int64_t slots = std::max<int64_t>(check.interval.count() / kPhaseSlot.count(), 1);
   probe->first_delay = kPhaseSlot * std::uniform_int_distribution<int64_t>(0, slots - 1)(random_);
   asio::ssl::context* tls = spec.protocol == config::HealthProtocol::https ? &tls_context() : nullptr;

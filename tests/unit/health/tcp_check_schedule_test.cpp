@@ -1,6 +1,7 @@
 // TcpCheckSchedule against real sockets on 127.0.0.1: a listener passes, a closed port is
 // refused, a listener whose accept queue is full never answers (timeout), checks repeat on
-// their interval without piling up, and removal (also from inside a verdict) stops them.
+// their interval without piling up, removal (also from inside a verdict) stops them, and a socket
+// reused after a passed check still tells a listener that went away.
 #include "health/tcp_check_schedule.hpp"
 
 #include <arpa/inet.h>
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <vector>
 
 namespace fulcrum::health {
@@ -113,6 +115,46 @@ TEST(TcpCheckSchedule, ChecksRepeatOnTheirIntervalAndStopWhenRemoved) {
   const size_t before = verdicts.seen.size();
   run_for(loop, 200ms);
   EXPECT_EQ(verdicts.seen.size(), before);
+}
+
+// Passed checks hand their (disconnected) socket to the next check: the next verdicts must
+// still be the target's, up and then down, on IPv4 and IPv6 alike.
+TEST(TcpCheckSchedule, ReusedSocketsStillSeeAListenerGo) {
+  asio::io_context loop;
+  TcpCheckSchedule schedule(loop, 10ms);
+  auto open = std::make_unique<Listener>();
+  const auto v4 = open->endpoint();
+  int v6_fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in6 v6_address{};
+  v6_address.sin6_family = AF_INET6;
+  v6_address.sin6_addr = in6addr_loopback;
+  const bool have_v6 = ::bind(v6_fd, reinterpret_cast<sockaddr*>(&v6_address), sizeof v6_address) == 0 &&
+                       ::listen(v6_fd, 16) == 0;
+  socklen_t length = sizeof v6_address;
+  ::getsockname(v6_fd, reinterpret_cast<sockaddr*>(&v6_address), &length);
+  const asio::ip::tcp::endpoint v6(asio::ip::address_v6::loopback(), ntohs(v6_address.sin6_port));
+  Verdicts on_v4, on_v6;
+  schedule.add(v4, 30ms, 25ms, Clock::now(), on_v4.recorder());
+  if (have_v6) schedule.add(v6, 30ms, 25ms, Clock::now(), on_v6.recorder());
+  run_for(loop, 300ms);
+  ASSERT_GE(on_v4.seen.size(), 4u);
+  for (const auto& verdict : on_v4.seen) EXPECT_TRUE(verdict.ok) << verdict.reason;
+  if (have_v6) {
+    ASSERT_GE(on_v6.seen.size(), 4u);
+    for (const auto& verdict : on_v6.seen) EXPECT_TRUE(verdict.ok) << verdict.reason;
+  }
+  open.reset();
+  ::close(v6_fd);
+  const size_t v4_before = on_v4.seen.size(), v6_before = on_v6.seen.size();
+  run_for(loop, 300ms);
+  ASSERT_GE(on_v4.seen.size(), v4_before + 4);
+  EXPECT_FALSE(on_v4.seen.back().ok);
+  EXPECT_EQ(on_v4.seen.back().reason, "connection refused");
+  if (have_v6) {
+    ASSERT_GE(on_v6.seen.size(), v6_before + 4);
+    EXPECT_FALSE(on_v6.seen.back().ok);
+    EXPECT_EQ(on_v6.seen.back().reason, "connection refused");
+  }
 }
 
 TEST(TcpCheckSchedule, AVerdictMayRemoveItsOwnAndOtherChecks) {
