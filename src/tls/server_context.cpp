@@ -115,7 +115,11 @@ std::shared_ptr<ServerContext> ServerContext::build(const config::ListenerTls& t
         if (error.empty()) error = "cannot create a TLS context: " + last_openssl_error();
         return nullptr;
       }
-      SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+      // NO_AUTO_CHAIN: the chain sent is the one the cert file holds, fixed at load. Without it,
+      // OpenSSL tries to complete a leaf-only chain from the context's (empty) trust store on
+      // every handshake: an X509_verify_cert per connection that can never find anything.
+      SSL_CTX_set_mode(ctx.get(),
+                       SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_NO_AUTO_CHAIN);
       // One read() fetches as many records as the socket holds, not a header then a body.
       SSL_CTX_set_read_ahead(ctx.get(), 1);
       SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof kSessionContext - 1);
@@ -128,6 +132,11 @@ std::shared_ptr<ServerContext> ServerContext::build(const config::ListenerTls& t
       SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_AUTO_CLEAR);
       SSL_CTX_sess_set_cache_size(ctx.get(), kSessionCacheSize);
       TicketKeys::install(ctx.get(), self->keys_);
+      // One TLS 1.3 ticket per handshake, not OpenSSL's two: each costs an encode, a decode and a
+      // re-encode of the session, an AES-CBC seal, an HMAC and a record (one more send) on
+      // every full handshake, and a client resuming serially needs one (each resumption brings
+      // a fresh one). HAProxy and nginx send two.
+      SSL_CTX_set_num_tickets(ctx.get(), 1);
       self->contexts_.push_back(std::move(ctx));
       context_names.push_back(sorted);
       context_key_types.emplace_back();

@@ -13,7 +13,9 @@
 //
 // Resumption: a session cache (SSL_SESS_CACHE_SERVER) and session tickets sealed with keys
 // rotated every `ticket_rotation` (TicketKeys), both on the default SSL_CTX, so every worker
-// resumes every other worker's sessions.
+// resumes every other worker's sessions. One TLS 1.3 ticket per handshake (each one costs the
+// full handshake a session encode/decode/encode, a seal and a record). TLS 1.3 sessions live
+// in their tickets only (OpenSSL caches stateful sessions: TLS 1.2 and clients without tickets).
 #include <openssl/ssl.h>
 
 #include <memory>
