@@ -21,6 +21,7 @@
 #include "l4/proxy_protocol.hpp"
 #include "l4/target_connector.hpp"
 #include "l4/tcp_relay.hpp"
+#include "l4/target_tls.hpp"
 #include "upstream/passive_report.hpp"
 
 namespace fulcrum::l4 {
@@ -118,6 +119,9 @@ class TcpSession final : public core::ReadinessLoop::Handler,
       case Phase::connecting:
         if (side == &target_ && target_.writable) check_connect();
         break;
+      case Phase::target_handshake:
+        if (side == &target_) continue_target_handshake();
+        break;
       case Phase::relaying:
         advance();
         break;
@@ -138,6 +142,10 @@ class TcpSession final : public core::ReadinessLoop::Handler,
       case Phase::connecting:
         connect_failed(ETIMEDOUT);
         try_next_target();
+        break;
+      case Phase::target_handshake:
+        target_tls_failed("no TLS handshake within connect_timeout (" +
+                          std::to_string(group().config->connect_timeout.count()) + "ms)");
         break;
       case Phase::relaying: {
         const int64_t due = last_activity_ms_ + listener_.idle_timeout.count();
@@ -164,7 +172,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
   }
 
  private:
-  enum class Phase { proxy_header, client_hello, connecting, relaying, finished };
+  enum class Phase { proxy_header, client_hello, connecting, target_handshake, relaying, finished };
 
   const upstream::GroupSnapshot& group() const { return snapshot_->groups[static_cast<size_t>(group_index_)]; }
   const upstream::TargetInfo& target_info() const { return group().targets[static_cast<size_t>(target_index_)]; }
@@ -399,20 +407,27 @@ class TcpSession final : public core::ReadinessLoop::Handler,
   }
 
   void connect_failed(int error) {
+    attempt_failed(describe_connect_error(error),
+                   is_local_exhaustion(error) ? std::nullopt
+                                              : std::optional(error == ECONNREFUSED ? upstream::TrafficFailure::connect_refused
+                                                              : error == ETIMEDOUT  ? upstream::TrafficFailure::connect_timeout
+                                                                                    : upstream::TrafficFailure::connect_error));
+  }
+
+  // One attempt is over without a usable connection: the target's socket (and TLS) go; the
+  // target is blamed unless `failure` is empty (this process ran out of something).
+  void attempt_failed(const std::string& reason, std::optional<upstream::TrafficFailure> failure) {
     const auto& group = this->group();
     const auto& target = target_info();
+    target_tls_.reset();
     if (target_.fd >= 0) ::close(target_.fd);
     target_.fd = -1;
     deadline_.disarm();
     stop_counting_on_target();
-    if (!is_local_exhaustion(error)) {
+    if (failure) {
       if (target.stats) target.stats->local().connect_errors.add();
-      upstream::report_traffic_failure(group, target,
-                                       error == ECONNREFUSED ? upstream::TrafficFailure::connect_refused
-                                       : error == ETIMEDOUT  ? upstream::TrafficFailure::connect_timeout
-                                                             : upstream::TrafficFailure::connect_error);
+      upstream::report_traffic_failure(group, target, *failure);
     }
-    const std::string reason = describe_connect_error(error);
     failure_ += (failure_.empty() ? "" : "; ") + target.address_text + ": " + reason;
     core::LogLine(core::LogLevel::debug, "upstream.connect_failed")
         .field("group", group.name())
@@ -452,6 +467,10 @@ class TcpSession final : public core::ReadinessLoop::Handler,
   }
 
   void connected() {
+    if (group().config->protocol == config::TargetProtocol::tls && !target_tls_) {
+      start_target_tls();
+      return;
+    }
     deadline_.disarm();
     connect_us_ = core::now_us() - attempt_started_us_;
     if (const auto& stats = target_info().stats) {
@@ -461,7 +480,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     }
     // Lets the control thread end this connection when the target's deregistration delay runs out.
     registered_.emplace(context_.upstreams.sessions(), target_info().outcomes.get(), client_.fd, target_.fd);
-    put_outbound_proxy_header();
+    if (!target_tls_) put_outbound_proxy_header();  // over TLS it went ahead of the handshake
     phase_ = Phase::relaying;
     relay_started_us_ = core::now_us();
     last_activity_ms_ = core::now_ms();
@@ -471,10 +490,10 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     advance();
   }
 
-  // Places our PROXY header in front of the client's early bytes, which the relay writes first.
-  void put_outbound_proxy_header() {
+  // Our PROXY header for this target (empty when the group sends none).
+  size_t outbound_proxy_header(std::array<char, kProxyHeaderMaxWrite>& header) {
     const auto version = group().config->proxy_protocol;
-    if (version == config::ProxyProtocolVersion::none) return;
+    if (version == config::ProxyProtocolVersion::none) return 0;
     if (!listener_.accept_proxy_protocol && is_wildcard(destination_address_)) {
       // The address the client reached: only getsockname() knows on a wildcard listener.
       core::Endpoint local;
@@ -483,10 +502,16 @@ class TcpSession final : public core::ReadinessLoop::Handler,
         destination_address_ = local;
       }
     }
+    return version == config::ProxyProtocolVersion::v1
+               ? write_proxy_v1(header.data(), client_address_, destination_address_)
+               : write_proxy_v2(header.data(), client_address_, destination_address_);
+  }
+
+  // Places our PROXY header in front of the client's early bytes, which the relay writes first.
+  void put_outbound_proxy_header() {
     std::array<char, kProxyHeaderMaxWrite> header{};
-    const size_t length = version == config::ProxyProtocolVersion::v1
-                              ? write_proxy_v1(header.data(), client_address_, destination_address_)
-                              : write_proxy_v2(header.data(), client_address_, destination_address_);
+    const size_t length = outbound_proxy_header(header);
+    if (length == 0) return;
     RelayDirection& up = up_;
     if (!up.buffer) up.buffer = context_.buffers.borrow();
     if (up.begin < length) {
@@ -499,19 +524,81 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     std::memcpy(up.buffer.data() + up.begin, header.data(), length);
   }
 
+  // ---- TLS toward the target (`protocol: tls` groups) ------------------------------------------
+
+  // The TCP connection is up: the PROXY header (plaintext, as HAProxy's send-proxy with ssl
+  // sends it), then the handshake, within the group's connect_timeout.
+  void start_target_tls() {
+    const auto& contexts = context_.target_tls;
+    const auto found = contexts ? contexts->find(group().name()) : tls::TargetContexts::const_iterator{};
+    if (!contexts || found == contexts->end() || !found->second) {
+      target_tls_failed("no TLS context for the group");
+      return;
+    }
+    std::array<char, kProxyHeaderMaxWrite> header{};
+    if (const size_t length = outbound_proxy_header(header); length > 0) {
+      // A fresh connection's send buffer takes a few hundred bytes at once.
+      if (::send(target_.fd, header.data(), length, MSG_NOSIGNAL | MSG_DONTWAIT) != static_cast<ssize_t>(length)) {
+        const int error = errno;
+        attempt_failed("cannot send the PROXY header: " + describe_connect_error(error),
+                       upstream::TrafficFailure::connect_error);
+        try_next_target();
+        return;
+      }
+    }
+    target_tls_ = std::make_unique<TargetTls>(found->second, target_info().address.host_string(), target_.fd);
+    phase_ = Phase::target_handshake;
+    deadline_.disarm();
+    deadline_.arm(context_.connect_deadlines, core::now_ms() + group().config->connect_timeout.count());
+    continue_target_handshake();
+  }
+
+  void continue_target_handshake() {
+    switch (target_tls_->handshake(target_)) {
+      case TargetTls::Handshake::done:
+        phase_ = Phase::connecting;
+        connected();
+        return;
+      case TargetTls::Handshake::blocked:
+        return;
+      case TargetTls::Handshake::failed:
+        target_tls_failed(target_tls_->reason());
+        return;
+    }
+  }
+
+  // A failed handshake (verification, protocol, timeout) is a failed attempt: said at warn
+  // (a certificate that does not verify is a configuration or security problem, not noise),
+  // then the next target is tried; when none is left the client's connection is reset.
+  void target_tls_failed(const std::string& reason) {
+    core::LogLine(core::LogLevel::warn, "upstream.target_tls_failed")
+        .field("listener", listener_.name)
+        .field("client", client_address_.to_string())
+        .field("group", group().name())
+        .field("target", target_info().address_text)
+        .field("reason", reason)
+        .emit();
+    phase_ = Phase::connecting;
+    attempt_failed("TLS: " + reason, upstream::TrafficFailure::connect_error);
+    try_next_target();
+  }
+
   // ---- relaying ------------------------------------------------------------------------------
 
   void advance() {
     bool yielded = false;
     if (!up_.ended) {
-      auto step = up_.pump(client_, target_, context_.buffers, context_.pipes, !down_.ended, kTurnBudget);
+      auto step = target_tls_ ? target_tls_->pump_up(up_, client_, target_, context_.buffers, !down_.ended, kTurnBudget)
+                              : up_.pump(client_, target_, context_.buffers, context_.pipes, !down_.ended, kTurnBudget);
       if (step == RelayDirection::Step::failed_reading) return abort("client_reset");
       if (step == RelayDirection::Step::failed_writing) return abort("target_reset");
       if (step == RelayDirection::Step::ended && close_reason_.empty()) close_reason_ = "client_close";
       yielded = step == RelayDirection::Step::yielded;
     }
     if (!down_.ended) {
-      auto step = down_.pump(target_, client_, context_.buffers, context_.pipes, !up_.ended, kTurnBudget);
+      auto step = target_tls_
+                      ? target_tls_->pump_down(down_, target_, client_, context_.buffers, !up_.ended, kTurnBudget)
+                      : down_.pump(target_, client_, context_.buffers, context_.pipes, !up_.ended, kTurnBudget);
       if (step == RelayDirection::Step::failed_reading) return abort("target_reset");
       if (step == RelayDirection::Step::failed_writing) return abort("client_reset");
       if (step == RelayDirection::Step::ended && close_reason_.empty()) close_reason_ = "target_close";
@@ -591,6 +678,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
           .field("duration_ms", static_cast<double>(core::now_us() - started_us_) / 1000.0)
           .field("close", close_reason_)
           .field("splice", up_.spliced || down_.spliced);
+      if (target_tls_) line.field("target_tls", target_tls_->version());
       if (listener_.protocol == config::ListenerProtocol::tls) {
         line.field("sni", server_name_);
         if (sni_rule_ >= 0 && !listener_.rules[static_cast<size_t>(sni_rule_)].name.empty()) {
@@ -691,6 +779,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
   std::string server_name_;
   int sni_rule_ = -1;
   std::optional<upstream::OpenSessions::Entry> registered_;
+  std::unique_ptr<TargetTls> target_tls_;  // `protocol: tls` groups: the TLS toward the target
 
   // Relaying.
   RelayDirection up_;    // client -> target

@@ -16,6 +16,7 @@
 #include "l4/live_sessions.hpp"
 #include "l4/pipe_pool.hpp"
 #include "security/guards.hpp"
+#include "tls/client_context.hpp"
 #include "upstream/group_split.hpp"
 #include "upstream/worker_upstreams.hpp"
 
@@ -49,6 +50,10 @@ struct WorkerContext {
   std::vector<upstream::GroupSplit> listener_splits;
   // Per listener, one per rule: the splits of `tls` listeners' rules (chosen by SNI); empty for others.
   std::vector<std::vector<upstream::GroupSplit>> rule_splits;
+
+  // The client TLS contexts of the `protocol: tls` (and https) target groups, by group name;
+  // replaced by the control thread on reload (a session keeps the context it started with).
+  std::shared_ptr<const tls::TargetContexts> target_tls;
 
   // The process-wide security state (set by the server before the workers start; null: no
   // checks) and the guards of the installed configuration's listeners.

@@ -203,6 +203,42 @@ bool Server::start_admin(std::string& error) {
   return admin_->bind(config_->admin, error, inherited.empty() ? -1 : inherited.front());
 }
 
+namespace {
+
+// A listener may forward only to groups whose targets speak what it relays: tcp and tls
+// (passthrough) listeners relay bytes (to tcp or tls groups), http and https listeners speak
+// HTTP (to http or https groups). Saying so beats sending plaintext to a target expecting TLS.
+bool check_group_protocols(const config::Config& config, std::string& error) {
+  for (const auto& listener : config.listeners) {
+    const bool l4 =
+        listener.protocol == config::ListenerProtocol::tcp || listener.protocol == config::ListenerProtocol::tls;
+    const bool http =
+        listener.protocol == config::ListenerProtocol::http || listener.protocol == config::ListenerProtocol::https;
+    if (!l4 && !http) continue;
+    std::vector<const config::Action*> actions{&listener.default_action};
+    for (const auto& rule : listener.rules) actions.push_back(&rule.action);
+    for (const auto* action : actions) {
+      for (const auto& entry : action->forward) {
+        const auto* group = config.find_group(entry.group);
+        if (group == nullptr) continue;
+        if (l4 && group->protocol == config::TargetProtocol::https) {
+          error = "listener '" + listener.name + "' (" + config::to_string(listener.protocol) + ") forwards to group '" +
+                  group->name + "', whose protocol https is HTTP over TLS: use an https or http listener";
+          return false;
+        }
+        if (http && group->protocol == config::TargetProtocol::tls) {
+          error = "listener '" + listener.name + "' (" + config::to_string(listener.protocol) + ") forwards to group '" +
+                  group->name + "', whose protocol tls is TCP over TLS: use protocol https for HTTP over TLS";
+          return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 bool Server::start(std::string& error) {
   if (!options_.admin_listen.empty()) {
     auto adjusted = std::make_shared<config::Config>(*config_);
@@ -222,29 +258,7 @@ bool Server::start(std::string& error) {
     contexts_.back()->guards = &guards_;
     http_workers_.back()->guards = &guards_;
   }
-  for (const auto& group : config_->target_groups) {
-    // Saying so beats sending plaintext to a target that expects TLS.
-    if (group.protocol == config::TargetProtocol::tls) {
-      error = "target group '" + group.name + "': protocol " + config::to_string(group.protocol) +
-              " (TLS toward targets) is not served by this build yet";
-      return false;
-    }
-  }
-  for (const auto& listener : config_->listeners) {
-    if (listener.protocol != config::ListenerProtocol::tcp && listener.protocol != config::ListenerProtocol::tls) continue;
-    std::vector<const config::Action*> actions{&listener.default_action};
-    for (const auto& rule : listener.rules) actions.push_back(&rule.action);
-    for (const auto* action : actions) {
-      for (const auto& entry : action->forward) {
-        const auto* group = config_->find_group(entry.group);
-        if (group != nullptr && group->protocol == config::TargetProtocol::https) {
-          error = "listener '" + listener.name + "' (" + config::to_string(listener.protocol) + ") forwards to group '" +
-                  group->name + "', whose protocol https is HTTP over TLS: use an https or http listener";
-          return false;
-        }
-      }
-    }
-  }
+  if (!check_group_protocols(*config_, error)) return false;
   tls_ = std::make_unique<TlsContexts>(
       control_, [this](const TlsContexts::Contexts& contexts, const std::shared_ptr<const tls::TargetContexts>& targets) {
         for (auto& http : http_workers_) {
@@ -254,12 +268,17 @@ bool Server::start(std::string& error) {
             target->set_target_tls(targets);
           });
         }
+        for (auto& context : contexts_) {
+          l4::WorkerContext* target = context.get();
+          target->worker.post([target, targets] { target->target_tls = targets; });
+        }
       });
   if (!tls_->build(*config_, error)) return false;
   for (auto& http : http_workers_) {  // before the workers start
     http->tls = tls_->contexts();
     http->set_target_tls(tls_->target_contexts());
   }
+  for (auto& context : contexts_) context->target_tls = tls_->target_contexts();
   if (!bind_listeners(error)) return false;
   if (config_->dns.enabled) {
     dns_ = std::make_unique<dns::DnsServer>();
@@ -499,6 +518,7 @@ admin::ReloadOutcome Server::reload() {
   std::string error;
   if (!apply_options(*result.config, options_, error)) return fail(error);
   auto next = std::make_shared<const config::Config>(std::move(*result.config));
+  if (!check_group_protocols(*next, error)) return fail(error + "; the old configuration keeps serving");
   bool same_listeners = next->listeners.size() == config_->listeners.size();
   for (size_t i = 0; same_listeners && i < next->listeners.size(); ++i) {
     same_listeners = next->listeners[i].listen == config_->listeners[i].listen &&

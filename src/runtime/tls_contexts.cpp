@@ -36,10 +36,11 @@ TlsContexts::TlsContexts(asio::io_context& control, Publish publish)
 
 namespace {
 
-// Client contexts for the https target groups; false with `error` on a CA file that cannot be read.
+// Client contexts for the https and tls target groups; false with `error` on a CA file that
+// cannot be read.
 bool build_targets(const config::Config& config, tls::TargetContexts& out, std::string& error) {
   for (const auto& group : config.target_groups) {
-    if (group.protocol != config::TargetProtocol::https) continue;
+    if (group.protocol != config::TargetProtocol::https && group.protocol != config::TargetProtocol::tls) continue;
     std::string why;
     auto context = tls::ClientContext::build(group, why);
     if (!context) {

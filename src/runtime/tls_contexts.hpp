@@ -25,7 +25,7 @@ namespace fulcrum::runtime {
 class TlsContexts {
  public:
   using Contexts = std::vector<std::shared_ptr<const tls::ServerContext>>;  // per listener, null if not https
-  using TargetContexts = tls::TargetContexts;  // by group name, https groups only
+  using TargetContexts = tls::TargetContexts;  // by group name, https and tls groups only
   using Publish = std::function<void(const Contexts&, const std::shared_ptr<const TargetContexts>&)>;
 
   TlsContexts(asio::io_context& control, Publish publish);

@@ -1,5 +1,5 @@
 #pragma once
-// TLS toward the targets of a `protocol: https` target group: one client SSL_CTX per group,
+// TLS toward the targets of a `protocol: https` or `tls` target group: one client SSL_CTX per group,
 // shared by every worker, with the group's verification settings (`verify`, `ca_file`,
 // `server_name`). Each connection gets an SSL naming what it must verify: `server_name` when
 // set (also sent as SNI), else the target's IP address (checked against the certificate's IP
@@ -29,7 +29,7 @@ class ClientContext {
   std::string server_name_;
 };
 
-// The client contexts of a configuration's https target groups, by group name.
+// The client contexts of a configuration's https and tls target groups, by group name.
 using TargetContexts = std::unordered_map<std::string, std::shared_ptr<const ClientContext>>;
 
 }  // namespace fulcrum::tls

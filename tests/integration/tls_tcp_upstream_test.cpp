@@ -1,0 +1,131 @@
+// TCP over TLS toward targets: a `protocol: tcp` listener relays plaintext clients to a
+// `protocol: tls` target group, Fulcrum opening a TLS connection to the target (verification
+// with `ca_file` and `server_name`, or `verify: false`). The targets are `openssl s_server
+// -rev` (each line sent back reversed) with certificates made during the test, so a line that
+// comes back reversed went through the target's TLS both ways.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "harness.hpp"
+#include "tls_harness.hpp"
+
+namespace fulcrum::testing {
+namespace {
+
+struct ReversingTlsTarget {
+  ReversingTlsTarget(const TempDir& dir, const std::string& intermediate, const CertFiles& cert,
+                     const std::string& name)
+      : port(free_port()),
+        process(
+            [&] {
+              std::vector<std::string> argv{"/usr/bin/openssl", "s_server", "-accept",
+                                            "127.0.0.1:" + std::to_string(port), "-cert", cert.cert, "-key", cert.key,
+                                            "-rev", "-quiet"};
+              if (!intermediate.empty()) argv.insert(argv.end(), {"-cert_chain", intermediate});
+              return argv;
+            }(),
+            dir.path(), "s_server-rev-" + name) {
+    for (int i = 0; i < 200 && !can_connect(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  uint16_t port;
+  Process process;
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+};
+
+std::string config(uint16_t port, const std::string& target, const std::string& group_tls) {
+  return "workers: 1\nshutdown_timeout: 1s\nlisteners:\n  - name: relay\n    listen: 127.0.0.1:" +
+         std::to_string(port) + "\n    protocol: tcp\n    default: { forward: secure }\ntarget_groups:\n" +
+         "  - name: secure\n    protocol: tls\n    max_connect_attempts: 1\n    connect_timeout: 2s\n" + group_tls +
+         "    targets: [ { address: " + target + " } ]\n";
+}
+
+std::string reversed(std::string text) { return std::string(text.rbegin(), text.rend()); }
+
+// Sends a line, then expects the connection closed (reset) within 3 s with nothing relayed.
+void expect_closed_unanswered(uint16_t port) {
+  int fd = connect_to(port);
+  ASSERT_GE(fd, 0);
+  send_all(fd, "secret\n");
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(read_to_eof(fd, 3s), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms) << "the connection was left open";
+  ::close(fd);
+}
+
+// Sends `lines` (each ending in \n) and reads back as many bytes; each must come back reversed.
+void expect_round_trip(uint16_t port, const std::vector<std::string>& lines) {
+  int fd = connect_to(port);
+  ASSERT_GE(fd, 0);
+  std::string sent, expected;
+  for (const auto& line : lines) {
+    sent += line + "\n";
+    expected += reversed(line) + "\n";
+  }
+  send_all(fd, sent);
+  EXPECT_EQ(read_exact(fd, expected.size()), expected);
+  ::close(fd);
+}
+
+TEST(TlsTcpUpstream, BytesRoundTripThroughAVerifiedTarget) {
+  TempDir dir;
+  TestPki pki(dir);
+  ReversingTlsTarget target(dir, pki.intermediate(), pki.leaf("backend", "backend", {"backend.test"}), "good");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(
+      dir, config(port, target.address(), "    ca_file: " + pki.root() + "\n    server_name: backend.test\n"), port);
+  expect_round_trip(port, {"hello over tls"});
+  // Many records each way (lines of 1000 bytes, 60 KB): the relay's buffers fill and drain.
+  std::vector<std::string> many;
+  for (int i = 0; i < 60; ++i) many.push_back(std::to_string(i) + std::string(1000, static_cast<char>('a' + i % 26)));
+  expect_round_trip(port, many);
+  EXPECT_TRUE(fulcrum->wait_for_output("target_tls=TLSv1.3", 3s)) << fulcrum->output();
+}
+
+TEST(TlsTcpUpstream, AFailedVerificationClosesTheClientAndSaysWhy) {
+  TempDir dir;
+  TestPki pki(dir);
+  ReversingTlsTarget good(dir, pki.intermediate(), pki.leaf("backend", "backend", {"backend.test"}), "good");
+  ReversingTlsTarget rogue(dir, "", pki.self_signed("rogue", "backend.test"), "rogue");
+  {
+    SCOPED_TRACE("a name the certificate does not carry");
+    uint16_t port = free_port();
+    auto fulcrum = start_fulcrum(
+        dir, config(port, good.address(), "    ca_file: " + pki.root() + "\n    server_name: other.test\n"), port);
+    expect_closed_unanswered(port);
+    EXPECT_TRUE(fulcrum->wait_for_output("upstream.target_tls_failed", 3s, true)) << fulcrum->errors();
+    EXPECT_NE(fulcrum->errors().find("certificate verify failed"), std::string::npos) << fulcrum->errors();
+    EXPECT_TRUE(fulcrum->wait_for_output("tcp.no_target", 3s, true)) << fulcrum->errors();
+  }
+  {
+    SCOPED_TRACE("a certificate no trusted CA issued");
+    uint16_t port = free_port();
+    auto fulcrum = start_fulcrum(
+        dir, config(port, rogue.address(), "    ca_file: " + pki.root() + "\n    server_name: backend.test\n"), port);
+    expect_closed_unanswered(port);
+    EXPECT_TRUE(fulcrum->wait_for_output("upstream.target_tls_failed", 3s, true)) << fulcrum->errors();
+    EXPECT_NE(fulcrum->errors().find("certificate verify failed"), std::string::npos) << fulcrum->errors();
+  }
+  {
+    SCOPED_TRACE("verify: false accepts the self-signed target");
+    uint16_t port = free_port();
+    auto fulcrum = start_fulcrum(dir, config(port, rogue.address(), "    verify: false\n"), port);
+    expect_round_trip(port, {"no questions asked"});
+  }
+}
+
+TEST(TlsTcpUpstream, AnHttpListenerCannotForwardToATlsGroup) {
+  TempDir dir;
+  uint16_t port = free_port();
+  dir.write("f.yaml", "workers: 1\nlisteners:\n  - name: web\n    listen: 127.0.0.1:" + std::to_string(port) +
+                          "\n    protocol: http\n    default: { forward: secure }\ntarget_groups:\n"
+                          "  - name: secure\n    protocol: tls\n    verify: false\n"
+                          "    targets: [ { address: 127.0.0.1:9 } ]\n");
+  auto r = run_command({fulcrum_binary(), "run", "-c", dir.path() + "/f.yaml"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("whose protocol tls is TCP over TLS: use protocol https"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace fulcrum::testing
