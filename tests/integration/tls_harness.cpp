@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 namespace fulcrum::testing {
 namespace {
@@ -93,6 +94,20 @@ CertFiles TestPki::self_signed(const std::string& stem, const std::string& commo
                     "-addext", "subjectAltName=DNS:" + common_name}),
        "self-signed " + stem);
   return files;
+}
+
+SServerTarget::SServerTarget(const TempDir& dir, const std::string& intermediate, const CertFiles& cert,
+                             const std::string& name, const std::string& mode)
+    : port(free_port()),
+      process(
+          [&] {
+            std::vector<std::string> argv{"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port),
+                                          "-cert", cert.cert, "-key", cert.key, mode, "-quiet"};
+            if (!intermediate.empty()) argv.insert(argv.end(), {"-cert_chain", intermediate});
+            return argv;
+          }(),
+          dir.path(), "s_server" + mode + "-" + name) {
+  for (int i = 0; i < 200 && !can_connect(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
 CommandResult s_client(uint16_t port, const std::vector<std::string>& args, const std::string& request) {

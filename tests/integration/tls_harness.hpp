@@ -35,6 +35,17 @@ class TestPki {
   std::string root_, root_key_, intermediate_, intermediate_key_;
 };
 
+// An `openssl s_server` target on a free port of 127.0.0.1 serving `cert` (with `intermediate`
+// as its chain when not empty). `mode`: "-www" answers HTTP with a status page naming s_server;
+// "-rev" sends each line back reversed (TCP over TLS round trips).
+struct SServerTarget {
+  SServerTarget(const TempDir& dir, const std::string& intermediate, const CertFiles& cert, const std::string& name,
+                const std::string& mode = "-www");
+  uint16_t port;
+  Process process;
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+};
+
 // `openssl s_client` against 127.0.0.1:port with extra arguments; the request text (if any) is
 // sent and the response read until the server closes.
 CommandResult s_client(uint16_t port, const std::vector<std::string>& args, const std::string& request = "");

@@ -6,33 +6,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <thread>
 
 #include "harness.hpp"
 #include "tls_harness.hpp"
 
 namespace fulcrum::testing {
 namespace {
-
-struct ReversingTlsTarget {
-  ReversingTlsTarget(const TempDir& dir, const std::string& intermediate, const CertFiles& cert,
-                     const std::string& name)
-      : port(free_port()),
-        process(
-            [&] {
-              std::vector<std::string> argv{"/usr/bin/openssl", "s_server", "-accept",
-                                            "127.0.0.1:" + std::to_string(port), "-cert", cert.cert, "-key", cert.key,
-                                            "-rev", "-quiet"};
-              if (!intermediate.empty()) argv.insert(argv.end(), {"-cert_chain", intermediate});
-              return argv;
-            }(),
-            dir.path(), "s_server-rev-" + name) {
-    for (int i = 0; i < 200 && !can_connect(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  uint16_t port;
-  Process process;
-  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
-};
 
 std::string config(uint16_t port, const std::string& target, const std::string& group_tls) {
   return "workers: 1\nshutdown_timeout: 1s\nlisteners:\n  - name: relay\n    listen: 127.0.0.1:" +
@@ -71,7 +50,7 @@ void expect_round_trip(uint16_t port, const std::vector<std::string>& lines) {
 TEST(TlsTcpUpstream, BytesRoundTripThroughAVerifiedTarget) {
   TempDir dir;
   TestPki pki(dir);
-  ReversingTlsTarget target(dir, pki.intermediate(), pki.leaf("backend", "backend", {"backend.test"}), "good");
+  SServerTarget target(dir, pki.intermediate(), pki.leaf("backend", "backend", {"backend.test"}), "good", "-rev");
   uint16_t port = free_port();
   auto fulcrum = start_fulcrum(
       dir, config(port, target.address(), "    ca_file: " + pki.root() + "\n    server_name: backend.test\n"), port);
@@ -86,8 +65,8 @@ TEST(TlsTcpUpstream, BytesRoundTripThroughAVerifiedTarget) {
 TEST(TlsTcpUpstream, AFailedVerificationClosesTheClientAndSaysWhy) {
   TempDir dir;
   TestPki pki(dir);
-  ReversingTlsTarget good(dir, pki.intermediate(), pki.leaf("backend", "backend", {"backend.test"}), "good");
-  ReversingTlsTarget rogue(dir, "", pki.self_signed("rogue", "backend.test"), "rogue");
+  SServerTarget good(dir, pki.intermediate(), pki.leaf("backend", "backend", {"backend.test"}), "good", "-rev");
+  SServerTarget rogue(dir, "", pki.self_signed("rogue", "backend.test"), "rogue", "-rev");
   {
     SCOPED_TRACE("a name the certificate does not carry");
     uint16_t port = free_port();

@@ -13,25 +13,6 @@
 namespace fulcrum::testing {
 namespace {
 
-struct TlsTarget {
-  TlsTarget(const TempDir& dir, const std::string& intermediate, const CertFiles& cert, const std::string& name)
-      : port(free_port()),
-        process(
-            [&] {
-              std::vector<std::string> argv{"/usr/bin/openssl", "s_server", "-accept",
-                                            "127.0.0.1:" + std::to_string(port), "-cert", cert.cert, "-key", cert.key,
-                                            "-www", "-quiet"};
-              if (!intermediate.empty()) argv.insert(argv.end(), {"-cert_chain", intermediate});
-              return argv;
-            }(),
-            dir.path(), "s_server-" + name) {
-    for (int i = 0; i < 200 && !can_connect(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  uint16_t port;
-  Process process;
-  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
-};
-
 std::string config(uint16_t port, const std::string& target, const std::string& group_tls) {
   return "workers: 1\nshutdown_timeout: 1s\nlisteners:\n  - name: web\n    listen: 127.0.0.1:" + std::to_string(port) +
          "\n    protocol: http\n    default: { forward: secure }\ntarget_groups:\n  - name: secure\n"
@@ -44,8 +25,8 @@ std::string url(uint16_t port) { return "http://127.0.0.1:" + std::to_string(por
 TEST(TlsUpstream, VerifiedTargetsAnswerAndAFailedVerificationIs502) {
   TempDir dir;
   TestPki pki(dir);
-  TlsTarget good(dir, pki.intermediate(), pki.leaf("backend", "backend", {"backend.test"}), "good");
-  TlsTarget rogue(dir, "", pki.self_signed("rogue", "backend.test"), "rogue");
+  SServerTarget good(dir, pki.intermediate(), pki.leaf("backend", "backend", {"backend.test"}), "good");
+  SServerTarget rogue(dir, "", pki.self_signed("rogue", "backend.test"), "rogue");
   const std::string verified = "    ca_file: " + pki.root() + "\n    server_name: backend.test\n";
 
   {
