@@ -32,6 +32,10 @@ struct HttpWorker {
 
   core::Worker& worker;
   core::BufferPool buffers;
+  // Sessions waiting for their next request inside their serve() coroutine, with a buffer
+  // (busy keep-alive clients); bounded so that many idle clients never hold buffers and frames.
+  static constexpr size_t kMaxHotWaiters = 128;
+  size_t hot_waiters = 0;
   upstream::WorkerUpstreams upstreams;
   UpstreamPool pool;
   DeadlineWatch deadlines;

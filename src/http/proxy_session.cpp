@@ -20,6 +20,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/address_text.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "http/canned_response.hpp"
@@ -212,14 +213,15 @@ class ProxySession {
   AwaitingHeadersEntry awaiting_;   // counted while a head is incomplete (slowloris cap)
   IdleEntry idle_;                  // waiting for the next request (parked after a while)
   bool parked_ = false;             // handed over to IdleParking: the session object ends
+  uint32_t carried_in_ = 0;         // bytes read while awaiting the next request: its exchange counts them
   // The snapshot the current request is served from (the exchange holds a reference to it);
   // refreshed before each request. Every session byte counts: idle sessions are most of them.
   const upstream::Snapshot* snapshot_ = nullptr;
 
   // The client's address as text, for headers and the log.
   std::string_view client_ip(char (&out)[INET6_ADDRSTRLEN]) const {
-    return ::inet_ntop(client_family_, client_address_, out, sizeof out) != nullptr ? std::string_view(out)
-                                                                                     : std::string_view("?");
+    const std::string_view text = core::address_text(client_family_, client_address_, out);
+    return text.empty() ? std::string_view("?") : text;
   }
 };
 
@@ -390,14 +392,42 @@ asio::awaitable<void> ProxySession::handshake(std::unique_ptr<ProxySession> self
 
 asio::awaitable<void> ProxySession::serve(std::unique_ptr<ProxySession> self) {
   ProxySession& session = *self;
-  bool keep = true;
-  // Requests already in the buffer (pipelined) are served at once, then the session idles.
-  do {
-    session.snapshot_ = session.w_.upstreams.snapshot().get();
-    keep = co_await session.serve_one(session.first_);
-    session.first_ = false;
-  } while (keep && session.client_.is_open() && !session.in_.empty());
-  if (keep && session.client_.is_open()) wait_idle(std::move(self));
+  for (;;) {
+    bool keep = true;
+    // Requests already in the buffer (pipelined) are served at once, then the session idles.
+    do {
+      session.snapshot_ = session.w_.upstreams.snapshot().get();
+      keep = co_await session.serve_one(session.first_);
+      session.first_ = false;
+    } while (keep && session.client_.is_open() && !session.in_.empty());
+    if (!keep || !session.client_.is_open()) co_return;
+    // A busy keep-alive client's next request is awaited here, in this frame, with a read: Asio
+    // queues it on the socket's edge-triggered registration without a system call, where a
+    // bare wait (wait_idle) re-arms epoll and a new coroutine is spawned per request. The
+    // parking tick ends the read of one idle for kParkAfterMs like any idle wait.
+    if (session.tls_ || session.w_.hot_waiters >= HttpWorker::kMaxHotWaiters) break;
+    const auto& l = session.listener();
+    const int64_t timeout_ms = l.idle_timeout.count();
+    session.deadline_.arm(timeout_ms, &session.client_);
+    session.w_.parking.enter(session.idle_, session.client_, session.deadline_.at_ms() - timeout_ms);
+    if (session.in_.large) session.in_.release_if_empty();  // a one-off large head's buffer goes
+    session.in_.ensure(session.w_.buffers);
+    ++session.w_.hot_waiters;
+    auto [ec, n] = co_await session.client_.async_read_some(
+        asio::buffer(session.in_.free_space(), session.in_.free_size()), use_tuple);
+    --session.w_.hot_waiters;
+    session.deadline_.disarm();
+    const bool park_requested = session.idle_.park_requested();
+    session.idle_.leave();
+    if (ec) {
+      session.in_.release_if_empty();
+      if (park_requested && !session.deadline_.expired()) park(std::move(self));
+      co_return;  // else idle timeout, shutdown, or the client went away: the session ends
+    }
+    session.in_.end += n;
+    session.carried_in_ += n;
+  }
+  wait_idle(std::move(self));
 }
 
 asio::awaitable<bool> ProxySession::write_client(std::string_view a, std::string_view b) {
@@ -503,7 +533,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     x.target_index = static_cast<int>(*picked);
     x.in_flight = InFlight(target.counters.get());
     if (allow_pool && group.config->keepalive_connections > 0) {
-      if (auto pooled = w_.pool.take(target.counters.get(), target.address, request.now_ms)) {
+      if (auto pooled = w_.pool.take(target.counters.get(), target.address, request.now_ms, x.replayable)) {
         x.target = std::move(pooled->socket);
         x.target_tls = std::move(pooled->tls);
         x.reused = true;
@@ -1283,6 +1313,8 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   x.started_us = core::now_us();
   std::memset(x.request_id, '-', sizeof x.request_id);
   in_.ensure(w_.buffers);
+  x.bytes_in = carried_in_;
+  carried_in_ = 0;
 
   // The head, within client_header_timeout.
   RequestHead head(std::span<Header>(w_.header_scratch));

@@ -26,14 +26,16 @@ bool still_idle(TargetConnection& connection) {
 }  // namespace
 
 std::optional<TargetConnection> UpstreamPool::take(const balance::TargetCounters* key, const core::Endpoint& address,
-                                                   int64_t now_ms) {
+                                                   int64_t now_ms, bool replayable) {
   auto it = idle_.find(key);
   if (it == idle_.end()) return std::nullopt;
   auto& list = it->second;
   while (!list.empty()) {
     Idle entry = std::move(list.back());  // the most recently used: the least likely to be stale
     list.pop_back();
-    if (entry.expires_ms > now_ms && same_address(entry.address, address) && still_idle(entry.connection)) {
+    const bool fresh = replayable && now_ms - entry.returned_ms < kFreshMs && !entry.connection.tls;
+    if (entry.expires_ms > now_ms && same_address(entry.address, address) &&
+        (fresh || still_idle(entry.connection))) {
       ++reused_;
       return std::move(entry.connection);
     }
@@ -54,7 +56,7 @@ void UpstreamPool::give_back(const balance::TargetCounters* key, const core::End
     list.front().connection.socket.close(ignored);
     list.erase(list.begin());
   }
-  list.push_back(Idle{std::move(connection), address, now_ms + idle_timeout_ms});
+  list.push_back(Idle{std::move(connection), address, now_ms + idle_timeout_ms, now_ms});
 }
 
 void UpstreamPool::sweep(int64_t now_ms) {

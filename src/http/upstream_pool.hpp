@@ -5,7 +5,10 @@
 // against the address when taken, so a reused key can never hand out a connection to another
 // host. A connection the target closed while it sat idle is detected when taken (a
 // non-blocking peek sees EOF or stray bytes) and never handed out; the tick sweep closes those
-// idle longer than the group's keepalive_timeout.
+// idle longer than the group's keepalive_timeout. A connection given back under kFreshMs ago
+// is handed out unprobed to a request that can be replayed (the whole request still in the
+// buffer): under load that saves a system call per request, and if the target did close it in
+// that instant, the session resends the request on a new connection, the client unaware.
 #include <asio/ip/tcp.hpp>
 
 #include <cstdint>
@@ -28,9 +31,12 @@ struct TargetConnection {
 
 class UpstreamPool {
  public:
-  // A live idle connection to `address`, or nullopt.
+  static constexpr int64_t kFreshMs = 100;
+
+  // A live idle connection to `address`, or nullopt. `replayable`: the caller can resend the
+  // request on a new connection if this one turns out closed (a fresh one is not probed).
   std::optional<TargetConnection> take(const balance::TargetCounters* key, const core::Endpoint& address,
-                                       int64_t now_ms);
+                                       int64_t now_ms, bool replayable = false);
   // Keeps `connection` for reuse unless the target already holds `max_idle` idle connections.
   void give_back(const balance::TargetCounters* key, const core::Endpoint& address, TargetConnection connection,
                  uint32_t max_idle, int64_t idle_timeout_ms, int64_t now_ms);
@@ -49,6 +55,7 @@ class UpstreamPool {
     TargetConnection connection;
     core::Endpoint address;
     int64_t expires_ms;
+    int64_t returned_ms;
   };
   std::unordered_map<const balance::TargetCounters*, std::vector<Idle>> idle_;
   uint64_t reused_ = 0;

@@ -101,7 +101,7 @@ TEST(TlsTcpUpstream, AnHttpListenerCannotForwardToATlsGroup) {
                           "\n    protocol: http\n    default: { forward: secure }\ntarget_groups:\n"
                           "  - name: secure\n    protocol: tls\n    verify: false\n"
                           "    targets: [ { address: 127.0.0.1:9 } ]\n");
-  auto r = run_command({fulcrum_binary(), "run", "-c", dir.path() + "/f.yaml"});
+  auto r = run_command({fulcrum_binary(), "run", "-c", dir.path() + "/f.yaml", "--admin-listen", "127.0.0.1:0"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("whose protocol tls is TCP over TLS: use protocol https"), std::string::npos) << r.out;
 }

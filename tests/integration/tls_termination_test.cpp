@@ -238,7 +238,7 @@ TEST(TlsTermination, BadCertificateStopsTheStartWithAClearError) {
   site.certificates = {{a.cert, b.key}};
   uint16_t port = free_port();
   dir.write("bad.yaml", https_config(port, "127.0.0.1:9", site));
-  auto r = run_command({fulcrum_binary(), "run", "-c", dir.path() + "/bad.yaml"});
+  auto r = run_command({fulcrum_binary(), "run", "-c", dir.path() + "/bad.yaml", "--admin-listen", "127.0.0.1:0"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("listener 'secure': key " + b.key + " does not belong to certificate " + a.cert),
             std::string::npos)

@@ -102,7 +102,7 @@ TEST(TlsUpstream, AnUnreadableCaFileStopsTheStart) {
   TempDir dir;
   uint16_t port = free_port();
   dir.write("f.yaml", config(port, "127.0.0.1:9", "    ca_file: " + dir.path() + "/missing.pem\n"));
-  auto r = run_command({fulcrum_binary(), "run", "-c", dir.path() + "/f.yaml"});
+  auto r = run_command({fulcrum_binary(), "run", "-c", dir.path() + "/f.yaml", "--admin-listen", "127.0.0.1:0"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("target group 'secure': ca_file " + dir.path() + "/missing.pem: cannot be read"),
             std::string::npos)
