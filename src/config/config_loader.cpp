@@ -72,11 +72,29 @@ void check_listen_addresses(const Config& config, const std::vector<YAML::Mark>&
   }
 }
 
+// A listener may forward only to groups whose targets speak what it relays: tcp and tls
+// (passthrough) listeners relay bytes (to tcp or tls groups), http and https listeners speak
+// HTTP (to http or https groups). Saying so beats sending plaintext to a target expecting TLS.
+void check_protocols(const GroupReference& reference, const TargetGroupConfig& group, Diagnostics& diagnostics) {
+  const bool l4 = reference.protocol == ListenerProtocol::tcp || reference.protocol == ListenerProtocol::tls;
+  const bool http = reference.protocol == ListenerProtocol::http || reference.protocol == ListenerProtocol::https;
+  const std::string who = "listener '" + reference.listener + "' (" + to_string(reference.protocol) +
+                          ") forwards to group '" + group.name + "', whose protocol ";
+  if (l4 && group.protocol == TargetProtocol::https) {
+    diagnostics.error(reference.mark, who + "https is HTTP over TLS: use an https or http listener");
+  } else if (http && group.protocol == TargetProtocol::tls) {
+    diagnostics.error(reference.mark, who + "tls is TCP over TLS: use protocol https for HTTP over TLS");
+  }
+}
+
 void check_references(const Config& config, const std::vector<GroupReference>& references, Diagnostics& diagnostics) {
   std::vector<std::string> names;
   for (const auto& group : config.target_groups) names.push_back(group.name);
   for (const auto& reference : references) {
-    if (config.find_group(reference.name) != nullptr) continue;
+    if (const TargetGroupConfig* group = config.find_group(reference.name)) {
+      check_protocols(reference, *group, diagnostics);
+      continue;
+    }
     std::string message = "forward: no target group named '" + reference.name + "'";
     if (auto suggestion = closest_match(reference.name, names)) {
       message += "; did you mean '" + *suggestion + "'?";

@@ -166,7 +166,7 @@ void add_forward_entry(const Field& item, std::vector<WeightedGroup>& groups, st
   }
   groups.push_back(entry);
   marks.push_back(mark);
-  if (listener.references != nullptr) listener.references->push_back(GroupReference{entry.group, mark});
+  if (listener.references != nullptr) listener.references->push_back(GroupReference{entry.group, mark, listener.name, listener.protocol});
 }
 
 std::vector<WeightedGroup> read_forward(const Field& field, const ListenerContext& listener, Diagnostics& diagnostics) {

@@ -13,6 +13,8 @@ namespace fulcrum::config {
 struct GroupReference {
   std::string name;
   YAML::Mark mark;
+  std::string listener;  // the listener that forwards there, and what it speaks
+  ListenerProtocol protocol = ListenerProtocol::tcp;
 };
 
 // What a rule or default action needs to know about the listener it belongs to.

@@ -203,41 +203,6 @@ bool Server::start_admin(std::string& error) {
   return admin_->bind(config_->admin, error, inherited.empty() ? -1 : inherited.front());
 }
 
-namespace {
-
-// A listener may forward only to groups whose targets speak what it relays: tcp and tls
-// (passthrough) listeners relay bytes (to tcp or tls groups), http and https listeners speak
-// HTTP (to http or https groups). Saying so beats sending plaintext to a target expecting TLS.
-bool check_group_protocols(const config::Config& config, std::string& error) {
-  for (const auto& listener : config.listeners) {
-    const bool l4 =
-        listener.protocol == config::ListenerProtocol::tcp || listener.protocol == config::ListenerProtocol::tls;
-    const bool http =
-        listener.protocol == config::ListenerProtocol::http || listener.protocol == config::ListenerProtocol::https;
-    if (!l4 && !http) continue;
-    std::vector<const config::Action*> actions{&listener.default_action};
-    for (const auto& rule : listener.rules) actions.push_back(&rule.action);
-    for (const auto* action : actions) {
-      for (const auto& entry : action->forward) {
-        const auto* group = config.find_group(entry.group);
-        if (group == nullptr) continue;
-        if (l4 && group->protocol == config::TargetProtocol::https) {
-          error = "listener '" + listener.name + "' (" + config::to_string(listener.protocol) + ") forwards to group '" +
-                  group->name + "', whose protocol https is HTTP over TLS: use an https or http listener";
-          return false;
-        }
-        if (http && group->protocol == config::TargetProtocol::tls) {
-          error = "listener '" + listener.name + "' (" + config::to_string(listener.protocol) + ") forwards to group '" +
-                  group->name + "', whose protocol tls is TCP over TLS: use protocol https for HTTP over TLS";
-          return false;
-        }
-      }
-    }
-  }
-  return true;
-}
-
-}  // namespace
 
 bool Server::start(std::string& error) {
   if (!options_.admin_listen.empty()) {
@@ -258,7 +223,6 @@ bool Server::start(std::string& error) {
     contexts_.back()->guards = &guards_;
     http_workers_.back()->guards = &guards_;
   }
-  if (!check_group_protocols(*config_, error)) return false;
   tls_ = std::make_unique<TlsContexts>(
       control_, [this](const TlsContexts::Contexts& contexts, const std::shared_ptr<const tls::TargetContexts>& targets) {
         for (auto& http : http_workers_) {
@@ -518,7 +482,6 @@ admin::ReloadOutcome Server::reload() {
   std::string error;
   if (!apply_options(*result.config, options_, error)) return fail(error);
   auto next = std::make_shared<const config::Config>(std::move(*result.config));
-  if (!check_group_protocols(*next, error)) return fail(error + "; the old configuration keeps serving");
   bool same_listeners = next->listeners.size() == config_->listeners.size();
   for (size_t i = 0; same_listeners && i < next->listeners.size(); ++i) {
     same_listeners = next->listeners[i].listen == config_->listeners[i].listen &&

@@ -104,6 +104,12 @@ TEST(TlsTcpUpstream, AnHttpListenerCannotForwardToATlsGroup) {
   auto r = run_command({fulcrum_binary(), "run", "-c", dir.path() + "/f.yaml", "--admin-listen", "127.0.0.1:0"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("whose protocol tls is TCP over TLS: use protocol https"), std::string::npos) << r.out;
+  // validate says the same, where the forward is written.
+  auto checked = run_command({fulcrum_binary(), "validate", "-c", dir.path() + "/f.yaml"});
+  EXPECT_EQ(checked.exit_code, 2);
+  EXPECT_NE(checked.out.find(dir.path() + "/f.yaml:6:25: listener 'web' (http) forwards to group 'secure'"),
+            std::string::npos)
+      << checked.out;
 }
 
 }  // namespace

@@ -277,6 +277,40 @@ target_groups:
                4, 25, "forward: no target group named 'wbe'; did you mean 'web'?");
 }
 
+// A listener and a group that speak different things are refused by validate, run and reload
+// alike, at the forward that joins them.
+TEST(ConfigErrors, HttpListenerForwardingToATcpOverTlsGroup) {
+  expect_error(R"(listeners:
+  - name: web
+    listen: 127.0.0.1:8080
+    protocol: http
+    default: { forward: secure }
+target_groups:
+  - name: secure
+    protocol: tls
+    targets: [ { address: 127.0.0.1:9443 } ]
+)",
+               5, 25,
+               "listener 'web' (http) forwards to group 'secure', whose protocol tls is TCP over TLS: use protocol "
+               "https for HTTP over TLS");
+}
+
+TEST(ConfigErrors, TcpListenerForwardingToAnHttpsGroup) {
+  expect_error(R"(listeners:
+  - name: db
+    listen: 127.0.0.1:5432
+    protocol: tcp
+    default: { forward: secure }
+target_groups:
+  - name: secure
+    protocol: https
+    targets: [ { address: 127.0.0.1:9443 } ]
+)",
+               5, 25,
+               "listener 'db' (tcp) forwards to group 'secure', whose protocol https is HTTP over TLS: use an https "
+               "or http listener");
+}
+
 TEST(ConfigErrors, MissingTargetGroupInWeightedList) {
   expect_error(R"(listeners:
   - name: web
