@@ -115,6 +115,9 @@ void IdleParking::tick(int64_t now_ms, bool draining) {
   }
 }
 
+// The same nesting as core::ReadinessLoop (an epoll set watched by the Asio loop), but the
+// events name 64-byte records directly: a ReadinessLoop::Handler would add a vtable and a
+// pointer back to this object to every parked connection (+25%).
 void IdleParking::arm() {
   watcher_->async_wait(asio::posix::stream_descriptor::wait_read, [this](const std::error_code& ec) {
     if (ec) return;  // closed
