@@ -75,7 +75,9 @@ TEST(HttpIdle, ParkedConnectionsServeTheirNextRequestsAndCountAsOpen) {
       const bool two = (i + round) % 2 == 1;
       const std::string answer = exchange(fds[i], two ? kGet + kGet : kGet, kTail, two ? 2 : 1);
       EXPECT_EQ(status_of(answer), 200) << "client " << i << " round " << round << ": " << answer;
-      if (two) EXPECT_NE(answer.find(kTail), answer.rfind(kTail)) << answer;
+      if (two) {
+        EXPECT_NE(answer.find(kTail), answer.rfind(kTail)) << answer;
+      }
     }
   }
   // A client that leaves while parked is counted closed.
