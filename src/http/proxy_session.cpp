@@ -406,6 +406,9 @@ asio::awaitable<void> ProxySession::serve(std::unique_ptr<ProxySession> self) {
     // bare wait (wait_idle) re-arms epoll and a new coroutine is spawned per request. The
     // parking tick ends the read of one idle for kParkAfterMs like any idle wait.
     if (session.tls_ || session.w_.hot_waiters >= HttpWorker::kMaxHotWaiters) break;
+    // The exchange that kept the request's snapshot alive has ended: a reload meanwhile may
+    // have freed it. The worker's current one names the listener from here on.
+    session.snapshot_ = session.w_.upstreams.snapshot().get();
     const auto& l = session.listener();
     const int64_t timeout_ms = l.idle_timeout.count();
     session.deadline_.arm(timeout_ms, &session.client_);
