@@ -170,6 +170,11 @@ class ProxySession {
  private:
   static asio::awaitable<void> handshake(std::unique_ptr<ProxySession> self);
   static void wait_idle(std::unique_ptr<ProxySession> self);
+  // Around any wait for the next request (bare or in serve()): the current snapshot, the idle
+  // deadline (client_header_timeout before a first request) and the parking queue; then
+  // whether the parking tick ended the wait (and the deadline had not passed): park it.
+  void begin_idle_wait();
+  bool end_idle_wait();
   static void park(std::unique_ptr<ProxySession> self);
   static asio::awaitable<void> serve(std::unique_ptr<ProxySession> self);
   struct Exchange;
@@ -299,7 +304,6 @@ struct ProxySession::Exchange {
 void ProxySession::wait_idle(std::unique_ptr<ProxySession> self) {
   ProxySession& session = *self;
   session.in_.release_if_empty();
-  session.snapshot_ = session.w_.upstreams.snapshot().get();
   if (session.tls_ && session.tls_->has_pending()) {
     // Records already read from the socket (a request sent right behind the handshake, or
     // pipelined): readability would never come for them.
@@ -307,26 +311,36 @@ void ProxySession::wait_idle(std::unique_ptr<ProxySession> self) {
     asio::co_spawn(loop, serve(std::move(self)), asio::detached);
     return;
   }
-  const auto& l = session.listener();
-  const int64_t timeout_ms = session.first_ ? l.client_header_timeout.count() : l.idle_timeout.count();
-  session.deadline_.arm(timeout_ms, &session.client_);
-  // After a first request, plain connections are parked outside Asio if they stay idle.
-  if (!session.tls_ && !session.first_) {
-    session.w_.parking.enter(session.idle_, session.client_, session.deadline_.at_ms() - timeout_ms);
-  }
+  session.begin_idle_wait();
   session.client_.async_wait(Socket::wait_read, [self = std::move(self)](const asio::error_code& ec) mutable {
-    self->deadline_.disarm();
-    const bool park_requested = self->idle_.park_requested();
-    self->idle_.leave();
+    const bool park_now = self->end_idle_wait();
     if (ec) {
       // Idle long enough: parked. Else idle timeout, shutdown, or the client went away: the
       // session ends here.
-      if (park_requested && !self->deadline_.expired()) park(std::move(self));
+      if (park_now) park(std::move(self));
       return;
     }
     asio::io_context& loop = self->w_.loop();
     asio::co_spawn(loop, serve(std::move(self)), asio::detached);
   });
+}
+
+void ProxySession::begin_idle_wait() {
+  // The exchange that kept the last request's snapshot alive has ended: a reload meanwhile may
+  // have freed it. The worker's current one names the listener from here on.
+  snapshot_ = w_.upstreams.snapshot().get();
+  const auto& l = listener();
+  const int64_t timeout_ms = first_ ? l.client_header_timeout.count() : l.idle_timeout.count();
+  deadline_.arm(timeout_ms, &client_);
+  // After a first request, plain connections are parked outside Asio if they stay idle.
+  if (!tls_ && !first_) w_.parking.enter(idle_, client_, deadline_.at_ms() - timeout_ms);
+}
+
+bool ProxySession::end_idle_wait() {
+  deadline_.disarm();
+  const bool park_requested = idle_.park_requested();
+  idle_.leave();
+  return park_requested && !deadline_.expired();
 }
 
 // The session leaves Asio: its descriptor, address, ticket and idle deadline go to a parked
@@ -406,25 +420,17 @@ asio::awaitable<void> ProxySession::serve(std::unique_ptr<ProxySession> self) {
     // bare wait (wait_idle) re-arms epoll and a new coroutine is spawned per request. The
     // parking tick ends the read of one idle for kParkAfterMs like any idle wait.
     if (session.tls_ || session.w_.hot_waiters >= HttpWorker::kMaxHotWaiters) break;
-    // The exchange that kept the request's snapshot alive has ended: a reload meanwhile may
-    // have freed it. The worker's current one names the listener from here on.
-    session.snapshot_ = session.w_.upstreams.snapshot().get();
-    const auto& l = session.listener();
-    const int64_t timeout_ms = l.idle_timeout.count();
-    session.deadline_.arm(timeout_ms, &session.client_);
-    session.w_.parking.enter(session.idle_, session.client_, session.deadline_.at_ms() - timeout_ms);
+    session.begin_idle_wait();
     if (session.in_.large) session.in_.release_if_empty();  // a one-off large head's buffer goes
     session.in_.ensure(session.w_.buffers);
     ++session.w_.hot_waiters;
     auto [ec, n] = co_await session.client_.async_read_some(
         asio::buffer(session.in_.free_space(), session.in_.free_size()), use_tuple);
     --session.w_.hot_waiters;
-    session.deadline_.disarm();
-    const bool park_requested = session.idle_.park_requested();
-    session.idle_.leave();
+    const bool park_now = session.end_idle_wait();
     if (ec) {
       session.in_.release_if_empty();
-      if (park_requested && !session.deadline_.expired()) park(std::move(self));
+      if (park_now) park(std::move(self));
       co_return;  // else idle timeout, shutdown, or the client went away: the session ends
     }
     session.in_.end += n;
