@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "core/address_text.hpp"
+
 namespace fulcrum::security {
 
 ClientAddress ClientAddress::from_bytes(int family, const uint8_t* bytes) {
@@ -46,8 +48,8 @@ ClientAddress ClientAddress::counted_as(uint32_t ipv6_prefix) const {
 }
 
 std::string_view ClientAddress::text(char (&out)[46]) const {
-  if (family == 0 || ::inet_ntop(family, bytes, out, sizeof out) == nullptr) return "?";
-  return out;
+  const std::string_view address = core::address_text(family, bytes, out);
+  return address.empty() ? std::string_view("?") : address;
 }
 
 }  // namespace fulcrum::security
