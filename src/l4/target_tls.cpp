@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 #include "tls/policy.hpp"
+#include "tls/ssl_failure.hpp"
 
 namespace fulcrum::l4 {
 namespace {
@@ -27,30 +27,22 @@ TargetTls::TargetTls(std::shared_ptr<const tls::ClientContext> context, std::str
 const char* TargetTls::version() const { return ssl_ ? SSL_get_version(ssl_.get()) : ""; }
 
 TargetTls::Wait TargetTls::after_failure(int result, SocketReadiness& target) {
-  const int code = SSL_get_error(ssl_.get(), result);
-  switch (code) {
-    case SSL_ERROR_WANT_READ:
+  tls::SslFailure failure = tls::SslFailure::of(ssl_.get(), result);
+  switch (failure.kind) {
+    case tls::SslFailure::Kind::want_read:
       target.readable = false;
       return Wait::read;
-    case SSL_ERROR_WANT_WRITE:
+    case tls::SslFailure::Kind::want_write:
       target.writable = false;
       return Wait::write;
-    case SSL_ERROR_ZERO_RETURN:
+    case tls::SslFailure::Kind::eof:
       return Wait::eof;
-    case SSL_ERROR_SYSCALL: {
-      const int error = errno;
-      ERR_clear_error();
-      if (error == 0) return Wait::eof;
-      reason_ = std::strerror(error);
-      return Wait::fail;
-    }
-    default:
-      reason_ = tls::last_openssl_error();
-      if (const long verify = SSL_get_verify_result(ssl_.get()); verify != X509_V_OK) {
-        reason_ += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
-      }
+    case tls::SslFailure::Kind::transport:
+    case tls::SslFailure::Kind::protocol:
+      reason_ = std::move(failure.reason);
       return Wait::fail;
   }
+  return Wait::fail;
 }
 
 TargetTls::Handshake TargetTls::handshake(SocketReadiness& target) {

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "tls/policy.hpp"
+#include "tls/ssl_failure.hpp"
 
 namespace fulcrum::tls {
 namespace {
@@ -51,33 +51,27 @@ TlsConnection::~TlsConnection() {
 }
 
 asio::awaitable<TlsConnection::Next> TlsConnection::after_failure(Socket& socket, int result) {
-  const int code = SSL_get_error(ssl_.get(), result);
-  switch (code) {
-    case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE: {
-      auto [ec] = co_await socket.async_wait(code == SSL_ERROR_WANT_READ ? Socket::wait_read : Socket::wait_write,
-                                             use_tuple);
+  SslFailure failure = SslFailure::of(ssl_.get(), result);
+  switch (failure.kind) {
+    case SslFailure::Kind::want_read:
+    case SslFailure::Kind::want_write: {
+      auto [ec] = co_await socket.async_wait(
+          failure.kind == SslFailure::Kind::want_read ? Socket::wait_read : Socket::wait_write, use_tuple);
       if (!ec) co_return Next::retry;
       reason_ = ec == asio::error::operation_aborted ? "timed out" : ec.message();
       co_return Next::fail;
     }
-    case SSL_ERROR_ZERO_RETURN:
+    case SslFailure::Kind::eof:
       co_return Next::eof;
-    case SSL_ERROR_SYSCALL: {
-      const int error = errno;
-      ERR_clear_error();
-      if (error == 0) co_return Next::eof;
-      reason_ = std::strerror(error);
+    case SslFailure::Kind::transport:
+      reason_ = std::move(failure.reason);
       co_return Next::fail;
-    }
-    default:
-      reason_ = last_openssl_error();
-      if (const long verify = SSL_get_verify_result(ssl_.get()); verify != X509_V_OK) {
-        reason_ += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
-      }
+    case SslFailure::Kind::protocol:
+      reason_ = std::move(failure.reason);
       broken_ = true;
       co_return Next::fail;
   }
+  co_return Next::fail;
 }
 
 asio::awaitable<bool> TlsConnection::handshake(Socket& socket) {
