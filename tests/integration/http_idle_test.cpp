@@ -54,19 +54,36 @@ constexpr auto kParked = 600ms;  // well past the 200 ms after which an idle con
 const std::string kGet = "GET /slow/0 HTTP/1.1\r\nHost: a\r\n\r\n";
 const std::string kTail = "slow b1\n";  // the end of the answer to kGet
 
-TEST(HttpIdle, ParkedConnectionsServeTheirNextRequestsAndCountAsOpen) {
-  TempDir dir;
-  HttpBackend backend(dir, "b1", {"--quiet"});
-  uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(dir, config(port, backend.address(), ""), port);
-  const std::string admin = admin_address(*fulcrum);
+// One HTTP backend and one fulcrum with listener "web" (on `port_`) in front of it.
+class HttpIdle : public ::testing::Test {
+ protected:
+  HttpIdle() : backend_(dir_, "b1", {"--quiet"}), port_(free_port()) {}
+
+  void start(const std::string& listener_extra, const std::string& shutdown = "2s") {
+    fulcrum_ = start_fulcrum(dir_, config(port_, backend_.address(), listener_extra, shutdown), port_);
+  }
+
+  // Opens `count` connections into `fds`, each served one request.
+  void open_served(int count, std::vector<int>& fds) {
+    for (int i = 0; i < count; ++i) {
+      fds.push_back(connect_to(port_));
+      ASSERT_EQ(status_of(exchange(fds.back(), kGet, kTail)), 200) << i;
+    }
+  }
+
+  TempDir dir_;
+  HttpBackend backend_;
+  uint16_t port_;
+  std::unique_ptr<Process> fulcrum_;
+};
+
+TEST_F(HttpIdle, ParkedConnectionsServeTheirNextRequestsAndCountAsOpen) {
+  start("");
+  const std::string admin = admin_address(*fulcrum_);
   ASSERT_FALSE(admin.empty());
   constexpr int kClients = 20;
   std::vector<int> fds;
-  for (int i = 0; i < kClients; ++i) {
-    fds.push_back(connect_to(port));
-    ASSERT_EQ(status_of(exchange(fds.back(), kGet, kTail)), 200) << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(open_served(kClients, fds));
   for (int round = 0; round < 3; ++round) {
     std::this_thread::sleep_for(kParked);
     EXPECT_EQ(active_connections(admin), kClients) << round;
@@ -86,16 +103,13 @@ TEST(HttpIdle, ParkedConnectionsServeTheirNextRequestsAndCountAsOpen) {
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(active_connections(admin), kClients / 2);
   for (int i = kClients / 2; i < kClients; ++i) ::close(fds[i]);
-  EXPECT_TRUE(fulcrum->running()) << fulcrum->errors();
+  EXPECT_TRUE(fulcrum_->running()) << fulcrum_->errors();
 }
 
-TEST(HttpIdle, ParkedConnectionsEndAtIdleTimeout) {
-  TempDir dir;
-  HttpBackend backend(dir, "b1", {"--quiet"});
-  uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(dir, config(port, backend.address(), "    idle_timeout: 1s\n"), port);
-  const std::string admin = admin_address(*fulcrum);
-  int fd = connect_to(port);
+TEST_F(HttpIdle, ParkedConnectionsEndAtIdleTimeout) {
+  start("    idle_timeout: 1s\n");
+  const std::string admin = admin_address(*fulcrum_);
+  int fd = connect_to(port_);
   ASSERT_EQ(status_of(exchange(fd, kGet, kTail)), 200);
   const auto idle_from = std::chrono::steady_clock::now();
   // Parked, still open at 700 ms, closed by 1 s (+ the 50 ms tick, + slack for a busy machine).
@@ -108,22 +122,16 @@ TEST(HttpIdle, ParkedConnectionsEndAtIdleTimeout) {
   EXPECT_EQ(active_connections(admin), 0);
 }
 
-TEST(HttpIdle, DrainingClosesParkedConnectionsAtOnce) {
-  TempDir dir;
-  HttpBackend backend(dir, "b1", {"--quiet"});
-  uint16_t port = free_port();
+TEST_F(HttpIdle, DrainingClosesParkedConnectionsAtOnce) {
   // shutdown_timeout 30 s: the process must not wait for it with only idle clients open.
-  auto fulcrum = start_fulcrum(dir, config(port, backend.address(), "", "30s"), port);
+  start("", "30s");
   std::vector<int> fds;
-  for (int i = 0; i < 10; ++i) {
-    fds.push_back(connect_to(port));
-    ASSERT_EQ(status_of(exchange(fds.back(), kGet, kTail)), 200) << i;
-  }
+  ASSERT_NO_FATAL_FAILURE(open_served(10, fds));
   std::this_thread::sleep_for(kParked);
   const auto stop_at = std::chrono::steady_clock::now();
-  fulcrum->signal(SIGTERM);
+  fulcrum_->signal(SIGTERM);
   for (int fd : fds) EXPECT_TRUE(closed_within(fd, 3s));
-  EXPECT_EQ(fulcrum->wait(5s), std::optional<int>(0)) << fulcrum->errors();
+  EXPECT_EQ(fulcrum_->wait(5s), std::optional<int>(0)) << fulcrum_->errors();
   EXPECT_LT(std::chrono::steady_clock::now() - stop_at, 5s);
   for (int fd : fds) ::close(fd);
 }

@@ -14,6 +14,7 @@
 
 #include "harness.hpp"
 #include "http_harness.hpp"
+#include "security_harness.hpp"
 
 namespace fulcrum::testing {
 namespace {
@@ -26,13 +27,6 @@ constexpr bool kMeasuring = false;
 #else
 constexpr bool kMeasuring = true;
 #endif
-
-std::string http_config(uint16_t port, const std::string& security, const std::string& target) {
-  return "workers: 2\nshutdown_timeout: 2s\nlisteners:\n  - name: web\n    listen: 127.0.0.1:" + std::to_string(port) +
-         "\n    protocol: http\n    security:\n" + security +
-         "    default: { forward: app }\ntarget_groups:\n  - name: app\n    targets:\n      - { address: " + target +
-         " }\n";
-}
 
 // Sends `request` and reads until the response's body ends with `tail` (or EOF / timeout).
 std::string exchange(int fd, const std::string& request, const std::string& tail, std::chrono::milliseconds timeout) {

@@ -11,6 +11,7 @@
 
 #include "harness.hpp"
 #include "http_harness.hpp"
+#include "security_harness.hpp"
 #include "tls_harness.hpp"
 
 namespace fulcrum::testing {
@@ -22,13 +23,6 @@ std::string tcp_config(uint16_t port, const std::string& security, const std::st
          std::to_string(port) + "\n    protocol: tcp\n    security:\n" + security +
          "    default: { forward: pool }\ntarget_groups:\n  - name: pool\n" + group_extra +
          "    targets:\n      - { address: " + target + " }\n";
-}
-
-std::string http_config(uint16_t port, const std::string& security, const std::string& target, int workers = 2) {
-  return "workers: " + std::to_string(workers) + "\nshutdown_timeout: 2s\nlisteners:\n  - name: web\n    listen: 127.0.0.1:" +
-         std::to_string(port) + "\n    protocol: http\n    security:\n" + security +
-         "    default: { forward: app }\ntarget_groups:\n  - name: app\n    targets:\n      - { address: " + target +
-         " }\n";
 }
 
 // Reads until `stop` appears, EOF, a reset or the timeout; errors are answers here, not failures.

@@ -20,6 +20,19 @@ std::string config(uint16_t port, const std::string& target, const std::string& 
          "    targets: [ { address: " + target + " } ]\n";
 }
 
+// The group settings that verify the target against `ca_file` under `server_name`.
+std::string verified(const TestPki& pki, const std::string& server_name) {
+  return "    ca_file: " + pki.root() + "\n    server_name: " + server_name + "\n";
+}
+
+// Fulcrum with its tcp listener on a free port, relaying to `target` through a tls group.
+struct Relay {
+  Relay(const TempDir& dir, const std::string& target, const std::string& group_tls)
+      : port(free_port()), fulcrum(start_fulcrum(dir, config(port, target, group_tls), port)) {}
+  uint16_t port;
+  std::unique_ptr<Process> fulcrum;
+};
+
 std::string reversed(std::string text) { return std::string(text.rbegin(), text.rend()); }
 
 // Sends a line, then expects the connection closed (reset) within 3 s with nothing relayed.
@@ -47,19 +60,24 @@ void expect_round_trip(uint16_t port, const std::vector<std::string>& lines) {
   ::close(fd);
 }
 
+// The client is closed unanswered and the log says the target's certificate failed verification.
+void expect_verification_failed(const Relay& relay) {
+  expect_closed_unanswered(relay.port);
+  EXPECT_TRUE(relay.fulcrum->wait_for_output("upstream.target_tls_failed", 3s, true)) << relay.fulcrum->errors();
+  EXPECT_NE(relay.fulcrum->errors().find("certificate verify failed"), std::string::npos) << relay.fulcrum->errors();
+}
+
 TEST(TlsTcpUpstream, BytesRoundTripThroughAVerifiedTarget) {
   TempDir dir;
   TestPki pki(dir);
   SServerTarget target(dir, pki.intermediate(), pki.leaf("backend", "backend", {"backend.test"}), "good", "-rev");
-  uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(
-      dir, config(port, target.address(), "    ca_file: " + pki.root() + "\n    server_name: backend.test\n"), port);
-  expect_round_trip(port, {"hello over tls"});
+  Relay relay(dir, target.address(), verified(pki, "backend.test"));
+  expect_round_trip(relay.port, {"hello over tls"});
   // Many records each way (lines of 1000 bytes, 60 KB): the relay's buffers fill and drain.
   std::vector<std::string> many;
   for (int i = 0; i < 60; ++i) many.push_back(std::to_string(i) + std::string(1000, static_cast<char>('a' + i % 26)));
-  expect_round_trip(port, many);
-  EXPECT_TRUE(fulcrum->wait_for_output("target_tls=TLSv1.3", 3s)) << fulcrum->output();
+  expect_round_trip(relay.port, many);
+  EXPECT_TRUE(relay.fulcrum->wait_for_output("target_tls=TLSv1.3", 3s)) << relay.fulcrum->output();
 }
 
 TEST(TlsTcpUpstream, AFailedVerificationClosesTheClientAndSaysWhy) {
@@ -69,28 +87,19 @@ TEST(TlsTcpUpstream, AFailedVerificationClosesTheClientAndSaysWhy) {
   SServerTarget rogue(dir, "", pki.self_signed("rogue", "backend.test"), "rogue", "-rev");
   {
     SCOPED_TRACE("a name the certificate does not carry");
-    uint16_t port = free_port();
-    auto fulcrum = start_fulcrum(
-        dir, config(port, good.address(), "    ca_file: " + pki.root() + "\n    server_name: other.test\n"), port);
-    expect_closed_unanswered(port);
-    EXPECT_TRUE(fulcrum->wait_for_output("upstream.target_tls_failed", 3s, true)) << fulcrum->errors();
-    EXPECT_NE(fulcrum->errors().find("certificate verify failed"), std::string::npos) << fulcrum->errors();
-    EXPECT_TRUE(fulcrum->wait_for_output("tcp.no_target", 3s, true)) << fulcrum->errors();
+    Relay relay(dir, good.address(), verified(pki, "other.test"));
+    expect_verification_failed(relay);
+    EXPECT_TRUE(relay.fulcrum->wait_for_output("tcp.no_target", 3s, true)) << relay.fulcrum->errors();
   }
   {
     SCOPED_TRACE("a certificate no trusted CA issued");
-    uint16_t port = free_port();
-    auto fulcrum = start_fulcrum(
-        dir, config(port, rogue.address(), "    ca_file: " + pki.root() + "\n    server_name: backend.test\n"), port);
-    expect_closed_unanswered(port);
-    EXPECT_TRUE(fulcrum->wait_for_output("upstream.target_tls_failed", 3s, true)) << fulcrum->errors();
-    EXPECT_NE(fulcrum->errors().find("certificate verify failed"), std::string::npos) << fulcrum->errors();
+    Relay relay(dir, rogue.address(), verified(pki, "backend.test"));
+    expect_verification_failed(relay);
   }
   {
     SCOPED_TRACE("verify: false accepts the self-signed target");
-    uint16_t port = free_port();
-    auto fulcrum = start_fulcrum(dir, config(port, rogue.address(), "    verify: false\n"), port);
-    expect_round_trip(port, {"no questions asked"});
+    Relay relay(dir, rogue.address(), "    verify: false\n");
+    expect_round_trip(relay.port, {"no questions asked"});
   }
 }
 
