@@ -5,37 +5,16 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <random>
 #include <vector>
 
+#include "allocation_counter.hpp"
 #include "balance/picker.hpp"
 
 namespace {
 
-// Every allocation in this binary is counted; the timed loops must not add to it.
-std::atomic<uint64_t> allocated_bytes{0};
-
-}  // namespace
-
-// GCC sees malloc inside operator new and free inside operator delete and warns about a
-// mismatch that is in fact the whole point of this replacement.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t size) {
-  allocated_bytes.fetch_add(size, std::memory_order_relaxed);
-  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
-  throw std::bad_alloc();
-}
-void operator delete(void* memory) noexcept { std::free(memory); }
-void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
-#pragma GCC diagnostic pop
-
-namespace {
-
 using fulcrum::balance::Algorithm;
+using fulcrum::bench::allocated_bytes;
 
 constexpr int64_t kNowMs = 1'000'000;
 

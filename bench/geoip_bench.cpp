@@ -6,31 +6,17 @@
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 
-#include <atomic>
 #include <cstdlib>
-#include <new>
 #include <random>
 #include <vector>
 
 #include "../tests/support/test_mmdb.hpp"
+#include "allocation_counter.hpp"
 #include "core/geoip_database.hpp"
 
 namespace {
-std::atomic<uint64_t> allocated_bytes{0};
-}  // namespace
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t size) {
-  allocated_bytes.fetch_add(size, std::memory_order_relaxed);
-  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
-  throw std::bad_alloc();
-}
-void operator delete(void* memory) noexcept { std::free(memory); }
-void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
-#pragma GCC diagnostic pop
-
-namespace {
+using fulcrum::bench::allocated_bytes;
 
 struct Fixture {
   fulcrum::testing::ScratchDir dir;
