@@ -12,7 +12,8 @@
 // one that sends its next request sooner (any busy keep-alive client) never pays the four
 // epoll_ctl calls of leaving Asio's set and coming back. Plain http only, and only after a
 // first request (a connection still owing its first head stays counted for
-// max_connections_awaiting_headers; TLS keeps its state in the session).
+// max_connections_awaiting_headers; TLS keeps its state in the session, so an https session
+// idle as long stays in Asio and only frees its OpenSSL record buffers).
 //
 // Idle deadlines: one FIFO per listener, in parking order; each tick closes the expired heads.
 // A reload that shortens a listener's idle_timeout closes the connections parked before it

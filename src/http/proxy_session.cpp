@@ -170,6 +170,7 @@ class ProxySession {
  private:
   static asio::awaitable<void> handshake(std::unique_ptr<ProxySession> self);
   static void wait_idle(std::unique_ptr<ProxySession> self);
+  static void wait_idle_unbuffered(std::unique_ptr<ProxySession> self);
   // Around any wait for the next request (bare or in serve()): the current snapshot, the idle
   // deadline (client_header_timeout before a first request) and the parking queue; then
   // whether the parking tick ended the wait (and the deadline had not passed): park it.
@@ -315,11 +316,30 @@ void ProxySession::wait_idle(std::unique_ptr<ProxySession> self) {
   session.client_.async_wait(Socket::wait_read, [self = std::move(self)](const asio::error_code& ec) mutable {
     const bool park_now = self->end_idle_wait();
     if (ec) {
-      // Idle long enough: parked. Else idle timeout, shutdown, or the client went away: the
-      // session ends here.
-      if (park_now) park(std::move(self));
+      // Idle long enough: parked (TLS: its record buffers freed). Else idle timeout, shutdown,
+      // or the client went away: the session ends here.
+      if (park_now && self->tls_) wait_idle_unbuffered(std::move(self));
+      else if (park_now) park(std::move(self));
       return;
     }
+    asio::io_context& loop = self->w_.loop();
+    asio::co_spawn(loop, serve(std::move(self)), asio::detached);
+  });
+}
+
+// An https session idle for the parking delay cannot leave Asio (its TLS state lives in the
+// session), but it gives back OpenSSL's record buffers (~34 KiB together: SSL_free_buffers),
+// which a busy connection keeps from request to request instead of allocating and freeing them
+// per record (SSL_MODE_RELEASE_BUFFERS, which we no longer set). It then waits out the rest of
+// the same idle deadline.
+void ProxySession::wait_idle_unbuffered(std::unique_ptr<ProxySession> self) {
+  ProxySession& session = *self;
+  if (session.w_.draining || !session.client_.is_open()) return;  // draining: idle connections close
+  session.tls_->release_buffers();
+  session.deadline_.arm(std::max<int64_t>(session.deadline_.at_ms() - core::now_ms(), 1), &session.client_);
+  session.client_.async_wait(Socket::wait_read, [self = std::move(self)](const asio::error_code& ec) mutable {
+    self->end_idle_wait();
+    if (ec) return;  // idle timeout, shutdown, or the client went away: the session ends here
     asio::io_context& loop = self->w_.loop();
     asio::co_spawn(loop, serve(std::move(self)), asio::detached);
   });
@@ -332,8 +352,9 @@ void ProxySession::begin_idle_wait() {
   const auto& l = listener();
   const int64_t timeout_ms = first_ ? l.client_header_timeout.count() : l.idle_timeout.count();
   deadline_.arm(timeout_ms, &client_);
-  // After a first request, plain connections are parked outside Asio if they stay idle.
-  if (!tls_ && !first_) w_.parking.enter(idle_, client_, deadline_.at_ms() - timeout_ms);
+  // After a first request, plain connections are parked outside Asio if they stay idle; TLS
+  // ones, from the handshake on, free their record buffers instead (wait_idle_unbuffered).
+  if (tls_ || !first_) w_.parking.enter(idle_, client_, deadline_.at_ms() - timeout_ms);
 }
 
 bool ProxySession::end_idle_wait() {

@@ -118,8 +118,10 @@ std::shared_ptr<ServerContext> ServerContext::build(const config::ListenerTls& t
       // NO_AUTO_CHAIN: the chain sent is the one the cert file holds, fixed at load. Without it,
       // OpenSSL tries to complete a leaf-only chain from the context's (empty) trust store on
       // every handshake: an X509_verify_cert per connection that can never find anything.
-      SSL_CTX_set_mode(ctx.get(),
-                       SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_NO_AUTO_CHAIN);
+      // No SSL_MODE_RELEASE_BUFFERS: it frees and reallocates both ~17 KiB record buffers
+      // around every record (two malloc/free pairs per keep-alive request). The http session
+      // frees them itself once a connection has idled (TlsConnection::release_buffers).
+      SSL_CTX_set_mode(ctx.get(), SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_NO_AUTO_CHAIN);
       // One read() fetches as many records as the socket holds, not a header then a body.
       SSL_CTX_set_read_ahead(ctx.get(), 1);
       SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof kSessionContext - 1);

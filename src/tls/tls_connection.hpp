@@ -38,6 +38,9 @@ class TlsConnection {
                                           core::BufferPool& buffers);
   // Plaintext or ciphertext already read from the socket: do not wait for readability.
   bool has_pending() const { return SSL_has_pending(ssl_.get()) == 1; }
+  // Frees OpenSSL's read and write record buffers while nothing is pending in them (an idle
+  // connection); the next record allocates them again.
+  void release_buffers() { SSL_free_buffers(ssl_.get()); }
   // Sends close_notify if it can without waiting (before the TCP close).
   void close_notify();
 
