@@ -1,0 +1,102 @@
+#include "core/coroutine_frame_cache.hpp"
+
+#include <array>
+#include <bit>
+#include <new>
+
+namespace {
+
+constexpr std::size_t kSmallestClass = 64;     // 2^6
+constexpr std::size_t kLargestClass = 16384;   // 2^14: larger frames go to new/delete
+constexpr int kClasses = 9;                    // 64, 128, ..., 16384
+// What a thread keeps at most: enough for the frames of a few hundred requests in flight at once
+// (a busy worker's frames come and go in waves as its clients' requests do).
+constexpr std::size_t kKeptBytes = std::size_t{2} << 20;
+
+struct FreeBlock {
+  FreeBlock* next;
+};
+
+// Trivially destructible, so that it stays usable until the thread ends, even for frames freed
+// by other thread_local or static destructors; the drain below empties it at thread exit.
+struct FrameCache {
+  std::array<FreeBlock*, kClasses> heads;
+  std::size_t kept_bytes;
+  bool closed;  // the thread is ending: no more keeping
+};
+
+thread_local FrameCache cache{};
+
+struct FrameCacheDrain {
+  ~FrameCacheDrain() {
+    cache.closed = true;
+    for (FreeBlock*& head : cache.heads) {
+      while (head != nullptr) {
+        FreeBlock* next = head->next;
+        ::operator delete(static_cast<void*>(head));
+        head = next;
+      }
+    }
+    cache.kept_bytes = 0;
+  }
+};
+
+thread_local FrameCacheDrain drain;
+
+// The class of a frame of `size` bytes: 0 for up to 64 bytes, 1 up to 128, ...
+int class_of(std::size_t size) {
+  const std::size_t rounded = std::bit_ceil(size < kSmallestClass ? kSmallestClass : size);
+  return std::countr_zero(rounded) - std::countr_zero(kSmallestClass);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRecycle = false;
+#else
+constexpr bool kRecycle = true;
+#endif
+
+}  // namespace
+
+namespace asio::detail {
+
+template <>
+void* thread_info_base::allocate<thread_info_base::awaitable_frame_tag>(awaitable_frame_tag, thread_info_base*,
+                                                                        std::size_t size, std::size_t align) {
+  // Asio asks for ASIO_DEFAULT_ALIGN, which operator new's alignment covers (checked in the header).
+  (void)align;
+  if (!kRecycle || size > kLargestClass) return ::operator new(size);
+  (void)&drain;  // constructs this thread's drain, whose destructor frees what the cache keeps
+  const int c = class_of(size);
+  if (FreeBlock* block = cache.heads[c]) {
+    cache.heads[c] = block->next;
+    cache.kept_bytes -= kSmallestClass << c;
+    return block;
+  }
+  return ::operator new(kSmallestClass << c);
+}
+
+template <>
+void thread_info_base::deallocate<thread_info_base::awaitable_frame_tag>(awaitable_frame_tag, thread_info_base*,
+                                                                         void* pointer, std::size_t size) {
+  if (!kRecycle || size > kLargestClass) {
+    ::operator delete(pointer);
+    return;
+  }
+  const int c = class_of(size);
+  if (cache.closed || cache.kept_bytes + (kSmallestClass << c) > kKeptBytes) {
+    ::operator delete(pointer);
+    return;
+  }
+  auto* block = static_cast<FreeBlock*>(pointer);
+  block->next = cache.heads[c];
+  cache.heads[c] = block;
+  cache.kept_bytes += kSmallestClass << c;
+}
+
+}  // namespace asio::detail
+
+namespace fulcrum::core {
+
+std::size_t coroutine_frame_bytes_cached() { return cache.kept_bytes; }
+
+}  // namespace fulcrum::core
