@@ -2,7 +2,9 @@
 # HTTP/1.1 reverse-proxy benchmark: Fulcrum vs HAProxy vs nginx in front of the same backend
 # (nginx answering "ok"), in one run. For each proxy: wrk keep-alive requests/s and p99, and
 # requests/s with `Connection: close` (a new client connection per request). ROUNDS rounds
-# alternate the proxies; the median of each figure is printed with the ratios to HAProxy/nginx.
+# alternate the proxies; the median of each figure is printed with the ratios to HAProxy/nginx,
+# with each proxy's own CPU time per 1,000 keep-alive requests over the same wrk runs (the
+# steadier figure on a shared 2-core machine: bench/lib/process_cpu.sh).
 #
 #   bench/http.sh [seconds per measurement, default 5] [rounds, default 3] [connections, default 50]
 #
@@ -15,6 +17,7 @@ SECONDS_EACH=${1:-5}
 ROUNDS=${2:-3}
 CONNS=${3:-50}
 root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/bench/lib/process_cpu.sh"
 build=${BUILD_DIR:-$root/build/release}
 [[ -x "$build/fulcrum" ]] || { echo "missing $build/fulcrum: run 'make build' first" >&2; exit 1; }
 for tool in wrk haproxy nginx; do
@@ -75,6 +78,8 @@ haproxy -D -p "$work/ha.pid" -f "$work/haproxy.cfg"
 "$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
 sleep 1
 for p in $FU $HA $NG; do curl -sf -o /dev/null "http://127.0.0.1:$p/" || { echo "proxy on $p does not answer" >&2; exit 1; }; done
+# The process doing each proxy's work: Fulcrum itself, HAProxy's (one) process, nginx's worker.
+declare -A proxy_pid=([fulcrum]=${pids[0]} [haproxy]=$(cat "$work/ha.pid") [nginx]=$(pgrep -P "$(cat "$work/ng.pid")" | head -1))
 
 # wrk prints p99 with a unit (us/ms/s): in microseconds.
 to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /ms$/) n *= 1000; else if (v ~ /[0-9]s$/ && v !~ /us$/) n *= 1000000; printf "%.0f", n }'; }
@@ -83,7 +88,9 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 for round in $(seq 1 "$ROUNDS"); do
   for t in fulcrum:$FU haproxy:$HA nginx:$NG; do
     name=${t%%:*} port=${t##*:}
+    before=$(cpu_ticks "${proxy_pid[$name]}")
     r=$(wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" --latency "http://127.0.0.1:$port/" 2>&1)
+    cpu_ms_per_1k "$before" "$(cpu_ticks "${proxy_pid[$name]}")" "$(echo "$r" | wrk_requests)" >> "$work/$name.ka_cpu"
     echo "$r" | awk '/Requests\/sec/ { print $2 }' >> "$work/$name.ka_rps"
     to_us "$(echo "$r" | awk '$1 == "99%" { print $2 }')" >> "$work/$name.ka_p99"
     echo >> "$work/$name.ka_p99"
@@ -92,13 +99,14 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-printf "%-8s %14s %12s %16s\n" proxy "keep-alive r/s" "p99 (us)" "close r/s"
+printf "%-8s %14s %12s %16s %24s\n" proxy "keep-alive r/s" "p99 (us)" "close r/s" "CPU ms per 1k keep-alive"
 for name in fulcrum haproxy nginx; do
   ka=$(median < "$work/$name.ka_rps"); p99=$(grep . "$work/$name.ka_p99" | median); cl=$(median < "$work/$name.close_rps")
-  printf "%-8s %14.0f %12.0f %16.0f\n" "$name" "$ka" "$p99" "$cl"
-  eval "${name}_ka=$ka ${name}_p99=$p99 ${name}_cl=$cl"
+  cpu=$(median < "$work/$name.ka_cpu")
+  printf "%-8s %14.0f %12.0f %16.0f %24.1f\n" "$name" "$ka" "$p99" "$cl" "$cpu"
+  eval "${name}_ka=$ka ${name}_p99=$p99 ${name}_cl=$cl ${name}_cpu=$cpu"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-echo "fulcrum/haproxy: keep-alive $(ratio "$fulcrum_ka" "$haproxy_ka")x, p99 $(ratio "$fulcrum_p99" "$haproxy_p99")x, close $(ratio "$fulcrum_cl" "$haproxy_cl")x"
-echo "fulcrum/nginx:   keep-alive $(ratio "$fulcrum_ka" "$nginx_ka")x, p99 $(ratio "$fulcrum_p99" "$nginx_p99")x, close $(ratio "$fulcrum_cl" "$nginx_cl")x"
+echo "fulcrum/haproxy: keep-alive $(ratio "$fulcrum_ka" "$haproxy_ka")x, p99 $(ratio "$fulcrum_p99" "$haproxy_p99")x, close $(ratio "$fulcrum_cl" "$haproxy_cl")x, CPU per request $(ratio "$fulcrum_cpu" "$haproxy_cpu")x"
+echo "fulcrum/nginx:   keep-alive $(ratio "$fulcrum_ka" "$nginx_ka")x, p99 $(ratio "$fulcrum_p99" "$nginx_p99")x, close $(ratio "$fulcrum_cl" "$nginx_cl")x, CPU per request $(ratio "$fulcrum_cpu" "$nginx_cpu")x"
 echo "($ROUNDS rounds of ${SECONDS_EACH}s, $CONNS connections, medians; $(uptime | sed 's/.*load/load/'))"
