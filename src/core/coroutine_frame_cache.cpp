@@ -9,9 +9,9 @@ namespace {
 constexpr std::size_t kSmallestClass = 64;     // 2^6
 constexpr std::size_t kLargestClass = 16384;   // 2^14: larger frames go to new/delete
 constexpr int kClasses = 9;                    // 64, 128, ..., 16384
-// What a thread keeps at most: enough for the frames of a few hundred requests in flight at once
+// What a thread keeps at most: the frames of ~80 requests in flight at once (~13 KiB each)
 // (a busy worker's frames come and go in waves as its clients' requests do).
-constexpr std::size_t kKeptBytes = std::size_t{2} << 20;
+constexpr std::size_t kKeptBytes = std::size_t{1} << 20;
 
 struct FreeBlock {
   FreeBlock* next;

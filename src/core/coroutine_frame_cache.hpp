@@ -11,9 +11,9 @@
 //
 // How: this header declares explicit specializations of thread_info_base::allocate and
 // deallocate for awaitable frames; coroutine_frame_cache.cpp defines them with per-thread free
-// lists by power-of-two size class (64 B .. 16 KiB; a thread keeps at most 2 MiB of them). CMake force-includes this header into every translation unit
-// (-include) so that no unit instantiates Asio's own version for frames: allocation and
-// release must agree everywhere. Built with AddressSanitizer, frames go straight to new/delete
+// lists by power-of-two size class (64 B .. 16 KiB; a thread keeps at most 1 MiB of them).
+// CMake force-includes this header into every translation unit (-include) so that no unit
+// instantiates Asio's own version for frames: allocation and release must agree everywhere. Built with AddressSanitizer, frames go straight to new/delete
 // so that ASan still sees every use after free.
 #include <asio/detail/thread_info_base.hpp>
 #include <asio/version.hpp>
