@@ -286,5 +286,37 @@ TEST(TlsTermination, CertificatesReloadWhenFilesChangeAndABadOneKeepsTheOld) {
   EXPECT_TRUE(fulcrum->running());
 }
 
+// A busy connection keeps OpenSSL's record buffers; one idle past the parking delay (200 ms on
+// a 50 ms tick) frees them and waits on. It must then serve its next requests as before, and
+// still close at its idle deadline.
+TEST(TlsTermination, AnIdleConnectionFreesItsBuffersAndIsServedAgainUntilItsIdleTimeout) {
+  TempDir dir;
+  TestPki pki(dir);
+  HttpBackend backend(dir, "b1");
+  Site site;
+  site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
+  uint16_t port = free_port();
+  std::string yaml = https_config(port, backend.address(), site);
+  yaml.replace(yaml.find("    protocol: https\n"), 20, "    protocol: https\n    idle_timeout: 2s\n");
+  auto fulcrum = start_fulcrum(dir, yaml, port);
+
+  TlsClientOptions options;
+  options.server_name = "www.example.test";
+  TlsClient client(port, options);
+  ASSERT_TRUE(client.ok()) << client.error();
+  const std::string request = "GET /bytes/20000 HTTP/1.1\r\nHost: www.example.test\r\n\r\n";
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(status_of(client.exchange(request)), 200) << "round " << round;
+    std::this_thread::sleep_for(400ms);  // past the parking delay: the buffers are freed
+  }
+  // Idle from here: closed by the 2 s idle timeout (not kept open, nor closed at once).
+  const auto idle_from = std::chrono::steady_clock::now();
+  client.send_and_read_to_close("");
+  const auto closed_after = std::chrono::steady_clock::now() - idle_from;
+  EXPECT_GE(closed_after, 1200ms);
+  EXPECT_LE(closed_after, 4s);
+  EXPECT_TRUE(fulcrum->running());
+}
+
 }  // namespace
 }  // namespace fulcrum::testing
