@@ -13,8 +13,9 @@
 // deallocate for awaitable frames; coroutine_frame_cache.cpp defines them with per-thread free
 // lists by power-of-two size class (64 B .. 16 KiB; a thread keeps at most 1 MiB of them).
 // CMake force-includes this header into every translation unit (-include) so that no unit
-// instantiates Asio's own version for frames: allocation and release must agree everywhere. Built with AddressSanitizer, frames go straight to new/delete
-// so that ASan still sees every use after free.
+// instantiates Asio's own version for frames: allocation and release must agree everywhere.
+// Built with AddressSanitizer, kept blocks are poisoned (but for their free-list link), so that
+// ASan still reports a use of a frame after its coroutine ended.
 #include <asio/detail/thread_info_base.hpp>
 #include <asio/version.hpp>
 #include <cstddef>

@@ -32,9 +32,6 @@ size_t run_once(size_t* cached_inside) {
 }
 
 TEST(CoroutineFrameCache, AFinishedFrameIsKeptAndTheNextCoroutineOfItsSizeReusesIt) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "built with AddressSanitizer: frames go straight to new/delete";
-#else
   size_t inside_first = 0;
   size_t inside_second = 0;
   ASSERT_EQ(run_once(&inside_first), static_cast<size_t>('x'));
@@ -46,7 +43,6 @@ TEST(CoroutineFrameCache, AFinishedFrameIsKeptAndTheNextCoroutineOfItsSizeReuses
   // after the first run; the block came back when it ended.
   EXPECT_LE(inside_second + 8192, after_first);
   EXPECT_EQ(coroutine_frame_bytes_cached(), after_first);
-#endif
 }
 
 }  // namespace
