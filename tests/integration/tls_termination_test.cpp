@@ -19,15 +19,16 @@ namespace {
 struct Site {
   std::vector<CertFiles> certificates;
   std::string policy = "intermediate";
-  std::string tls_extra;  // more keys under tls:
+  std::string tls_extra;       // more keys under tls:
+  std::string listener_extra;  // more keys under the listener
   int workers = 1;
 };
 
 std::string https_config(uint16_t port, const std::string& backend, const Site& site) {
   std::string yaml = "workers: " + std::to_string(site.workers) +
                      "\nshutdown_timeout: 1s\nlisteners:\n  - name: secure\n    listen: 127.0.0.1:" +
-                     std::to_string(port) + "\n    protocol: https\n    tls:\n      policy: " + site.policy +
-                     "\n" + site.tls_extra + "      certificates:\n";
+                     std::to_string(port) + "\n    protocol: https\n" + site.listener_extra +
+                     "    tls:\n      policy: " + site.policy + "\n" + site.tls_extra + "      certificates:\n";
   for (const auto& c : site.certificates) yaml += "        - { cert: " + c.cert + ", key: " + c.key + " }\n";
   yaml += "    default: { forward: app }\ntarget_groups:\n  - name: app\n    targets:\n      - { address: " + backend +
           " }\n";
@@ -36,17 +37,47 @@ std::string https_config(uint16_t port, const std::string& backend, const Site& 
 
 std::vector<std::string> sni(const std::string& name) { return {"-servername", name}; }
 
-TEST(TlsTermination, SniPicksTheCertificateAndTheFirstIsTheDefault) {
+// What most tests here stand on: a temp dir, a test PKI, one HTTP backend, and an https
+// listener (`site`, filled in by the test) in front of it, started by start().
+struct HttpsSite {
   TempDir dir;
-  TestPki pki(dir);
-  HttpBackend backend(dir, "b1");
+  TestPki pki{dir};
+  HttpBackend backend{dir, "b1"};
   Site site;
-  site.certificates = {pki.leaf("default", "default", {}),  // CN only
-                       pki.leaf("www", "www", {"www.example.test"}),
-                       pki.leaf("wild", "wild", {"*.example.test"}, "rsa"),
-                       pki.leaf("api", "api", {"api.other.test", "API2.other.test"})};
-  uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+  uint16_t port = 0;
+  std::unique_ptr<Process> fulcrum;
+
+  // The usual certificate: CN www, for www.example.test.
+  CertFiles www(const std::string& kind = "ec") const { return pki.leaf("www", "www", {"www.example.test"}, kind); }
+
+  // Starts fulcrum with `site` on a free port; again: stops the running one first, then starts
+  // anew on another port.
+  Process& start() {
+    fulcrum.reset();
+    port = free_port();
+    fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+    return *fulcrum;
+  }
+
+  // "www.example.test:PORT", the name curl asks for.
+  std::string host() const { return "www.example.test:" + std::to_string(port); }
+  // curl trusting the test root, with host() resolved to 127.0.0.1, then `args`.
+  CommandResult curl_www(const std::vector<std::string>& args) const {
+    std::vector<std::string> all{"--cacert", pki.root(), "--resolve", host() + ":127.0.0.1"};
+    all.insert(all.end(), args.begin(), args.end());
+    return curl(all);
+  }
+};
+
+TEST(TlsTermination, SniPicksTheCertificateAndTheFirstIsTheDefault) {
+  HttpsSite s;
+  const TestPki& pki = s.pki;
+  s.site.certificates = {pki.leaf("default", "default", {}),  // CN only
+                         s.www(),
+                         pki.leaf("wild", "wild", {"*.example.test"}, "rsa"),
+                         pki.leaf("api", "api", {"api.other.test", "API2.other.test"})};
+  Process& fulcrum = s.start();
+  const uint16_t port = s.port;
 
   EXPECT_EQ(peer_common_name(s_client(port, sni("www.example.test")).out), "www");
   EXPECT_EQ(peer_common_name(s_client(port, sni("WWW.Example.TEST")).out), "www");
@@ -62,30 +93,24 @@ TEST(TlsTermination, SniPicksTheCertificateAndTheFirstIsTheDefault) {
   EXPECT_NE(verified.out.find("CN = Fulcrum Test Intermediate"), std::string::npos) << verified.out;
 
   // The log names what was loaded.
-  EXPECT_TRUE(fulcrum->wait_for_output("tls.certificates_loaded", 2s, true)) << fulcrum->errors();
-  EXPECT_NE(fulcrum->errors().find("certificates=4"), std::string::npos) << fulcrum->errors();
+  EXPECT_TRUE(fulcrum.wait_for_output("tls.certificates_loaded", 2s, true)) << fulcrum.errors();
+  EXPECT_NE(fulcrum.errors().find("certificates=4"), std::string::npos) << fulcrum.errors();
 }
 
 TEST(TlsTermination, HttpsRequestsReachTheBackendWithForwardedProtoAndKeepAlive) {
-  TempDir dir;
-  TestPki pki(dir);
-  HttpBackend backend(dir, "b1");
-  Site site;
-  site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
-  uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
-  const std::string host = "www.example.test:" + std::to_string(port);
-  const std::string resolve = host + ":127.0.0.1";
-  auto r = curl({"--cacert", pki.root(), "--resolve", resolve, "-i", "https://" + host + "/headers"});
+  HttpsSite s;
+  s.site.certificates = {s.www()};
+  s.start();
+  const std::string host = s.host();
+  auto r = s.curl_www({"-i", "https://" + host + "/headers"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(status_of(r.out), 200) << r.out;
   EXPECT_NE(r.out.find("X-Forwarded-Proto: https\r\n"), std::string::npos) << r.out;
 
   // Twenty requests on one TLS connection (curl verifies the chain against the root each time).
-  std::vector<std::string> args{"--cacert", pki.root(), "--resolve", resolve, "-o", "/dev/null", "-w",
-                                "%{http_code} %{num_connects}\n"};
+  std::vector<std::string> args{"-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n"};
   for (int i = 0; i < 20; ++i) args.push_back("https://" + host + "/bytes/20000");
-  auto many = curl(args);
+  auto many = s.curl_www(args);
   ASSERT_EQ(many.exit_code, 0) << many.out;
   EXPECT_EQ(many.out.find("200 1\n"), 0u) << many.out;
   size_t reused = 0;
@@ -94,8 +119,7 @@ TEST(TlsTermination, HttpsRequestsReachTheBackendWithForwardedProtoAndKeepAlive)
 
   // A POST body through TLS both ways.
   std::string body(100000, 'x');
-  auto post = curl({"--cacert", pki.root(), "--resolve", resolve, "-o", "/dev/null", "-w", "%{http_code}",
-                    "--data-binary", body, "https://" + host + "/echo"});
+  auto post = s.curl_www({"-o", "/dev/null", "-w", "%{http_code}", "--data-binary", body, "https://" + host + "/echo"});
   EXPECT_EQ(post.out, "200") << post.out;
 }
 
@@ -103,41 +127,30 @@ TEST(TlsTermination, HttpsRequestsReachTheBackendWithForwardedProtoAndKeepAlive)
 // ClientHello, must not hold the worker (OpenSSL reads the descriptor itself: it must be
 // non-blocking); others are served meanwhile, and the stalled ones time out.
 TEST(TlsTermination, StalledHandshakesDoNotHoldTheWorker) {
-  TempDir dir;
-  TestPki pki(dir);
-  HttpBackend backend(dir, "b1");
-  Site site;
-  site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
-  uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
-  int silent = connect_to(port);
-  int halfway = connect_to(port);
+  HttpsSite s;
+  s.site.certificates = {s.www()};
+  s.start();
+  int silent = connect_to(s.port);
+  int halfway = connect_to(s.port);
   send_all(halfway, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));
   std::this_thread::sleep_for(100ms);
-  const std::string host = "www.example.test:" + std::to_string(port);
-  auto r = curl({"--cacert", pki.root(), "--resolve", host + ":127.0.0.1", "-m", "3", "-o", "/dev/null", "-w",
-                 "%{http_code}", "https://" + host + "/bytes/10"});
+  auto r = s.curl_www({"-m", "3", "-o", "/dev/null", "-w", "%{http_code}", "https://" + s.host() + "/bytes/10"});
   EXPECT_EQ(r.out, "200");
   ::close(silent);
   ::close(halfway);
 }
 
 TEST(TlsTermination, AlpnAgreesOnHttp11) {
-  TempDir dir;
-  TestPki pki(dir);
-  HttpBackend backend(dir, "b1");
-  Site site;
-  site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
-  uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+  HttpsSite s;
+  s.site.certificates = {s.www()};
+  s.start();
+  const uint16_t port = s.port;
   auto both = s_client(port, {"-alpn", "h2,http/1.1"});
   EXPECT_NE(both.out.find("ALPN protocol: http/1.1"), std::string::npos) << both.out;
   auto only_h2 = s_client(port, {"-alpn", "h2"});
   EXPECT_NE(only_h2.out.find("No ALPN negotiated"), std::string::npos) << only_h2.out;
   // curl asks for h2 and http/1.1 and gets HTTP/1.1.
-  const std::string host = "www.example.test:" + std::to_string(port);
-  auto r = curl({"--cacert", pki.root(), "--resolve", host + ":127.0.0.1", "-o", "/dev/null", "-w", "%{http_version}",
-                 "https://" + host + "/bytes/10"});
+  auto r = s.curl_www({"-o", "/dev/null", "-w", "%{http_version}", "https://" + s.host() + "/bytes/10"});
   EXPECT_EQ(r.out, "1.1") << r.out;
 }
 
@@ -146,42 +159,35 @@ bool handshake_ok(const CommandResult& r) {
 }
 
 TEST(TlsTermination, PoliciesRefuseOldProtocolVersions) {
-  TempDir dir;
-  TestPki pki(dir);
-  HttpBackend backend(dir, "b1");
-  auto cert = pki.leaf("www", "www", {"www.example.test"}, "rsa");
+  HttpsSite s;
+  s.site.certificates = {s.www("rsa")};
   // The client lowers its own security level so that only the server can refuse.
   const std::vector<std::string> tls10{"-tls1", "-cipher", "DEFAULT@SECLEVEL=0"};
   const std::vector<std::string> tls11{"-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"};
   for (const std::string policy : {"intermediate", "legacy", "modern"}) {
     SCOPED_TRACE(policy);
-    Site site;
-    site.certificates = {cert};
-    site.policy = policy;
-    uint16_t port = free_port();
-    auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+    s.site.policy = policy;
+    Process& fulcrum = s.start();  // the previous policy's instance stops first
+    const uint16_t port = s.port;
     const bool old_ok = policy == "legacy";
     EXPECT_EQ(handshake_ok(s_client(port, tls10)), old_ok);
     EXPECT_EQ(handshake_ok(s_client(port, tls11)), old_ok);
     EXPECT_EQ(handshake_ok(s_client(port, {"-tls1_2"})), policy != "modern");
     EXPECT_TRUE(handshake_ok(s_client(port, {"-tls1_3"})));
     if (!old_ok) {
-      EXPECT_TRUE(fulcrum->wait_for_output("tls.handshake_failed", 2s, true));
-      EXPECT_NE(fulcrum->errors().find("unsupported protocol"), std::string::npos) << fulcrum->errors();
+      EXPECT_TRUE(fulcrum.wait_for_output("tls.handshake_failed", 2s, true));
+      EXPECT_NE(fulcrum.errors().find("unsupported protocol"), std::string::npos) << fulcrum.errors();
     }
   }
 }
 
 TEST(TlsTermination, SessionsResumeByTicketAndByCacheOnEveryWorker) {
-  TempDir dir;
-  TestPki pki(dir);
-  HttpBackend backend(dir, "b1");
-  Site site;
-  site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
-  site.workers = 2;
-  uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
-  const std::string session = dir.path() + "/session";
+  HttpsSite s;
+  s.site.certificates = {s.www()};
+  s.site.workers = 2;
+  s.start();
+  const uint16_t port = s.port;
+  const std::string session = s.dir.path() + "/session";
   struct Case {
     const char* name;
     std::vector<std::string> args;
@@ -209,16 +215,13 @@ TEST(TlsTermination, SessionsResumeByTicketAndByCacheOnEveryWorker) {
 // started: the waits are measured from points that bound it, so that a slow machine cannot
 // turn "one rotation" into two.
 TEST(TlsTermination, TicketsOpenForOneRotationNotTwo) {
-  TempDir dir;
-  TestPki pki(dir);
-  HttpBackend backend(dir, "b1");
-  Site site;
-  site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
-  site.tls_extra = "      ticket_rotation: 3s\n";
-  uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+  HttpsSite s;
+  s.site.certificates = {s.www()};
+  s.site.tls_extra = "      ticket_rotation: 3s\n";
+  s.start();
+  const uint16_t port = s.port;
   const auto started = std::chrono::steady_clock::now();  // the keys were made before this
-  const std::string first = dir.path() + "/first";
+  const std::string first = s.dir.path() + "/first";
   EXPECT_TRUE(handshake_ok(s_client(port, {"-tls1_3", "-sess_out", first}, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")));
   std::this_thread::sleep_until(started + 3200ms);  // one rotation is due: the previous key still opens it
   auto once = s_client(port, {"-tls1_3", "-sess_in", first});
@@ -246,15 +249,12 @@ TEST(TlsTermination, BadCertificateStopsTheStartWithAClearError) {
 }
 
 TEST(TlsTermination, CertificatesReloadWhenFilesChangeAndABadOneKeepsTheOld) {
-  TempDir dir;
-  TestPki pki(dir);
-  HttpBackend backend(dir, "b1");
-  auto live = pki.leaf("live", "first", {"www.example.test"});
-  auto next = pki.leaf("next", "second", {"www.example.test"});
-  Site site;
-  site.certificates = {live};
-  uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(dir, https_config(port, backend.address(), site), port);
+  HttpsSite s;
+  auto live = s.pki.leaf("live", "first", {"www.example.test"});
+  auto next = s.pki.leaf("next", "second", {"www.example.test"});
+  s.site.certificates = {live};
+  Process& fulcrum = s.start();
+  const uint16_t port = s.port;
   EXPECT_EQ(peer_common_name(s_client(port, sni("www.example.test")).out), "first");
 
   // A connection opened before the change keeps working after it.
@@ -269,7 +269,7 @@ TEST(TlsTermination, CertificatesReloadWhenFilesChangeAndABadOneKeepsTheOld) {
   std::filesystem::copy_file(next.key, live.key + ".tmp");
   std::filesystem::rename(live.key + ".tmp", live.key);
   std::filesystem::rename(live.cert + ".tmp", live.cert);
-  EXPECT_TRUE(fulcrum->wait_for_output("tls.certificates_reloaded", 5s, true)) << fulcrum->errors();
+  EXPECT_TRUE(fulcrum.wait_for_output("tls.certificates_reloaded", 5s, true)) << fulcrum.errors();
   std::string seen;
   for (int i = 0; i < 50 && seen != "second"; ++i) {
     seen = peer_common_name(s_client(port, sni("www.example.test")).out);
@@ -280,29 +280,24 @@ TEST(TlsTermination, CertificatesReloadWhenFilesChangeAndABadOneKeepsTheOld) {
   EXPECT_EQ(status_of(kept.exchange("GET /bytes/10 HTTP/1.1\r\nHost: www.example.test\r\n\r\n")), 200);
 
   // A broken certificate file: an error in the log, the loaded certificate stays.
-  dir.write("live.pem", "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n");
-  EXPECT_TRUE(fulcrum->wait_for_output("tls.reload_failed", 5s, true)) << fulcrum->errors();
+  s.dir.write("live.pem", "-----BEGIN CERTIFICATE-----\ngarbage\n-----END CERTIFICATE-----\n");
+  EXPECT_TRUE(fulcrum.wait_for_output("tls.reload_failed", 5s, true)) << fulcrum.errors();
   EXPECT_EQ(peer_common_name(s_client(port, sni("www.example.test")).out), "second");
-  EXPECT_TRUE(fulcrum->running());
+  EXPECT_TRUE(fulcrum.running());
 }
 
 // A busy connection keeps OpenSSL's record buffers; one idle past the parking delay (200 ms on
 // a 50 ms tick) frees them and waits on. It must then serve its next requests as before, and
 // still close at its idle deadline.
 TEST(TlsTermination, AnIdleConnectionFreesItsBuffersAndIsServedAgainUntilItsIdleTimeout) {
-  TempDir dir;
-  TestPki pki(dir);
-  HttpBackend backend(dir, "b1");
-  Site site;
-  site.certificates = {pki.leaf("www", "www", {"www.example.test"})};
-  uint16_t port = free_port();
-  std::string yaml = https_config(port, backend.address(), site);
-  yaml.replace(yaml.find("    protocol: https\n"), 20, "    protocol: https\n    idle_timeout: 2s\n");
-  auto fulcrum = start_fulcrum(dir, yaml, port);
+  HttpsSite s;
+  s.site.certificates = {s.www()};
+  s.site.listener_extra = "    idle_timeout: 2s\n";
+  Process& fulcrum = s.start();
 
   TlsClientOptions options;
   options.server_name = "www.example.test";
-  TlsClient client(port, options);
+  TlsClient client(s.port, options);
   ASSERT_TRUE(client.ok()) << client.error();
   const std::string request = "GET /bytes/20000 HTTP/1.1\r\nHost: www.example.test\r\n\r\n";
   for (int round = 0; round < 3; ++round) {
@@ -315,7 +310,7 @@ TEST(TlsTermination, AnIdleConnectionFreesItsBuffersAndIsServedAgainUntilItsIdle
   const auto closed_after = std::chrono::steady_clock::now() - idle_from;
   EXPECT_GE(closed_after, 1200ms);
   EXPECT_LE(closed_after, 4s);
-  EXPECT_TRUE(fulcrum->running());
+  EXPECT_TRUE(fulcrum.running());
 }
 
 }  // namespace
