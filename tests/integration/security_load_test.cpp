@@ -112,38 +112,53 @@ TEST(SecurityLoad, TwoThousandSlowlorisConnectionsLeaveANormalClientsP99WithinTw
       dir, http_config(port, "      max_connections_awaiting_headers: 1000\n", backend.address()), port);
   int failures = 0;
   p99_us(port, 50, failures);  // warm-up: pools, pages, caches
-  // The best p99 of three rounds in each phase: the machine is shared (other builds and
-  // tests run beside this one), and a burst of their load in one round is not the attack's.
-  auto best_p99 = [&] {
-    double best = 1e18;
-    for (int round = 0; round < 3; ++round) best = std::min(best, p99_us(port, 150, failures));
-    return best;
-  };
-  const double baseline = best_p99();
-  EXPECT_EQ(failures, 0);
-
-  Process attacker({build_path("slowloris"), "--port", std::to_string(port), "--count", "2000", "--interval-ms",
-                    "500", "--hold-seconds", "60"},
-                   dir.path(), "slowloris");
-  ASSERT_TRUE(attacker.wait_for_output("ready 2000", 30s)) << attacker.output() << attacker.errors();
-  std::this_thread::sleep_for(1s);  // a few rounds of header lines and replaced connections
-  failures = 0;
-  const double attacked = best_p99();
-  attacker.signal(SIGTERM);
-  ASSERT_TRUE(attacker.wait(10s).has_value());
-  const std::string report = attacker.output();
-  std::printf("[ figures ] slowloris 2,000 connections, cap 1,000: normal client p99 %.0f us baseline, %.0f us under "
-              "attack (%.2fx); attacker: %s",
-              baseline, attacked, attacked / baseline, report.c_str());
-  EXPECT_EQ(failures, 0);
-  // Floors keep scheduler noise on a shared machine from deciding: 2 ms is far below what a
-  // slowloris that worked would cost (the client would wait for client_header_timeout, 10 s).
-  if (kMeasuring) {
-    EXPECT_LE(attacked, 2 * std::max(baseline, 2000.0)) << "baseline " << baseline << " us";
+  // Three rounds, each a phase without the attack and then one under it, compared pairwise.
+  // The machine is shared (other builds and tests run beside this one): measured back to back,
+  // both phases of a round see the same background load, where all baseline rounds first and
+  // all attack rounds after let a stretch of that load fall on one phase only (3 runs in 10
+  // failed so beside two busy loops). An attack that costs the client shows in every round;
+  // the best round's ratio is the attack's, the others' are the machine's noise.
+  double baseline = 1e18;  // the best of each phase, for the figures
+  double attacked = 1e18;
+  double best_ratio = 1e18;
+  std::string rounds;
+  std::string report;
+  // Under ASan no figure is checked: one round shows what the cap does.
+  const int round_count = kMeasuring ? 3 : 1;
+  for (int round = 0; round < round_count; ++round) {
+    const double round_baseline = p99_us(port, 150, failures);
+    EXPECT_EQ(failures, 0) << "round " << round << " without the attack";
+    failures = 0;
+    Process attacker({build_path("slowloris"), "--port", std::to_string(port), "--count", "2000", "--interval-ms",
+                      "500", "--hold-seconds", "60"},
+                     dir.path(), "slowloris");
+    ASSERT_TRUE(attacker.wait_for_output("ready 2000", 30s)) << attacker.output() << attacker.errors();
+    std::this_thread::sleep_for(1s);  // a few rounds of header lines and replaced connections
+    const double round_attacked = p99_us(port, 150, failures);
+    EXPECT_EQ(failures, 0) << "round " << round << " under the attack";
+    failures = 0;
+    attacker.signal(SIGTERM);
+    ASSERT_TRUE(attacker.wait(10s).has_value());
+    report = attacker.output();
+    // The cap closed the oldest slow connections (the attacker saw them end and replaced them).
+    EXPECT_NE(report.find("closed_by_server "), std::string::npos) << report;
+    EXPECT_EQ(report.find("closed_by_server 0\n"), std::string::npos) << report;
+    baseline = std::min(baseline, round_baseline);
+    attacked = std::min(attacked, round_attacked);
+    // The floor keeps scheduler noise on a shared machine from deciding: 2 ms is far below
+    // what a slowloris that worked would cost (the client would wait for
+    // client_header_timeout, 10 s).
+    best_ratio = std::min(best_ratio, round_attacked / std::max(round_baseline, 2000.0));
+    char line[96];
+    std::snprintf(line, sizeof line, " %.0f/%.0f", round_baseline, round_attacked);
+    rounds += line;
   }
-  // The cap closed the oldest slow connections (the attacker saw them end and replaced them).
-  EXPECT_NE(report.find("closed_by_server "), std::string::npos);
-  EXPECT_EQ(report.find("closed_by_server 0\n"), std::string::npos) << report;
+  std::printf("[ figures ] slowloris 2,000 connections, cap 1,000: normal client p99 %.0f us baseline, %.0f us under "
+              "attack (%.2fx; rounds without/under, us:%s); attacker: %s",
+              baseline, attacked, attacked / baseline, rounds.c_str(), report.c_str());
+  if (kMeasuring) {
+    EXPECT_LE(best_ratio, 2.0) << "p99 without/under the attack per round, us:" << rounds;
+  }
   EXPECT_TRUE(fulcrum->wait_for_output("security.awaiting_headers_cap", 2s, true));
 }
 
