@@ -3,8 +3,15 @@
 # (nginx answering "ok"), in one run. For each proxy: wrk keep-alive requests/s and p99, and
 # requests/s with `Connection: close` (a new client connection per request). ROUNDS rounds
 # alternate the proxies; the median of each figure is printed with the ratios to HAProxy/nginx,
-# with each proxy's own CPU time per 1,000 keep-alive requests over the same wrk runs (the
-# steadier figure on a shared 2-core machine: bench/lib/process_cpu.sh).
+# with each proxy's own CPU per keep-alive request (user space and kernel apart) and that of
+# wrk and the backend together, over the same wrk runs (bench/lib/process_cpu.sh).
+#
+# A fourth row, `relay`, is a Fulcrum `protocol: tcp` listener in front of the same backend:
+# bytes relayed with no HTTP work at all, each client on its own backend connection, edge-
+# triggered with no wasted system call. Its kernel time is the kernel's loopback TCP work that
+# any proxy pays for these requests; the last line turns it into a bound: what a proxy with that
+# kernel time and no user-space time at all would reach against HAProxy, when the two cores
+# are saturated and requests/s follow the CPU the whole machine spends per request.
 #
 #   bench/http.sh [seconds per measurement, default 5] [rounds, default 3] [connections, default 50]
 #
@@ -34,7 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-BE=29080 FU=29081 HA=29082 NG=29083
+BE=29080 FU=29081 HA=29082 NG=29083 RE=29084
 cat > "$work/backend.conf" <<C
 worker_processes 1; pid $work/be.pid; daemon on; error_log $work/be.err;
 events { worker_connections 8192; }
@@ -72,41 +79,66 @@ listeners:
 target_groups:
   - { name: be, algorithm: round_robin, keepalive_connections: 64, targets: [ { address: 127.0.0.1:$BE } ] }
 C
+cat > "$work/relay.yaml" <<C
+workers: 1
+listeners:
+  - { name: relay, listen: 127.0.0.1:$RE, protocol: tcp, default: { forward: be } }
+target_groups:
+  - { name: be, algorithm: round_robin, targets: [ { address: 127.0.0.1:$BE } ] }
+C
 nginx -c "$work/backend.conf"
 nginx -c "$work/ngproxy.conf"
 haproxy -D -p "$work/ha.pid" -f "$work/haproxy.cfg"
 "$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
+"$build/fulcrum" run -c "$work/relay.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
 sleep 1
-for p in $FU $HA $NG; do curl -sf -o /dev/null "http://127.0.0.1:$p/" || { echo "proxy on $p does not answer" >&2; exit 1; }; done
+for p in $FU $HA $NG $RE; do curl -sf -o /dev/null "http://127.0.0.1:$p/" || { echo "proxy on $p does not answer" >&2; exit 1; }; done
 # The process doing each proxy's work: Fulcrum itself, HAProxy's (one) process, nginx's worker.
-declare -A proxy_pid=([fulcrum]=${pids[0]} [haproxy]=$(cat "$work/ha.pid") [nginx]=$(pgrep -P "$(cat "$work/ng.pid")" | head -1))
+declare -A proxy_pid=([fulcrum]=${pids[0]} [haproxy]=$(cat "$work/ha.pid") [nginx]=$(pgrep -P "$(cat "$work/ng.pid")" | head -1)
+                      [relay]=${pids[1]})
+backend_pid=$(pgrep -P "$(cat "$work/be.pid")" | head -1)
 
 # wrk prints p99 with a unit (us/ms/s): in microseconds.
-to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /ms$/) n *= 1000; else if (v ~ /[0-9]s$/ && v !~ /us$/) n *= 1000000; printf "%.0f", n }'; }
+to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /ms$/) n *= 1000; else if (v ~ /[0-9]s$/ && v !~ /us$/) n *= 1000000; printf "%.0f\n", n }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
+# One wrk run against PORT; records NAME's requests/s, p99, and CPU per request (microseconds,
+# i.e. ms per 1,000): the proxy's user space, its kernel, and wrk + backend together.
+keep_alive_run() {
+  local name=$1 port=$2 before after be_before r others
+  read -r -a before < <(cpu_ticks_split "${proxy_pid[$name]}")
+  be_before=$(cpu_ticks "$backend_pid")
+  r=$(wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" --latency "http://127.0.0.1:$port/" 2>&1; children_cpu_ticks "$work/times")
+  read -r -a after < <(cpu_ticks_split "${proxy_pid[$name]}")
+  local n; n=$(echo "$r" | wrk_requests)
+  cpu_ms_per_1k "${before[0]}" "${after[0]}" "$n" >> "$work/$name.ka_user"
+  cpu_ms_per_1k "${before[1]}" "${after[1]}" "$n" >> "$work/$name.ka_kernel"
+  others=$(( $(echo "$r" | tail -1) + $(cpu_ticks "$backend_pid") - be_before ))
+  cpu_ms_per_1k 0 "$others" "$n" >> "$work/$name.ka_others"
+  echo "$r" | awk '/Requests\/sec/ { print $2 }' >> "$work/$name.ka_rps"
+  to_us "$(echo "$r" | awk '$1 == "99%" { print $2 }')" >> "$work/$name.ka_p99"
+}
+
 for round in $(seq 1 "$ROUNDS"); do
-  for t in fulcrum:$FU haproxy:$HA nginx:$NG; do
+  for t in fulcrum:$FU haproxy:$HA nginx:$NG relay:$RE; do
     name=${t%%:*} port=${t##*:}
-    before=$(cpu_ticks "${proxy_pid[$name]}")
-    r=$(wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" --latency "http://127.0.0.1:$port/" 2>&1)
-    cpu_ms_per_1k "$before" "$(cpu_ticks "${proxy_pid[$name]}")" "$(echo "$r" | wrk_requests)" >> "$work/$name.ka_cpu"
-    echo "$r" | awk '/Requests\/sec/ { print $2 }' >> "$work/$name.ka_rps"
-    to_us "$(echo "$r" | awk '$1 == "99%" { print $2 }')" >> "$work/$name.ka_p99"
-    echo >> "$work/$name.ka_p99"
+    keep_alive_run "$name" "$port"
     r=$(wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" -H "Connection: close" "http://127.0.0.1:$port/" 2>&1)
     echo "$r" | awk '/Requests\/sec/ { print $2 }' >> "$work/$name.close_rps"
   done
 done
 
-printf "%-8s %14s %12s %16s %24s\n" proxy "keep-alive r/s" "p99 (us)" "close r/s" "CPU ms per 1k keep-alive"
-for name in fulcrum haproxy nginx; do
-  ka=$(median < "$work/$name.ka_rps"); p99=$(grep . "$work/$name.ka_p99" | median); cl=$(median < "$work/$name.close_rps")
-  cpu=$(median < "$work/$name.ka_cpu")
-  printf "%-8s %14.0f %12.0f %16.0f %24.1f\n" "$name" "$ka" "$p99" "$cl" "$cpu"
-  eval "${name}_ka=$ka ${name}_p99=$p99 ${name}_cl=$cl ${name}_cpu=$cpu"
+printf "%-8s %14s %10s %12s %28s %22s\n" proxy "keep-alive r/s" "p99 (us)" "close r/s" \
+  "proxy CPU us/req user+kernel" "wrk+backend us/req"
+for name in fulcrum haproxy nginx relay; do
+  ka=$(median < "$work/$name.ka_rps"); p99=$(median < "$work/$name.ka_p99"); cl=$(median < "$work/$name.close_rps")
+  user=$(median < "$work/$name.ka_user"); kernel=$(median < "$work/$name.ka_kernel"); others=$(median < "$work/$name.ka_others")
+  cpu=$(awk -v u="$user" -v k="$kernel" 'BEGIN { printf "%.1f", u + k }')
+  printf "%-8s %14.0f %10.0f %12.0f %28s %22.1f\n" "$name" "$ka" "$p99" "$cl" "$user + $kernel = $cpu" "$others"
+  eval "${name}_ka=$ka ${name}_p99=$p99 ${name}_cl=$cl ${name}_cpu=$cpu ${name}_kernel=$kernel ${name}_others=$others"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 echo "fulcrum/haproxy: keep-alive $(ratio "$fulcrum_ka" "$haproxy_ka")x, p99 $(ratio "$fulcrum_p99" "$haproxy_p99")x, close $(ratio "$fulcrum_cl" "$haproxy_cl")x, CPU per request $(ratio "$fulcrum_cpu" "$haproxy_cpu")x"
 echo "fulcrum/nginx:   keep-alive $(ratio "$fulcrum_ka" "$nginx_ka")x, p99 $(ratio "$fulcrum_p99" "$nginx_p99")x, close $(ratio "$fulcrum_cl" "$nginx_cl")x, CPU per request $(ratio "$fulcrum_cpu" "$nginx_cpu")x"
+echo "bound: a proxy spending the relay's kernel time and no user time at all would reach $(awk -v h="$haproxy_cpu" -v o="$haproxy_others" -v k="$relay_kernel" 'BEGIN { printf "%.2f", (h + o) / (k + o) }')x HAProxy's keep-alive requests/s (CPU per request of the whole machine: HAProxy + wrk + backend, over relay kernel + the same wrk + backend)"
 echo "($ROUNDS rounds of ${SECONDS_EACH}s, $CONNS connections, medians; $(uptime | sed 's/.*load/load/'))"

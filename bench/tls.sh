@@ -2,16 +2,23 @@
 # TLS benchmark: Fulcrum vs HAProxy terminating TLS in front of the same backend (nginx
 # answering "ok"), in one run, with the same certificate (ECDSA P-256 by default, RSA 2048 with
 # KEY=rsa) and the same protocol (TLS 1.3, X25519). For each proxy:
-#   full handshakes/s     wrk -H "Connection: close": every request a new TLS connection, full
-#                         handshake (wrk resumes nothing), CONNS connections in parallel
-#   resumed handshakes/s  openssl s_time -reuse: one client reconnecting serially, each time
-#                         resuming its session (ticket); and s_time -new for the serial full rate
+#   full handshakes/s     CLIENTS `openssl s_time -new -www /` in parallel: each connection a
+#                         full handshake and one request (s_time -new never offers a session)
+#   resumed handshakes/s  CLIENTS `openssl s_time -reuse -www /` in parallel: each connection
+#                         resumes the session of its client's first one (by ticket) and makes
+#                         one request. (Without -www, s_time closes before the TLS 1.3 ticket
+#                         arrives and resumes nothing.)
+#   new connections/s     wrk -H "Connection: close", CONNS connections: a new TLS connection
+#                         per request, each resuming with the ticket its last connection got,
+#                         as browsers and OpenSSL clients do (one use per TLS 1.3 ticket)
 #   keep-alive req/s      wrk over one TLS connection per client, CONNS clients
 # ROUNDS rounds alternate the proxies; medians and ratios Fulcrum/HAProxy are printed, with each
-# proxy's own CPU time per 1,000 connections (full) and per 1,000 keep-alive requests, taken over
-# the same wrk runs: the steadier figure on a shared 2-core machine (bench/lib/process_cpu.sh).
+# proxy's own CPU time per 1,000 connections (full, resumed, and wrk's new connections) and per
+# 1,000 keep-alive requests, taken over the same runs: the steadier figure on a shared 2-core
+# machine (bench/lib/process_cpu.sh).
 #
 #   bench/tls.sh [seconds per measurement, default 5] [rounds, default 3] [connections, default 50]
+#                CLIENTS=4 (parallel s_time clients)
 #
 # Fairness (as shared/bench/peers.sh): one thread/worker each, logging off, keep-alive to the
 # backend on both (HAProxy `http-reuse always`, Fulcrum's pool), tickets and session cache on
@@ -21,6 +28,7 @@ set -euo pipefail
 SECONDS_EACH=${1:-5}
 ROUNDS=${2:-3}
 CONNS=${3:-50}
+CLIENTS=${CLIENTS:-4}
 KEY=${KEY:-ec}
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/lib/process_cpu.sh"
@@ -90,19 +98,35 @@ for p in $FU $HA; do curl -skf -o /dev/null "https://127.0.0.1:$p/" || { echo "p
 declare -A proxy_pid=([fulcrum]=${pids[0]} [haproxy]=$(cat "$work/ha.pid"))
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-# s_time prints "N connections in T real seconds": connections per wall-clock second.
-s_time_rate() { openssl s_time -connect "127.0.0.1:$1" "$2" -time "$SECONDS_EACH" 2>/dev/null |
-                awk '/connections in .* real seconds/ { printf "%.0f\n", $1 / $4 }' | tail -1; }
+
+# CLIENTS parallel `openssl s_time -connect PORT MODE -www /` for SECONDS_EACH: records NAME's
+# connections/s (all clients together, over the wall-clock time) in FIGURE and the proxy's CPU
+# per 1,000 of them in FIGURE_cpu. s_time prints "N connections in T real seconds" (T rounded).
+s_time_run() {
+  local name=$1 port=$2 mode=$3 figure=$4 before start end n clients=()
+  before=$(cpu_ticks "${proxy_pid[$name]}")
+  start=$(date +%s.%N)
+  for i in $(seq 1 "$CLIENTS"); do
+    openssl s_time -connect "127.0.0.1:$port" "$mode" -www / -time "$SECONDS_EACH" > "$work/s_time.$i" 2>/dev/null &
+    clients+=($!)
+  done
+  wait "${clients[@]}"
+  end=$(date +%s.%N)
+  n=$(cat "$work"/s_time.* | awk '/connections in .* real seconds/ { n += $1 } END { print n + 0 }')
+  awk -v n="$n" -v a="$start" -v b="$end" 'BEGIN { printf "%.0f\n", n / (b - a) }' >> "$work/$name.$figure"
+  cpu_ms_per_1k "$before" "$(cpu_ticks "${proxy_pid[$name]}")" "$n" >> "$work/$name.${figure}_cpu"
+  rm -f "$work"/s_time.*
+}
 
 for round in $(seq 1 "$ROUNDS"); do
   for t in fulcrum:$FU haproxy:$HA; do
     name=${t%%:*} port=${t##*:}
+    s_time_run "$name" "$port" -new full
+    s_time_run "$name" "$port" -reuse resumed
     before=$(cpu_ticks "${proxy_pid[$name]}")
     r=$(wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" -H "Connection: close" "https://127.0.0.1:$port/" 2>&1)
-    cpu_ms_per_1k "$before" "$(cpu_ticks "${proxy_pid[$name]}")" "$(echo "$r" | wrk_requests)" >> "$work/$name.full_cpu"
-    echo "$r" | awk '/Requests\/sec/ { print $2 }' >> "$work/$name.full"
-    s_time_rate "$port" -reuse >> "$work/$name.resumed"
-    s_time_rate "$port" -new >> "$work/$name.serial_full"
+    cpu_ms_per_1k "$before" "$(cpu_ticks "${proxy_pid[$name]}")" "$(echo "$r" | wrk_requests)" >> "$work/$name.conn_cpu"
+    echo "$r" | awk '/Requests\/sec/ { print $2 }' >> "$work/$name.conn"
     before=$(cpu_ticks "${proxy_pid[$name]}")
     r=$(wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" "https://127.0.0.1:$port/" 2>&1)
     cpu_ms_per_1k "$before" "$(cpu_ticks "${proxy_pid[$name]}")" "$(echo "$r" | wrk_requests)" >> "$work/$name.ka_cpu"
@@ -110,16 +134,17 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-printf "%-8s %18s %22s %20s %18s %20s %20s\n" proxy "full handshakes/s" "resumed (serial) /s" "full (serial) /s" \
-  "keep-alive req/s" "CPU ms/1k full" "CPU ms/1k keep-alive"
+printf "%-8s %20s %20s %20s %20s\n" proxy "full handshakes/s" "resumed /s" "new conns/s (wrk)" "keep-alive req/s"
+printf "%-8s %20s %20s %20s %20s\n" "" "(CPU ms per 1k)" "(CPU ms per 1k)" "(CPU ms per 1k)" "(CPU ms per 1k)"
 for name in fulcrum haproxy; do
-  full=$(median < "$work/$name.full"); res=$(median < "$work/$name.resumed")
-  sfull=$(median < "$work/$name.serial_full"); ka=$(median < "$work/$name.ka")
-  full_cpu=$(median < "$work/$name.full_cpu"); ka_cpu=$(median < "$work/$name.ka_cpu")
-  printf "%-8s %18.0f %22.0f %20.0f %18.0f %20.1f %20.1f\n" "$name" "$full" "$res" "$sfull" "$ka" "$full_cpu" "$ka_cpu"
-  eval "${name}_full=$full ${name}_res=$res ${name}_sfull=$sfull ${name}_ka=$ka ${name}_full_cpu=$full_cpu ${name}_ka_cpu=$ka_cpu"
+  for f in full resumed conn ka; do
+    eval "${name}_$f=$(median < "$work/$name.$f") ${name}_${f}_cpu=$(median < "$work/$name.${f}_cpu")"
+  done
+  eval 'printf "%-8s %20s %20s %20s %20s\n" "$name" \
+    "$'${name}'_full ($'${name}'_full_cpu)" "$'${name}'_resumed ($'${name}'_resumed_cpu)" \
+    "$'${name}'_conn ($'${name}'_conn_cpu)" "$'${name}'_ka ($'${name}'_ka_cpu)"'
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-echo "fulcrum/haproxy: full handshakes $(ratio "$fulcrum_full" "$haproxy_full")x, resumed $(ratio "$fulcrum_res" "$haproxy_res")x, serial full $(ratio "$fulcrum_sfull" "$haproxy_sfull")x, keep-alive $(ratio "$fulcrum_ka" "$haproxy_ka")x"
-echo "proxy CPU per connection (full) $(ratio "$fulcrum_full_cpu" "$haproxy_full_cpu")x, per keep-alive request $(ratio "$fulcrum_ka_cpu" "$haproxy_ka_cpu")x (below 1: Fulcrum spends less)"
-echo "(key $KEY, TLS 1.3; $ROUNDS rounds of ${SECONDS_EACH}s, $CONNS connections, medians; $(uptime | sed 's/.*load/load/'))"
+echo "fulcrum/haproxy: full handshakes $(ratio "$fulcrum_full" "$haproxy_full")x, resumed $(ratio "$fulcrum_resumed" "$haproxy_resumed")x, new connections $(ratio "$fulcrum_conn" "$haproxy_conn")x, keep-alive $(ratio "$fulcrum_ka" "$haproxy_ka")x"
+echo "proxy CPU per full handshake $(ratio "$fulcrum_full_cpu" "$haproxy_full_cpu")x, per resumed $(ratio "$fulcrum_resumed_cpu" "$haproxy_resumed_cpu")x, per new connection $(ratio "$fulcrum_conn_cpu" "$haproxy_conn_cpu")x, per keep-alive request $(ratio "$fulcrum_ka_cpu" "$haproxy_ka_cpu")x (below 1: Fulcrum spends less)"
+echo "(key $KEY, TLS 1.3; $ROUNDS rounds of ${SECONDS_EACH}s, $CLIENTS s_time clients, $CONNS wrk connections, medians; $(uptime | sed 's/.*load/load/'))"

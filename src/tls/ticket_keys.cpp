@@ -63,6 +63,12 @@ int ticket_callback(SSL* ssl, unsigned char* name, unsigned char* iv, EVP_CIPHER
   if (found == TicketKeys::Found::none) return 0;
   if (!set_mac_key(mac, key)) return -1;
   if (EVP_DecryptInit_ex(cipher, ticket_cipher(), nullptr, key.aes.data(), iv) != 1) return -1;
+  // TLS 1.3: always 2, so that a resumed handshake brings a fresh ticket. Clients use each
+  // TLS 1.3 ticket once (RFC 8446 C.4; OpenSSL's client does): answered 1, OpenSSL sends none,
+  // and such a client can resume only every other connection, with a full handshake (certificate
+  // parse and signature check on its side) in between. TLS 1.2 tickets can be reused: renewed only
+  // when opened with the previous key.
+  if (SSL_version(ssl) == TLS1_3_VERSION) return 2;
   return found == TicketKeys::Found::current ? 1 : 2;
 }
 
