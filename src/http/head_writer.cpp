@@ -71,6 +71,7 @@ void write_request_head(HeadWriter& out, const RequestHead& head, const RequestF
   const auto all = head.headers();
   bool content_length_written = false;
   bool have_request_id = false;
+  bool have_host = false;
   std::string_view host;
   for (const Header& h : all) {
     if (h.id == HeaderId::upgrade && forwarding.keep_upgrade) {
@@ -97,11 +98,16 @@ void write_request_head(HeadWriter& out, const RequestHead& head, const RequestF
         break;
       case HeaderId::host:
         host = h.value;
+        have_host = true;
         break;
       default:
         break;
     }
     out.append_header(h.name, h.value);
+  }
+  if (!have_host && !forwarding.host_when_missing.empty()) {
+    host = forwarding.host_when_missing;
+    out.append_header("Host", host);
   }
   // X-Forwarded-For: the client's list (every field line, in order) and then the client.
   out.append("X-Forwarded-For: ");

@@ -38,6 +38,9 @@ struct RequestForwarding {
   bool drop_expect = false;         // Expect: 100-continue is answered by Fulcrum
   bool add_forwarded = false;       // RFC 7239 Forwarded
   bool add_via = false;
+  // Host for a request that has none (HTTP/1.0 allows that; the HTTP/1.1 request sent on
+  // must carry one, RFC 9112 3.2): the address the client connected to.
+  std::string_view host_when_missing;
 };
 
 // True for fields that describe one hop and must not be forwarded: the RFC 9110 §7.6.1 list

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -228,6 +229,19 @@ class ProxySession {
   std::string_view client_ip(char (&out)[INET6_ADDRSTRLEN]) const {
     const std::string_view text = core::address_text(client_family_, client_address_, out);
     return text.empty() ? std::string_view("?") : text;
+  }
+
+  // "address:port" the client connected to ("[v6]:port"), empty if unknown: the Host sent on
+  // for a request that has none. Rare (HTTP/1.0 without Host): a getsockname is fine here.
+  std::string_view local_authority(char (&out)[INET6_ADDRSTRLEN + 8]) const {
+    asio::error_code ec;
+    const auto local = client_.local_endpoint(ec);
+    if (ec) return {};
+    const std::string ip = local.address().to_string();
+    const int n = std::snprintf(out, sizeof out, local.address().is_v6() ? "[%s]:%u" : "%s:%u", ip.c_str(),
+                                static_cast<unsigned>(local.port()));
+    return n > 0 && static_cast<size_t>(n) < sizeof out ? std::string_view(out, static_cast<size_t>(n))
+                                                          : std::string_view{};
   }
 };
 
@@ -1571,6 +1585,8 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   forwarding.add_via = l.add_via;
   forwarding.keep_upgrade = x.upgrade;
   forwarding.drop_expect = x.expect_continue;
+  char local[INET6_ADDRSTRLEN + 8];
+  if (head.host_index < 0) forwarding.host_when_missing = local_authority(local);
   x.out_lease = w_.buffers.borrow();
   HeadWriter out(x.out_lease.data(), core::BufferPool::kBufferSize);
   write_request_head(out, head, forwarding);

@@ -117,6 +117,23 @@ TEST(HttpProxy, KeepAliveClientsAndUpstreamConnectionReuse) {
   EXPECT_EQ(backend.count("accept "), 1u) << backend.process.output();
 }
 
+// HTTP/1.0 allows a request without Host; the HTTP/1.1 request sent on must have one (targets
+// such as nginx answer 400 and close otherwise, which also cost a new target connection for
+// every such request). Fulcrum sends the address the client connected to.
+TEST(HttpProxy, Http10RequestWithoutHostGoesOnWithTheListenersAddressAsHost) {
+  TempDir dir;
+  HttpBackend backend(dir, "b1");
+  uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, http_config(port, {backend.address()}), port);
+  for (int i = 0; i < 3; ++i) {
+    const std::string response = raw_exchange(port, "GET /who HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(status_of(response), 200) << response;
+    EXPECT_NE(response.find("Host: 127.0.0.1:" + std::to_string(port) + "\r\n"), std::string::npos) << response;
+  }
+  EXPECT_EQ(backend.count("request GET /who"), 3u) << backend.process.output();
+  EXPECT_EQ(backend.count("accept "), 1u) << backend.process.output();  // one pooled target connection
+}
+
 TEST(HttpProxy, PooledConnectionClosedByTheTargetIsNeverHandedOut) {
   TempDir dir;
   HttpBackend backend(dir, "b1", {"--idle-close-ms", "200"});

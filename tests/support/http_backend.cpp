@@ -17,6 +17,7 @@
 //   /set-cookie/N=V   answers with Set-Cookie: N=V
 //   /ws            WebSocket-style upgrade: 101, then echo every byte
 //   anything else  200, body = "backend NAME\n" followed by the request head as received
+// An HTTP/1.1 request without Host is answered 400 and the connection closed (as nginx does).
 // --idle-close-ms N: close a keep-alive connection idle for N ms (stale pool tests).
 // --drop-requests: read each request, then close the connection without answering.
 // --always-status NNN: answer every request with that status (a failing target).
@@ -196,6 +197,14 @@ void serve(int fd) {
   for (;;) {
     Request r;
     if (!read_head(c, r)) break;
+    if (r.version == "HTTP/1.1" && std::none_of(r.headers.begin(), r.headers.end(),
+                                                [](const auto& h) { return h.first == "host"; })) {
+      // RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400, as nginx does.
+      if (!g_quiet) say("request " + r.method + " " + r.target + " refused: no Host");
+      const std::string refused = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      write_all(fd, refused.data(), refused.size());
+      break;
+    }
     bool close_after = lower(r.get("connection")) == "close" || r.version == "HTTP/1.0";
     std::string path = r.target;
     std::string status = "200 OK";
