@@ -211,6 +211,29 @@ TEST(TlsTermination, SessionsResumeByTicketAndByCacheOnEveryWorker) {
   }
 }
 
+// Clients use each TLS 1.3 ticket once (RFC 8446 C.4; OpenSSL's client, hence wrk, h2load and
+// curl): every resumed connection must bring a fresh ticket, or such a client resumes only
+// every other connection. Here each connection resumes with the ticket the previous one got
+// (-sess_out of one is -sess_in of the next: s_client writes it only when a ticket arrives).
+TEST(TlsTermination, EveryResumedTls13ConnectionBringsAFreshTicket) {
+  HttpsSite s;
+  s.site.certificates = {s.www()};
+  s.start();
+  const std::string request = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  std::string session = s.dir.path() + "/session0";
+  auto full = s_client(s.port, {"-tls1_3", "-sess_out", session}, request);
+  ASSERT_NE(full.out.find("New, TLSv1.3"), std::string::npos) << full.out;
+  for (int i = 1; i <= 4; ++i) {
+    SCOPED_TRACE("resumption " + std::to_string(i));
+    const std::string next = s.dir.path() + "/session" + std::to_string(i);
+    auto resumed = s_client(s.port, {"-tls1_3", "-msg", "-sess_in", session, "-sess_out", next}, request);
+    EXPECT_NE(resumed.out.find("Reused, TLSv1.3"), std::string::npos) << resumed.out;
+    EXPECT_NE(resumed.out.find("NewSessionTicket"), std::string::npos) << resumed.out;
+    ASSERT_TRUE(std::filesystem::exists(next)) << "no ticket came with resumption " << i;
+    session = next;
+  }
+}
+
 // Keys rotate lazily (at the first ticket operation after they are due), from when the listener
 // started: the waits are measured from points that bound it, so that a slow machine cannot
 // turn "one rotation" into two.
