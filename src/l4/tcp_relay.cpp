@@ -85,12 +85,20 @@ RelayDirection::Step RelayDirection::pump(SocketReadiness& from, SocketReadiness
     if (!buffer) buffer = buffers.borrow();
     bool failed = false;
     while (end < buffer.size()) {
-      ssize_t n = ::recv(from.fd, buffer.data() + end, buffer.size() - end, MSG_DONTWAIT);
+      const size_t asked = buffer.size() - end;
+      ssize_t n = ::recv(from.fd, buffer.data() + end, asked, MSG_DONTWAIT);
       if (n > 0) {
         end += static_cast<size_t>(n);
         budget -= std::min(budget, static_cast<size_t>(n));
         bytes += static_cast<uint64_t>(n);
         moved = true;
+        if (static_cast<size_t>(n) < asked && !from.peer_closing) {
+          // A short read emptied the socket. Edge-triggered, the next byte or the FIN brings
+          // a new event: the read that could only answer EAGAIN is skipped (two system calls
+          // per request and response on a keep-alive relay; HAProxy skips it the same way).
+          from.readable = false;
+          break;
+        }
         continue;
       }
       if (n == 0) {

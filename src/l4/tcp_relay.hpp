@@ -24,6 +24,9 @@ struct SocketReadiness {
   int fd = -1;
   bool readable = false;
   bool writable = false;
+  // The peer's end was announced (EPOLLRDHUP/HUP/ERR): read until EOF, not just until a short
+  // read (the data and its FIN may have come with one event).
+  bool peer_closing = false;
 };
 
 struct RelayDirection {

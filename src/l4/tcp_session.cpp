@@ -108,6 +108,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
       side = &target_;
     }
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) side->readable = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) side->peer_closing = true;
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) side->writable = true;
     switch (phase_) {
       case Phase::proxy_header:
@@ -379,7 +380,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
         continue;
       }
       target_.fd = start.fd;
-      target_.readable = target_.writable = false;
+      target_.readable = target_.writable = target_.peer_closing = false;
       // A fresh tag per attempt: events still queued for an earlier attempt's socket are ignored.
       target_tag_ = target_tag_ % 7 + 1;
       if (int error = context_.readiness.watch(target_.fd, this, target_tag_); error != 0) {
