@@ -172,6 +172,7 @@ class ProxySession {
   static asio::awaitable<void> handshake(std::unique_ptr<ProxySession> self);
   static void wait_idle(std::unique_ptr<ProxySession> self);
   static void wait_idle_unbuffered(std::unique_ptr<ProxySession> self);
+  static void await_request(std::unique_ptr<ProxySession> self, bool may_park);
   // Around any wait for the next request (bare or in serve()): the current snapshot, the idle
   // deadline (client_header_timeout before a first request) and the parking queue; then
   // whether the parking tick ended the wait (and the deadline had not passed): park it.
@@ -327,11 +328,17 @@ void ProxySession::wait_idle(std::unique_ptr<ProxySession> self) {
     return;
   }
   session.begin_idle_wait();
-  session.client_.async_wait(Socket::wait_read, [self = std::move(self)](const asio::error_code& ec) mutable {
-    const bool park_now = self->end_idle_wait();
+  await_request(std::move(self), true);
+}
+
+// The wait itself: readable, serve the next request. Else, with `may_park`, idle for the
+// parking delay: parked (TLS: its record buffers freed, then the wait goes on). Else idle
+// timeout, shutdown, or the client went away: the session ends here.
+void ProxySession::await_request(std::unique_ptr<ProxySession> self, bool may_park) {
+  ProxySession& session = *self;
+  session.client_.async_wait(Socket::wait_read, [self = std::move(self), may_park](const asio::error_code& ec) mutable {
+    const bool park_now = self->end_idle_wait() && may_park;
     if (ec) {
-      // Idle long enough: parked (TLS: its record buffers freed). Else idle timeout, shutdown,
-      // or the client went away: the session ends here.
       if (park_now && self->tls_) wait_idle_unbuffered(std::move(self));
       else if (park_now) park(std::move(self));
       return;
@@ -351,12 +358,7 @@ void ProxySession::wait_idle_unbuffered(std::unique_ptr<ProxySession> self) {
   if (session.w_.draining || !session.client_.is_open()) return;  // draining: idle connections close
   session.tls_->release_buffers();
   session.deadline_.arm(std::max<int64_t>(session.deadline_.at_ms() - core::now_ms(), 1), &session.client_);
-  session.client_.async_wait(Socket::wait_read, [self = std::move(self)](const asio::error_code& ec) mutable {
-    self->end_idle_wait();
-    if (ec) return;  // idle timeout, shutdown, or the client went away: the session ends here
-    asio::io_context& loop = self->w_.loop();
-    asio::co_spawn(loop, serve(std::move(self)), asio::detached);
-  });
+  await_request(std::move(self), false);
 }
 
 void ProxySession::begin_idle_wait() {
