@@ -49,12 +49,29 @@ events { worker_connections 8192; }
 http { access_log off; keepalive_requests 1000000;
   server { listen 127.0.0.1:$BE reuseport backlog=4096; location / { return 200 "ok\n"; } } }
 C
+# SAME_HEADERS=1: HAProxy and nginx send the target the headers Fulcrum always sends
+# (X-Forwarded-For appended, X-Forwarded-Proto, X-Forwarded-Port, X-Real-IP, X-Request-Id when
+# absent), so that all three do the same work and the backend parses the same request. Off by
+# default, as in shared/bench/peers.sh.
+ngx_headers="" ha_headers=""
+if [[ ${SAME_HEADERS:-0} == 1 ]]; then
+  ngx_headers='proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme;
+    proxy_set_header X-Forwarded-Port $server_port; proxy_set_header X-Real-IP $remote_addr;
+    proxy_set_header X-Request-Id $request_id;'
+  ha_headers='  option forwardfor
+  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Port %[dst_port]
+  http-request set-header X-Real-IP %[src]
+  unique-id-format %{+X}o\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid
+  unique-id-header X-Request-Id'
+fi
 cat > "$work/ngproxy.conf" <<C
 worker_processes 1; pid $work/ng.pid; daemon on; error_log $work/ng.err;
 events { worker_connections 8192; }
 http { access_log off; keepalive_requests 1000000;
   upstream be { server 127.0.0.1:$BE; keepalive 64; }
-  server { listen 127.0.0.1:$NG backlog=4096; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
+  server { listen 127.0.0.1:$NG backlog=4096; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection "";
+$ngx_headers } } }
 C
 cat > "$work/haproxy.cfg" <<C
 global
@@ -68,6 +85,7 @@ defaults
   http-reuse always
 frontend fe
   bind 127.0.0.1:$HA
+$ha_headers
   default_backend be
 backend be
   balance roundrobin
@@ -147,4 +165,4 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 echo "fulcrum/haproxy: keep-alive $(ratio "$fulcrum_ka" "$haproxy_ka")x, p99 $(ratio "$fulcrum_p99" "$haproxy_p99")x, close $(ratio "$fulcrum_cl" "$haproxy_cl")x, CPU per request $(ratio "$fulcrum_cpu" "$haproxy_cpu")x"
 echo "fulcrum/nginx:   keep-alive $(ratio "$fulcrum_ka" "$nginx_ka")x, p99 $(ratio "$fulcrum_p99" "$nginx_p99")x, close $(ratio "$fulcrum_cl" "$nginx_cl")x, CPU per request $(ratio "$fulcrum_cpu" "$nginx_cpu")x"
 echo "bound: a proxy with HAProxy's kernel time per request and the relay's user time (bytes moved, no HTTP work) would reach $(awk -v h="$haproxy_cpu" -v o="$haproxy_others" -v k="$haproxy_kernel" -v u="$relay_user" 'BEGIN { printf "%.2f", (h + o) / (k + u + o) }')x HAProxy's keep-alive requests/s (CPU per request of the whole machine, wrk and backend included)"
-echo "($ROUNDS rounds of ${SECONDS_EACH}s, $CONNS connections, medians; $(uptime | sed 's/.*load/load/'))"
+echo "($ROUNDS rounds of ${SECONDS_EACH}s, $CONNS connections, medians, SAME_HEADERS=${SAME_HEADERS:-0}; $(uptime | sed 's/.*load/load/'))"
