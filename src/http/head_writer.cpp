@@ -71,7 +71,6 @@ void write_request_head(HeadWriter& out, const RequestHead& head, const RequestF
   const auto all = head.headers();
   bool content_length_written = false;
   bool have_request_id = false;
-  bool have_host = false;
   std::string_view host;
   for (const Header& h : all) {
     if (h.id == HeaderId::upgrade && forwarding.keep_upgrade) {
@@ -98,14 +97,13 @@ void write_request_head(HeadWriter& out, const RequestHead& head, const RequestF
         break;
       case HeaderId::host:
         host = h.value;
-        have_host = true;
         break;
       default:
         break;
     }
     out.append_header(h.name, h.value);
   }
-  if (!have_host && !forwarding.host_when_missing.empty()) {
+  if (head.host_index < 0 && !forwarding.host_when_missing.empty()) {
     host = forwarding.host_when_missing;
     out.append_header("Host", host);
   }

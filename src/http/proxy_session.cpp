@@ -16,13 +16,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <vector>
 
 #include "core/address_text.hpp"
 #include "core/clock.hpp"
+#include "core/endpoint.hpp"
 #include "core/log.hpp"
 #include "http/canned_response.hpp"
 #include "http/char_class.hpp"
@@ -232,17 +232,13 @@ class ProxySession {
     return text.empty() ? std::string_view("?") : text;
   }
 
-  // "address:port" the client connected to ("[v6]:port"), empty if unknown: the Host sent on
-  // for a request that has none. Rare (HTTP/1.0 without Host): a getsockname is fine here.
-  std::string_view local_authority(char (&out)[INET6_ADDRSTRLEN + 8]) const {
-    asio::error_code ec;
-    const auto local = client_.local_endpoint(ec);
-    if (ec) return {};
-    const std::string ip = local.address().to_string();
-    const int n = std::snprintf(out, sizeof out, local.address().is_v6() ? "[%s]:%u" : "%s:%u", ip.c_str(),
-                                static_cast<unsigned>(local.port()));
-    return n > 0 && static_cast<size_t>(n) < sizeof out ? std::string_view(out, static_cast<size_t>(n))
-                                                          : std::string_view{};
+  // The address the client connected to ("10.0.0.1:80", "[::1]:80"): the Host sent on for a
+  // request that has none. Rare (HTTP/1.0 without Host): a getsockname is fine here.
+  std::string local_authority() {
+    core::Endpoint local;
+    local.length = sizeof local.storage;
+    if (::getsockname(client_.native_handle(), reinterpret_cast<sockaddr*>(&local.storage), &local.length) != 0) return {};
+    return local.to_string();
   }
 };
 
@@ -1587,8 +1583,8 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   forwarding.add_via = l.add_via;
   forwarding.keep_upgrade = x.upgrade;
   forwarding.drop_expect = x.expect_continue;
-  char local[INET6_ADDRSTRLEN + 8];
-  if (head.host_index < 0) forwarding.host_when_missing = local_authority(local);
+  std::string local_host;
+  if (head.host_index < 0) forwarding.host_when_missing = local_host = local_authority();
   x.out_lease = w_.buffers.borrow();
   HeadWriter out(x.out_lease.data(), core::BufferPool::kBufferSize);
   write_request_head(out, head, forwarding);
