@@ -108,10 +108,7 @@ C
 nginx -c "$work/backend.conf"
 nginx -c "$work/ngproxy.conf"
 haproxy -D -p "$work/ha.pid" -f "$work/haproxy.cfg"
-# setsid: Fulcrum in a session of its own, so in a scheduler autogroup of its own, as the daemonized
-# HAProxy and nginx are (kernel.sched_autogroup_enabled=1 here). Started plainly it shared one
-# group, hence one CPU share, with the load generator: on the saturated 2-core machine a handicap
-# the peers did not have.
+# setsid: a scheduler autogroup of its own, as the daemonized peers have (bench/README.md).
 setsid "$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
 setsid "$build/fulcrum" run -c "$work/relay.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
 sleep 1
@@ -158,8 +155,7 @@ for name in fulcrum haproxy nginx relay; do
   user=$(median < "$work/$name.ka_user"); kernel=$(median < "$work/$name.ka_kernel"); others=$(median < "$work/$name.ka_others")
   cpu=$(awk -v u="$user" -v k="$kernel" 'BEGIN { printf "%.1f", u + k }')
   printf "%-8s %14.0f %10.0f %12.0f %28s %22.1f\n" "$name" "$ka" "$p99" "$cl" "$user + $kernel = $cpu" "$others"
-  eval "${name}_ka=$ka ${name}_p99=$p99 ${name}_cl=$cl ${name}_cpu=$cpu ${name}_user=$user ${name}_kernel=$kernel"
-  eval "${name}_others=$others"
+  eval "${name}_ka=$ka ${name}_p99=$p99 ${name}_cl=$cl ${name}_cpu=$cpu ${name}_user=$user ${name}_kernel=$kernel ${name}_others=$others"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 echo "fulcrum/haproxy: keep-alive $(ratio "$fulcrum_ka" "$haproxy_ka")x, p99 $(ratio "$fulcrum_p99" "$haproxy_p99")x, close $(ratio "$fulcrum_cl" "$haproxy_cl")x, CPU per request $(ratio "$fulcrum_cpu" "$haproxy_cpu")x"

@@ -45,10 +45,7 @@ FU_BASE=28100 HA_BASE=28200
     i=$((i + 1))
   done
 } > "$work/fulcrum.yaml"
-# setsid: Fulcrum in a session of its own, so in a scheduler autogroup of its own, as the daemonized
-# HAProxy and nginx are (kernel.sched_autogroup_enabled=1 here). Started plainly it shared one
-# group, hence one CPU share, with the load generator: on the saturated 2-core machine a handicap
-# the peers did not have.
+# setsid: a scheduler autogroup of its own, as the daemonized peers have (bench/README.md).
 setsid "$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
 
 {

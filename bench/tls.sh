@@ -92,10 +92,7 @@ target_groups:
 C
 nginx -c "$work/backend.conf"
 haproxy -D -p "$work/ha.pid" -f "$work/haproxy.cfg"
-# setsid: Fulcrum in a session of its own, so in a scheduler autogroup of its own, as the daemonized
-# HAProxy and nginx are (kernel.sched_autogroup_enabled=1 here). Started plainly it shared one
-# group, hence one CPU share, with the load generator: on the saturated 2-core machine a handicap
-# the peers did not have.
+# setsid: a scheduler autogroup of its own, as the daemonized peers have (bench/README.md).
 setsid "$build/fulcrum" run -c "$work/fulcrum.yaml" --access-log off --log-level warn & pids+=($!)
 sleep 1
 for p in $FU $HA; do curl -skf -o /dev/null "https://127.0.0.1:$p/" || { echo "proxy on $p does not answer" >&2; exit 1; }; done
@@ -122,31 +119,37 @@ s_time_run() {
   rm -f "$work"/s_time.*
 }
 
+# wrk (CONNS connections, then any extra wrk arguments) against PORT for SECONDS_EACH: records
+# NAME's requests/s in FIGURE and the proxy's CPU per 1,000 requests in FIGURE_cpu.
+wrk_run() {
+  local name=$1 port=$2 figure=$3 before r
+  shift 3
+  before=$(cpu_ticks "${proxy_pid[$name]}")
+  r=$(wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" "$@" "https://127.0.0.1:$port/" 2>&1)
+  cpu_ms_per_1k "$before" "$(cpu_ticks "${proxy_pid[$name]}")" "$(echo "$r" | wrk_requests)" >> "$work/$name.${figure}_cpu"
+  echo "$r" | awk '/Requests\/sec/ { print $2 }' >> "$work/$name.$figure"
+}
+
 for round in $(seq 1 "$ROUNDS"); do
   for t in fulcrum:$FU haproxy:$HA; do
     name=${t%%:*} port=${t##*:}
     s_time_run "$name" "$port" -new full
     s_time_run "$name" "$port" -reuse resumed
-    before=$(cpu_ticks "${proxy_pid[$name]}")
-    r=$(wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" -H "Connection: close" "https://127.0.0.1:$port/" 2>&1)
-    cpu_ms_per_1k "$before" "$(cpu_ticks "${proxy_pid[$name]}")" "$(echo "$r" | wrk_requests)" >> "$work/$name.conn_cpu"
-    echo "$r" | awk '/Requests\/sec/ { print $2 }' >> "$work/$name.conn"
-    before=$(cpu_ticks "${proxy_pid[$name]}")
-    r=$(wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" "https://127.0.0.1:$port/" 2>&1)
-    cpu_ms_per_1k "$before" "$(cpu_ticks "${proxy_pid[$name]}")" "$(echo "$r" | wrk_requests)" >> "$work/$name.ka_cpu"
-    echo "$r" | awk '/Requests\/sec/ { print $2 }' >> "$work/$name.ka"
+    wrk_run "$name" "$port" conn -H "Connection: close"
+    wrk_run "$name" "$port" ka
   done
 done
 
 printf "%-8s %20s %20s %20s %20s\n" proxy "full handshakes/s" "resumed /s" "new conns/s (wrk)" "keep-alive req/s"
 printf "%-8s %20s %20s %20s %20s\n" "" "(CPU ms per 1k)" "(CPU ms per 1k)" "(CPU ms per 1k)" "(CPU ms per 1k)"
 for name in fulcrum haproxy; do
+  row=()
   for f in full resumed conn ka; do
-    eval "${name}_$f=$(median < "$work/$name.$f") ${name}_${f}_cpu=$(median < "$work/$name.${f}_cpu")"
+    figure=$(median < "$work/$name.$f") cpu=$(median < "$work/$name.${f}_cpu")
+    eval "${name}_$f=$figure ${name}_${f}_cpu=$cpu"
+    row+=("$figure ($cpu)")
   done
-  eval 'printf "%-8s %20s %20s %20s %20s\n" "$name" \
-    "$'${name}'_full ($'${name}'_full_cpu)" "$'${name}'_resumed ($'${name}'_resumed_cpu)" \
-    "$'${name}'_conn ($'${name}'_conn_cpu)" "$'${name}'_ka ($'${name}'_ka_cpu)"'
+  printf "%-8s %20s %20s %20s %20s\n" "$name" "${row[@]}"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 echo "fulcrum/haproxy: full handshakes $(ratio "$fulcrum_full" "$haproxy_full")x, resumed $(ratio "$fulcrum_resumed" "$haproxy_resumed")x, new connections $(ratio "$fulcrum_conn" "$haproxy_conn")x, keep-alive $(ratio "$fulcrum_ka" "$haproxy_ka")x"
