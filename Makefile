@@ -3,8 +3,9 @@
 JOBS ?= $(shell nproc)
 RELEASE_DIR := build/release
 ASAN_DIR := build/asan
+FUZZ_DIR := build/fuzz
 
-.PHONY: run test setup build build-asan unit integration bench fuzz clean
+.PHONY: run test setup build build-asan bench fuzz clean
 
 setup:
 	@scripts/setup
@@ -28,6 +29,25 @@ run: build
 test: build build-asan
 	scripts/test $(RELEASE_DIR)
 	scripts/test $(ASAN_DIR)
+
+# libFuzzer (clang, ASan+UBSan) on one parser for FUZZ_SECONDS: FUZZ=http (request and response
+# parsers, chunked decoder, desync classifier) or FUZZ=dns (the DNS wire codec). New inputs go to
+# build/fuzz/corpus/; the seeds in tests/fuzz/corpus/ are replayed by every `make test`.
+FUZZ ?= http
+FUZZ_SECONDS ?= 600
+fuzz_target_http := http_parser_fuzz
+fuzz_target_dns := dns_query_fuzz
+fuzz_target := $(fuzz_target_$(FUZZ))
+
+$(FUZZ_DIR)/build.ninja:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DFULCRUM_FUZZ=ON -DFULCRUM_BENCH=OFF
+
+fuzz: setup $(FUZZ_DIR)/build.ninja
+	@test -n "$(fuzz_target)" || { echo "FUZZ=$(FUZZ): choose http or dns"; exit 2; }
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(fuzz_target)
+	mkdir -p $(FUZZ_DIR)/corpus/$(FUZZ)
+	$(FUZZ_DIR)/tests/fuzz/$(fuzz_target) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  -dict=tests/fuzz/$(FUZZ).dict $(FUZZ_DIR)/corpus/$(FUZZ) tests/fuzz/corpus/$(FUZZ)
 
 bench: build
 	@echo "see bench/README.md: bench/tcp.sh, bench/algorithms.sh, ..."
