@@ -122,4 +122,11 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, EndpointError& err
   return endpoint;
 }
 
+std::optional<Endpoint> local_endpoint(int fd) {
+  Endpoint local;
+  local.length = sizeof local.storage;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local.storage), &local.length) != 0) return std::nullopt;
+  return local;
+}
+
 }  // namespace fulcrum::core

@@ -38,4 +38,8 @@ struct EndpointError {
 std::optional<Endpoint> parse_endpoint(std::string_view text, EndpointError& error,
                                        bool allow_port_zero = false);
 
+// The address a socket is bound to (getsockname): for an accepted socket, the address the
+// client reached. nullopt if the call fails.
+std::optional<Endpoint> local_endpoint(int fd);
+
 }  // namespace fulcrum::core

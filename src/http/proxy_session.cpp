@@ -235,10 +235,8 @@ class ProxySession {
   // The address the client connected to ("10.0.0.1:80", "[::1]:80"): the Host sent on for a
   // request that has none. Rare (HTTP/1.0 without Host): a getsockname is fine here.
   std::string local_authority() {
-    core::Endpoint local;
-    local.length = sizeof local.storage;
-    if (::getsockname(client_.native_handle(), reinterpret_cast<sockaddr*>(&local.storage), &local.length) != 0) return {};
-    return local.to_string();
+    const auto local = core::local_endpoint(client_.native_handle());
+    return local ? local->to_string() : std::string{};
   }
 };
 

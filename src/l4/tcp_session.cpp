@@ -497,11 +497,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     if (version == config::ProxyProtocolVersion::none) return 0;
     if (!listener_.accept_proxy_protocol && is_wildcard(destination_address_)) {
       // The address the client reached: only getsockname() knows on a wildcard listener.
-      core::Endpoint local;
-      local.length = sizeof local.storage;
-      if (::getsockname(client_.fd, reinterpret_cast<sockaddr*>(&local.storage), &local.length) == 0) {
-        destination_address_ = local;
-      }
+      if (auto local = core::local_endpoint(client_.fd)) destination_address_ = *local;
     }
     return version == config::ProxyProtocolVersion::v1
                ? write_proxy_v1(header.data(), client_address_, destination_address_)

@@ -40,12 +40,8 @@ InheritedSockets::~InheritedSockets() {
 }
 
 void InheritedSockets::add(SocketKind kind, int fd) {
-  Entry entry{kind, fd, {}};
-  entry.bound.length = sizeof entry.bound.storage;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&entry.bound.storage), &entry.bound.length) != 0) {
-    entry.bound.length = 0;  // matches nothing; closed at destruction
-  }
-  sockets_.push_back(entry);
+  // An unknown address (length 0) matches nothing; the descriptor is closed at destruction.
+  sockets_.push_back(Entry{kind, fd, core::local_endpoint(fd).value_or(core::Endpoint{})});
 }
 
 std::vector<int> InheritedSockets::take(SocketKind kind, const core::Endpoint& address) {
