@@ -26,6 +26,7 @@ ROUNDS=${2:-3}
 CONNS=${3:-50}
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/lib/process_cpu.sh"
+source "$root/bench/lib/start_fulcrum.sh"
 build=${BUILD_DIR:-$root/build/release}
 [[ -x "$build/fulcrum" ]] || { echo "missing $build/fulcrum: run 'make build' first" >&2; exit 1; }
 for tool in wrk haproxy nginx; do
@@ -108,9 +109,8 @@ C
 nginx -c "$work/backend.conf"
 nginx -c "$work/ngproxy.conf"
 haproxy -D -p "$work/ha.pid" -f "$work/haproxy.cfg"
-# setsid: a scheduler autogroup of its own, as the daemonized peers have (bench/README.md).
-setsid "$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
-setsid "$build/fulcrum" run -c "$work/relay.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
+start_fulcrum "$work/fulcrum.yaml"
+start_fulcrum "$work/relay.yaml"
 sleep 1
 for p in $FU $HA $NG $RE; do curl -sf -o /dev/null "http://127.0.0.1:$p/" || { echo "proxy on $p does not answer" >&2; exit 1; }; done
 # The process doing each proxy's work: Fulcrum itself, HAProxy's (one) process, nginx's worker.

@@ -15,6 +15,7 @@ ROUNDS=${2:-3}
 THREADS=${3:-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build/release}
+source "$root/bench/lib/start_fulcrum.sh"
 for tool in "$build/fulcrum" "$build/tcp_load" "$build/test_backend"; do
   [[ -x "$tool" ]] || { echo "missing $tool: run 'make build' first" >&2; exit 1; }
 done
@@ -45,8 +46,7 @@ FU_BASE=28100 HA_BASE=28200
     i=$((i + 1))
   done
 } > "$work/fulcrum.yaml"
-# setsid: a scheduler autogroup of its own, as the daemonized peers have (bench/README.md).
-setsid "$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
+start_fulcrum "$work/fulcrum.yaml"
 
 {
   echo "global"

@@ -32,6 +32,7 @@ CLIENTS=${CLIENTS:-4}
 KEY=${KEY:-ec}
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/bench/lib/process_cpu.sh"
+source "$root/bench/lib/start_fulcrum.sh"
 build=${BUILD_DIR:-$root/build/release}
 [[ -x "$build/fulcrum" ]] || { echo "missing $build/fulcrum: run 'make build' first" >&2; exit 1; }
 for tool in wrk haproxy nginx openssl; do
@@ -92,8 +93,7 @@ target_groups:
 C
 nginx -c "$work/backend.conf"
 haproxy -D -p "$work/ha.pid" -f "$work/haproxy.cfg"
-# setsid: a scheduler autogroup of its own, as the daemonized peers have (bench/README.md).
-setsid "$build/fulcrum" run -c "$work/fulcrum.yaml" --access-log off --log-level warn & pids+=($!)
+start_fulcrum "$work/fulcrum.yaml"
 sleep 1
 for p in $FU $HA; do curl -skf -o /dev/null "https://127.0.0.1:$p/" || { echo "proxy on $p does not answer" >&2; exit 1; }; done
 declare -A proxy_pid=([fulcrum]=${pids[0]} [haproxy]=$(cat "$work/ha.pid"))

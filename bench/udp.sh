@@ -17,6 +17,7 @@ FLOWS=${FLOWS:-32}
 WINDOW=${WINDOW:-8}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build/release}
+source "$root/bench/lib/start_fulcrum.sh"
 for tool in "$build/fulcrum" "$build/udp_load" "$build/udp_backend"; do
   [[ -x "$tool" ]] || { echo "missing $tool: run 'make build' first" >&2; exit 1; }
 done
@@ -38,8 +39,7 @@ listeners:
 target_groups:
   - { name: echo, algorithm: round_robin, targets: [ { address: 127.0.0.1:$BACKEND } ] }
 YAML
-# setsid: a scheduler autogroup of its own, as the daemonized peers have (bench/README.md).
-setsid "$build/fulcrum" run -c "$work/fulcrum.yaml" --admin-listen 127.0.0.1:0 --access-log off --log-level warn & pids+=($!)
+start_fulcrum "$work/fulcrum.yaml"
 
 mkdir -p "$work/nginx"
 cat > "$work/nginx.conf" <<CONF
