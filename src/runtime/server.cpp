@@ -15,6 +15,7 @@
 #include "core/close_shared_socket.hpp"
 #include "core/log.hpp"
 #include "http/proxy_session.hpp"
+#include "runtime/address_in_use.hpp"
 
 namespace fulcrum::runtime {
 namespace {
@@ -146,6 +147,13 @@ bool Server::bind_listeners(std::string& error) {
     const bool udp = listener.protocol == config::ListenerProtocol::udp;
     std::vector<int> inherited;
     if (inherited_) inherited = inherited_->take(udp ? SocketKind::datagram : SocketKind::stream, listener.listen);
+    if (inherited.empty()) {
+      if (auto reason = address_in_use(listener.listen, udp)) {
+        error = "listener '" + listener.name + "': cannot listen on " + (udp ? "udp " : "") +
+                listener.listen.to_string() + ": " + *reason;
+        return false;
+      }
+    }
     const size_t count = std::max(worker_count, inherited.size());
     for (size_t i = 0; i < count; ++i) {
       const size_t w = i % worker_count;

@@ -7,7 +7,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,18 +152,43 @@ bool Process::wait_for_output(const std::string& text, std::chrono::milliseconds
   }
 }
 
+namespace {
+
+// Holds `port` for this test process: ctest runs tests two at a time, each in its own process,
+// and the kernel may hand the same port 0 to both before either binds it. Fulcrum listens with
+// SO_REUSEPORT, so it would refuse the second (which is right for users, and a flaky test here).
+// The lock file stays open until the process exits, which releases it.
+bool reserve_across_processes(uint16_t port, int type) {
+  static const std::string dir = "/tmp/fulcrum-test-ports";
+  ::mkdir(dir.c_str(), 0777);
+  const std::string path = dir + (type == SOCK_DGRAM ? "/udp-" : "/tcp-") + std::to_string(port);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return true;  // no lock directory: fall back to the kernel's choice alone
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return false;  // another test process holds it
+  }
+  return true;  // fd stays open (and locked) for the life of this process
+}
+
+}  // namespace
+
 uint16_t free_port(int type) {
   // Ports handed out by the kernel for port 0 are not reused right away, so a test that binds
-  // the returned port soon after rarely collides.
-  int fd = ::socket(AF_INET, type, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
+  // the returned port soon after rarely collides with itself; the lock keeps parallel test
+  // processes apart.
+  for (int attempt = 0;; ++attempt) {
+    int fd = ::socket(AF_INET, type, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t length = sizeof address;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(fd);
+    const uint16_t port = ntohs(address.sin_port);
+    if (reserve_across_processes(port, type) || attempt >= 100) return port;
+  }
 }
 
 std::string build_path(const std::string& name) { return std::string(FULCRUM_BUILD_DIR) + "/" + name; }

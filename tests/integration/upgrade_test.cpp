@@ -173,5 +173,48 @@ TEST(Upgrade, FailuresAreClearAndTheRunningProcessServesOn) {
   EXPECT_EQ(next->wait(10s), std::optional<int>(0));
 }
 
+// Without --upgrade, a second Fulcrum on the ports of a running one must not start: its workers'
+// SO_REUSEPORT sockets would bind beside the first one's and quietly take a share of its
+// connections. It exits 1 naming the listener and the address (tcp and udp alike); the first
+// one keeps every connection.
+TEST(Upgrade, ASecondFulcrumOnTheSamePortsRefusesToStartAndTheFirstKeepsEveryConnection) {
+  UpgradeSetup setup;
+  const uint16_t udp_port = free_port(SOCK_DGRAM);
+  const std::string udp_listener = "  - { name: dgram, listen: 127.0.0.1:" + std::to_string(udp_port) +
+                                   ", protocol: udp, default: { forward: be } }\n";
+  auto first = setup.start_old(setup.yaml(udp_listener));
+  ASSERT_EQ(curl({"-o", "/dev/null", "-w", "%{http_code}", setup.url()}).out, "200");
+
+  auto second_start = [&](const std::string& name, const std::string& yaml) {
+    TempDir other;  // its own file, so its own upgrade socket: nothing ties it to the first
+    const std::string path = other.write("fulcrum.yaml", yaml);
+    auto second = std::make_unique<Process>(
+        std::vector<std::string>{fulcrum_binary(), "run", "-c", path, "--admin-listen", "127.0.0.1:0"}, other.path(),
+        name);
+    EXPECT_EQ(second->wait(10s), std::optional<int>(1)) << second->errors();
+    return second->errors();
+  };
+  const std::string all = second_start("fulcrum-second", setup.yaml(udp_listener));
+  EXPECT_NE(all.find("listener 'web': cannot listen on 127.0.0.1:" + std::to_string(setup.http_port) +
+                     ": another process is already listening there"),
+            std::string::npos)
+      << all;
+  const std::string udp_only = second_start(
+      "fulcrum-second-udp", "listeners:\n" + udp_listener + "target_groups:\n  - { name: be, targets: [ { address: " +
+                                setup.backend.address() + " } ] }\n");
+  EXPECT_NE(udp_only.find("listener 'dgram': cannot listen on udp 127.0.0.1:" + std::to_string(udp_port) +
+                          ": another process is already listening there"),
+            std::string::npos)
+      << udp_only;
+
+  // And the first one serves on.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(curl({"-o", "/dev/null", "-w", "%{http_code}", setup.url()}).out, "200");
+  }
+  EXPECT_TRUE(first->running());
+  first->signal(SIGTERM);
+  EXPECT_EQ(first->wait(10s), std::optional<int>(0));
+}
+
 }  // namespace
 }  // namespace fulcrum::testing
