@@ -22,6 +22,7 @@ void DeadlineWatch::link(Deadline& d) {
   if (head_ != nullptr) head_->prev_ = &d;
   head_ = &d;
   d.linked_ = true;
+  if (sleeping_) resume();
 }
 
 void DeadlineWatch::unlink(Deadline& d) {
@@ -33,22 +34,36 @@ void DeadlineWatch::unlink(Deadline& d) {
 }
 
 void DeadlineWatch::start() {
-  if (!timer_) return;
+  if (!timer_ || running_) return;
   running_ = true;
+  schedule();
+}
+
+void DeadlineWatch::schedule() {
   timer_->expires_after(std::chrono::milliseconds(kTickMs));
   timer_->async_wait([this](const asio::error_code& ec) {
     if (ec || !running_) return;
-    tick();
-    start();
+    if (tick()) {
+      schedule();
+    } else {
+      sleeping_ = true;
+    }
   });
+}
+
+void DeadlineWatch::resume() {
+  if (!running_ || !timer_) return;
+  sleeping_ = false;
+  schedule();
 }
 
 void DeadlineWatch::stop() {
   running_ = false;
+  sleeping_ = false;
   timer_.reset();
 }
 
-void DeadlineWatch::tick() {
+bool DeadlineWatch::tick() {
   const int64_t now = core::now_ms();
   for (Deadline* d = head_; d != nullptr;) {
     Deadline* next = d->next_;
@@ -64,7 +79,8 @@ void DeadlineWatch::tick() {
     }
     d = next;
   }
-  if (hook_ != nullptr) hook_(hook_argument_, now);
+  const bool hook_busy = hook_ != nullptr && hook_(hook_argument_, now);
+  return hook_busy || head_ != nullptr;
 }
 
 }  // namespace fulcrum::http

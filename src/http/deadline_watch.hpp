@@ -5,7 +5,9 @@
 // with operation_aborted and the session sees expired() == true. Arming is a store and a list
 // link: no syscall and no allocation per request (a timer per request would re-arm the loop's
 // timerfd twice per request). Resolution is the tick (kTickMs): timeouts are configured in
-// units of 100 ms or more.
+// units of 100 ms or more. With nothing armed and nothing left for the tick hook, the timer
+// stops: an idle worker sleeps instead of waking 20 times a second; the next arm() (or wake()
+// from the hook's owner) starts it again.
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 
@@ -45,12 +47,19 @@ class DeadlineWatch {
  public:
   static constexpr int64_t kTickMs = 50;
   explicit DeadlineWatch(asio::io_context& loop) : timer_(std::make_unique<asio::steady_timer>(loop)) {}
-  // Extra work done on each tick (the upstream pool's idle sweep).
-  void set_tick_hook(void (*hook)(void*, int64_t now_ms), void* argument) {
+  // Extra work done on each tick (the upstream pool's idle sweep); it returns whether it still
+  // holds something a later tick must look at.
+  using TickHook = bool (*)(void*, int64_t now_ms);
+  void set_tick_hook(TickHook hook, void* argument) {
     hook_ = hook;
     hook_argument_ = argument;
   }
   void start();
+  // The hook's owner has something for later ticks again: ticking resumes if it had stopped.
+  void wake() {
+    if (sleeping_) resume();
+  }
+  bool sleeping() const { return sleeping_; }
   // Stops ticking and drops the timer (before the loop is destroyed).
   void stop();
 
@@ -58,12 +67,16 @@ class DeadlineWatch {
   friend class Deadline;
   void link(Deadline& d);
   void unlink(Deadline& d);
-  void tick();
+  void schedule();
+  void resume();
+  // Returns whether another tick is needed.
+  bool tick();
 
   std::unique_ptr<asio::steady_timer> timer_;
   Deadline* head_ = nullptr;
   bool running_ = false;
-  void (*hook_)(void*, int64_t) = nullptr;
+  bool sleeping_ = false;  // running, but no wait pending until something needs a tick
+  TickHook hook_ = nullptr;
   void* hook_argument_ = nullptr;
 };
 

@@ -15,6 +15,7 @@ HttpWorker::HttpWorker(core::Worker& w) : worker(w), upstreams(w.index()), deadl
         auto* self = static_cast<HttpWorker*>(argument);
         self->pool.sweep(now);
         self->parking.tick(now, self->draining);
+        return !self->pool.empty() || self->parking.needs_tick();
       },
       this);
 }

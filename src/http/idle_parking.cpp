@@ -38,6 +38,7 @@ void IdleParking::enter(IdleEntry& entry, asio::ip::tcp::socket& socket, int64_t
   entry.next_ = &idle_;
   idle_.prev_->next_ = &entry;
   idle_.prev_ = &entry;
+  worker_.deadlines.wake();  // it parks on a tick
 }
 
 bool IdleParking::park(int fd, size_t listener_index, int family, const uint8_t (&address)[16],
@@ -69,6 +70,7 @@ bool IdleParking::park(int fd, size_t listener_index, int family, const uint8_t 
   else fifo.head = record;
   fifo.tail = record;
   ++parked_;
+  worker_.deadlines.wake();  // its idle deadline is checked on ticks
   return true;
 }
 

@@ -93,6 +93,8 @@ class IdleParking {
   void tick(int64_t now_ms, bool draining);
 
   size_t parked() const { return parked_; }
+  // A session waits for its next request or a connection is parked: tick() has work later.
+  bool needs_tick() const { return idle_.next_ != &idle_ || parked_ > 0; }
   // Closes every parked connection and stops watching (before the loop is destroyed).
   void close();
 

@@ -990,6 +990,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     w_.pool.give_back(target.counters.get(), target.address, TargetConnection{std::move(x.target), std::move(x.target_tls)},
                       group.config->keepalive_connections,
                       group.config->keepalive_timeout.count(), core::now_ms());
+    w_.deadlines.wake();  // the pool's idle sweep runs on ticks
   } else {
     x.drop_target();
   }

@@ -49,6 +49,8 @@ class UpstreamPool {
   uint64_t reused() const { return reused_; }
   uint64_t stale_discarded() const { return stale_; }
   size_t idle_count() const;
+  // No idle connection, so nothing for sweep() to close.
+  bool empty() const { return idle_.empty(); }
 
  private:
   struct Idle {

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "harness.hpp"
@@ -48,6 +50,23 @@ long active_connections(const std::string& admin) {
   const std::string key = "fulcrum_listener_active_connections{listener=\"web\"} ";
   const size_t at = metrics.find(key);
   return at == std::string::npos ? -1 : std::stol(metrics.substr(at + key.size()));
+}
+
+// Voluntary context switches so far of the process's worker threads (fulcrum-w*): each time
+// a worker's loop went to sleep and was woken.
+long worker_wakeups(int pid) {
+  long total = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (!name.starts_with("fulcrum-w")) continue;
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.starts_with("voluntary_ctxt_switches:")) total += std::stol(line.substr(line.find(':') + 1));
+    }
+  }
+  return total;
 }
 
 constexpr auto kParked = 600ms;  // well past the 200 ms after which an idle connection is parked
@@ -134,6 +153,36 @@ TEST_F(HttpIdle, DrainingClosesParkedConnectionsAtOnce) {
   EXPECT_EQ(fulcrum_->wait(5s), std::optional<int>(0)) << fulcrum_->errors();
   EXPECT_LT(std::chrono::steady_clock::now() - stop_at, 5s);
   for (int fd : fds) ::close(fd);
+}
+
+// With nothing armed (no request under way, no parked client, no pooled target connection) a
+// worker's tick stops: two idle workers used to wake 40 times a second between them. The first
+// deadline armed after that sleep still fires on time: half a head gets its 408 after
+// client_header_timeout.
+TEST_F(HttpIdle, AnIdleWorkerSleepsAndTheFirstDeadlineAfterwardsStillFires) {
+  std::string yaml = config(port_, backend_.address(), "    client_header_timeout: 1s\n");
+  const std::string group = "  - name: app\n";
+  yaml.replace(yaml.find(group), group.size(), group + "    keepalive_timeout: 300ms\n");
+  fulcrum_ = start_fulcrum(dir_, yaml, port_);
+  int fd = connect_to(port_);
+  ASSERT_EQ(status_of(exchange(fd, kGet, kTail)), 200);  // leaves a pooled target connection
+  ::close(fd);
+  std::this_thread::sleep_for(1s);  // the pooled connection expires and is swept
+  const long before = worker_wakeups(fulcrum_->pid());
+  std::this_thread::sleep_for(1s);
+  const long wakeups = worker_wakeups(fulcrum_->pid()) - before;
+  EXPECT_LE(wakeups, 2) << "idle workers still tick";
+
+  fd = connect_to(port_);
+  const auto sent = std::chrono::steady_clock::now();
+  send_all(fd, "GET / HTTP/1.1\r\nHost: a\r\n");
+  const std::string response = read_to_eof(fd, 4s);
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  EXPECT_EQ(status_of(response), 408) << response;
+  EXPECT_GE(waited, 950ms);
+  EXPECT_LT(waited, 3s);
+  ::close(fd);
+  EXPECT_TRUE(fulcrum_->running()) << fulcrum_->errors();
 }
 
 }  // namespace
