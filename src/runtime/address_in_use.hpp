@@ -5,7 +5,7 @@
 // user do the same: a second Fulcrum started by mistake on a busy port would bind without a
 // word and take a share of the first one's connections. A probe socket bound without
 // SO_REUSEPORT first tells the two cases apart, so the second start fails instead, as nginx
-// does. (A hot upgrade never gets here: it takes the running process's sockets.)
+// does. (A hot upgrade does not probe: the process it replaces holds the ports on purpose.)
 #include <optional>
 #include <string>
 

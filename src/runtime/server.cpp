@@ -140,6 +140,19 @@ Server::~Server() {
 }
 
 bool Server::bind_listeners(std::string& error) {
+  // Every address is probed before any is bound, so that listeners of this file that overlap
+  // (0.0.0.0:80 and 127.0.0.1:80, which SO_REUSEPORT allows) do not read as another process.
+  // A hot upgrade skips it: the process it replaces holds the ports on purpose.
+  if (!inherited_) {
+    for (const auto& listener : config_->listeners) {
+      const bool udp = listener.protocol == config::ListenerProtocol::udp;
+      if (auto reason = address_in_use(listener.listen, udp)) {
+        error = "listener '" + listener.name + "': cannot listen on " + (udp ? "udp " : "") +
+                listener.listen.to_string() + ": " + *reason;
+        return false;
+      }
+    }
+  }
   const size_t worker_count = workers_.size();
   for (const auto& listener : config_->listeners) {
     ListenerSockets sockets;
@@ -147,13 +160,6 @@ bool Server::bind_listeners(std::string& error) {
     const bool udp = listener.protocol == config::ListenerProtocol::udp;
     std::vector<int> inherited;
     if (inherited_) inherited = inherited_->take(udp ? SocketKind::datagram : SocketKind::stream, listener.listen);
-    if (inherited.empty()) {
-      if (auto reason = address_in_use(listener.listen, udp)) {
-        error = "listener '" + listener.name + "': cannot listen on " + (udp ? "udp " : "") +
-                listener.listen.to_string() + ": " + *reason;
-        return false;
-      }
-    }
     const size_t count = std::max(worker_count, inherited.size());
     for (size_t i = 0; i < count; ++i) {
       const size_t w = i % worker_count;

@@ -216,5 +216,22 @@ TEST(Upgrade, ASecondFulcrumOnTheSamePortsRefusesToStartAndTheFirstKeepsEveryCon
   EXPECT_EQ(first->wait(10s), std::optional<int>(0));
 }
 
+// Listeners of one file may overlap (a wildcard and a specific address on one port): the
+// probe for another process runs before this one binds anything, so it does not refuse them.
+TEST(Upgrade, OverlappingListenersOfOneFileStillStart) {
+  UpgradeSetup setup;
+  const std::string yaml = "listeners:\n  - { name: any, listen: 0.0.0.0:" + std::to_string(setup.http_port) +
+                           ", protocol: http, default: { forward: be } }\n  - { name: local, listen: 127.0.0.1:" +
+                           std::to_string(setup.http_port) + ", protocol: http, default: { forward: be } }\n" +
+                           "target_groups:\n  - { name: be, targets: [ { address: " + setup.backend.address() + " } ] }\n";
+  auto fulcrum = start_fulcrum(setup.dir, yaml, setup.http_port);
+  for (const std::string host : {"127.0.0.1", "127.0.0.2"}) {
+    EXPECT_EQ(curl({"-o", "/dev/null", "-w", "%{http_code}", "http://" + host + ":" + std::to_string(setup.http_port) + "/"}).out,
+              "200")
+        << host;
+  }
+  EXPECT_TRUE(fulcrum->running()) << fulcrum->errors();
+}
+
 }  // namespace
 }  // namespace fulcrum::testing
