@@ -21,7 +21,7 @@ std::optional<std::string> address_in_use(const core::Endpoint& address, bool da
   }
   std::optional<std::string> reason;
   if (::bind(fd, address.address(), address.length) != 0) {
-    reason = errno == EADDRINUSE ? std::string("another process is already listening there (is Fulcrum already running? "
+    reason = errno == EADDRINUSE ? std::string("already in use by another process (is Fulcrum already running? "
                                                "`fulcrum run --upgrade` takes over a running one's sockets)")
                                  : std::string(std::strerror(errno));
   }

@@ -196,14 +196,14 @@ TEST(Upgrade, ASecondFulcrumOnTheSamePortsRefusesToStartAndTheFirstKeepsEveryCon
   };
   const std::string all = second_start("fulcrum-second", setup.yaml(udp_listener));
   EXPECT_NE(all.find("listener 'web': cannot listen on 127.0.0.1:" + std::to_string(setup.http_port) +
-                     ": another process is already listening there"),
+                     ": already in use by another process"),
             std::string::npos)
       << all;
   const std::string udp_only = second_start(
       "fulcrum-second-udp", "listeners:\n" + udp_listener + "target_groups:\n  - { name: be, targets: [ { address: " +
                                 setup.backend.address() + " } ] }\n");
   EXPECT_NE(udp_only.find("listener 'dgram': cannot listen on udp 127.0.0.1:" + std::to_string(udp_port) +
-                          ": another process is already listening there"),
+                          ": already in use by another process"),
             std::string::npos)
       << udp_only;
 
