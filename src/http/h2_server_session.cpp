@@ -7,6 +7,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "core/clock.hpp"
+
 namespace fulcrum::http {
 namespace {
 
@@ -54,6 +56,11 @@ struct H2Callbacks {
     H2ServerSession& session = self(user_data);
     const int32_t id = frame->hd.stream_id;
     const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+    if (frame->hd.type == NGHTTP2_RST_STREAM && !session.take_reset(core::now_ms())) {
+      session.calm_exceeded_ = true;
+      nghttp2_session_terminate_session(ng, NGHTTP2_ENHANCE_YOUR_CALM);
+      return 0;
+    }
     H2ServerSession::Stream* stream = session.stream(id);
     if (stream == nullptr) return 0;
     if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
@@ -69,6 +76,8 @@ struct H2Callbacks {
       }
       stream->request.end_stream = end_stream;
       stream->delivered = true;
+      // The last request this connection takes: GOAWAY names it, the client opens a new one.
+      if (++session.requests_ == session.limits_.max_streams) session.shut_down();
       session.events_.on_request(id, stream->request);
       return 0;
     }
@@ -119,7 +128,8 @@ struct H2Callbacks {
   }
 };
 
-H2ServerSession::H2ServerSession(Events& events, Limits limits) : events_(events), limits_(limits) {
+H2ServerSession::H2ServerSession(Events& events, Limits limits)
+    : events_(events), limits_(limits), reset_tokens_(limits.reset_burst), reset_refilled_ms_(core::now_ms()) {
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &H2Callbacks::on_begin_headers);
@@ -159,10 +169,19 @@ const H2ServerSession::Stream* H2ServerSession::stream(int32_t id) const {
   return it == streams_.end() ? nullptr : it->second.get();
 }
 
+bool H2ServerSession::take_reset(int64_t now_ms) {
+  const double refill = static_cast<double>(now_ms - reset_refilled_ms_) * limits_.resets_per_second / 1000.0;
+  reset_tokens_ = std::min<double>(limits_.reset_burst, reset_tokens_ + refill);
+  reset_refilled_ms_ = now_ms;
+  if (reset_tokens_ < 1) return false;
+  reset_tokens_ -= 1;
+  return true;
+}
+
 bool H2ServerSession::receive(std::string_view bytes) {
   const ssize_t result =
       nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  return result >= 0;
+  return result >= 0 && !calm_exceeded_;
 }
 
 std::string_view H2ServerSession::output() {

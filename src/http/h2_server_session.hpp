@@ -11,8 +11,12 @@
 // client's window takes them (queued_body() tells the owner when to stop reading the target).
 //
 // Limits toward the client: SETTINGS_MAX_CONCURRENT_STREAMS (streams over it are refused by
-// nghttp2) and SETTINGS_MAX_HEADER_LIST_SIZE (a larger head resets its stream); a protocol
-// error ends the connection with GOAWAY.
+// nghttp2) and SETTINGS_MAX_HEADER_LIST_SIZE (a larger head is answered 431); a protocol
+// error ends the connection with GOAWAY. Against "rapid reset" (CVE-2023-44487: open a
+// stream, cancel it, repeat, so the server starts work nobody waits for), the client's
+// RST_STREAM frames draw on a budget that refills at a fixed rate; a client over it gets
+// GOAWAY ENHANCE_YOUR_CALM. And a connection serves at most max_streams requests, then a
+// graceful GOAWAY makes the client open a new one (nginx keepalive_requests).
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -33,6 +37,9 @@ class H2ServerSession {
     uint32_t max_concurrent_streams = 100;
     uint32_t max_header_list_bytes = 64 * 1024;
     uint32_t initial_window_bytes = 256 * 1024;  // per stream, for request bodies
+    uint32_t max_streams = 10000;                // per connection, then graceful GOAWAY
+    uint32_t reset_burst = 200;                  // client resets allowed at once ...
+    uint32_t resets_per_second = 100;            // ... and refilled at this rate
   };
 
   class Events {
@@ -80,6 +87,8 @@ class H2ServerSession {
   bool finished() const;
 
   size_t open_streams() const { return streams_.size(); }
+  // The client spent its reset budget: the connection is ending with ENHANCE_YOUR_CALM.
+  bool calm_exceeded() const { return calm_exceeded_; }
 
  private:
   struct Stream {
@@ -94,6 +103,8 @@ class H2ServerSession {
 
   Stream* stream(int32_t id);
   const Stream* stream(int32_t id) const;
+  // A client RST_STREAM: false when it overdrew the budget.
+  bool take_reset(int64_t now_ms);
 
   Events& events_;
   Limits limits_;
@@ -102,6 +113,10 @@ class H2ServerSession {
   const uint8_t* out_data_ = nullptr;
   size_t out_size_ = 0;
   size_t out_sent_ = 0;
+  uint32_t requests_ = 0;
+  double reset_tokens_ = 0;
+  int64_t reset_refilled_ms_ = 0;
+  bool calm_exceeded_ = false;
 };
 
 }  // namespace fulcrum::http

@@ -74,7 +74,11 @@ class Client {
     nghttp2_session_callbacks_set_on_frame_recv_callback(
         callbacks, [](nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
           auto* self = static_cast<Client*>(user_data);
-          if (frame->hd.type == NGHTTP2_GOAWAY) self->goaway = true;
+          if (frame->hd.type == NGHTTP2_GOAWAY) {
+            self->goaway = true;
+            self->goaway_error = frame->goaway.error_code;
+            self->goaway_last_stream = frame->goaway.last_stream_id;
+          }
           if (frame->hd.type == NGHTTP2_SETTINGS && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) {
             for (size_t i = 0; i < frame->settings.niv; ++i) self->server_settings[frame->settings.iv[i].settings_id] =
                 frame->settings.iv[i].value;
@@ -121,6 +125,8 @@ class Client {
   std::map<int32_t, uint32_t> server_settings;
   std::string pending_body;
   bool goaway = false;
+  uint32_t goaway_error = 0;
+  int32_t goaway_last_stream = -1;
 };
 
 // Moves bytes both ways until neither side has anything to say.
@@ -320,6 +326,67 @@ TEST(H2ServerSession, GarbageEndsTheConnectionAndShutDownLetsStreamsFinish) {
   pump(client, second);
   EXPECT_EQ(client.responses[id].status, "200");
   EXPECT_TRUE(second.finished());
+}
+
+// Rapid reset (CVE-2023-44487): streams opened and cancelled at once cost the server work
+// nobody waits for. Within the budget the connection serves on; past it, GOAWAY
+// ENHANCE_YOUR_CALM ends it.
+TEST(H2ServerSession, ClientResetsPastTheBudgetEndTheConnection) {
+  Recorder owner;
+  H2ServerSession::Limits limits;
+  limits.reset_burst = 50;
+  limits.resets_per_second = 1;  // no refill worth counting within the test
+  H2ServerSession server(owner, limits);
+  Client client;
+  bool ok = true;
+  // Each stream's HEADERS goes out before its RST_STREAM (nghttp2 would drop a stream
+  // cancelled before it was sent).
+  auto open_and_cancel = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      const int32_t id = client.request(get("/cancelled"));
+      pump(client, server, &ok);
+      nghttp2_submit_rst_stream(client.session, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+      pump(client, server, &ok);
+    }
+  };
+  open_and_cancel(40);
+  EXPECT_TRUE(ok);
+  EXPECT_FALSE(client.goaway);
+  const int32_t served = client.request(get("/after"));
+  pump(client, server);
+  ASSERT_EQ(owner.heads.count(served), 1u);
+
+  EXPECT_EQ(owner.heads.size(), 41u);  // every cancelled stream had reached the owner ...
+  EXPECT_EQ(std::count_if(owner.closed.begin(), owner.closed.end(),
+                          [](const auto& entry) { return entry.second == NGHTTP2_CANCEL; }),
+            40);  // ... and heard it was cancelled, so it can stop the work
+  open_and_cancel(40);                 // 80 in all: over the 50
+  EXPECT_FALSE(ok);
+  EXPECT_TRUE(server.calm_exceeded());
+  EXPECT_TRUE(client.goaway);
+  EXPECT_EQ(client.goaway_error, static_cast<uint32_t>(NGHTTP2_ENHANCE_YOUR_CALM));
+}
+
+// After max_streams requests a graceful GOAWAY names the last one; each still gets its answer.
+TEST(H2ServerSession, AConnectionServesAtMostMaxStreamsThenAsksForANewOne) {
+  Recorder owner;
+  H2ServerSession::Limits limits;
+  limits.max_streams = 3;
+  H2ServerSession server(owner, limits);
+  Client client;
+  std::vector<int32_t> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(client.request(get("/" + std::to_string(i))));
+  pump(client, server);
+  EXPECT_TRUE(client.goaway);
+  EXPECT_EQ(client.goaway_error, 0u);
+  EXPECT_EQ(client.goaway_last_stream, ids.back());
+  for (int32_t id : ids) {
+    ASSERT_EQ(owner.heads.count(id), 1u) << id;
+    server.respond(id, 200, {}, true);
+  }
+  pump(client, server);
+  for (int32_t id : ids) EXPECT_EQ(client.responses[id].status, "200") << id;
+  EXPECT_TRUE(server.finished());
 }
 
 }  // namespace
