@@ -22,7 +22,7 @@ void DeadlineWatch::link(Deadline& d) {
   if (head_ != nullptr) head_->prev_ = &d;
   head_ = &d;
   d.linked_ = true;
-  if (sleeping_) resume();
+  wake();
 }
 
 void DeadlineWatch::unlink(Deadline& d) {

@@ -59,7 +59,6 @@ class DeadlineWatch {
   void wake() {
     if (sleeping_) resume();
   }
-  bool sleeping() const { return sleeping_; }
   // Stops ticking and drops the timer (before the loop is destroyed).
   void stop();
 

@@ -60,10 +60,7 @@ void HttpWorker::install(std::shared_ptr<const upstream::Snapshot> snapshot) {
   sticky = std::move(signers);
   upstreams.install(std::move(snapshot));
   set_target_tls(target_tls_by_name);
-  if (!deadlines_started_) {
-    deadlines_started_ = true;
-    deadlines.start();
-  }
+  deadlines.start();  // once: later calls find it running
 }
 
 void HttpWorker::set_target_tls(std::shared_ptr<const tls::TargetContexts> by_name) {

@@ -70,7 +70,6 @@ struct HttpWorker {
   bool draining = false;
   uint64_t request_id_prefix = 0;  // random per worker and process
   uint64_t request_id_counter = 0;
-  bool deadlines_started_ = false;
 
   // The process-wide security state (set by the server before the workers start; null: no
   // checks) and the guards of the installed configuration's listeners.

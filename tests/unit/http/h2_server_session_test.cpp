@@ -195,9 +195,7 @@ TEST(H2ServerSession, AGetBecomesAnHttp11HeadAndItsResponseComesBackFramed) {
 
 TEST(H2ServerSession, ABodyWithoutContentLengthIsChunkedAndOnlyConsumedBytesOpenTheWindow) {
   Recorder owner;
-  H2ServerSession::Limits limits;
-  limits.initial_window_bytes = 16384;
-  H2ServerSession server(owner, limits);
+  H2ServerSession server(owner, {.initial_window_bytes = 16384});
   Client client;
   const std::string body(100000, 'x');
   const int32_t id = client.request(head_of("POST", "/upload"), &body);
@@ -269,9 +267,7 @@ TEST(H2ServerSession, MalformedRequestsResetTheirStreamAndTheConnectionServesOn)
 
 TEST(H2ServerSession, AHeadOverTheLimitIsAnswered431) {
   Recorder owner;
-  H2ServerSession::Limits limits;
-  limits.max_header_list_bytes = 4096;
-  H2ServerSession server(owner, limits);
+  H2ServerSession server(owner, {.max_header_list_bytes = 4096});
   Client client;
   Fields big = get("/");
   big.push_back({"x-big", std::string(5000, 'a')});
@@ -333,10 +329,8 @@ TEST(H2ServerSession, GarbageEndsTheConnectionAndShutDownLetsStreamsFinish) {
 // ENHANCE_YOUR_CALM ends it.
 TEST(H2ServerSession, ClientResetsPastTheBudgetEndTheConnection) {
   Recorder owner;
-  H2ServerSession::Limits limits;
-  limits.reset_burst = 50;
-  limits.resets_per_second = 1;  // no refill worth counting within the test
-  H2ServerSession server(owner, limits);
+  // A refill of 1 a second is nothing worth counting within the test.
+  H2ServerSession server(owner, {.reset_burst = 50, .resets_per_second = 1});
   Client client;
   bool ok = true;
   // Each stream's HEADERS goes out before its RST_STREAM (nghttp2 would drop a stream
@@ -370,9 +364,7 @@ TEST(H2ServerSession, ClientResetsPastTheBudgetEndTheConnection) {
 // After max_streams requests a graceful GOAWAY names the last one; each still gets its answer.
 TEST(H2ServerSession, AConnectionServesAtMostMaxStreamsThenAsksForANewOne) {
   Recorder owner;
-  H2ServerSession::Limits limits;
-  limits.max_streams = 3;
-  H2ServerSession server(owner, limits);
+  H2ServerSession server(owner, {.max_streams = 3});
   Client client;
   std::vector<int32_t> ids;
   for (int i = 0; i < 3; ++i) ids.push_back(client.request(get("/" + std::to_string(i))));
