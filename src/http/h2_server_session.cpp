@@ -3,20 +3,27 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <cstring>
 
 #include "core/clock.hpp"
+#include "http/header.hpp"
 
 namespace fulcrum::http {
 namespace {
 
 // Fields of HTTP/1.1 that HTTP/2 forbids (RFC 9113 §8.2.2): dropped from a target's response.
-bool connection_specific(std::string_view lower_name) {
-  static constexpr std::array<std::string_view, 5> kNames = {"connection", "keep-alive", "proxy-connection",
-                                                             "transfer-encoding", "upgrade"};
-  return std::find(kNames.begin(), kNames.end(), lower_name) != kNames.end();
+bool connection_specific(std::string_view name) {
+  switch (identify_header(name)) {
+    case HeaderId::connection:
+    case HeaderId::keep_alive:
+    case HeaderId::proxy_connection:
+    case HeaderId::transfer_encoding:
+    case HeaderId::upgrade:
+      return true;
+    default:
+      return false;
+  }
 }
 
 nghttp2_nv field(const std::string& name, const std::string& value) {
@@ -207,9 +214,9 @@ bool H2ServerSession::respond(int32_t id, uint16_t status, const std::vector<std
   nva.reserve(fields.size() + 1);
   nva.push_back(field(status_name, status_text));
   for (const auto& [name, value] : fields) {
+    if (connection_specific(name)) continue;
     std::string lower(name);
     std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (connection_specific(lower)) continue;
     lower_names.push_back(std::move(lower));
     nva.push_back(field(lower_names.back(), value));
   }
