@@ -143,8 +143,8 @@ target_groups:
   EXPECT_EQ(config.listeners.at(0).max_flows, 250000u);
 }
 
-TEST(ConfigValues, SharedExampleValues) {
-  LoadResult result = load_config_file(FULCRUM_SOURCE_DIR "/../shared/fulcrum.example.yaml");
+TEST(ConfigValues, ReferenceConfigurationValues) {
+  LoadResult result = load_config_file(FULCRUM_SOURCE_DIR "/tests/unit/config/reference_config.yaml");
   ASSERT_TRUE(result.config) << all_errors(result);
   const Config& config = *result.config;
   EXPECT_EQ(config.admin.token_file, "/etc/fulcrum/admin.token");

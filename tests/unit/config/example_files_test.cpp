@@ -1,4 +1,5 @@
-// The shared example and every file in examples/ must load cleanly: they are what users copy.
+// The reference configuration (every key, as users write it) and every file in examples/ must load
+// cleanly: they are what users copy.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -17,8 +18,8 @@ std::string all_errors(const LoadResult& result) {
   return text;
 }
 
-TEST(ExampleFiles, SharedExampleLoadsWithoutErrors) {
-  const std::string path = FULCRUM_SOURCE_DIR "/../shared/fulcrum.example.yaml";
+TEST(ExampleFiles, ReferenceConfigurationLoadsWithoutErrors) {
+  const std::string path = FULCRUM_SOURCE_DIR "/tests/unit/config/reference_config.yaml";
   LoadResult result = load_config_file(path);
   ASSERT_TRUE(result.errors.empty()) << all_errors(result);
   ASSERT_TRUE(result.config.has_value());

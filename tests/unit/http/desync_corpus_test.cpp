@@ -1,4 +1,4 @@
-// Replays every case of the AWS http_desync_guardian corpus (shared/corpora/http-desync-guardian)
+// Replays every case of the AWS http_desync_guardian corpus (tests/corpora/http-desync-guardian)
 // through Fulcrum's classifier and checks:
 //   1. the tier agrees with ALB's, except for the disagreements listed in kKnownDisagreements
 //      (each explained in src/http/README.md), where ours must be stricter, never laxer;
@@ -156,7 +156,7 @@ DesyncTier tier_from(const std::string& text) {
 std::string scalar(const YAML::Node& node) { return node && !node.IsNull() ? unescape(node.as<std::string>()) : ""; }
 
 std::vector<CorpusCase> load_corpus() {
-  const std::filesystem::path dir = std::filesystem::path(FULCRUM_SHARED_DIR) / "corpora" / "http-desync-guardian";
+  const std::filesystem::path dir = std::filesystem::path(FULCRUM_SOURCE_DIR) / "tests" / "corpora" / "http-desync-guardian";
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() == ".yaml") files.push_back(entry.path());
