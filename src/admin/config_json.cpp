@@ -210,6 +210,9 @@ json group_settings_to_json(const config::TargetGroupConfig& g) {
               {"proxy_protocol", to_text(g.proxy_protocol)},
               {"connect_timeout", duration(g.connect_timeout)},
               {"max_connect_attempts", g.max_connect_attempts},
+              {"retry_budget", g.retry_budget_percent},
+              {"retry_on_timeout", g.retry_on_timeout},
+              {"retry_body_limit", g.retry_body_limit},
               {"fail_open", g.fail_open},
               {"keepalive_connections", g.keepalive_connections},
               {"keepalive_timeout", duration(g.keepalive_timeout)}};

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "balance/algorithm.hpp"
+
 namespace fulcrum::balance {
 
 // Per-target figures shared by every worker. One cache line each so that workers updating
@@ -44,17 +46,6 @@ struct TargetSet {
   uint64_t version = 0;
   std::vector<Target> targets;
   std::vector<uint32_t> eligible;  // indexes into targets that may take new traffic
-};
-
-enum class Algorithm {
-  round_robin,
-  weighted_round_robin,
-  ip_hash,
-  least_connections,
-  weighted_least_connections,
-  least_response_time,
-  resource_based,
-  random_two_choices,
 };
 
 struct Options {

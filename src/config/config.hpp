@@ -1,7 +1,7 @@
 #pragma once
 // The typed, validated configuration: what the YAML file says, with every default applied.
 // Built by load_config_file() (config_loader.hpp); immutable once built. Spellings of keys follow
-// shared/fulcrum.example.yaml; docs/configuration.md documents each field.
+// tests/unit/config/reference_config.yaml; docs/configuration.md documents each field.
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "balance/algorithm.hpp"
 #include "core/endpoint.hpp"
 #include "core/geoip_database.hpp"
 
@@ -19,16 +20,8 @@ using Duration = std::chrono::milliseconds;
 
 enum class ListenerProtocol { tcp, udp, tls, http, https };
 enum class TargetProtocol { tcp, http, https, tls };  // how Fulcrum talks to the targets
-enum class Algorithm {
-  round_robin,
-  weighted_round_robin,
-  ip_hash,
-  least_connections,
-  weighted_least_connections,
-  least_response_time,
-  resource_based,
-  random_two_choices,
-};
+// The one algorithm enum: the pickers' own (balance/algorithm.hpp), read from `algorithm:`.
+using Algorithm = balance::Algorithm;
 enum class HashKeyKind { source_ip, header, cookie, uri };
 enum class HealthProtocol { tcp, http, https, agent, udp };
 enum class ProxyProtocolVersion { none, v1, v2 };
@@ -102,7 +95,14 @@ struct TargetGroupConfig {
   Duration deregistration_delay{300000};
   ProxyProtocolVersion proxy_protocol = ProxyProtocolVersion::none;
   Duration connect_timeout{5000};
-  uint32_t max_connect_attempts = 3;  // first try plus retries on other targets
+  uint32_t max_connect_attempts = 3;  // every attempt of one request or connection, the first included
+  // HTTP retries (docs/configuration.md § Retries): the share of the group's requests in flight
+  // that may be retries at once (at least 3 always may), whether a response timeout before the
+  // first byte is retried (idempotent requests only), and the largest request body that is
+  // still replayed once some of it was sent.
+  uint32_t retry_budget_percent = 20;
+  bool retry_on_timeout = false;
+  uint64_t retry_body_limit = 64 * 1024;
   bool fail_open = true;
   // HTTP: idle keep-alive connections kept per target by each worker (0: a new connection per
   // request) and how long one may stay idle before it is closed.

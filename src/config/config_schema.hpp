@@ -44,7 +44,7 @@ inline constexpr std::string_view kWafRuleKeys[] = {"id", "pattern", "targets", 
 inline constexpr std::string_view kTargetGroupKeys[] = {
     "name", "algorithm", "hash_key", "protocol", "health_check", "outlier_detection", "stickiness",
     "slow_start", "deregistration_delay", "proxy_protocol", "connect_timeout", "max_connect_attempts",
-    "fail_open", "keepalive_connections", "keepalive_timeout", "verify", "ca_file", "server_name",
+    "retry_budget", "retry_on_timeout", "retry_body_limit", "fail_open", "keepalive_connections", "keepalive_timeout", "verify", "ca_file", "server_name",
     "targets"};
 inline constexpr std::string_view kHealthCheckKeys[] = {
     "enabled", "protocol", "port", "path", "host", "matcher", "interval", "timeout",

@@ -261,6 +261,11 @@ TargetGroupConfig read_target_group(const Field& item, Diagnostics& diagnostics)
             [&](const Field& f) { return read_duration(f, diagnostics, 1ms, 300s); });
   read_into(map, "max_connect_attempts", group.max_connect_attempts,
             [&](const Field& f) { return read_uint(f, diagnostics, 1, 10); });
+  read_into(map, "retry_budget", group.retry_budget_percent,
+            [&](const Field& f) { return read_uint(f, diagnostics, 0, 100); });
+  read_into(map, "retry_on_timeout", group.retry_on_timeout, [&](const Field& f) { return read_bool(f, diagnostics); });
+  read_into(map, "retry_body_limit", group.retry_body_limit,
+            [&](const Field& f) { return read_byte_size(f, diagnostics, 0, uint64_t{64} << 20); });
   read_into(map, "fail_open", group.fail_open, [&](const Field& f) { return read_bool(f, diagnostics); });
   read_into(map, "keepalive_connections", group.keepalive_connections,
             [&](const Field& f) { return read_uint(f, diagnostics, 0, 10000); });

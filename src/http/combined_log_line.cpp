@@ -122,6 +122,12 @@ void format_combined_line(std::string& out, const CombinedLogFields& f, int64_t 
   append_quoted(out, f.group);
   out += " target=";
   append_quoted(out, f.target);
+  out += " attempts=";
+  append_number(out, f.attempts);
+  if (f.attempts > 1) {
+    out += " tried=";
+    append_quoted(out, f.tried);
+  }
   out += " rule=";
   append_quoted(out, f.rule);
   out += " desync=";

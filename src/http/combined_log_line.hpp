@@ -5,7 +5,9 @@
 //
 //   127.0.0.1 - - [24/Nov/2026:01:55:53 +0000] "GET /a?b=1 HTTP/1.1" 200 1234 "-" "curl/7.88.1"
 //     host="example.com" in=78 rt=0.003 ct=0.001 fb=0.002 group="app" target="10.0.0.5:8080"
-//     rule="api" desync=compliant rid="..."          (one line; wrapped here)
+//     attempts=1 rule="api" desync=compliant rid="..."          (one line; wrapped here)
+//
+// A retried request adds tried="10.0.0.4:8080 10.0.0.5:8080" after attempts=2.
 //
 // Strings are quoted; quotes, backslashes and bytes outside printable ASCII are written as \"
 // \\ and \xHH (as nginx does), so a hostile header cannot forge a line or a field.
@@ -31,6 +33,8 @@ struct CombinedLogFields {
   int64_t first_byte_us = -1;  // -1: no response byte arrived
   std::string_view group;
   std::string_view target;
+  uint32_t attempts = 0;       // targets tried (retries included); 0: none
+  std::string_view tried;      // every target tried, space-separated, when more than one
   std::string_view rule;
   std::string_view desync_tier;
   std::string_view request_id;

@@ -30,6 +30,7 @@
 #include "http/combined_log_line.hpp"
 #include "http/content_length_body.hpp"
 #include "http/desync_classifier.hpp"
+#include "http/head_pick_keys.hpp"
 #include "http/head_writer.hpp"
 #include "http/recv_buffer.hpp"
 #include "http/redirect_location.hpp"
@@ -98,7 +99,16 @@ void set_no_delay(Socket& socket) {
 
 // reconfigured: a new snapshot arrived while the request was in flight (a retry after its
 // target was deregistered): our group and target indexes no longer name anything -> 502.
+// refused covers every failure before an answer (refused, reset, closed): 502; timeout: 504.
 enum class ConnectFailure : uint8_t { none, no_target, refused, timeout, reconfigured };
+
+// Where an attempt failed decides whether the request may go to another target (retries the
+// client never sees; docs/configuration.md § Retries).
+enum class AttemptFailure : uint8_t {
+  not_sent,     // refused or reset before any of the request was written, or the write failed
+  no_response,  // written whole, then the connection closed or reset before a response byte
+  timed_out,    // written whole, then response_timeout passed before a response byte
+};
 
 class ProxySession {
  public:
@@ -187,7 +197,11 @@ class ProxySession {
                                 std::string_view body = {}, bool use_default_body = true);
   asio::awaitable<bool> write_client(std::string_view a, std::string_view b = {});
   asio::awaitable<void> linger_close();
-  asio::awaitable<ConnectFailure> connect(Exchange& x, bool allow_pool);
+  // Picks and connects; on a retry (x.attempts > 0) only within max_connect_attempts and the
+  // group's retry budget. same_target: a fresh connection to x.target_index first.
+  asio::awaitable<ConnectFailure> connect(Exchange& x, bool allow_pool, bool same_target = false);
+  // Whether a request whose attempt failed this way may go to another target.
+  bool may_retry(const Exchange& x, AttemptFailure failure) const;
   asio::awaitable<bool> forward(Exchange& x);
   // nullopt: the body passed; else the request was answered (true: the connection goes on).
   asio::awaitable<std::optional<bool>> inspect_body(Exchange& x, security::WafRules& waf);
@@ -195,6 +209,7 @@ class ProxySession {
   asio::awaitable<void> tunnel(Exchange& x, RecvBuffer& tin, std::string_view head);
   void end_client();
   void log_request(Exchange& x);
+  std::string_view tried_targets(const Exchange& x, char (&out)[512]) const;
   void find_sticky_target(Exchange& x, const RequestHead& head);
   std::string_view sticky_set_cookie(Exchange& x, const ResponseHead& response, char (&out)[256]);
 
@@ -281,9 +296,16 @@ struct ProxySession::Exchange {
   // before the socket closes (a closed descriptor's number may already belong to another).
   std::optional<upstream::OpenSessions::Entry> registered;
   bool reused = false;
-  uint32_t attempts = 0;
+  uint32_t attempts = 0;  // targets picked for this request; avoid[0..attempts) lists them
   std::array<uint32_t, kMaxConnectAttempts> avoid{};
+  ConnectFailure failure = ConnectFailure::no_target;  // how the last attempt failed, if one did
+  // The failed attempt had written the whole request, so a target may have acted on it: the
+  // retry adds work and draws on the group's retry budget. One whose request never got through
+  // (refused, failed write) adds none and is bounded by max_connect_attempts alone.
+  bool target_saw_request = false;
+  upstream::BudgetedRequest budgeted;  // counted in the group's retry budget while in flight
   InFlight in_flight;
+  std::optional<uint64_t> pick_hash;  // the ip_hash key (upstream/pick_request.hpp), from the head
   // Stickiness: the target the client's cookie names (-1: none usable), and whether to (re)issue.
   int sticky_target = -1;
   bool issue_cookie = false;
@@ -545,20 +567,35 @@ asio::awaitable<bool> ProxySession::respond(uint16_t status, bool close, Exchang
   co_return true;
 }
 
-asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_pool) {
+asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_pool, bool same_target) {
   const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
   const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxConnectAttempts);
-  ConnectFailure failure = ConnectFailure::no_target;
-  while (x.attempts < max_attempts) {
+  for (;;) {
     if (w_.upstreams.snapshot().get() != snapshot_) {  // our indexes belong to snapshot_
-      failure = ConnectFailure::reconfigured;
+      x.failure = ConnectFailure::reconfigured;
       break;
     }
     balance::PickRequest request;
+    request.hash = x.pick_hash;
     request.now_ms = core::now_ms();
     request.avoid = std::span<const uint32_t>(x.avoid.data(), x.attempts);
     std::optional<uint32_t> picked;
-    if (x.sticky_target >= 0 && x.attempts == 0) {
+    if (same_target) {
+      // A pooled connection the target had closed: the same target on a fresh connection, not a
+      // retry (the target did nothing wrong), so no attempt and no budget is spent.
+      same_target = false;
+      picked = static_cast<uint32_t>(x.target_index);
+      --x.attempts;
+    } else if (x.attempts >= max_attempts) {
+      break;
+    } else if (x.attempts > 0 && x.target_saw_request &&
+               !x.budgeted.allow_retry()) {
+      core::LogLine(core::LogLevel::debug, "http.retry_budget_spent")
+          .field("listener", listener().name)
+          .field("group", group.name())
+          .emit();
+      break;
+    } else if (x.sticky_target >= 0 && x.attempts == 0) {
       picked = static_cast<uint32_t>(x.sticky_target);
     } else {
       picked = w_.upstreams.picker(static_cast<size_t>(x.group_index)).pick(request);
@@ -627,7 +664,9 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
       }
     }
     x.connect_us = core::now_us() - started;
-    failure = ec == asio::error::timed_out ? ConnectFailure::timeout : ConnectFailure::refused;
+    const ConnectFailure failure = ec == asio::error::timed_out ? ConnectFailure::timeout : ConnectFailure::refused;
+    x.failure = failure;
+    x.target_saw_request = false;
     x.outcome = failure == ConnectFailure::timeout ? TargetOutcome::connect_timeout : TargetOutcome::connect_refused;
     if (target.stats) target.stats->local().connect_errors.add();
     report_target_outcome(group, target, x.outcome, 0, x.connect_us, core::now_us());
@@ -640,7 +679,21 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     x.drop_target();  // after the log: `reason` may point into the TLS connection
   }
   x.in_flight.release();
-  co_return failure;
+  co_return x.failure;
+}
+
+bool ProxySession::may_retry(const Exchange& x, AttemptFailure failure) const {
+  // Only a request still whole in the buffer can be sent again (its body came with its head).
+  if (!x.replayable) return false;
+  const auto& group = *snapshot_->groups[static_cast<size_t>(x.group_index)].config;
+  // Some of the body may have reached the target: a large one is not sent twice.
+  if (x.buffered_body > group.retry_body_limit) return false;
+  switch (failure) {
+    case AttemptFailure::not_sent: return true;  // nothing reached the target: any method
+    case AttemptFailure::no_response: return x.idempotent;  // it may have acted on it
+    case AttemptFailure::timed_out: return x.idempotent && group.retry_on_timeout;
+  }
+  return false;
 }
 
 // Sends the request and relays the response. Returns whether the client connection may serve
@@ -659,14 +712,17 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
   ResponseParser response_parser(limits_of(l));
   ParseResult head_result;
   bool allow_pool = true;
+  bool same_target = false;
   int64_t sent_us = 0;
+  x.budgeted.reset(group.retry_budget.get(), group.config->retry_budget_percent);
 
   for (int round = 0;; ++round) {
     if (round > 0) {
       in_.begin = body_begin;
       in_.end = saved_end;
     }
-    ConnectFailure failure = co_await connect(x, allow_pool);
+    ConnectFailure failure = co_await connect(x, allow_pool, same_target);
+    same_target = false;
     if (failure != ConnectFailure::none) {
       const uint16_t status = failure == ConnectFailure::no_target ? 503
                               : failure == ConnectFailure::timeout ? 504
@@ -693,11 +749,14 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       x.drop_target();
       if (may_replay) {
         allow_pool = false;  // a pooled connection died under us: once more on a fresh one
-        x.attempts = 0;
+        same_target = true;
         continue;
       }
       x.outcome = TargetOutcome::failed;
       report_target_outcome(group, target, x.outcome, 0, -1, core::now_us());
+      x.failure = ConnectFailure::refused;
+      x.target_saw_request = false;
+      if (may_retry(x, AttemptFailure::not_sent)) continue;  // nothing was answered: another target
       co_return co_await respond(502, true, &x);
     }
     in_.consume(buffered);
@@ -845,23 +904,28 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         if (deadline_.expired()) {
           x.outcome = TargetOutcome::timed_out;
           report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
+          x.failure = ConnectFailure::timeout;
+          x.target_saw_request = true;
+          if (nothing_yet && may_retry(x, AttemptFailure::timed_out)) {
+            retry_elsewhere = true;  // retry_on_timeout: another target, the client unaware
+            break;
+          }
           co_return co_await respond(504, true, &x);
         }
         if (nothing_yet && may_replay) {
           retry = true;  // the target closed an idle connection just as we reused it
           break;
         }
-        if (nothing_yet && x.idempotent && x.replayable &&
-            x.attempts < std::min<uint32_t>(group.config->max_connect_attempts, kMaxConnectAttempts)) {
-          // The target dropped an idempotent request unanswered: another target (the failed one
-          // stays in the avoid list), the client unaware.
-          x.outcome = TargetOutcome::failed;
-          report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
+        x.outcome = TargetOutcome::failed;
+        report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
+        x.failure = ConnectFailure::refused;
+        x.target_saw_request = true;
+        if (nothing_yet && may_retry(x, AttemptFailure::no_response)) {
+          // The target dropped the request unanswered: another target (the failed one stays in
+          // the avoid list), the client unaware.
           retry_elsewhere = true;
           break;
         }
-        x.outcome = TargetOutcome::failed;
-        report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
         co_return co_await respond(502, true, &x);
       }
       if (x.first_byte_us < 0) x.first_byte_us = core::now_us() - sent_us;
@@ -869,7 +933,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     }
     if (retry) {
       allow_pool = false;
-      x.attempts = 0;
+      same_target = true;
       continue;
     }
     if (retry_elsewhere) {
@@ -1166,10 +1230,23 @@ void ProxySession::record_stats(const Exchange& x) {
   if (x.first_byte_us >= 0) slot.first_byte.record(x.first_byte_us);
 }
 
+// Every target a retried request went to, in order ("10.0.0.4:80 10.0.0.5:80"); empty for one.
+std::string_view ProxySession::tried_targets(const Exchange& x, char (&out)[512]) const {
+  if (x.attempts < 2 || x.group_index < 0) return {};
+  const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
+  HeadWriter text(out, sizeof out);
+  for (uint32_t i = 0; i < x.attempts; ++i) {
+    if (i > 0) text.append(" ");
+    text.append(group.targets[x.avoid[i]].address_text);
+  }
+  return text.overflowed() ? std::string_view("...") : text.view();
+}
+
 void ProxySession::log_request(Exchange& x) {
   record_stats(x);
   const auto& l = listener();
   char ip[INET6_ADDRSTRLEN];
+  char tried[512];
   if (core::log_settings().access_format == core::AccessLogFormat::combined) {
     if (!core::access_log_enabled()) return;
     CombinedLogFields f;
@@ -1191,6 +1268,8 @@ void ProxySession::log_request(Exchange& x) {
       f.group = group.name();
       if (x.target_index >= 0) f.target = group.targets[static_cast<size_t>(x.target_index)].address_text;
     }
+    f.attempts = x.attempts;
+    f.tried = tried_targets(x, tried);
     f.rule = x.rule;
     f.desync_tier = to_string(x.tier);
     if (x.request_id[0] != '-') f.request_id = std::string_view(x.request_id, sizeof x.request_id);
@@ -1216,6 +1295,8 @@ void ProxySession::log_request(Exchange& x) {
       line.field("target", group.targets[static_cast<size_t>(x.target_index)].address_text);
       line.field("reused", x.reused);
     }
+    line.field("attempts", static_cast<uint64_t>(x.attempts));
+    if (x.attempts > 1) line.field("tried", tried_targets(x, tried));
   }
   line.field("bytes_in", x.bytes_in)
       .field("bytes_out", x.bytes_out)
@@ -1569,6 +1650,10 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   }
 
   find_sticky_target(x, head);
+  const HeadPickKeys pick_keys(head);
+  x.pick_hash = upstream::pick_hash(
+      snapshot_->groups[static_cast<size_t>(x.group_index)].key_source,
+      {.client = upstream::ClientAddress::from_bytes(client_family_, client_address_), .request = &pick_keys});
 
   // The head toward the target, rewritten now while the parsed views are valid.
   RequestForwarding forwarding;

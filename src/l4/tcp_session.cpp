@@ -23,6 +23,7 @@
 #include "l4/tcp_relay.hpp"
 #include "l4/target_tls.hpp"
 #include "upstream/passive_report.hpp"
+#include "upstream/pick_request.hpp"
 
 namespace fulcrum::l4 {
 namespace {
@@ -341,10 +342,9 @@ class TcpSession final : public core::ReadinessLoop::Handler,
       end_quietly();
       return;
     }
-    if (group().config->algorithm == config::Algorithm::ip_hash) {
-      // At layer 4 every hash_key falls back to the client address: there is no header or cookie.
-      hash_ = balance::hash_key_bytes(client_address_.host_string());
-    }
+    // At layer 4 there is no request: every hash_key falls back to the client's address (the one
+    // a PROXY header announced, when the listener accepts them).
+    hash_ = upstream::pick_hash(group().key_source, {.client = upstream::ClientAddress::from(client_address_.address())});
     phase_ = Phase::connecting;
     try_next_target();
   }
@@ -764,7 +764,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
   // Connecting.
   int group_index_ = -1;
   int target_index_ = -1;  // into group().targets
-  std::optional<uint64_t> hash_;
+  std::optional<uint64_t> hash_;  // this connection's ip_hash key (upstream/pick_request.hpp)
   std::array<uint32_t, kMaxAttempts> avoid_{};
   uint32_t attempts_ = 0;
   unsigned target_tag_ = 0;

@@ -10,6 +10,7 @@
 #include "core/close_shared_socket.hpp"
 #include "core/log.hpp"
 #include "upstream/passive_report.hpp"
+#include "upstream/pick_request.hpp"
 
 namespace fulcrum::l4 {
 namespace {
@@ -143,13 +144,9 @@ uint32_t UdpForwarder::open_flow(const FlowKey& key, const sockaddr* client, soc
   if (group_index < 0) return UdpFlowTable::kNone;
   const auto& group = snapshot->groups[static_cast<size_t>(group_index)];
   const auto& listener = snapshot->config->listeners[listener_index_];
-  balance::PickRequest request;
-  request.now_ms = now_ms;
-  std::optional<uint64_t> hash;
-  if (group.config->algorithm == config::Algorithm::ip_hash) {
-    // As for TCP: the client's address (not its port), so one client IP sticks across flows.
-    request.hash = balance::hash_key_bytes(endpoint_of(client, client_length).host_string());
-  }
+  // As for TCP: the client's address (not its port), so one client IP sticks across flows.
+  const balance::PickRequest request =
+      upstream::make_pick_request(group, {.client = upstream::ClientAddress::from(client)}, now_ms);
   auto picked = context_.upstreams.picker(static_cast<size_t>(group_index)).pick(request);
   if (!picked) {
     int64_t now = core::now_ms();

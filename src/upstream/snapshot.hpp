@@ -12,6 +12,8 @@
 #include "balance/picker.hpp"
 #include "config/config.hpp"
 #include "core/endpoint.hpp"
+#include "upstream/pick_request.hpp"
+#include "upstream/retry_budget.hpp"
 #include "upstream/target_status.hpp"
 #include "upstream/traffic_outcomes.hpp"
 #include "upstream/traffic_stats.hpp"
@@ -33,6 +35,8 @@ struct GroupSnapshot {
   const config::TargetGroupConfig* config = nullptr;  // points into Snapshot::config
   std::vector<TargetInfo> targets;                     // parallel to pickers->targets().targets
   std::unique_ptr<balance::PickerFactory> pickers;
+  KeySource key_source;  // what ip_hash hashes (pick_request.hpp); none for other algorithms
+  std::shared_ptr<RetryBudget> retry_budget;  // HTTP retries in flight; kept across reloads by name
   // Targets removed from the configuration whose open connections may still finish
   // (deregistration_delay): shown, never picked.
   std::vector<TargetInfo> draining;

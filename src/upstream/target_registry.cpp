@@ -29,22 +29,6 @@ TargetStatus make_status(TargetState state, std::string code, std::string reason
 
 }  // namespace
 
-balance::Algorithm to_balance_algorithm(config::Algorithm algorithm) {
-  using A = config::Algorithm;
-  using B = balance::Algorithm;
-  switch (algorithm) {
-    case A::round_robin: return B::round_robin;
-    case A::weighted_round_robin: return B::weighted_round_robin;
-    case A::ip_hash: return B::ip_hash;
-    case A::least_connections: return B::least_connections;
-    case A::weighted_least_connections: return B::weighted_least_connections;
-    case A::least_response_time: return B::least_response_time;
-    case A::resource_based: return B::resource_based;
-    case A::random_two_choices: return B::random_two_choices;
-  }
-  return B::weighted_round_robin;
-}
-
 TargetStatus TargetRegistry::default_status(const config::TargetGroupConfig& group) {
   if (group.health_check.enabled) {
     return make_status(TargetState::initial, "Elb.InitialHealthChecking", "waiting for the first health check");
@@ -202,7 +186,7 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
       group.failing_open = true;
     }
     balance::Options options;
-    options.algorithm = to_balance_algorithm(group_config.algorithm);
+    options.algorithm = group_config.algorithm;
     options.slow_start_ms = group_config.slow_start.count();
     // The previous factory of the same group lets ip_hash keep its Maglev table when only
     // health changed (milliseconds instead of a rebuild on the control thread).
@@ -212,6 +196,10 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
       if (index >= 0) previous = last_->groups[static_cast<size_t>(index)].pickers.get();
     }
     group.pickers = balance::make_picker_factory(std::move(set), options, previous);
+    group.key_source = KeySource::of(group_config);
+    auto& budget = retry_budgets_[group_config.name];
+    if (!budget) budget = std::make_shared<RetryBudget>();
+    group.retry_budget = budget;
     snapshot->groups.push_back(std::move(group));
   }
 

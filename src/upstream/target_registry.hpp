@@ -17,8 +17,6 @@
 
 namespace fulcrum::upstream {
 
-balance::Algorithm to_balance_algorithm(config::Algorithm algorithm);
-
 class TargetRegistry {
  public:
   struct Transition {
@@ -90,6 +88,7 @@ class TargetRegistry {
 
   std::map<Key, TargetRecord> records_;
   std::map<std::string, std::shared_ptr<TrafficStats>, std::less<>> listener_stats_;  // by listener name
+  std::map<std::string, std::shared_ptr<RetryBudget>, std::less<>> retry_budgets_;    // by group name
   uint32_t workers_ = 1;
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<const Snapshot> last_;  // the latest built; its factories seed the next

@@ -10,8 +10,9 @@
 
 namespace fulcrum::testing {
 
-HttpBackend::HttpBackend(const TempDir& dir, const std::string& name, std::vector<std::string> extra)
-    : port(free_port()),
+HttpBackend::HttpBackend(const TempDir& dir, const std::string& name, std::vector<std::string> extra,
+                         uint16_t fixed_port)
+    : port(fixed_port != 0 ? fixed_port : free_port()),
       process(
           [&] {
             std::vector<std::string> argv{build_path("http_backend"), "--listen",

@@ -10,7 +10,8 @@
 namespace fulcrum::testing {
 
 struct HttpBackend {
-  HttpBackend(const TempDir& dir, const std::string& name, std::vector<std::string> extra = {});
+  // port 0: a free port; a given port restarts a backend where a killed one listened.
+  HttpBackend(const TempDir& dir, const std::string& name, std::vector<std::string> extra = {}, uint16_t port = 0);
   uint16_t port;
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
   // Lines of the backend's output starting with `prefix` ("accept ", "request GET /x").

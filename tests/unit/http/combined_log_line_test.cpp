@@ -23,6 +23,7 @@ TEST(CombinedLogLine, ReadsLikeNginxCombinedThenTheBalancerFields) {
   f.first_byte_us = 2'049;
   f.group = "app";
   f.target = "10.0.0.5:8080";
+  f.attempts = 1;
   f.rule = "api";
   f.desync_tier = "compliant";
   f.request_id = "abc";
@@ -31,7 +32,21 @@ TEST(CombinedLogLine, ReadsLikeNginxCombinedThenTheBalancerFields) {
   EXPECT_EQ(line,
             "203.0.113.7 - - [24/Nov/2026:01:55:53 +0000] \"GET /a?b=1 HTTP/1.1\" 200 1234 \"-\" \"curl/7.88.1\" "
             "host=\"example.com\" in=78 rt=0.003 ct=0.001 fb=0.002 group=\"app\" target=\"10.0.0.5:8080\" "
-            "rule=\"api\" desync=compliant rid=\"abc\"");
+            "attempts=1 rule=\"api\" desync=compliant rid=\"abc\"");
+}
+
+TEST(CombinedLogLine, ARetriedRequestNamesEveryTargetTried) {
+  CombinedLogFields f;
+  f.method = "GET";
+  f.status = 200;
+  f.target = "10.0.0.6:8080";
+  f.attempts = 2;
+  f.tried = "10.0.0.5:8080 10.0.0.6:8080";
+  std::string line;
+  format_combined_line(line, f, kTime);
+  EXPECT_NE(line.find("target=\"10.0.0.6:8080\" attempts=2 tried=\"10.0.0.5:8080 10.0.0.6:8080\" rule="),
+            std::string::npos)
+      << line;
 }
 
 TEST(CombinedLogLine, HostileValuesCannotForgeAFieldOrALine) {

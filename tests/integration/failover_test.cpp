@@ -1,0 +1,239 @@
+// Targets failing under load: killed, stopped gracefully, hung, all down. Clients should not
+// notice a target going away while another can answer (docs/configuration.md § Retries). Each
+// test runs wrk against the real binary with its default worker count and counts failures.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "harness.hpp"
+#include "http_harness.hpp"
+
+namespace fulcrum::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// An http listener in front of `targets`, with every key at its default unless `group_extra`
+// or `listener_extra` say otherwise (no `workers:`: one per core, as users get it).
+std::string failover_config(uint16_t port, const std::vector<std::string>& targets, const std::string& group_extra = "",
+                            const std::string& listener_extra = "") {
+  std::string yaml = "shutdown_timeout: 2s\nlisteners:\n  - name: web\n    listen: 127.0.0.1:" + std::to_string(port) +
+                     "\n    protocol: http\n" + listener_extra +
+                     "    default: { forward: app }\ntarget_groups:\n  - name: app\n" + group_extra + "    targets:\n";
+  for (const auto& target : targets) yaml += "      - { address: " + target + " }\n";
+  return yaml;
+}
+
+std::string url(uint16_t port, const std::string& path = "/") { return "http://127.0.0.1:" + std::to_string(port) + path; }
+
+// Waits until `done` holds or the timeout passes; true when it held.
+template <class Condition>
+bool wait_until(Condition done, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+void print_totals(const char* what, const WrkTotals& totals) {
+  std::printf("%s: %llu requests, %llu failed (non-2xx %llu, connect %llu, read %llu, write %llu, timeouts %llu)\n",
+              what, static_cast<unsigned long long>(totals.requests),
+              static_cast<unsigned long long>(totals.failures()),
+              static_cast<unsigned long long>(totals.non_2xx_3xx),
+              static_cast<unsigned long long>(totals.connect_errors),
+              static_cast<unsigned long long>(totals.read_errors),
+              static_cast<unsigned long long>(totals.write_errors), static_cast<unsigned long long>(totals.timeouts));
+}
+
+TEST(Failover, KillingATargetUnderLoadFailsNoRequest) {
+  TempDir dir;
+  std::vector<std::unique_ptr<HttpBackend>> targets;
+  std::vector<std::string> addresses;
+  for (const char* name : {"a", "b", "c"}) {
+    targets.push_back(std::make_unique<HttpBackend>(dir, name));
+    addresses.push_back(targets.back()->address());
+  }
+  const uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, failover_config(port, addresses), port);
+  auto wrk = start_wrk(dir, url(port), 20, 8);
+  // Three kills, one target each time; the killed one is started again on its port afterwards.
+  for (size_t round = 0; round < 3; ++round) {
+    HttpBackend& victim = *targets[round];
+    ASSERT_TRUE(wait_until([&] { return victim.count("request GET") > 200; }, 5s))
+        << "target " << round << " takes no traffic\n" << fulcrum->errors();
+    victim.process.signal(SIGKILL);
+    ASSERT_TRUE(victim.process.wait(2s).has_value());
+    // Traffic goes on without it for a while (its connects are refused, its pooled connections
+    // reset); then it comes back where it was.
+    const size_t refused_before = fulcrum->errors().size();
+    wait_until([&] { return fulcrum->errors().find("http.connect_failed", refused_before) != std::string::npos; }, 1s);
+    const uint16_t victim_port = victim.port;
+    targets[round] = std::make_unique<HttpBackend>(dir, std::string(1, static_cast<char>('a' + round)),
+                                                   std::vector<std::string>{}, victim_port);
+  }
+  ASSERT_TRUE(wrk->wait(20s).has_value());
+  const WrkTotals totals = parse_wrk(wrk->output());
+  print_totals("3 kills under wrk -c20", totals);
+  ASSERT_TRUE(totals.parsed) << wrk->output();
+  EXPECT_GT(totals.requests, 1000u);
+  EXPECT_EQ(totals.failures(), 0u) << wrk->output() << fulcrum->output().substr(0, 4000);
+}
+
+// nginx as the targets, stopped the way an operator stops it (SIGQUIT, what `nginx -s quit`
+// sends): it stops accepting, finishes what it has, and closes its idle keep-alive connections.
+struct NginxTarget {
+  NginxTarget(const TempDir& dir, const std::string& name) : port(free_port()) {
+    const std::string root = dir.path() + "/nginx-" + name;
+    ::mkdir(root.c_str(), 0755);
+    std::ofstream(root + "/nginx.conf")
+        << "daemon off;\nworker_processes 1;\npid " << root << "/nginx.pid;\nerror_log " << root
+        << "/error.log;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n"
+        << "  client_body_temp_path " << root << ";\n  proxy_temp_path " << root << ";\n"
+        << "  server {\n    listen 127.0.0.1:" << port << ";\n    keepalive_requests 100000;\n"
+        << "    location / { return 200 \"" << name << "\\n\"; }\n  }\n}\n";
+    process = std::make_unique<Process>(
+        std::vector<std::string>{"/usr/sbin/nginx", "-p", root, "-c", root + "/nginx.conf"}, dir.path(), "nginx-" + name);
+    EXPECT_TRUE(wait_until([&] { return can_connect(port); }, 5s)) << "nginx " << name << " did not start";
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  uint16_t port;
+  std::unique_ptr<Process> process;
+};
+
+TEST(Failover, AGracefullyStoppedTargetFailsNoRequest) {
+  TempDir dir;
+  NginxTarget a(dir, "a"), b(dir, "b"), c(dir, "c");
+  const uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, failover_config(port, {a.address(), b.address(), c.address()}), port);
+  auto wrk = start_wrk(dir, url(port), 20, 4);
+  ASSERT_TRUE(wait_until([&] { return fulcrum->output().find("target=" + a.address()) != std::string::npos; }, 5s));
+  std::this_thread::sleep_for(500ms);  // load on all three before the stop
+  a.process->signal(SIGQUIT);
+  EXPECT_TRUE(a.process->wait(5s).has_value()) << "nginx did not stop";
+  ASSERT_TRUE(wrk->wait(20s).has_value());
+  const WrkTotals totals = parse_wrk(wrk->output());
+  print_totals("nginx -s quit under wrk -c20", totals);
+  ASSERT_TRUE(totals.parsed) << wrk->output();
+  EXPECT_GT(totals.requests, 1000u);
+  EXPECT_EQ(totals.failures(), 0u) << wrk->output();
+}
+
+TEST(Failover, AHungTargetCostsOnlyTheRequestsOnItAndNoneOnceEjected) {
+  TempDir dir;
+  HttpBackend a(dir, "a"), b(dir, "b"), c(dir, "c");
+  const uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(
+      dir,
+      failover_config(port, {a.address(), b.address(), c.address()},
+                      "    outlier_detection: { consecutive_failures: 2 }\n", "    response_timeout: 1s\n"),
+      port);
+  ASSERT_TRUE(wait_until([&] { return can_connect(port); }, 2s));
+  const int connections = 20;
+  auto wrk = start_wrk(dir, url(port), connections, 4, {"--timeout", "5s"});
+  ASSERT_TRUE(wait_until([&] { return a.count("request GET") > 200; }, 5s));
+  a.process.signal(SIGSTOP);
+  ASSERT_TRUE(wrk->wait(20s).has_value());
+  a.process.signal(SIGCONT);
+  const WrkTotals during = parse_wrk(wrk->output());
+  print_totals("a target hung (SIGSTOP) under wrk -c20", during);
+  ASSERT_TRUE(during.parsed) << wrk->output();
+  // Only requests that went to it before its ejection may fail, each with a 504 after
+  // response_timeout: no other error, and no failure on another target.
+  const std::string log = fulcrum->output();
+  size_t timed_out_on_hung = 0, failed_elsewhere = 0;
+  for (size_t at = log.find("status=5"); at != std::string::npos; at = log.find("status=5", at + 1)) {
+    const size_t end = log.find('\n', at);
+    const std::string line = log.substr(at, end - at);
+    if (line.rfind("status=504", 0) == 0 && line.find("target=" + a.address()) != std::string::npos) {
+      ++timed_out_on_hung;
+    } else {
+      ++failed_elsewhere;
+    }
+  }
+  std::printf("  504 from the hung target: %zu, other failures: %zu\n", timed_out_on_hung, failed_elsewhere);
+  EXPECT_EQ(during.failures(), during.non_2xx_3xx) << wrk->output();
+  EXPECT_EQ(during.non_2xx_3xx, timed_out_on_hung);
+  EXPECT_EQ(failed_elsewhere, 0u);
+  EXPECT_NE(fulcrum->errors().find("Target.OutlierEjected"), std::string::npos) << fulcrum->errors();
+  a.process.signal(SIGSTOP);
+  auto after = start_wrk(dir, url(port), connections, 2, {"--timeout", "5s"});
+  ASSERT_TRUE(after->wait(20s).has_value());
+  a.process.signal(SIGCONT);
+  const WrkTotals ejected = parse_wrk(after->output());
+  print_totals("the same target hung, after its ejection", ejected);
+  EXPECT_GT(ejected.requests, 100u);
+  EXPECT_EQ(ejected.failures(), 0u) << after->output();
+}
+
+TEST(Failover, EveryTargetDownIsAnswered502AtOnceWhenFailingOpen) {
+  TempDir dir;
+  // Addresses nobody listens on: every connect is refused.
+  const std::string down1 = "127.0.0.1:" + std::to_string(free_port());
+  const std::string down2 = "127.0.0.1:" + std::to_string(free_port());
+  const uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, failover_config(port, {down1, down2}), port);
+  const auto started = Clock::now();
+  const auto r = curl({"-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", url(port)});
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  EXPECT_EQ(r.out, "502");
+  EXPECT_LT(took, 2s) << "answered after " << took.count() << " ms";
+  // Both were tried, and the access line says so.
+  EXPECT_TRUE(fulcrum->wait_for_output("attempts=2", 2s)) << fulcrum->output();
+  const std::string log = fulcrum->output();
+  EXPECT_TRUE(log.find("tried=\"" + down1 + " " + down2 + "\"") != std::string::npos ||
+              log.find("tried=\"" + down2 + " " + down1 + "\"") != std::string::npos)
+      << log;
+}
+
+TEST(Failover, EveryTargetUnhealthyIsAnswered503AtOnceWhenNotFailingOpen) {
+  TempDir dir;
+  const std::string down1 = "127.0.0.1:" + std::to_string(free_port());
+  const std::string down2 = "127.0.0.1:" + std::to_string(free_port());
+  const uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(
+      dir,
+      failover_config(port, {down1, down2},
+                      "    fail_open: false\n    health_check: { protocol: tcp, interval: 1s, timeout: 500ms, "
+                      "unhealthy_threshold: 1 }\n"),
+      port);
+  ASSERT_TRUE(fulcrum->wait_for_output("health.no_healthy_target", 5s, true)) << fulcrum->errors();
+  const auto started = Clock::now();
+  const auto r = curl({"-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", url(port)});
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  EXPECT_EQ(r.out, "503");
+  EXPECT_LT(took, 2s) << "answered after " << took.count() << " ms";
+}
+
+TEST(Failover, WithRetryOnTimeoutAHungTargetCostsNothing) {
+  TempDir dir;
+  HttpBackend a(dir, "a"), b(dir, "b");
+  const uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir,
+                               failover_config(port, {a.address(), b.address()},
+                                               "    algorithm: round_robin\n    retry_on_timeout: true\n"
+                                               "    outlier_detection: { enabled: false }\n",
+                                               "    response_timeout: 300ms\n"),
+                               port);
+  a.process.signal(SIGSTOP);
+  int ok = 0;
+  for (int i = 0; i < 4; ++i) ok += curl({"-o", "/dev/null", "-w", "%{http_code}", url(port, "/x")}).out == "200";
+  // A POST is not sent twice: one that went to the hung target times out (504).
+  int timeouts = 0;
+  for (int i = 0; i < 2; ++i) timeouts += curl({"-o", "/dev/null", "-w", "%{http_code}", "-d", "x", url(port, "/echo")}).out == "504";
+  a.process.signal(SIGCONT);
+  EXPECT_EQ(ok, 4);
+  EXPECT_EQ(timeouts, 1);
+}
+
+}  // namespace
+}  // namespace fulcrum::testing
