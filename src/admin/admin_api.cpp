@@ -33,6 +33,27 @@ json status_to_json(const upstream::TargetStatus& status) {
           {"since_unix_ms", status.since_unix_ms}};
 }
 
+// What each health source says, beside the status that shows the one deciding.
+void add_sources(json& out, const upstream::HealthSources& sources) {
+  const auto& a = sources.active;
+  out["active"] = {{"state", upstream::to_string(a.state)},
+                   {"reason_code", a.reason_code},
+                   {"reason", a.reason},
+                   {"since", iso8601_utc(a.since_unix_ms)},
+                   {"since_unix_ms", a.since_unix_ms}};
+  const auto& p = sources.passive;
+  json passive = {{"enabled", p.enabled},
+                  {"ejected", p.ejected},
+                  {"reason_code", p.reason_code},
+                  {"reason", p.reason},
+                  {"since", iso8601_utc(p.since_unix_ms)},
+                  {"since_unix_ms", p.since_unix_ms},
+                  {"ejection_multiplier", p.ejections}};
+  passive["until"] = p.ejected ? json(iso8601_utc(p.until_unix_ms)) : json(nullptr);
+  passive["until_unix_ms"] = p.ejected ? json(p.until_unix_ms) : json(nullptr);
+  out["passive"] = std::move(passive);
+}
+
 json optional_ms(const std::optional<double>& value) {
   return value ? json(std::round(*value * 1000.0) / 1000.0) : json(nullptr);
 }
@@ -74,6 +95,8 @@ json target_to_json(const upstream::TargetRegistry& registry, const TrafficSampl
     json fresh = status_to_json(*now);
     for (auto& [key, value] : fresh.items()) out[key] = value;
   }
+  const auto* sources = registry.sources(group, target.address_text);
+  if (sources != nullptr && out["state"] != "unused") add_sources(out, *sources);  // unused: not checked
   out["active_connections"] = target.counters->active.load(std::memory_order_relaxed);
   const uint32_t ewma = target.counters->response_ewma_us.load(std::memory_order_relaxed);
   out["response_time_ewma_ms"] = ewma == 0 ? json(nullptr) : json(static_cast<double>(ewma) / 1000.0);

@@ -26,6 +26,7 @@ std::string_view dashboard_html() {
   .healthy { color: var(--ok); } .unhealthy { color: var(--bad); } .initial { color: var(--wait); }
   .draining, .unused { color: var(--drain); }
   .reason { font-size: 12px; color: #57606a; }
+  .source { font-size: 11px; color: #57606a; }
   canvas { display: block; }
   button { font: inherit; font-size: 12px; padding: 2px 10px; border-radius: 4px; border: 1px solid var(--line); background: #f6f8fa; cursor: pointer; }
   button:hover { background: #eaeef2; }
@@ -126,6 +127,20 @@ function renderListeners(listeners) {
     el("td", {text: (l.default.forward || []).map(f => f.group).join(", ") || Object.keys(l.default)[0]})])));
 }
 
+// The two health sources behind the state, each with its reason: active checks, passive ejection.
+function healthSources(t) {
+  if (!t.active) return [];
+  const a = t.active, p = t.passive;
+  const active = "active: " + a.state + (a.reason_code ? " · " + a.reason_code + ": " + a.reason : "");
+  let passive = "passive: off";
+  if (p.enabled && p.ejected) {
+    passive = "passive: ejected until " + new Date(p.until).toLocaleTimeString() + " · " + p.reason;
+  } else if (p.enabled) {
+    passive = "passive: not ejected" + (p.reason_code ? " · " + p.reason_code + ": " + p.reason : "");
+  }
+  return [el("div", {class: "source", text: active}), el("div", {class: "source", text: passive})];
+}
+
 function renderGroup(group) {
   const id = "group-" + group.name;
   let section = document.getElementById(id);
@@ -156,7 +171,7 @@ function renderGroup(group) {
     return el("tr", {"data-target": t.address, "data-state": t.state}, [
       el("td", {text: t.address + (t.source === "api" ? " (api)" : "") + (t.removed ? " (removed)" : "")}),
       el("td", {text: String(t.weight)}),
-      el("td", {}, [state, el("div", {class: "reason", text: t.reason_code + ": " + t.reason})]),
+      el("td", {}, [state, el("div", {class: "reason", text: t.reason_code + ": " + t.reason}), ...healthSources(t)]),
       el("td", {text: since}), el("td", {text: String(t.active_connections)}),
       el("td", {text: fmt(t.requests_per_second, 1)}),
       el("td", {text: fmt(t.latency_ms && t.latency_ms.p50, 2)}), el("td", {text: fmt(t.latency_ms && t.latency_ms.p99, 2)}),

@@ -5,6 +5,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 #include "config/duration.hpp"
@@ -187,6 +188,8 @@ void HealthMonitor::sync_probes(const upstream::Snapshot& snapshot) {
       watched.counters = target.counters;
       watched.outcomes = target.outcomes;
       watched.published = target.status;
+      watched.outlier = &group.config->outlier_detection;
+      watched.sources_dirty = true;  // checks or outlier detection may have been switched on or off
       const bool was_checked = watched.checked;
       watched.checked = check.enabled;
       const std::string fingerprint = check.enabled ? fingerprint_of(check, target.address_text) : "";
@@ -262,15 +265,34 @@ void HealthMonitor::on_check(Probe& probe, CheckOutcome outcome) {
           .field("reason", outcome.reason)
           .emit();
     }
-  } else if (const bool first = watched.rise_fall.verdict() == Verdict::initial; watched.rise_fall.record(outcome.ok)) {
+  } else if (const Verdict before = watched.rise_fall.verdict(); watched.rise_fall.record(outcome.ok)) {
     if (outcome.ok) {
       watched.verdict_code = "Elb.HealthChecksPassed";
-      watched.verdict_reason = (first ? "first check passed (" : "checks passed in a row (") + outcome.reason + ")";
+      watched.verdict_reason =
+          (before == Verdict::initial ? "first check passed (" : "checks passed in a row (") + outcome.reason + ")";
     } else {
       watched.verdict_code = outcome.reason_code;
       watched.verdict_reason = outcome.reason;
     }
+    watched.verdict_since_unix_ms = upstream::unix_now_ms();
     watched.returned_reason.clear();
+    watched.sources_dirty = true;
+    const int64_t now = core::now_ms();
+    const int64_t left_ms = watched.ejection.until_ms - now;
+    if (end_on_recovery(watched.ejection, *watched.outlier, before, watched.rise_fall.verdict(), now) ==
+        EjectionEvent::cleared) {
+      // Failures counted while it was out (connections already open) must not eject it again at once.
+      watched.outcomes->consecutive_failures.store(0, std::memory_order_relaxed);
+      const std::string early = seconds_text(std::max<int64_t>((left_ms + 500) / 1000, 0) * 1000);
+      watched.passive_code = "Target.EjectionCleared";
+      watched.passive_reason = "cleared " + early + " early by an active recovery: " + watched.verdict_reason;
+      watched.passive_since_unix_ms = upstream::unix_now_ms();
+      watched.returned_code = watched.verdict_code;
+      watched.returned_reason = watched.verdict_reason + "; this recovery cleared the outlier ejection " + early + " early";
+      recompute(watched);
+      log_passive_unless_shown(watched, "cleared", watched.returned_reason);
+      return;
+    }
   }
   recompute(watched);
 }
@@ -296,21 +318,69 @@ void HealthMonitor::recompute(Watched& watched) {
   } else if (watched.agent == AgentWord::down) {
     state = TargetState::unhealthy, code = "Target.AgentDown", reason = agent_reason("down");
   } else if (watched.ejection.ejected) {
-    state = TargetState::unhealthy, code = "Target.OutlierEjected", reason = watched.ejection_reason;
+    state = TargetState::unhealthy, code = "Target.OutlierEjected", reason = watched.passive_reason;
   } else if (verdict == Verdict::initial) {
     state = TargetState::initial, code = "Elb.InitialHealthChecking", reason = "waiting for the first health check";
   } else if (!watched.returned_reason.empty()) {
-    code = "Target.EjectionEnded", reason = watched.returned_reason;
+    code = watched.returned_code, reason = watched.returned_reason;
   } else if (watched.checked) {
     code = watched.verdict_code, reason = watched.verdict_reason;
   } else {
     code = "Target.HealthCheckDisabled", reason = "no health_check for this group: healthy unless ejected on traffic";
   }
+  push_sources(watched);
   const auto& published = watched.published;
   if (published.state == state && published.reason_code == code && published.reason == reason) return;
   upstream::TargetStatus next = status(state, std::string(code), std::string(reason));
   if (registry_.set_status(watched.key.first, watched.key.second, next, core::now_ms())) schedule_publish();
   if (const auto* now = registry_.status(watched.key.first, watched.key.second)) watched.published = *now;
+}
+
+void HealthMonitor::push_sources(Watched& watched) {
+  if (!watched.sources_dirty) return;
+  watched.sources_dirty = false;
+  upstream::HealthSources sources;
+  auto& active = sources.active;
+  active.since_unix_ms = watched.verdict_since_unix_ms;
+  if (!watched.checked) {
+    active.state = upstream::ActiveState::disabled;
+    active.reason_code = "Target.HealthCheckDisabled";
+    active.reason = "no health_check for this group";
+  } else if (watched.rise_fall.verdict() == Verdict::initial) {
+    active.state = upstream::ActiveState::initial;
+    active.reason_code = "Elb.InitialHealthChecking";
+    active.reason = "waiting for the first health check";
+  } else {
+    active.state = watched.rise_fall.verdict() == Verdict::healthy ? upstream::ActiveState::healthy
+                                                                   : upstream::ActiveState::unhealthy;
+    active.reason_code = watched.verdict_code;
+    active.reason = watched.verdict_reason;
+  }
+  auto& passive = sources.passive;
+  passive.enabled = watched.outlier != nullptr && watched.outlier->enabled;
+  passive.ejected = watched.ejection.ejected;
+  passive.reason_code = watched.passive_code;
+  passive.reason = watched.passive_reason;
+  passive.since_unix_ms = watched.passive_since_unix_ms;
+  passive.until_unix_ms = watched.ejection.ejected ? watched.ejected_until_unix_ms : 0;
+  passive.ejections = watched.ejection.ejections;
+  registry_.set_sources(watched.key.first, watched.key.second, std::move(sources));
+}
+
+void HealthMonitor::log_passive_unless_shown(const Watched& watched, const char* event,
+                                             const std::string& status_reason) {
+  // The status shows one source at a time: an ejection of a target whose checks already fail
+  // (or that an agent or an operator drains) changes nothing there, so it gets its own line.
+  if (watched.published.reason == status_reason) return;  // its health.transition line says it
+  core::LogLine(watched.ejection.ejected ? core::LogLevel::warn : core::LogLevel::info, "health.passive")
+      .field("group", watched.key.first)
+      .field("target", watched.key.second)
+      .field("event", event)
+      .field("code", watched.passive_code)
+      .field("reason", watched.passive_reason)
+      .field("state", upstream::to_string(watched.published.state))
+      .field("state_code", watched.published.reason_code)
+      .emit();
 }
 
 void HealthMonitor::schedule_tick() {
@@ -335,28 +405,44 @@ void HealthMonitor::tick() {
       Watched& watched = *watched_pointer;
       auto& outcomes = *watched.outcomes;
       const uint32_t streak = outcomes.consecutive_failures.load(std::memory_order_relaxed);
-      switch (step_ejection(watched.ejection, settings, streak, ejected, group.targets.size(), now)) {
+      const uint32_t multiplier = watched.ejection.ejections;
+      const EjectionEvent event = step_ejection(watched.ejection, settings, streak, ejected, group.targets.size(), now);
+      if (watched.ejection.ejections != multiplier) watched.sources_dirty = true;  // forgiven, or one more
+      switch (event) {
         case EjectionEvent::none:
+        case EjectionEvent::cleared:  // only active checks clear (on_check)
+          push_sources(watched);
           break;
         case EjectionEvent::ejected: {
           ++ejected;
           outcomes.consecutive_failures.store(0, std::memory_order_relaxed);
           auto last = static_cast<upstream::TrafficFailure>(outcomes.last_failure.load(std::memory_order_relaxed));
-          watched.ejection_reason = std::to_string(streak) + " failures in a row on traffic (last: " +
-                                    upstream::describe(last) + "); ejected for " +
-                                    seconds_text(watched.ejection.until_ms - now) + " (ejection " +
-                                    std::to_string(watched.ejection.ejections) + ")";
+          watched.passive_code = "Target.OutlierEjected";
+          watched.passive_reason = std::to_string(streak) + " failures in a row on traffic (last: " +
+                                   upstream::describe(last) + "); ejected for " +
+                                   seconds_text(watched.ejection.until_ms - now) + " (ejection " +
+                                   std::to_string(watched.ejection.ejections) + ")";
+          watched.passive_since_unix_ms = upstream::unix_now_ms();
+          watched.ejected_until_unix_ms = watched.passive_since_unix_ms + (watched.ejection.until_ms - now);
           watched.returned_reason.clear();
+          watched.sources_dirty = true;
           recompute(watched);
+          log_passive_unless_shown(watched, "ejected", watched.passive_reason);
           break;
         }
         case EjectionEvent::returned:
           --ejected;
+          watched.returned_code = "Target.EjectionEnded";
           watched.returned_reason = "back after an ejection of " +
                                     seconds_text(settings.base_ejection_time.count() * watched.ejection.ejections);
+          watched.passive_code = watched.returned_code;
+          watched.passive_reason = watched.returned_reason;
+          watched.passive_since_unix_ms = upstream::unix_now_ms();
+          watched.sources_dirty = true;
           // Failures counted while it was out (connections already open) must not eject it again at once.
           outcomes.consecutive_failures.store(0, std::memory_order_relaxed);
           recompute(watched);
+          log_passive_unless_shown(watched, "returned", watched.returned_reason);
           break;
         case EjectionEvent::capped:
           core::LogLine(core::LogLevel::warn, "health.ejection_capped")
@@ -412,6 +498,13 @@ void HealthMonitor::publish_now() {
 void HealthMonitor::log_transitions() {
   for (const auto& transition : registry_.take_transitions()) {
     const bool worse = transition.to.state == upstream::TargetState::unhealthy;
+    // Both sources beside the one that decided (their reasons are in the admin API).
+    const auto* sources = registry_.sources(transition.group, transition.address);
+    const char* active = sources != nullptr ? upstream::to_string(sources->active.state) : "-";
+    const char* passive = sources == nullptr            ? "-"
+                          : !sources->passive.enabled   ? "disabled"
+                          : sources->passive.ejected    ? "ejected"
+                                                        : "not_ejected";
     core::LogLine(worse ? core::LogLevel::warn : core::LogLevel::info, "health.transition")
         .field("group", transition.group)
         .field("target", transition.address)
@@ -419,6 +512,8 @@ void HealthMonitor::log_transitions() {
         .field("to", upstream::to_string(transition.to.state))
         .field("code", transition.to.reason_code)
         .field("reason", transition.to.reason)
+        .field("active", active)
+        .field("passive", passive)
         .emit();
   }
 }

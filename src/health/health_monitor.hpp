@@ -62,11 +62,22 @@ class HealthMonitor {
     RiseFall rise_fall{2, 3};
     std::string verdict_code;  // why the verdict is what it is
     std::string verdict_reason;
+    int64_t verdict_since_unix_ms = upstream::unix_now_ms();
     AgentWord agent = AgentWord::none;
     std::string agent_comment;
+    const config::OutlierDetection* outlier = nullptr;  // the group's, in the registry's configuration
     Ejection ejection;
-    std::string ejection_reason;
-    std::string returned_reason;  // set when an ejection ended, until the next verdict
+    // The passive source's last event: the ejection (Target.OutlierEjected, its sentence valid
+    // while ejected) or how it ended (Target.EjectionEnded / Target.EjectionCleared).
+    std::string passive_code;
+    std::string passive_reason;
+    int64_t passive_since_unix_ms = 0;
+    int64_t ejected_until_unix_ms = 0;
+    // What the status says after an ejection ended (ran out, or cleared by an active
+    // recovery), until the next verdict.
+    std::string returned_code;
+    std::string returned_reason;
+    bool sources_dirty = true;  // the registry's HealthSources are behind
     std::shared_ptr<balance::TargetCounters> counters;
     std::shared_ptr<upstream::TrafficOutcomes> outcomes;
     upstream::TargetStatus published;  // the status last handed to the registry
@@ -84,6 +95,8 @@ class HealthMonitor {
   void stop_probe(Probe& probe);
   void on_check(Probe& probe, CheckOutcome outcome);
   void recompute(Watched& watched);
+  void push_sources(Watched& watched);
+  void log_passive_unless_shown(const Watched& watched, const char* event, const std::string& status_reason);
   void tick();
   void schedule_tick();
   void schedule_publish();

@@ -35,4 +35,20 @@ EjectionEvent step_ejection(Ejection& state, const config::OutlierDetection& set
   return EjectionEvent::ejected;
 }
 
+EjectionEvent end_on_recovery(Ejection& state, const config::OutlierDetection& settings, Verdict from, Verdict to,
+                              int64_t now_ms) {
+  if (!state.ejected || from != Verdict::unhealthy || to != Verdict::healthy) return EjectionEvent::none;
+  state.ejected = false;
+  state.capped = false;
+  // The multiplier stays, and is forgiven from now on as after an ejection that ran out: it
+  // counts how often real traffic found the target failing, which the recovery does not undo.
+  // A target that keeps breaking (fails, recovers, fails again) would otherwise come back at
+  // the base time every time its next failure is one the checks do not see; a target that
+  // stays fixed is forgiven one ejection per clean base_ejection_time as before. Keeping it
+  // costs a recovered target nothing: while its checks see it fail and recover, each such
+  // ejection ends at the recovery whatever its length.
+  state.forgive_at_ms = now_ms + settings.base_ejection_time.count();
+  return EjectionEvent::cleared;
+}
+
 }  // namespace fulcrum::health

@@ -87,6 +87,16 @@ const TargetStatus* TargetRegistry::status(const std::string& group, const std::
   return it == records_.end() ? nullptr : &it->second.status;
 }
 
+void TargetRegistry::set_sources(const std::string& group, const std::string& address, HealthSources sources) {
+  auto it = records_.find(Key{group, address});
+  if (it != records_.end()) it->second.sources = std::move(sources);
+}
+
+const HealthSources* TargetRegistry::sources(const std::string& group, const std::string& address) const {
+  auto it = records_.find(Key{group, address});
+  return it == records_.end() ? nullptr : &it->second.sources;
+}
+
 std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const config::Config> config, int64_t now_ms) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->version = next_version_++;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "upstream/health_sources.hpp"
 #include "upstream/snapshot.hpp"
 
 namespace fulcrum::upstream {
@@ -48,6 +49,10 @@ class TargetRegistry {
   // next build.
   bool set_status(const std::string& group, const std::string& address, TargetStatus status, int64_t now_ms);
   const TargetStatus* status(const std::string& group, const std::string& address) const;
+  // What each health source says about a configured target (the health room's view, shown
+  // beside the status by the admin API). Kept while the target is drained too: its checks go on.
+  void set_sources(const std::string& group, const std::string& address, HealthSources sources);
+  const HealthSources* sources(const std::string& group, const std::string& address) const;
   // The target's last kHistory statuses, oldest first (the admin API shows them): every
   // transition is kept with its time, reason code and sentence.
   std::vector<TargetStatus> history(const std::string& group, const std::string& address) const;
@@ -76,6 +81,7 @@ class TargetRegistry {
     uint64_t ejections = 0;
     int64_t eligible_since_ms = 0;
     TargetStatus status;
+    HealthSources sources;
     std::deque<TargetStatus> history;  // earlier statuses, oldest first, at most kHistory
     bool operator_drain = false;  // drained through the admin API
     TargetStatus held;            // the health verdict kept while operator-drained

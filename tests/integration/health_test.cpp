@@ -5,13 +5,16 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "harness.hpp"
+#include "http_harness.hpp"
 
 namespace fulcrum::testing {
 namespace {
@@ -76,9 +79,10 @@ std::string group_yaml(const std::string& name, const std::string& settings, con
   return yaml;
 }
 
-std::string listener_yaml(uint16_t port, const std::string& group, const std::string& name = "front") {
-  return "  - name: " + name + "\n    listen: 127.0.0.1:" + std::to_string(port) +
-         "\n    protocol: tcp\n    default: { forward: " + group + " }\n";
+std::string listener_yaml(uint16_t port, const std::string& group, const std::string& name = "front",
+                          const std::string& protocol = "tcp") {
+  return "  - name: " + name + "\n    listen: 127.0.0.1:" + std::to_string(port) + "\n    protocol: " + protocol +
+         "\n    default: { forward: " + group + " }\n";
 }
 
 constexpr auto kInterval = 1000ms;
@@ -478,6 +482,164 @@ TEST(HealthChecks, HttpsCheckSpeaksTlsAndAPlainTargetFailsIt) {
       << fulcrum->errors();
   ASSERT_TRUE(wait_for_log(*fulcrum, "target=" + plain.address() + " from=initial to=unhealthy code=Target.Timeout", 0, 3s))
       << fulcrum->errors();
+}
+
+// One target as GET /api/v1/target-groups/GROUP shows it (null when it is not there).
+nlohmann::json admin_target(const std::string& admin, const std::string& group, const std::string& address) {
+  const auto port = static_cast<uint16_t>(std::stoi(admin.substr(admin.rfind(':') + 1)));
+  const std::string response = raw_exchange(
+      port, "GET /api/v1/target-groups/" + group + " HTTP/1.1\r\nHost: " + admin + "\r\nConnection: close\r\n\r\n", 2s);
+  const size_t body = response.find("\r\n\r\n");
+  if (body == std::string::npos) return nullptr;
+  auto parsed = nlohmann::json::parse(response.substr(body + 4), nullptr, false);
+  if (parsed.is_discarded() || !parsed.contains("targets")) return nullptr;
+  for (const auto& target : parsed["targets"]) {
+    if (target["address"] == address) return target;
+  }
+  return nullptr;
+}
+
+// An http listener (5xx answers count as failures on traffic) in front of two http targets,
+// checked every second with thresholds 2, ejected after 3 failures in a row for 30 s: far
+// longer than any of these tests, so only an active recovery can bring a target back early.
+std::string active_and_passive_config(uint16_t port, const std::string& a, const std::string& b) {
+  return "workers: 2\nlisteners:\n" + listener_yaml(port, "pool", "front", "http") + "target_groups:\n" +
+         group_yaml("pool",
+                    "    algorithm: round_robin\n"
+                    "    health_check: { protocol: http, path: /health, interval: 1s, timeout: 500ms, "
+                    "healthy_threshold: 2, unhealthy_threshold: 2 }\n"
+                    "    outlier_detection: { consecutive_failures: 3, base_ejection_time: 30s, max_ejection_percent: 50 }\n",
+                    {a, b});
+}
+
+// Where both tests start: fulcrum in front of a and b (active_and_passive_config), both
+// healthy; then a's status file says 500, and real traffic (every other request goes to a)
+// ejects it at once.
+struct EjectedByTraffic {
+  // gray: a's /health answers from its own file, which says 200 whatever a_status says.
+  explicit EjectedByTraffic(bool gray)
+      : a(dir, "a", "http", false,
+          gray ? std::vector<std::string>{"--status-file", a_status, "--health-status-file", dir.write("a.health", "200")}
+               : std::vector<std::string>{"--status-file", a_status}),
+        b(dir, "b", "http") {}
+
+  void eject_a() {
+    port = free_port();
+    fulcrum = start_fulcrum(dir, active_and_passive_config(port, a.address(), b.address()), port);
+    admin = admin_address(*fulcrum);
+    ASSERT_FALSE(admin.empty()) << fulcrum->errors();
+    ASSERT_TRUE(wait_for_log(*fulcrum, "target=" + a.address() + " from=initial to=healthy", 0, 3s)) << fulcrum->errors();
+    ASSERT_TRUE(wait_for_log(*fulcrum, "target=" + b.address() + " from=initial to=healthy", 0, 3s)) << fulcrum->errors();
+    mark = fulcrum->errors().size();
+    write_file(a_status, "500");
+    for (int i = 0; i < 12; ++i) get_via(port);
+    ASSERT_TRUE(wait_for_log(*fulcrum,
+                             "target=" + a.address() + " from=healthy to=unhealthy code=Target.OutlierEjected", mark, 2s))
+        << fulcrum->errors();
+  }
+
+  TempDir dir;
+  const std::string a_status = dir.path() + "/a.status";
+  Backend a, b;
+  uint16_t port = 0;
+  std::unique_ptr<Process> fulcrum;
+  std::string admin;  // HOST:PORT of the admin API
+  size_t mark = 0;    // fulcrum's log before a failed
+};
+
+TEST(HealthChecks, ActiveRecoveryEndsAPassiveEjection) {
+  // a fails everything: traffic ejects it, then its checks fail too.
+  EjectedByTraffic t(false);
+  ASSERT_NO_FATAL_FAILURE(t.eject_a());
+  ASSERT_TRUE(wait_for_log(*t.fulcrum,
+                           "target=" + t.a.address() + " from=unhealthy to=unhealthy code=Target.ResponseCodeMismatch",
+                           t.mark, 2 * kInterval + 2s))
+      << t.fulcrum->errors();
+  nlohmann::json seen = admin_target(t.admin, "pool", t.a.address());
+  ASSERT_TRUE(seen.is_object());
+  EXPECT_EQ(seen["state"], "unhealthy");
+  EXPECT_EQ(seen["reason_code"], "Target.ResponseCodeMismatch");  // the active checks decide
+  EXPECT_EQ(seen["active"]["state"], "unhealthy") << seen.dump();
+  EXPECT_EQ(seen["active"]["reason_code"], "Target.ResponseCodeMismatch") << seen.dump();
+  EXPECT_EQ(seen["passive"]["ejected"], true) << seen.dump();
+  EXPECT_EQ(seen["passive"]["reason_code"], "Target.OutlierEjected") << seen.dump();
+  EXPECT_NE(seen["passive"]["reason"].dump().find("ejected for 30s"), std::string::npos) << seen.dump();
+  const auto& passive = seen["passive"];
+  if (passive["until_unix_ms"].is_number() && passive["since_unix_ms"].is_number()) {
+    EXPECT_GT(passive["until_unix_ms"].get<int64_t>() - passive["since_unix_ms"].get<int64_t>(), 29000);
+  } else {
+    ADD_FAILURE() << "no passive.until_unix_ms/since_unix_ms: " << seen.dump();
+  }
+
+  // a recovers. Its checks see it within an interval and pass healthy_threshold times in a
+  // row; the ejection (28 s left) must not outlive them.
+  const int traffic_before = count_of(t.a.process.output(), "request GET /traffic");
+  t.mark = t.fulcrum->errors().size();
+  write_file(t.a_status, "200");
+  const auto recovered = Clock::now();
+  const auto deadline = recovered + 2 * kInterval + kInterval + 1s;
+  while (count_of(t.a.process.output(), "request GET /traffic") == traffic_before && Clock::now() < deadline) {
+    get_via(t.port);
+    std::this_thread::sleep_for(20ms);
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - recovered);
+  ASSERT_GT(count_of(t.a.process.output(), "request GET /traffic"), traffic_before)
+      << "a got no traffic within " << took.count() << " ms of recovering\n"
+      << t.fulcrum->errors();
+  std::printf("[ measured ] recovery to traffic on a: %lld ms (bound %lld ms)\n", static_cast<long long>(took.count()),
+              static_cast<long long>((3 * kInterval + 1s).count()));
+  RecordProperty("recovery_to_traffic_ms", static_cast<int>(took.count()));
+  EXPECT_LE(took, 2 * kInterval + kInterval + 1s);
+
+  // The transition says why the ejection ended; the API shows both sources.
+  EXPECT_TRUE(wait_for_log(*t.fulcrum,
+                           "target=" + t.a.address() + " from=unhealthy to=healthy code=Elb.HealthChecksPassed", t.mark, 1s))
+      << t.fulcrum->errors();
+  EXPECT_NE(t.fulcrum->errors().find("this recovery cleared the outlier ejection", t.mark), std::string::npos)
+      << t.fulcrum->errors();
+  seen = admin_target(t.admin, "pool", t.a.address());
+  ASSERT_TRUE(seen.is_object());
+  EXPECT_EQ(seen["state"], "healthy");
+  EXPECT_EQ(seen["active"]["state"], "healthy") << seen.dump();
+  EXPECT_EQ(seen["passive"]["ejected"], false) << seen.dump();
+  EXPECT_EQ(seen["passive"]["reason_code"], "Target.EjectionCleared") << seen.dump();
+  EXPECT_TRUE(seen["passive"]["until"].is_null()) << seen.dump();
+  // Round robin over both again (each of the two workers alternates on its own).
+  int to_a = 0;
+  for (int i = 0; i < 6; ++i) to_a += get_via(t.port) == "a";
+  EXPECT_GE(to_a, 2);
+  EXPECT_LE(to_a, 4);
+}
+
+TEST(HealthChecks, GrayFailurePassingItsChecksStaysEjected) {
+  // /health keeps answering 200 while the application answers 500.
+  EjectedByTraffic t(true);
+  ASSERT_NO_FATAL_FAILURE(t.eject_a());
+
+  // Three more checks, each passing: none of them ends the ejection, and a gets no traffic.
+  const int traffic = count_of(t.a.process.output(), "request GET /traffic");
+  const int checks = count_of(t.a.process.output(), "request GET /health");
+  const auto deadline = Clock::now() + 3 * kInterval + 2s;
+  while (count_of(t.a.process.output(), "request GET /health") < checks + 3 && Clock::now() < deadline) {
+    EXPECT_EQ(get_via(t.port), "b");
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_GE(count_of(t.a.process.output(), "request GET /health"), checks + 3) << t.a.process.output();
+  EXPECT_EQ(count_of(t.a.process.output(), "request GET /health status=200"),
+            count_of(t.a.process.output(), "request GET /health"));
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(get_via(t.port), "b");
+  EXPECT_EQ(count_of(t.a.process.output(), "request GET /traffic"), traffic) << "an ejected gray failure got traffic";
+
+  nlohmann::json seen = admin_target(t.admin, "pool", t.a.address());
+  ASSERT_TRUE(seen.is_object());
+  EXPECT_EQ(seen["state"], "unhealthy");
+  EXPECT_EQ(seen["reason_code"], "Target.OutlierEjected");
+  EXPECT_EQ(seen["active"]["state"], "healthy") << seen.dump();
+  EXPECT_EQ(seen["active"]["reason_code"], "Elb.HealthChecksPassed") << seen.dump();
+  EXPECT_EQ(seen["passive"]["ejected"], true) << seen.dump();
+  EXPECT_EQ(t.fulcrum->errors().find("cleared the outlier ejection", t.mark), std::string::npos) << t.fulcrum->errors();
+  EXPECT_EQ(t.fulcrum->errors().find("target=" + t.a.address() + " from=unhealthy to=healthy", t.mark), std::string::npos)
+      << t.fulcrum->errors();
 }
 
 }  // namespace

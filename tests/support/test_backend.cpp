@@ -14,7 +14,9 @@
 //   source       write bytes as fast as the client reads them, until it goes away
 //   http         HTTP/1.1 keep-alive server: answers every request with the status in
 //                --status-file (re-read per request; "200" when missing; "hang" never answers),
-//                body "NAME\n"; prints "request METHOD PATH status=N" per request
+//                body "NAME\n"; prints "request METHOD PATH status=N" per request;
+//                with --health-status-file, requests for /health read that file instead
+//                (a gray failure: /health answers 200 while real traffic gets 500)
 // --delay-ms N: wait N ms before each echo (a slow target).
 // --expect-proxy: read a PROXY v1/v2 header first and print
 //   "proxy vN src=ADDR:PORT dst=ADDR:PORT hex=HEX"; then go on in the mode.
@@ -41,6 +43,7 @@ std::string g_mode = "echo";
 bool g_expect_proxy = false;
 int g_delay_ms = 0;
 std::string g_status_file;
+std::string g_health_status_file;
 std::mutex g_print_mutex;
 
 void say(const std::string& line) {
@@ -131,10 +134,11 @@ bool read_proxy_header(int fd) {
   return true;
 }
 
-std::string current_status() {
-  std::ifstream in(g_status_file);
+std::string current_status(const std::string& path) {
+  const std::string& file = path == "/health" && !g_health_status_file.empty() ? g_health_status_file : g_status_file;
+  std::ifstream in(file);
   std::string status;
-  if (g_status_file.empty() || !(in >> status)) return "200";
+  if (file.empty() || !(in >> status)) return "200";
   return status;
 }
 
@@ -158,7 +162,7 @@ void serve_http(int fd) {
     auto second_space = line.find(' ', first_space + 1);
     std::string method = line.substr(0, first_space);
     std::string path = line.substr(first_space + 1, second_space - first_space - 1);
-    std::string status = current_status();
+    std::string status = current_status(path);
     say("request " + method + " " + path + " status=" + status);
     if (status == "hang") {
       // Never answer: hold the connection until the client gives up.
@@ -239,6 +243,7 @@ int main(int argc, char** argv) {
     else if (arg == "--backlog") backlog = std::stoi(value());
     else if (arg == "--delay-ms") g_delay_ms = std::stoi(value());
     else if (arg == "--status-file") g_status_file = value();
+    else if (arg == "--health-status-file") g_health_status_file = value();
     else {
       std::fprintf(stderr, "test_backend: unknown argument %s\n", arg.c_str());
       return 2;
