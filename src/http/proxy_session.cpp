@@ -285,7 +285,11 @@ struct ProxySession::Exchange {
   ChunkedDecoder chunked;
   bool body_done = true;
   size_t buffered_body = 0;  // body bytes that came with the head, still in the buffer
-  bool replayable = true;    // the whole request is still in the buffer: a retry can resend it
+  bool replayable = true;    // a retry can resend the whole request: in the buffer, or in `replay`
+  // A body larger than the receive buffer, kept as it streams while it stays within the group's
+  // retry_body_limit, so that a retry can send it again (allocated only for such bodies).
+  std::vector<char> replay;
+  bool replay_started = false;
   // Target side.
   int group_index = -1;
   int target_index = -1;
@@ -687,7 +691,7 @@ bool ProxySession::may_retry(const Exchange& x, AttemptFailure failure) const {
   if (!x.replayable) return false;
   const auto& group = *snapshot_->groups[static_cast<size_t>(x.group_index)].config;
   // Some of the body may have reached the target: a large one is not sent twice.
-  if (x.buffered_body > group.retry_body_limit) return false;
+  if (std::max<size_t>(x.buffered_body, x.replay.size()) > group.retry_body_limit) return false;
   switch (failure) {
     case AttemptFailure::not_sent: return true;  // nothing reached the target: any method
     case AttemptFailure::no_response: return x.idempotent;  // it may have acted on it
@@ -717,7 +721,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
   x.budgeted.reset(group.retry_budget.get(), group.config->retry_budget_percent);
 
   for (int round = 0;; ++round) {
-    if (round > 0) {
+    if (round > 0 && !x.replay_started) {
       in_.begin = body_begin;
       in_.end = saved_end;
     }
@@ -731,17 +735,19 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     }
     const auto& target = group.targets[static_cast<size_t>(x.target_index)];
     const bool may_replay = x.reused && x.replayable && round == 0;
-    // The head and the body bytes that came with it, in one write.
+    // The head and the body bytes that came with it, in one write (on a retry of a streamed
+    // body: the head and every body byte sent so far).
+    const std::string_view body_so_far = x.replay_started ? std::string_view(x.replay.data(), x.replay.size())
+                                                          : std::string_view(in_.data + body_begin, buffered);
     deadline_.arm(l.idle_timeout.count(), &x.target);
     asio::error_code write_ec;
     if (x.target_tls) {
-      write_ec = co_await x.target_tls->write(x.target, x.out_head, std::string_view(in_.data + body_begin, buffered),
-                                              w_.buffers);
+      write_ec = co_await x.target_tls->write(x.target, x.out_head, body_so_far, w_.buffers);
     } else {
       std::tie(write_ec, std::ignore) = co_await asio::async_write(
           x.target,
           std::array<asio::const_buffer, 2>{asio::buffer(x.out_head.data(), x.out_head.size()),
-                                            asio::buffer(in_.data + body_begin, buffered)},
+                                            asio::buffer(body_so_far.data(), body_so_far.size())},
           use_tuple);
     }
     deadline_.disarm();
@@ -759,7 +765,17 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       if (may_retry(x, AttemptFailure::not_sent)) continue;  // nothing was answered: another target
       co_return co_await respond(502, true, &x);
     }
-    in_.consume(buffered);
+    if (!x.replay_started) in_.consume(buffered);
+    if (!x.body_done && !x.replay_started && x.replayable) {
+      // The body streams from here: keep what was sent so far while it may still be replayed.
+      x.replay_started = true;
+      const uint64_t known_size = x.framing == BodyFraming::content_length ? buffered + x.length_body.remaining() : buffered;
+      if (known_size <= group.config->retry_body_limit) {
+        x.replay.assign(in_.data + body_begin, in_.data + body_begin + buffered);
+      } else {
+        x.replayable = false;
+      }
+    }
     if (x.expect_continue && !x.continue_sent && !x.body_done && round == 0) {
       // The target is connected and has the head: the client may send its body now. (Expect is
       // not forwarded; answering it here keeps the body streaming in one direction at a time.)
@@ -840,13 +856,28 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
             co_await asio::async_write(x.target, asio::buffer(in_.data + in_.begin, take), use_tuple);
       }
       deadline_.disarm();
-      if (body_ec) {
-        x.outcome = TargetOutcome::failed;
-        report_target_outcome(group, target, x.outcome, 0, -1, core::now_us());
-        co_return co_await respond(502, true, &x);
+      // What was decoded is part of the body now, sent or not: kept for a replay, or the body
+      // can no longer be replayed once it outgrows retry_body_limit.
+      if (x.replayable && x.replay_started) {
+        if (x.replay.size() + take <= group.config->retry_body_limit) {
+          x.replay.insert(x.replay.end(), in_.data + in_.begin, in_.data + in_.begin + take);
+        } else {
+          x.replayable = false;
+          std::vector<char>().swap(x.replay);
+        }
       }
       in_.consume(take);
+      if (body_ec) {
+        x.drop_target();
+        x.outcome = TargetOutcome::failed;
+        report_target_outcome(group, target, x.outcome, 0, -1, core::now_us());
+        x.failure = ConnectFailure::refused;
+        x.target_saw_request = false;
+        if (may_retry(x, AttemptFailure::not_sent)) break;  // the write failed: another target
+        co_return co_await respond(502, true, &x);
+      }
     }
+    if (x.target_index >= 0 && !x.target.is_open()) continue;  // a body write failed: retry
     sent_us = core::now_us();
 
     // The response head (after any interim 1xx).
@@ -1401,7 +1432,6 @@ asio::awaitable<std::optional<bool>> ProxySession::inspect_body(Exchange& x, sec
       }
     }
     deadline_.disarm();
-    x.replayable = x.body_done;
   }
 
   std::string_view body = in_.view().substr(0, x.buffered_body);
@@ -1555,7 +1585,7 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
     x.buffered_body = x.length_body.feed(after_head.size());
     x.body_done = x.length_body.done();
   }
-  x.replayable = x.body_done;
+  x.replayable = true;  // in the buffer, or kept as it streams (forward) while within retry_body_limit
 
   // A reload may have installed a newer snapshot while the head arrived. The worker's routes
   // already name that snapshot's groups, and connect() refuses to pick from a snapshot that is

@@ -191,6 +191,7 @@ uint32_t UdpForwarder::open_flow(const FlowKey& key, const sockaddr* client, soc
   flow.snapshot = std::move(snapshot);
   flow.group_index = group_index;
   flow.started_ms = now_ms;
+  flow.started_us = core::now_us();
   flow.datagrams_in = flow.datagrams_out = flow.bytes_in = flow.bytes_out = 0;
   ++counters_.flows_created;
   wait_target(slot);
@@ -233,6 +234,13 @@ void UdpForwarder::drain_target(uint32_t slot) {
     int sent = ::sendmmsg(socket_.native_handle(), messages_.data(), static_cast<unsigned>(received), MSG_DONTWAIT);
     for (int i = 0; i < received; ++i) vectors_[i].iov_len = kMaxDatagram;
     if (sent < received) counters_.dropped_send += static_cast<uint64_t>(received - std::max(sent, 0));
+    if (flow.datagrams_out == 0 && flow.target_counters) {
+      // A flow's response time runs from its first datagram to the first reply (UDP's
+      // least_response_time; the reply's arrival, whatever became of sending it on).
+      const int64_t now_us = core::now_us();
+      flow.target_counters->record_response_time(
+          static_cast<uint32_t>(std::clamp<int64_t>(now_us - flow.started_us, 0, UINT32_MAX)), now_us);
+    }
     if (sent > 0) {
       counters_.datagrams_out += static_cast<uint64_t>(sent);
       flow.datagrams_out += static_cast<uint64_t>(sent);

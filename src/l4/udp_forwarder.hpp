@@ -75,6 +75,7 @@ class UdpForwarder {
     std::shared_ptr<const upstream::Snapshot> snapshot;         // what the flow started with
     int group_index = -1;
     int64_t started_ms = 0;
+    int64_t started_us = 0;  // the flow's first datagram: least_response_time times its first reply
     uint64_t datagrams_in = 0, datagrams_out = 0, bytes_in = 0, bytes_out = 0;
   };
 

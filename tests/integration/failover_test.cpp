@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <thread>
 
@@ -243,6 +244,45 @@ TEST(Failover, WithRetryOnTimeoutAHungTargetCostsNothing) {
     const std::string line = log.substr(at, log.find('\n', at) - at);
     if (line.find("status=504") != std::string::npos) EXPECT_NE(line.find("attempts=1 "), std::string::npos) << line;
   }
+}
+
+}  // namespace
+}  // namespace fulcrum::testing
+
+namespace fulcrum::testing {
+namespace {
+
+// An idempotent request whose body streams past the receive buffer is still replayed on another
+// target, whole, while it stays within retry_body_limit; a larger one is not.
+TEST(Failover, AStreamedBodyWithinTheRetryLimitIsReplayedWhole) {
+  TempDir dir;
+  HttpBackend dropping(dir, "dropping", {"--drop-requests"});
+  HttpBackend good(dir, "good");
+  const uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir,
+                               failover_config(port, {dropping.address(), good.address()},
+                                               "    algorithm: round_robin\n    outlier_detection: { enabled: false }\n"),
+                               port);
+  auto put = [&](size_t size) {
+    const std::string body_file = dir.write("body-" + std::to_string(size), std::string(size, 'x'));
+    int ok = 0;
+    // Two in a row: round robin sends one of them to the dropping target first.
+    for (int i = 0; i < 2; ++i) {
+      const auto r = curl({"-o", dir.path() + "/echoed", "-w", "%{http_code}", "-X", "PUT", "--data-binary",
+                           "@" + body_file, url(port, "/echo")});
+      if (r.out == "200") {
+        std::ifstream echoed(dir.path() + "/echoed", std::ios::binary);
+        const std::string back((std::istreambuf_iterator<char>(echoed)), std::istreambuf_iterator<char>());
+        EXPECT_EQ(back.size(), size);
+        ++ok;
+      }
+    }
+    return ok;
+  };
+  EXPECT_EQ(put(40 * 1024), 2) << fulcrum->output();  // 40 KiB: past the 16 KiB buffer, within 64 KiB
+  EXPECT_EQ(put(100 * 1024), 1) << fulcrum->output();  // 100 KiB: the dropped one is a 502
+  EXPECT_GE(dropping.count("request PUT /echo body=40960"), 1u);
+  EXPECT_EQ(good.count("request PUT /echo body=40960"), 2u);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 // --idle-close-ms N: close a keep-alive connection idle for N ms (stale pool tests).
 // --drop-requests: read each request, then close the connection without answering.
 // --always-status NNN: answer every request with that status (a failing target).
+// --delay-ms N: wait N ms before answering each request (a slow target).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -43,6 +44,7 @@ std::string g_name = "backend";
 int g_idle_close_ms = 0;
 bool g_quiet = false;
 bool g_drop_requests = false;
+int g_delay_ms = 0;
 std::string g_always_status;  // answer every request with this status (passive health tests)
 std::mutex g_print_mutex;
 std::atomic<uint64_t> g_accepted{0};
@@ -219,6 +221,7 @@ void serve(int fd) {
     }
     if (!g_quiet) say("request " + r.method + " " + r.target + " body=" + std::to_string(received));
     if (!ok || g_drop_requests) break;
+    if (g_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(g_delay_ms));
     const bool head_only = r.method == "HEAD";
     if (path.rfind("/bytes/", 0) == 0 || path.rfind("/chunked/", 0) == 0) {
       bool chunked = path[1] == 'c';
@@ -290,6 +293,7 @@ int main(int argc, char** argv) {
     else if (arg == "--quiet") g_quiet = true;
     else if (arg == "--drop-requests") g_drop_requests = true;
     else if (arg == "--always-status") g_always_status = value();
+    else if (arg == "--delay-ms") g_delay_ms = std::stoi(value());
     else {
       std::fprintf(stderr, "http_backend: unknown argument %s\n", arg.c_str());
       return 2;

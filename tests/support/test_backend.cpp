@@ -17,7 +17,7 @@
 //                body "NAME\n"; prints "request METHOD PATH status=N" per request;
 //                with --health-status-file, requests for /health read that file instead
 //                (a gray failure: /health answers 200 while real traffic gets 500)
-// --delay-ms N: wait N ms before each echo (a slow target).
+// --delay-ms N: wait N ms before each echo, and before the greeting in greet mode (a slow target).
 // --expect-proxy: read a PROXY v1/v2 header first and print
 //   "proxy vN src=ADDR:PORT dst=ADDR:PORT hex=HEX"; then go on in the mode.
 #include <arpa/inet.h>
@@ -213,6 +213,7 @@ void serve(int fd) {
     say("received " + std::to_string(total) + " bytes");
   } else {
     if (g_mode == "greet") {
+      if (g_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(g_delay_ms));
       std::string line = g_name + "\n";
       write_all(fd, line.data(), line.size());
     }

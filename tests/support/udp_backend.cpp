@@ -7,6 +7,7 @@
 //          and print "datagram from SRCPORT" per datagram (tests count them)
 //   echo   send every datagram back unchanged, in batches (benchmarks); prints nothing per datagram
 // Prints "listening" once bound. --threads N: N SO_REUSEPORT sockets, one thread each.
+// --delay-ms N: name mode waits N ms before each reply (a slow target).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -23,6 +25,7 @@ namespace {
 
 std::string g_name = "udp";
 std::string g_mode = "name";
+int g_delay_ms = 0;
 std::mutex g_print_mutex;
 
 void say(const std::string& line) {
@@ -54,6 +57,7 @@ void serve_name(int fd) {
     if (n < 0) continue;
     std::string port = std::to_string(ntohs(peer.sin_port));
     say("datagram from " + port);
+    if (g_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(g_delay_ms));
     std::string reply = g_name + " " + port + " " + std::string(buffer.data(), static_cast<size_t>(n));
     ::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&peer), length);
   }
@@ -92,6 +96,7 @@ int main(int argc, char** argv) {
     else if (flag == "--name") g_name = argv[i + 1];
     else if (flag == "--mode") g_mode = argv[i + 1];
     else if (flag == "--threads") threads = std::max(1, std::atoi(argv[i + 1]));
+    else if (flag == "--delay-ms") g_delay_ms = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
