@@ -308,6 +308,7 @@ struct ProxySession::Exchange {
   // (refused, failed write) adds none and is bounded by max_connect_attempts alone.
   bool target_saw_request = false;
   upstream::BudgetedRequest budgeted;  // counted in the group's retry budget while in flight
+  std::unique_ptr<balance::Picker> own_picker;  // picks from `snapshot` once the worker moved on
   InFlight in_flight;
   std::optional<uint64_t> pick_hash;  // the ip_hash key (upstream/pick_request.hpp), from the head
   // Stickiness: the target the client's cookie names (-1: none usable), and whether to (re)issue.
@@ -575,7 +576,16 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
   const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
   const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxConnectAttempts);
   for (;;) {
-    if (w_.upstreams.snapshot().get() != snapshot_) {  // our indexes belong to snapshot_
+    // Our indexes belong to snapshot_. A newer one installed meanwhile is usually a health change
+    // (the target that just failed, ejected): the request goes on picking from its own snapshot
+    // with a picker of its own. A reload's new configuration may have moved the group: 502.
+    balance::Picker* picker = nullptr;
+    if (const auto& current = w_.upstreams.snapshot(); current.get() == snapshot_) {
+      picker = &w_.upstreams.picker(static_cast<size_t>(x.group_index));
+    } else if (current && current->config == snapshot_->config) {
+      if (!x.own_picker) x.own_picker = group.pickers->for_worker(0);  // rare: one allocation
+      picker = x.own_picker.get();
+    } else {
       x.failure = ConnectFailure::reconfigured;
       break;
     }
@@ -602,7 +612,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     } else if (x.sticky_target >= 0 && x.attempts == 0) {
       picked = static_cast<uint32_t>(x.sticky_target);
     } else {
-      picked = w_.upstreams.picker(static_cast<size_t>(x.group_index)).pick(request);
+      picked = picker->pick(request);
       if (x.sticky_target >= 0 || group.config->stickiness.type == config::StickinessType::lb_cookie) {
         x.issue_cookie = true;  // the sticky target failed to connect: the client moves, and is told
       }
