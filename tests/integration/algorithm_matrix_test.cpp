@@ -85,6 +85,8 @@ class Matrix : public ::testing::TestWithParam<std::tuple<std::string, std::stri
       yaml += "      - { address: " + targets_[i].address + ", weight: " + std::to_string(specs[i].weight) + " }\n";
     }
     fulcrum_ = start_fulcrum(dir_, yaml, admin, {"--admin-listen", "127.0.0.1:" + std::to_string(admin)});
+    // The admin port may accept before the listeners are bound: "fulcrum.start" comes after both.
+    ASSERT_TRUE(fulcrum_->wait_for_output("fulcrum.start", 10s, true)) << fulcrum_->errors();
   }
 
   std::string exchange(const std::string& source_ip = "127.0.0.1", const std::vector<std::string>& extra = {}) {

@@ -81,8 +81,8 @@ TEST(Balancing, WeightedRoundRobinFiveToTwo) {
   TempDir dir;
   Backend a(dir, "a", "greet"), b(dir, "b", "greet");
   uint16_t port = free_port();
-  // One worker: the exact 5:2 interleaving is per worker.
-  auto fulcrum = start_fulcrum(dir, config_for(port, "weighted_round_robin", {a.address(), b.address()}, {5, 2}, 1), port);
+  // Two workers share the group's turns: the exact 5:2 interleaving holds over both together.
+  auto fulcrum = start_fulcrum(dir, config_for(port, "weighted_round_robin", {a.address(), b.address()}, {5, 2}, 2), port);
   std::string sequence;
   for (int i = 0; i < 70; ++i) sequence += who_answers(port);
   EXPECT_EQ(std::count(sequence.begin(), sequence.end(), 'a'), 50);
