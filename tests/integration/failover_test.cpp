@@ -84,7 +84,7 @@ TEST_P(FailoverOn, KillingATargetUnderLoadFailsNoRequest) {
   }
   const uint16_t port = free_port();
   auto fulcrum = start_fulcrum(dir, failover_config(port, addresses, "", listener_extra(), GetParam()), port);
-  auto wrk = start_wrk(dir, front_url(port), 20, 8);
+  auto wrk = start_wrk(dir, front_url(port), 20, 4);
   // Three kills, one target each time; the killed one is started again on its port afterwards.
   for (size_t round = 0; round < 3; ++round) {
     HttpBackend& victim = *targets[round];
@@ -134,9 +134,9 @@ TEST_P(FailoverOn, AGracefullyStoppedTargetFailsNoRequest) {
   const uint16_t port = free_port();
   auto fulcrum = start_fulcrum(
       dir, failover_config(port, {a.address(), b.address(), c.address()}, "", listener_extra(), GetParam()), port);
-  auto wrk = start_wrk(dir, front_url(port), 20, 4);
+  auto wrk = start_wrk(dir, front_url(port), 20, 3);
   ASSERT_TRUE(wait_until([&] { return fulcrum->output().find("target=" + a.address()) != std::string::npos; }, 5s));
-  std::this_thread::sleep_for(500ms);  // load on all three before the stop
+  std::this_thread::sleep_for(300ms);  // load on all three before the stop
   a.process->signal(SIGQUIT);
   EXPECT_TRUE(a.process->wait(5s).has_value()) << "nginx did not stop";
   ASSERT_TRUE(wrk->wait(20s).has_value());
@@ -161,7 +161,7 @@ TEST(Failover, AHungTargetCostsOnlyTheRequestsOnItAndNoneOnceEjected) {
       port);
   ASSERT_TRUE(wait_until([&] { return can_connect(port); }, 2s));
   const int connections = 20;
-  auto wrk = start_wrk(dir, url(port), connections, 4, {"--timeout", "5s"});
+  auto wrk = start_wrk(dir, url(port), connections, 3, {"--timeout", "5s"});
   ASSERT_TRUE(wait_until([&] { return a.count("request GET") > 200; }, 5s));
   a.process.signal(SIGSTOP);
   ASSERT_TRUE(wrk->wait(20s).has_value());
@@ -188,7 +188,7 @@ TEST(Failover, AHungTargetCostsOnlyTheRequestsOnItAndNoneOnceEjected) {
   EXPECT_EQ(failed_elsewhere, 0u);
   EXPECT_NE(fulcrum->errors().find("Target.OutlierEjected"), std::string::npos) << fulcrum->errors();
   a.process.signal(SIGSTOP);
-  auto after = start_wrk(dir, url(port), connections, 2, {"--timeout", "5s"});
+  auto after = start_wrk(dir, url(port), connections, 1, {"--timeout", "5s"});
   ASSERT_TRUE(after->wait(20s).has_value());
   a.process.signal(SIGCONT);
   const WrkTotals ejected = parse_wrk(after->output());

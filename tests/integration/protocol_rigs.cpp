@@ -192,9 +192,16 @@ class HttpRig : public ProtocolRig {
     if (tls_) args.push_back("-k");
     args.insert(args.end(), curl_extra.begin(), curl_extra.end());
     args.push_back(url(port, "/"));
-    const std::string body = curl(args).out;
-    const size_t at = body.find("backend ");
-    return at == std::string::npos ? "" : body.substr(at + 8, body.find('\n', at) - at - 8);
+    const auto names = answered_by(curl(args).out);
+    return names.empty() ? "" : names.front();
+  }
+  // One curl for all of them (a process per exchange is most of the time these tests take);
+  // Connection: close makes each request a connection of its own, so both workers take part.
+  std::vector<std::string> exchanges(uint16_t port, const std::string& source_ip, int count) override {
+    std::vector<std::string> args{"--interface", source_ip, "-H", "Connection: close"};
+    if (tls_) args.push_back("-k");
+    for (int i = 0; i < count; ++i) args.push_back(url(port, "/"));
+    return answered_by(curl(args).out);
   }
   void hold(uint16_t port, const std::string& source_ip, const std::vector<RigTarget>& targets) override {
     std::vector<std::string> argv{"/usr/bin/curl", "-s", "--max-time", "30", "--interface", source_ip};
@@ -221,6 +228,15 @@ class HttpRig : public ProtocolRig {
  private:
   std::string url(uint16_t port, const std::string& path) const {
     return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port) + path;
+  }
+  // The names in the bodies of the test backend's answers: each starts "backend NAME".
+  static std::vector<std::string> answered_by(const std::string& bodies) {
+    std::vector<std::string> names;
+    std::istringstream lines(bodies);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("backend ", 0) == 0) names.push_back(line.substr(8));
+    }
+    return names;
   }
   static int slow_requests(const Process& target) {
     std::istringstream lines(target.output());
