@@ -97,8 +97,8 @@ void set_no_delay(Socket& socket) {
   ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-// reconfigured: a new snapshot arrived while the request was in flight (a retry after its
-// target was deregistered): our group and target indexes no longer name anything -> 502.
+// reconfigured: a reload installed a new configuration while the request was in flight: our
+// group and target indexes may no longer name the same things -> 502.
 // refused covers every failure before an answer (refused, reset, closed): 502; timeout: 504.
 enum class ConnectFailure : uint8_t { none, no_target, refused, timeout, reconfigured };
 
@@ -200,8 +200,9 @@ class ProxySession {
   // Picks and connects; on a retry (x.attempts > 0) only within max_connect_attempts and the
   // group's retry budget. same_target: a fresh connection to x.target_index first.
   asio::awaitable<ConnectFailure> connect(Exchange& x, bool allow_pool, bool same_target = false);
-  // Whether a request whose attempt failed this way may go to another target.
-  bool may_retry(const Exchange& x, AttemptFailure failure) const;
+  // Records how the attempt failed (for the answer, and for connect()'s budget) and says whether
+  // the request may go to another target.
+  bool retry_after(Exchange& x, AttemptFailure failure) const;
   asio::awaitable<bool> forward(Exchange& x);
   // nullopt: the body passed; else the request was answered (true: the connection goes on).
   asio::awaitable<std::optional<bool>> inspect_body(Exchange& x, security::WafRules& waf);
@@ -696,8 +697,10 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
   co_return x.failure;
 }
 
-bool ProxySession::may_retry(const Exchange& x, AttemptFailure failure) const {
-  // Only a request still whole in the buffer can be sent again (its body came with its head).
+bool ProxySession::retry_after(Exchange& x, AttemptFailure failure) const {
+  x.failure = failure == AttemptFailure::timed_out ? ConnectFailure::timeout : ConnectFailure::refused;
+  x.target_saw_request = failure != AttemptFailure::not_sent;
+  // Only a request that can be sent again whole: in the buffer, or its streamed body kept.
   if (!x.replayable) return false;
   const auto& group = *snapshot_->groups[static_cast<size_t>(x.group_index)].config;
   // Some of the body may have reached the target: a large one is not sent twice.
@@ -770,9 +773,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       }
       x.outcome = TargetOutcome::failed;
       report_target_outcome(group, target, x.outcome, 0, -1, core::now_us());
-      x.failure = ConnectFailure::refused;
-      x.target_saw_request = false;
-      if (may_retry(x, AttemptFailure::not_sent)) continue;  // nothing was answered: another target
+      if (retry_after(x, AttemptFailure::not_sent)) continue;  // nothing was answered: another target
       co_return co_await respond(502, true, &x);
     }
     if (!x.replay_started) in_.consume(buffered);
@@ -797,6 +798,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       }
     }
     // The rest of the body, streamed as it arrives.
+    bool resend = false;  // a body write failed and the request goes to another target
     const uint32_t min_rate = l.security.min_body_rate;
     const int64_t body_started_ms = min_rate != 0 ? core::now_ms() : 0;
     uint64_t body_read = 0;
@@ -881,13 +883,12 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         x.drop_target();
         x.outcome = TargetOutcome::failed;
         report_target_outcome(group, target, x.outcome, 0, -1, core::now_us());
-        x.failure = ConnectFailure::refused;
-        x.target_saw_request = false;
-        if (may_retry(x, AttemptFailure::not_sent)) break;  // the write failed: another target
+        resend = retry_after(x, AttemptFailure::not_sent);
+        if (resend) break;  // the write failed: another target
         co_return co_await respond(502, true, &x);
       }
     }
-    if (x.target_index >= 0 && !x.target.is_open()) continue;  // a body write failed: retry
+    if (resend) continue;
     sent_us = core::now_us();
 
     // The response head (after any interim 1xx).
@@ -945,9 +946,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         if (deadline_.expired()) {
           x.outcome = TargetOutcome::timed_out;
           report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
-          x.failure = ConnectFailure::timeout;
-          x.target_saw_request = true;
-          if (nothing_yet && may_retry(x, AttemptFailure::timed_out)) {
+          if (nothing_yet && retry_after(x, AttemptFailure::timed_out)) {
             retry_elsewhere = true;  // retry_on_timeout: another target, the client unaware
             break;
           }
@@ -959,9 +958,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         }
         x.outcome = TargetOutcome::failed;
         report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
-        x.failure = ConnectFailure::refused;
-        x.target_saw_request = true;
-        if (nothing_yet && may_retry(x, AttemptFailure::no_response)) {
+        if (nothing_yet && retry_after(x, AttemptFailure::no_response)) {
           // The target dropped the request unanswered: another target (the failed one stays in
           // the avoid list), the client unaware.
           retry_elsewhere = true;
@@ -1690,10 +1687,12 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   }
 
   find_sticky_target(x, head);
-  const HeadPickKeys pick_keys(head);
-  x.pick_hash = upstream::pick_hash(
-      snapshot_->groups[static_cast<size_t>(x.group_index)].key_source,
-      {.client = upstream::ClientAddress::from_bytes(client_family_, client_address_), .request = &pick_keys});
+  if (const auto& key_source = snapshot_->groups[static_cast<size_t>(x.group_index)].key_source; key_source.hashes()) {
+    const HeadPickKeys pick_keys(head);
+    x.pick_hash = upstream::pick_hash(
+        key_source,
+        {.client = upstream::ClientAddress::from_bytes(client_family_, client_address_), .request = &pick_keys});
+  }
 
   // The head toward the target, rewritten now while the parsed views are valid.
   RequestForwarding forwarding;

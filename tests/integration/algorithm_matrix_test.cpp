@@ -6,12 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
 
+#include "agent_host.hpp"
 #include "harness.hpp"
 #include "protocol_rigs.hpp"
 
@@ -29,28 +28,6 @@ struct TargetSpec {
   int weight = 1;
   int delay_ms = 0;
   std::string ip = "127.0.0.1";
-};
-
-// A target host's `fulcrum agent` (same address as the target), reading a /proc of the test's
-// making: the memory use it reports is what the test sets.
-struct AgentHost {
-  AgentHost(const TempDir& dir, const std::string& name, const std::string& ip, uint16_t agent_port)
-      : proc(dir.path() + "/proc-" + name) {
-    std::filesystem::create_directories(proc);
-    std::ofstream(proc + "/stat") << "cpu  100 0 100 800 0 0 0 0 0 0\n";
-    set_memory_percent(50);
-    agent = std::make_unique<Process>(
-        std::vector<std::string>{fulcrum_binary(), "agent", "--listen", ip + ":" + std::to_string(agent_port), "--proc",
-                                 proc, "--sample-interval", "50ms"},
-        dir.path(), "agent-" + name);
-    EXPECT_TRUE(agent->wait_for_output("agent.start", 5s, true)) << agent->errors();
-  }
-  void set_memory_percent(int percent) {
-    std::ofstream(proc + "/meminfo.new") << "MemTotal: 1000 kB\nMemAvailable: " << 1000 - percent * 10 << " kB\n";
-    std::filesystem::rename(proc + "/meminfo.new", proc + "/meminfo");
-  }
-  std::string proc;
-  std::unique_ptr<Process> agent;
 };
 
 size_t longest_run(const std::string& text, char c) {

@@ -65,8 +65,7 @@ class FailoverOn : public ::testing::TestWithParam<std::string> {
   std::string listener_extra() {
     if (!tls()) return "";
     pki_ = std::make_unique<TestPki>(dir);
-    const CertFiles cert = pki_->leaf("front", "front", {"localhost"});
-    return "    tls: { certificates: [ { cert: " + cert.cert + ", key: " + cert.key + " } ] }\n";
+    return https_listener_tls(*pki_);
   }
   std::string front_url(uint16_t port) const {
     return std::string(tls() ? "https" : "http") + "://127.0.0.1:" + std::to_string(port) + "/";

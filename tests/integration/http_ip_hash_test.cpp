@@ -5,7 +5,6 @@
 #include <functional>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "harness.hpp"
 #include "http_harness.hpp"
@@ -23,14 +22,9 @@ std::string ip_hash_config(uint16_t port, const std::vector<std::string>& target
   return yaml;
 }
 
-// Who answered each request of one curl run, in order ("backend NAME" starts each body).
+// Who answered each request of one curl run, in order.
 std::vector<std::string> answered_by(const std::vector<std::string>& curl_args) {
-  std::vector<std::string> names;
-  std::istringstream lines(curl(curl_args).out);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("backend ", 0) == 0) names.push_back(line.substr(8));
-  }
-  return names;
+  return backend_names(curl(curl_args).out);
 }
 
 TEST(HttpIpHash, EachClientAddressKeepsItsTargetAndClientsSpread) {
