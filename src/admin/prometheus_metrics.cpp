@@ -182,6 +182,8 @@ std::string render_metrics(const upstream::TargetRegistry& registry) {
   auto& group_connect_errors =
       f.add("fulcrum_group_connect_errors_total", "counter", "Connections to the group's targets that failed.");
   auto& group_retries = f.add("fulcrum_group_retries_total", "counter", "Attempts on another target after a failed one.");
+  auto& group_retries_refused = f.add("fulcrum_group_retries_refused_total", "counter",
+                                      "Retries not made because the group's retry_budget was spent (HTTP).");
   auto& group_targets = f.add("fulcrum_group_targets", "gauge", "Targets of the group in each state.");
   auto& group_failing_open =
       f.add("fulcrum_group_failing_open", "gauge", "1 when no target is healthy and traffic goes to all (fail_open).");
@@ -242,6 +244,7 @@ std::string render_metrics(const upstream::TargetRegistry& registry) {
     group.add(group_labels, group_totals, counts_requests);
     sample(group_connect_errors, group_labels, group_totals.connect_errors);
     sample(group_retries, group_labels, group_totals.retries);
+    if (g.retry_budget && http.count(g.name()) != 0) sample(group_retries_refused, group_labels, g.retry_budget->refused.load(std::memory_order_relaxed));
     for (size_t s = 0; s < std::size(kStates); ++s) {
       sample(group_targets, group_labels + "," + label("state", upstream::to_string(kStates[s])), states[s]);
     }
