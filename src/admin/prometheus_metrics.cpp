@@ -263,7 +263,10 @@ std::string render_udp_metrics(const std::vector<UdpListenerTotals>& listeners) 
   auto& flows_total = f.add("fulcrum_udp_flows_total", "counter", "Flows opened.");
   auto& flows_ended = f.add("fulcrum_udp_flows_ended_total", "counter",
                             "Flows ended, by reason: idle_timeout, evicted (max_flows reached: the oldest made room), "
-                            "target_unreachable (ICMP port unreachable), deregistered (the target's deregistration delay ran out).");
+                            "target_unreachable (ICMP port unreachable), target_unhealthy (its target was ejected on traffic; the client's "
+                            "next datagram went to another), deregistered (the target's deregistration delay ran out).");
+  auto& rerouted = f.add("fulcrum_udp_datagrams_rerouted_total", "counter",
+                         "Datagrams a target's closed port refused (ICMP) before it answered, sent to another target.");
   auto& dropped = f.add("fulcrum_udp_datagrams_dropped_total", "counter",
                         "Datagrams dropped, by reason: no_target (no eligible target), send (a socket buffer was full).");
   for (const auto& l : listeners) {
@@ -278,6 +281,8 @@ std::string render_udp_metrics(const std::vector<UdpListenerTotals>& listeners) 
     sample(flows_ended, labels + "," + label("reason", "evicted"), l.flows_evicted);
     sample(flows_ended, labels + "," + label("reason", "target_unreachable"), l.flows_target_unreachable);
     sample(flows_ended, labels + "," + label("reason", "deregistered"), l.flows_deregistered);
+    sample(flows_ended, labels + "," + label("reason", "target_unhealthy"), l.flows_target_unhealthy);
+    sample(rerouted, labels, l.datagrams_rerouted);
     sample(dropped, labels + "," + label("reason", "no_target"), l.dropped_no_target);
     sample(dropped, labels + "," + label("reason", "send"), l.dropped_send);
   }
