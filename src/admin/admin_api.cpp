@@ -312,6 +312,7 @@ AdminResponse AdminApi::listeners() const {
                      {"listen", l.listen.to_string()},
                      {"protocol", config::to_string(l.protocol)},
                      {"default", action_to_json(l.default_action)},
+                     {"scheme", config::to_string(l.scheme)},
                      {"rules", rules}};
     if (i < snapshot->listener_stats.size()) {
       const auto totals = snapshot->listener_stats[i]->sum();

@@ -104,6 +104,7 @@ json listener_to_json(const config::ListenerConfig& l) {
               {"default", action_to_json(l.default_action)},
               {"security", security_to_json(l.security)},
               {"accept_proxy_protocol", l.accept_proxy_protocol},
+              {"scheme", config::to_string(l.scheme)},
               {"idle_timeout", duration(l.idle_timeout)}};
   if (l.protocol == config::ListenerProtocol::tls || l.protocol == config::ListenerProtocol::https) {
     out["tls"] = {{"certificates", certificates}, {"policy", to_text(l.tls.policy)}, {"alpn", l.tls.alpn}};
