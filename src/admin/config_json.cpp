@@ -100,11 +100,11 @@ json listener_to_json(const config::ListenerConfig& l) {
   json out = {{"name", l.name},
               {"listen", l.listen.to_string()},
               {"protocol", config::to_string(l.protocol)},
+              {"scheme", config::to_string(l.scheme)},
               {"rules", rules},
               {"default", action_to_json(l.default_action)},
               {"security", security_to_json(l.security)},
               {"accept_proxy_protocol", l.accept_proxy_protocol},
-              {"scheme", config::to_string(l.scheme)},
               {"idle_timeout", duration(l.idle_timeout)}};
   if (l.protocol == config::ListenerProtocol::tls || l.protocol == config::ListenerProtocol::https) {
     out["tls"] = {{"certificates", certificates}, {"policy", to_text(l.tls.policy)}, {"alpn", l.tls.alpn}};
@@ -243,6 +243,8 @@ json config_to_json(const config::Config& config) {
   return {{"source", config.source_path},
           {"workers", config.workers},
           {"shutdown_timeout", duration(config.shutdown_timeout)},
+          {"user", config.user.empty() ? json(nullptr) : json(config.user)},
+          {"group", config.group.empty() ? json(nullptr) : json(config.group)},
           {"admin",
            {{"enabled", config.admin.enabled},
             {"listen", config.admin.listen_text},

@@ -286,6 +286,10 @@ struct Config {
   std::string source_path;  // the file it was read from, for reload and messages
   uint32_t workers = 0;     // 0: auto, one per core
   Duration shutdown_timeout{30000};
+  // Started as root: the user (and group; "" = the user's primary group) to switch to once the
+  // listeners are bound and the files read (runtime/privileges.hpp). "": stay as started.
+  std::string user;
+  std::string group;
   AdminConfig admin;
   std::vector<ListenerConfig> listeners;
   std::vector<TargetGroupConfig> target_groups;

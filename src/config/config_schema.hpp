@@ -19,8 +19,8 @@ namespace schema {
 // One line per section reads better than one line per key.
 // clang-format off
 
-inline constexpr std::string_view kTopKeys[] = {"workers", "shutdown_timeout", "admin", "listeners",
-                                                "target_groups", "dns"};
+inline constexpr std::string_view kTopKeys[] = {"workers", "shutdown_timeout", "user", "group", "admin",
+                                                "listeners", "target_groups", "dns"};
 inline constexpr std::string_view kAdminKeys[] = {"enabled", "listen", "token_file"};
 inline constexpr std::string_view kListenerKeys[] = {
     "name", "listen", "protocol", "scheme", "tls", "rules", "default", "security", "accept_proxy_protocol",

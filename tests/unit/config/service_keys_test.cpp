@@ -1,4 +1,5 @@
-// The keys of issue 24: a listener's scheme (internet-facing or internal, as ELB says it).
+// The keys of issue 24: a listener's scheme (internet-facing or internal, as ELB says it) and
+// the top-level user and group a root-started Fulcrum switches to.
 #include <gtest/gtest.h>
 
 #include "load_helpers.hpp"
@@ -25,6 +26,7 @@ TEST(ServiceKeys, SchemeDefaultsToInternetFacingAsToday) {
   LoadResult result = load(testing::http_config());
   ASSERT_TRUE(result.config) << all_errors(result);
   EXPECT_EQ(result.config->listeners[0].scheme, ListenerScheme::internet_facing);
+  EXPECT_TRUE(result.config->user.empty());
 }
 
 TEST(ServiceKeys, AnInternalListenerMayBindPrivateOrUnspecifiedAddresses) {
@@ -49,6 +51,15 @@ TEST(ServiceKeys, AnUnknownSchemeSuggestsTheRightSpelling) {
   LoadResult result = load(listener_at("127.0.0.1:80", "intenral"));
   ASSERT_EQ(result.errors.size(), 1u) << all_errors(result);
   EXPECT_NE(result.errors[0].message.find("did you mean 'internal'?"), std::string::npos) << all_errors(result);
+}
+
+TEST(ServiceKeys, UserAndGroupAreReadAndGroupAloneIsAnError) {
+  LoadResult result = load("user: fulcrum\ngroup: adm\n" + testing::http_config());
+  ASSERT_TRUE(result.config) << all_errors(result);
+  EXPECT_EQ(result.config->user, "fulcrum");
+  EXPECT_EQ(result.config->group, "adm");
+  expect_error("group: adm\n" + testing::http_config(), 1, 1,
+               "'group' needs 'user': the user to switch to when started as root");
 }
 
 }  // namespace
