@@ -158,6 +158,7 @@ int main(int argc, char** argv) {
     command->add_option_function<std::string>(name, [&](const std::string& v) { ctl_words.push_back(v); }, help)
         ->required();
   };
+  ctl->add_subcommand("status", "One screen: version, uptime, user, last reload, listeners and groups");
   ctl->add_subcommand("list", "Target groups with their health counts");
   word(ctl->add_subcommand("show", "Every target of a group: state, reason, weight, traffic"), "group", "Target group");
   auto* ctl_register = ctl->add_subcommand("register", "Add a target to a group (kept across reloads)");

@@ -1,5 +1,7 @@
 #include "admin/config_json.hpp"
 
+#include "config/duration.hpp"
+
 namespace fulcrum::admin {
 namespace {
 
@@ -51,7 +53,9 @@ const char* to_text(config::DesyncMode mode) {
   return "?";
 }
 
-std::string duration(config::Duration d) { return std::to_string(d.count()) + "ms"; }
+// As people write them in the file ("5s", "5m", "1d", "1m30s", "250ms"), and as the file reads
+// them back: the configuration shown can be pasted into one.
+std::string duration(config::Duration d) { return config::format_duration(d); }
 
 std::string redacted_if_set(const std::string& value) { return value.empty() ? std::string() : kRedacted; }
 

@@ -2,13 +2,15 @@
 // private networks only, judged as the access list judges them: on an accept_proxy_protocol
 // listener, the client the PROXY header announces. Others are refused at accept (reset, no
 // byte to the target) and counted; `fulcrum validate` refuses an internal listener bound to a
-// public address; the API and the dashboard show each scheme.
+// public address; the API, the dashboard's data and `fulcrum ctl status` show each scheme.
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <csignal>
 #include <nlohmann/json.hpp>
 
 #include "harness.hpp"
@@ -104,6 +106,43 @@ TEST(ListenerScheme, ValidateRefusesAnInternalListenerOnAPublicAddress) {
                                           "public address"),
             std::string::npos)
       << validate.errors();
+}
+
+// `fulcrum ctl status`: one screen with the build, the process, the listeners with their
+// scheme, and the groups' health.
+TEST(CtlStatus, OneScreenWithVersionUptimeListenersSchemesAndGroups) {
+  TempDir dir;
+  HttpBackend backend(dir, "one", {"--quiet"});
+  const uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(
+      dir,
+      "workers: 1\nlisteners:\n  - { name: web, listen: 127.0.0.1:" + std::to_string(port) +
+          ", protocol: http, scheme: internal, default: { forward: be } }\ntarget_groups:\n"
+          "  - name: be\n    health_check: { protocol: http, path: /, interval: 1s, healthy_threshold: 2 }\n"
+          "    targets: [ { address: " + backend.address() + " } ]\n",
+      port);
+  const std::string admin = admin_address(*fulcrum);
+  ASSERT_TRUE(fulcrum->wait_for_output("health.transition group=be", 10s, true)) << fulcrum->errors();
+  ASSERT_NE(fulcrum->errors().find("to=healthy"), std::string::npos) << fulcrum->errors();
+  fulcrum->signal(SIGHUP);
+  ASSERT_TRUE(fulcrum->wait_for_output("config.reloaded", 5s, true));
+  auto status = run_captured({fulcrum_binary(), "ctl", "--admin", admin, "status"}, "/dev/null", true);
+  ASSERT_EQ(status.exit_code, 0) << status.out;
+  const std::string& out = status.out;
+  EXPECT_EQ(out.rfind("fulcrum 0.1.0 (git ", 0), 0u) << out;
+  EXPECT_NE(out.find("pid " + std::to_string(fulcrum->pid()) + ", up "), std::string::npos) << out;
+  EXPECT_NE(out.find(", last reload "), std::string::npos) << out;
+  EXPECT_NE(out.find(": ok\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 listeners, 1/1 targets healthy"), std::string::npos) << out;
+  EXPECT_NE(out.find("LISTENER  LISTEN"), std::string::npos) << out;
+  EXPECT_NE(out.find("internal"), std::string::npos) << out;
+  EXPECT_NE(out.find("GROUP"), std::string::npos) << out;
+  // One screen: fewer lines than a terminal has.
+  EXPECT_LT(std::count(out.begin(), out.end(), '\n'), 24) << out;
+  auto json_status = nlohmann::json::parse(curl({"http://" + admin + "/api/v1/status"}).out);
+  EXPECT_EQ(json_status["pid"], fulcrum->pid());
+  EXPECT_EQ(json_status["last_reload"]["ok"], true);
+  EXPECT_TRUE(json_status["uptime"].is_string());
 }
 
 }  // namespace
