@@ -97,8 +97,8 @@ void set_no_delay(Socket& socket) {
   ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-// reconfigured: a new snapshot arrived while the request was in flight (a retry after its
-// target was deregistered): our group and target indexes no longer name anything -> 502.
+// reconfigured: a reload installed a new configuration while the request was in flight: our
+// group and target indexes may no longer name the same things -> 502.
 // refused covers every failure before an answer (refused, reset, closed): 502; timeout: 504.
 enum class ConnectFailure : uint8_t { none, no_target, refused, timeout, reconfigured };
 
@@ -200,8 +200,9 @@ class ProxySession {
   // Picks and connects; on a retry (x.attempts > 0) only within max_connect_attempts and the
   // group's retry budget. same_target: a fresh connection to x.target_index first.
   asio::awaitable<ConnectFailure> connect(Exchange& x, bool allow_pool, bool same_target = false);
-  // Whether a request whose attempt failed this way may go to another target.
-  bool may_retry(const Exchange& x, AttemptFailure failure) const;
+  // Records how the attempt failed (for the answer, and for connect()'s budget) and says whether
+  // the request may go to another target.
+  bool retry_after(Exchange& x, AttemptFailure failure) const;
   asio::awaitable<bool> forward(Exchange& x);
   // nullopt: the body passed; else the request was answered (true: the connection goes on).
   asio::awaitable<std::optional<bool>> inspect_body(Exchange& x, security::WafRules& waf);
@@ -308,6 +309,7 @@ struct ProxySession::Exchange {
   // (refused, failed write) adds none and is bounded by max_connect_attempts alone.
   bool target_saw_request = false;
   upstream::BudgetedRequest budgeted;  // counted in the group's retry budget while in flight
+  std::unique_ptr<balance::Picker> own_picker;  // picks from `snapshot` once the worker moved on
   InFlight in_flight;
   std::optional<uint64_t> pick_hash;  // the ip_hash key (upstream/pick_request.hpp), from the head
   // Stickiness: the target the client's cookie names (-1: none usable), and whether to (re)issue.
@@ -575,7 +577,16 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
   const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
   const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxConnectAttempts);
   for (;;) {
-    if (w_.upstreams.snapshot().get() != snapshot_) {  // our indexes belong to snapshot_
+    // Our indexes belong to snapshot_. A newer one installed meanwhile is usually a health change
+    // (the target that just failed, ejected): the request goes on picking from its own snapshot
+    // with a picker of its own. A reload's new configuration may have moved the group: 502.
+    balance::Picker* picker = nullptr;
+    if (const auto& current = w_.upstreams.snapshot(); current.get() == snapshot_) {
+      picker = &w_.upstreams.picker(static_cast<size_t>(x.group_index));
+    } else if (current && current->config == snapshot_->config) {
+      if (!x.own_picker) x.own_picker = group.pickers->for_worker(0);  // rare: one allocation
+      picker = x.own_picker.get();
+    } else {
       x.failure = ConnectFailure::reconfigured;
       break;
     }
@@ -602,7 +613,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     } else if (x.sticky_target >= 0 && x.attempts == 0) {
       picked = static_cast<uint32_t>(x.sticky_target);
     } else {
-      picked = w_.upstreams.picker(static_cast<size_t>(x.group_index)).pick(request);
+      picked = picker->pick(request);
       if (x.sticky_target >= 0 || group.config->stickiness.type == config::StickinessType::lb_cookie) {
         x.issue_cookie = true;  // the sticky target failed to connect: the client moves, and is told
       }
@@ -686,8 +697,10 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
   co_return x.failure;
 }
 
-bool ProxySession::may_retry(const Exchange& x, AttemptFailure failure) const {
-  // Only a request still whole in the buffer can be sent again (its body came with its head).
+bool ProxySession::retry_after(Exchange& x, AttemptFailure failure) const {
+  x.failure = failure == AttemptFailure::timed_out ? ConnectFailure::timeout : ConnectFailure::refused;
+  x.target_saw_request = failure != AttemptFailure::not_sent;
+  // Only a request that can be sent again whole: in the buffer, or its streamed body kept.
   if (!x.replayable) return false;
   const auto& group = *snapshot_->groups[static_cast<size_t>(x.group_index)].config;
   // Some of the body may have reached the target: a large one is not sent twice.
@@ -760,9 +773,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       }
       x.outcome = TargetOutcome::failed;
       report_target_outcome(group, target, x.outcome, 0, -1, core::now_us());
-      x.failure = ConnectFailure::refused;
-      x.target_saw_request = false;
-      if (may_retry(x, AttemptFailure::not_sent)) continue;  // nothing was answered: another target
+      if (retry_after(x, AttemptFailure::not_sent)) continue;  // nothing was answered: another target
       co_return co_await respond(502, true, &x);
     }
     if (!x.replay_started) in_.consume(buffered);
@@ -787,6 +798,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
       }
     }
     // The rest of the body, streamed as it arrives.
+    bool resend = false;  // a body write failed and the request goes to another target
     const uint32_t min_rate = l.security.min_body_rate;
     const int64_t body_started_ms = min_rate != 0 ? core::now_ms() : 0;
     uint64_t body_read = 0;
@@ -871,13 +883,12 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         x.drop_target();
         x.outcome = TargetOutcome::failed;
         report_target_outcome(group, target, x.outcome, 0, -1, core::now_us());
-        x.failure = ConnectFailure::refused;
-        x.target_saw_request = false;
-        if (may_retry(x, AttemptFailure::not_sent)) break;  // the write failed: another target
+        resend = retry_after(x, AttemptFailure::not_sent);
+        if (resend) break;  // the write failed: another target
         co_return co_await respond(502, true, &x);
       }
     }
-    if (x.target_index >= 0 && !x.target.is_open()) continue;  // a body write failed: retry
+    if (resend) continue;
     sent_us = core::now_us();
 
     // The response head (after any interim 1xx).
@@ -935,9 +946,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         if (deadline_.expired()) {
           x.outcome = TargetOutcome::timed_out;
           report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
-          x.failure = ConnectFailure::timeout;
-          x.target_saw_request = true;
-          if (nothing_yet && may_retry(x, AttemptFailure::timed_out)) {
+          if (nothing_yet && retry_after(x, AttemptFailure::timed_out)) {
             retry_elsewhere = true;  // retry_on_timeout: another target, the client unaware
             break;
           }
@@ -949,9 +958,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         }
         x.outcome = TargetOutcome::failed;
         report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
-        x.failure = ConnectFailure::refused;
-        x.target_saw_request = true;
-        if (nothing_yet && may_retry(x, AttemptFailure::no_response)) {
+        if (nothing_yet && retry_after(x, AttemptFailure::no_response)) {
           // The target dropped the request unanswered: another target (the failed one stays in
           // the avoid list), the client unaware.
           retry_elsewhere = true;
@@ -1680,10 +1687,12 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   }
 
   find_sticky_target(x, head);
-  const HeadPickKeys pick_keys(head);
-  x.pick_hash = upstream::pick_hash(
-      snapshot_->groups[static_cast<size_t>(x.group_index)].key_source,
-      {.client = upstream::ClientAddress::from_bytes(client_family_, client_address_), .request = &pick_keys});
+  if (const auto& key_source = snapshot_->groups[static_cast<size_t>(x.group_index)].key_source; key_source.hashes()) {
+    const HeadPickKeys pick_keys(head);
+    x.pick_hash = upstream::pick_hash(
+        key_source,
+        {.client = upstream::ClientAddress::from_bytes(client_family_, client_address_), .request = &pick_keys});
+  }
 
   // The head toward the target, rewritten now while the parsed views are valid.
   RequestForwarding forwarding;
