@@ -1,7 +1,7 @@
 # The Debian package, built by CPack's DEB generator (`make deb`, or `cpack -G DEB` in a build
 # directory): build/fulcrum_<version>_<arch>.deb. What goes where, and why, is in
 # packaging/README.md. The Depends line comes from dpkg-shlibdeps (the libraries the binary
-# really links), plus adduser for postinst.
+# really links), plus adduser for postinst and procps for the unit's /bin/kill (ExecReload).
 
 # `cpack` installs into its staging directory first; without this, that install would build
 # every target (tests, benchmarks) before packaging the one binary it ships.
@@ -32,7 +32,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # fulcrum_0.1.0_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, procps")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "logrotate")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/debian/conffiles ${PROJECT_SOURCE_DIR}/packaging/debian/postinst

@@ -86,10 +86,11 @@ TEST(Package, DebHoldsTheServiceFilesItsDependenciesAndAUnitOperatorsExpect) {
                            "./etc/logrotate.d/fulcrum", "./var/lib/fulcrum/", "./usr/share/doc/fulcrum/operations.md"}) {
     EXPECT_NE(listing.find(std::string(" ") + path + "\n"), std::string::npos) << path << " missing:\n" << listing;
   }
-  // Depends: what dpkg-shlibdeps found in the binary, plus adduser for postinst.
+  // Depends: what dpkg-shlibdeps found in the binary, plus adduser for postinst and procps for
+  // the unit's /bin/kill (not an essential package).
   const std::string depends = run({"/usr/bin/dpkg-deb", "-f", deb, "Depends"}).out;
   for (const char* package : {"libc6", "libssl3", "libsystemd0", "libyaml-cpp", "libre2", "libmaxminddb0", "libstdc++6",
-                              "adduser"}) {
+                              "adduser", "procps"}) {
     EXPECT_NE(depends.find(package), std::string::npos) << package << " not in Depends: " << depends;
   }
 
