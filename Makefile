@@ -5,7 +5,7 @@ RELEASE_DIR := build/release
 ASAN_DIR := build/asan
 FUZZ_DIR := build/fuzz
 
-.PHONY: run test setup build build-asan bench fuzz clean
+.PHONY: run test setup build build-asan bench fuzz clean deb
 
 setup:
 	@scripts/setup
@@ -48,6 +48,13 @@ fuzz: setup $(FUZZ_DIR)/build.ninja
 	mkdir -p $(FUZZ_DIR)/corpus/$(FUZZ)
 	$(FUZZ_DIR)/tests/fuzz/$(fuzz_target) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	  -dict=tests/fuzz/$(FUZZ).dict $(FUZZ_DIR)/corpus/$(FUZZ) tests/fuzz/corpus/$(FUZZ)
+
+# The Debian package: build/fulcrum_<version>_<arch>.deb (CPack's DEB generator; what it holds:
+# packaging/README.md). Only the fulcrum binary is built for it.
+deb: setup $(RELEASE_DIR)/build.ninja
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target fulcrum
+	cd $(RELEASE_DIR) && cpack -G DEB -B $(CURDIR)/build
+	@ls -l build/fulcrum_*.deb
 
 bench: build
 	@echo "see bench/README.md: bench/tcp.sh, bench/algorithms.sh, ..."

@@ -14,7 +14,9 @@
 #include "admin/ctl_client.hpp"
 #include "config/config_loader.hpp"
 #include "config/duration.hpp"
+#include "core/build_info.hpp"
 #include "core/log.hpp"
+#include "core/log_files.hpp"
 #include "health/agent_server.hpp"
 #include "health/agent_state_file.hpp"
 #include "runtime/demo.hpp"
@@ -27,6 +29,7 @@ struct LogFlags {
   std::string format = "text";
   std::string level = "info";
   std::string access_log = "-";
+  std::string error_log = "-";
   std::string access_log_format = "structured";
 };
 
@@ -35,7 +38,11 @@ void add_log_flags(CLI::App& command, LogFlags& flags) {
   command.add_option("--log-level", flags.level, "Least severe level logged")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
-  command.add_option("--access-log", flags.access_log, "Where access-log lines go: - (stdout), off, or a file path")
+  command.add_option("--access-log", flags.access_log,
+                     "Where access-log lines go: - (stdout), off, or a file path (reopened on SIGUSR1)")
+      ->capture_default_str();
+  command.add_option("--error-log", flags.error_log,
+                     "Where diagnostics go: - (stderr) or a file path (reopened on SIGUSR1)")
       ->capture_default_str();
   command.add_option("--access-log-format", flags.access_log_format,
                      "HTTP access lines: structured (as --log-format) or combined (NCSA combined + balancer fields)")
@@ -43,23 +50,27 @@ void add_log_flags(CLI::App& command, LogFlags& flags) {
       ->capture_default_str();
 }
 
-// False when the access log file cannot be opened (said on stderr).
-bool apply_log_flags(const LogFlags& flags) {
+// False when a log file cannot be opened (said on stderr). `files` keeps the files for SIGUSR1.
+bool apply_log_flags(const LogFlags& flags, fulcrum::core::LogFiles& files) {
   fulcrum::core::LogSettings settings;
   settings.format = flags.format == "json" ? fulcrum::core::LogFormat::json : fulcrum::core::LogFormat::text;
   if (flags.level == "debug") settings.level = fulcrum::core::LogLevel::debug;
   if (flags.level == "warn") settings.level = fulcrum::core::LogLevel::warn;
   if (flags.level == "error") settings.level = fulcrum::core::LogLevel::error;
   if (flags.access_log_format == "combined") settings.access_format = fulcrum::core::AccessLogFormat::combined;
+  std::string error;
+  if (flags.error_log != "-" && !files.open_error_log(flags.error_log, error)) {
+    std::fprintf(stderr, "fulcrum: cannot open the error log %s\n", error.c_str());
+    return false;
+  }
   if (flags.access_log == "off") {
     settings.access_fd = -1;
   } else if (flags.access_log != "-") {
-    int fd = ::open(flags.access_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      std::fprintf(stderr, "fulcrum: cannot open access log %s: %s\n", flags.access_log.c_str(), std::strerror(errno));
+    settings.access_fd = files.open_access_log(flags.access_log, error);
+    if (settings.access_fd < 0) {
+      std::fprintf(stderr, "fulcrum: cannot open the access log %s\n", error.c_str());
       return false;
     }
-    settings.access_fd = fd;
   }
   fulcrum::core::configure_logging(settings);
   return true;
@@ -81,7 +92,8 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"Fulcrum: a load balancer for TCP, UDP, HTTP and TLS traffic.", "fulcrum"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "fulcrum 0.1.0");
+  app.set_version_flag("--version", "fulcrum " + std::string(fulcrum::core::version()) + " (git " +
+                                        std::string(fulcrum::core::git_commit()) + ")");
 
   std::string config_path;
   LogFlags log_flags;
@@ -146,6 +158,7 @@ int main(int argc, char** argv) {
     command->add_option_function<std::string>(name, [&](const std::string& v) { ctl_words.push_back(v); }, help)
         ->required();
   };
+  ctl->add_subcommand("status", "One screen: version, uptime, user, last reload, listeners and groups");
   ctl->add_subcommand("list", "Target groups with their health counts");
   word(ctl->add_subcommand("show", "Every target of a group: state, reason, weight, traffic"), "group", "Target group");
   auto* ctl_register = ctl->add_subcommand("register", "Add a target to a group (kept across reloads)");
@@ -190,7 +203,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  if (!apply_log_flags(log_flags)) return 1;
+  // Lives as long as the process: SIGUSR1 reopens these files.
+  static fulcrum::core::LogFiles log_files;
+  if (!run->parsed() && !apply_log_flags(log_flags, log_files)) return 1;
 
   if (demo->parsed()) return fulcrum::runtime::run_demo(demo_options);
 
@@ -221,8 +236,12 @@ int main(int argc, char** argv) {
     if (server_options.upgrade) std::fprintf(stderr, "fulcrum: upgrade not attempted: the running process keeps serving\n");
     return 2;
   }
+  // After the file: `user:` decides where the upgrade socket goes, and who gets the log files.
+  if (!apply_log_flags(log_flags, log_files)) return 1;
+  server_options.log_files = &log_files;
+  server_options.arguments.assign(argv + 1, argv + argc);
   if (server_options.upgrade_socket.empty()) {
-    server_options.upgrade_socket = fulcrum::runtime::default_upgrade_socket_path(config_path);
+    server_options.upgrade_socket = fulcrum::runtime::default_upgrade_socket_path(config_path, !config->user.empty());
   } else if (server_options.upgrade_socket == "off") {
     if (server_options.upgrade) {
       std::fprintf(stderr, "fulcrum: --upgrade needs an upgrade socket (--upgrade-socket off was given)\n");

@@ -157,6 +157,7 @@ AdminResponse AdminApi::handle(const AdminRequest& request) {
   if (path == "/api/v1/listeners") return get ? listeners() : method_not_allowed("GET");
   if (path == "/api/v1/target-groups") return get ? groups() : method_not_allowed("GET");
   if (path == "/api/v1/config") return get ? config() : method_not_allowed("GET");
+  if (path == "/api/v1/status") return get ? status() : method_not_allowed("GET");
   if (path == "/api/v1/reload") return request.method == "POST" ? reload() : method_not_allowed("POST");
   if (path.starts_with(kGroupsPrefix)) {
     std::string_view rest = std::string_view(path).substr(kGroupsPrefix.size());
@@ -311,6 +312,7 @@ AdminResponse AdminApi::listeners() const {
     json listener = {{"name", l.name},
                      {"listen", l.listen.to_string()},
                      {"protocol", config::to_string(l.protocol)},
+                     {"scheme", config::to_string(l.scheme)},
                      {"default", action_to_json(l.default_action)},
                      {"rules", rules}};
     if (i < snapshot->listener_stats.size()) {
@@ -372,6 +374,33 @@ AdminResponse AdminApi::config() const {
   const auto& snapshot = registry_.last();
   if (!snapshot) return AdminResponse::error(503, "no configuration applied yet");
   return AdminResponse::json(config_to_json(*snapshot->config).dump(2) + "\n");
+}
+
+AdminResponse AdminApi::status() const {
+  json out = hooks_.process ? hooks_.process() : json::object();
+  const auto& snapshot = registry_.last();
+  uint32_t healthy = 0, targets = 0;
+  if (snapshot) {
+    out["listeners"] = snapshot->config->listeners.size();
+    out["target_groups"] = snapshot->groups.size();
+    for (const auto& group : snapshot->groups) {
+      for (const auto& t : group.targets) {
+        ++targets;
+        if (t.status.state == upstream::TargetState::healthy) ++healthy;
+      }
+    }
+    double rate = 0;
+    bool measured = false;
+    for (const auto& l : snapshot->config->listeners) {
+      if (auto rates = sampler_ ? sampler_->listener(l.name) : std::nullopt) {
+        rate += rates->requests_per_second;
+        measured = true;
+      }
+    }
+    out["requests_per_second"] = measured ? json(std::round(rate * 10.0) / 10.0) : json(nullptr);
+  }
+  out["targets"] = {{"healthy", healthy}, {"total", targets}};
+  return AdminResponse::json(out.dump(2) + "\n");
 }
 
 AdminResponse AdminApi::reload() {

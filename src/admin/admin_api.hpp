@@ -6,6 +6,7 @@
 //   GET  /api/v1/listeners                 listeners and their actions
 //   GET  /api/v1/target-groups             groups with counts of targets per state
 //   GET  /api/v1/target-groups/{name}      one group, every target with state, reason, history
+//   GET  /api/v1/status                    the process: version, uptime, user, last reload, totals
 //   GET  /api/v1/config                    the effective configuration, secrets redacted
 //   POST /api/v1/reload                    re-read the file; 200 or 422 with FILE:LINE:COLUMN errors
 //   POST   /api/v1/target-groups/{name}/targets            register {"address", "weight"?, "zone"?}
@@ -13,6 +14,7 @@
 //   PATCH  /api/v1/target-groups/{name}/targets/{address}  {"weight"?: 0..1000, "drain"?: bool}
 //   GET  /metrics                          Prometheus text format (prometheus_metrics.hpp)
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,8 @@ class AdminApi {
     std::function<std::optional<upstream::OperatorOverrides::View>(const std::string&, const std::string&)> overrides;
     // More families appended to GET /metrics (the security controls' counters).
     std::function<std::string()> more_metrics;
+    // The process for GET /api/v1/status: version, pid, uptime, user, last reload, STATUS line.
+    std::function<nlohmann::json()> process;
   };
 
   // `sampler` gives requests/s and latency percentiles (may be null: totals only).
@@ -66,6 +70,7 @@ class AdminApi {
   AdminResponse groups() const;
   AdminResponse group(const std::string& name) const;
   AdminResponse config() const;
+  AdminResponse status() const;
   AdminResponse reload();
   AdminResponse targets(const AdminRequest& request, const std::string& group, const std::string& address);
 

@@ -1,5 +1,7 @@
 #include "admin/config_json.hpp"
 
+#include "config/duration.hpp"
+
 namespace fulcrum::admin {
 namespace {
 
@@ -51,7 +53,9 @@ const char* to_text(config::DesyncMode mode) {
   return "?";
 }
 
-std::string duration(config::Duration d) { return std::to_string(d.count()) + "ms"; }
+// As people write them in the file ("5s", "5m", "1d", "1m30s", "250ms"), and as the file reads
+// them back: the configuration shown can be pasted into one.
+std::string duration(config::Duration d) { return config::format_duration(d); }
 
 std::string redacted_if_set(const std::string& value) { return value.empty() ? std::string() : kRedacted; }
 
@@ -100,6 +104,7 @@ json listener_to_json(const config::ListenerConfig& l) {
   json out = {{"name", l.name},
               {"listen", l.listen.to_string()},
               {"protocol", config::to_string(l.protocol)},
+              {"scheme", config::to_string(l.scheme)},
               {"rules", rules},
               {"default", action_to_json(l.default_action)},
               {"security", security_to_json(l.security)},
@@ -242,6 +247,8 @@ json config_to_json(const config::Config& config) {
   return {{"source", config.source_path},
           {"workers", config.workers},
           {"shutdown_timeout", duration(config.shutdown_timeout)},
+          {"user", config.user.empty() ? json(nullptr) : json(config.user)},
+          {"group", config.group.empty() ? json(nullptr) : json(config.group)},
           {"admin",
            {{"enabled", config.admin.enabled},
             {"listen", config.admin.listen_text},

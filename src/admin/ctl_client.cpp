@@ -99,6 +99,59 @@ void print_group(const json& group) {
   }
 }
 
+// `fulcrum ctl status`: one screen, the way `haproxy -vv` + `show info` + `show stat` would be
+// read at a glance: the process, its listeners, its groups.
+int print_status(const CtlOptions& options) {
+  json parts[3];
+  const char* paths[3] = {"/api/v1/status", "/api/v1/listeners", "/api/v1/target-groups"};
+  for (int i = 0; i < 3; ++i) {
+    HttpAnswer answer = admin_request(options, "GET", paths[i]);
+    if (answer.status == 0) {
+      std::fprintf(stderr, "fulcrum ctl: %s\n", answer.error.c_str());
+      return 2;
+    }
+    parts[i] = json::parse(answer.body, nullptr, false);
+    if (answer.status != 200 || parts[i].is_discarded()) {
+      std::fprintf(stderr, "fulcrum ctl: %s: %d %s\n", paths[i], answer.status, answer.body.c_str());
+      return 1;
+    }
+  }
+  if (options.json) {
+    std::printf("%s\n", json{{"status", parts[0]}, {"listeners", parts[1]}, {"target_groups", parts[2]}}.dump(2).c_str());
+    return 0;
+  }
+  const json& s = parts[0];
+  std::printf("fulcrum %s (git %s), pid %s, up %s, %s workers%s\n", text_of(s.value("version", json())).c_str(),
+              text_of(s.value("commit", json())).c_str(), text_of(s.value("pid", json())).c_str(),
+              text_of(s.value("uptime", json())).c_str(), text_of(s.value("workers", json())).c_str(),
+              s.value("shutting_down", false) ? ", shutting down" : "");
+  std::printf("runs as %s%s\n", text_of(s.value("credentials", json())).c_str(),
+              s.value("systemd", false) ? ", under systemd" : "");
+  std::printf("config %s", text_of(s.value("config_file", json())).c_str());
+  const json last = s.value("last_reload", json());
+  if (last.is_object()) {
+    std::printf(", last reload %s: %s", text_of(last["at"]).c_str(), last["ok"].get<bool>() ? "ok" : "FAILED");
+  }
+  std::printf("\n");
+  if (last.is_object() && !last["ok"].get<bool>()) {
+    for (const auto& e : last["errors"]) std::printf("  %s\n", text_of(e).c_str());
+  }
+  const json& t = s["targets"];
+  std::printf("%s listeners, %s/%s targets healthy, %s req/s\n\n", text_of(s.value("listeners", json())).c_str(),
+              text_of(t["healthy"]).c_str(), text_of(t["total"]).c_str(),
+              text_of(s.value("requests_per_second", json())).c_str());
+  std::vector<std::vector<std::string>> listeners{{"LISTENER", "LISTEN", "PROTOCOL", "SCHEME", "ACTIVE", "REQ/S", "P99MS"}};
+  for (const auto& l : parts[1]) {
+    listeners.push_back({text_of(l["name"]), text_of(l["listen"]), text_of(l["protocol"]), text_of(l["scheme"]),
+                         text_of(l.value("active_connections", json())), text_of(l.value("requests_per_second", json())),
+                         l.contains("latency_ms") ? text_of(l["latency_ms"]["p99"]) : "-"});
+  }
+  print_table(listeners);
+  std::printf("\n");
+  print_groups(parts[2]);
+  return 0;
+}
+
 }  // namespace
 
 HttpAnswer admin_request(const CtlOptions& options, const std::string& method, const std::string& path,
@@ -174,6 +227,7 @@ HttpAnswer admin_request(const CtlOptions& options, const std::string& method, c
 int run_ctl(const CtlOptions& options, const std::vector<std::string>& words, uint32_t weight,
             const std::string& zone) {
   const std::string& command = words.at(0);
+  if (command == "status") return print_status(options);
   std::string method = "GET", path, body;
   const std::string group = words.size() > 1 ? encode_segment(words[1]) : "";
   const std::string target = words.size() > 2 ? encode_segment(words[2]) : "";

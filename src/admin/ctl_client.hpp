@@ -4,6 +4,7 @@
 // JSON as it came with --json (for scripts).
 //
 //   fulcrum ctl [--admin HOST:PORT | -c fulcrum.yaml] [--token-file F] [--json] COMMAND ...
+//     status                                one screen: the process, listeners, groups
 //     list                                  target groups and their health counts
 //     show GROUP                            every target: state, reason, weight, traffic
 //     register GROUP ADDRESS [--weight N] [--zone Z]

@@ -38,7 +38,7 @@ std::string_view dashboard_html() {
 <header><h1>Fulcrum</h1><span class="status" id="status">connecting…</span></header>
 <main>
   <section><h2>Listeners</h2><table id="listeners"><thead><tr><th>name</th><th>listen</th><th>protocol</th>
-    <th>active</th><th>req/s</th><th>p99 ms</th><th>default</th></tr></thead><tbody></tbody></table></section>
+    <th>scheme</th><th>active</th><th>req/s</th><th>p99 ms</th><th>default</th></tr></thead><tbody></tbody></table></section>
   <div id="groups"></div>
 </main>
 <script>
@@ -122,6 +122,7 @@ function renderListeners(listeners) {
   const body = document.querySelector("#listeners tbody");
   body.replaceChildren(...listeners.map(l => el("tr", {"data-listener": l.name}, [
     el("td", {text: l.name}), el("td", {text: l.listen}), el("td", {text: l.protocol}),
+    el("td", {text: l.scheme, title: l.scheme === "internal" ? "private networks only" : "every client"}),
     el("td", {text: String(l.active_connections ?? "–")}), el("td", {text: fmt(l.requests_per_second, 1)}),
     el("td", {text: fmt(l.latency_ms && l.latency_ms.p99, 2)}),
     el("td", {text: (l.default.forward || []).map(f => f.group).join(", ") || Object.keys(l.default)[0]})])));

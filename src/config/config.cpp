@@ -13,6 +13,10 @@ const char* to_string(ListenerProtocol p) {
   return "?";
 }
 
+const char* to_string(ListenerScheme s) {
+  return s == ListenerScheme::internal ? "internal" : "internet-facing";
+}
+
 const char* to_string(TargetProtocol p) {
   switch (p) {
     case TargetProtocol::tcp: return "tcp";

@@ -28,11 +28,15 @@ enum class ProxyProtocolVersion { none, v1, v2 };
 enum class StickinessType { none, lb_cookie, app_cookie };
 enum class TlsPolicy { modern, intermediate, legacy };
 enum class DesyncMode { monitor, defensive, strictest };
+// ELB's words: an internet-facing listener serves every client; an internal one only clients
+// from private networks (core/private_network.hpp), refused at accept otherwise.
+enum class ListenerScheme { internet_facing, internal };
 
 const char* to_string(ListenerProtocol);
 const char* to_string(TargetProtocol);
 const char* to_string(Algorithm);
 const char* to_string(HealthProtocol);
+const char* to_string(ListenerScheme);
 
 struct HashKey {
   HashKeyKind kind = HashKeyKind::source_ip;
@@ -206,6 +210,7 @@ struct ListenerConfig {
   std::string listen_text;
   core::Endpoint listen;
   ListenerProtocol protocol = ListenerProtocol::tcp;
+  ListenerScheme scheme = ListenerScheme::internet_facing;
   ListenerTls tls;
   std::vector<Rule> rules;
   Action default_action;
@@ -281,6 +286,10 @@ struct Config {
   std::string source_path;  // the file it was read from, for reload and messages
   uint32_t workers = 0;     // 0: auto, one per core
   Duration shutdown_timeout{30000};
+  // Started as root: the user (and group; "" = the user's primary group) to switch to once the
+  // listeners are bound and the files read (runtime/privileges.hpp). "": stay as started.
+  std::string user;
+  std::string group;
   AdminConfig admin;
   std::vector<ListenerConfig> listeners;
   std::vector<TargetGroupConfig> target_groups;

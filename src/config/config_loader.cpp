@@ -129,6 +129,13 @@ Config read_config(const YAML::Node& root, Diagnostics& diagnostics) {
   }
   read_into(map, "shutdown_timeout", config.shutdown_timeout,
             [&](const Field& f) { return read_duration(f, diagnostics, 0s, 3600s); });
+  // Whether the user and group exist is checked when Fulcrum starts, as for certificate files:
+  // the file is often validated on another machine (CI).
+  read_into(map, "user", config.user, [&](const Field& f) { return read_string(f, diagnostics); });
+  read_into(map, "group", config.group, [&](const Field& f) { return read_string(f, diagnostics); });
+  if (const Field* group = map.get("group"); group != nullptr && config.user.empty()) {
+    diagnostics.error(group->key_mark(), "'group' needs 'user': the user to switch to when started as root");
+  }
   if (const Field* admin = map.get("admin")) config.admin = read_admin(*admin, diagnostics);
   if (config.admin.listen.length == 0) {
     // The default address (or one that failed to parse, already reported) still needs an endpoint.

@@ -19,11 +19,11 @@ namespace schema {
 // One line per section reads better than one line per key.
 // clang-format off
 
-inline constexpr std::string_view kTopKeys[] = {"workers", "shutdown_timeout", "admin", "listeners",
-                                                "target_groups", "dns"};
+inline constexpr std::string_view kTopKeys[] = {"workers", "shutdown_timeout", "user", "group", "admin",
+                                                "listeners", "target_groups", "dns"};
 inline constexpr std::string_view kAdminKeys[] = {"enabled", "listen", "token_file"};
 inline constexpr std::string_view kListenerKeys[] = {
-    "name", "listen", "protocol", "tls", "rules", "default", "security", "accept_proxy_protocol",
+    "name", "listen", "protocol", "scheme", "tls", "rules", "default", "security", "accept_proxy_protocol",
     "idle_timeout", "client_header_timeout", "response_timeout", "desync_mode", "max_request_line",
     "max_header_bytes", "max_headers", "max_body_bytes", "add_forwarded", "add_via", "max_flows"};
 inline constexpr std::string_view kTlsKeys[] = {"certificates", "policy", "alpn", "ticket_rotation"};

@@ -20,6 +20,8 @@ inline constexpr EnumName<ListenerProtocol> kListenerProtocol[] = {{"tcp", Liste
                                                                    {"tls", ListenerProtocol::tls},
                                                                    {"http", ListenerProtocol::http},
                                                                    {"https", ListenerProtocol::https}};
+inline constexpr EnumName<ListenerScheme> kListenerScheme[] = {{"internet-facing", ListenerScheme::internet_facing},
+                                                               {"internal", ListenerScheme::internal}};
 inline constexpr EnumName<TargetProtocol> kTargetProtocol[] = {{"tcp", TargetProtocol::tcp},
                                                                {"http", TargetProtocol::http},
                                                                {"https", TargetProtocol::https},

@@ -1,6 +1,7 @@
 #include "config/listener_reader.hpp"
 
 #include "config/security_reader.hpp"
+#include "core/private_network.hpp"
 #include "config/value_readers.hpp"
 
 namespace fulcrum::config {
@@ -80,6 +81,21 @@ ListenerConfig read_listener(const Field& item, std::vector<GroupReference>& ref
             [&](const Field& f) { return read_enum(f, diagnostics, names::kListenerProtocol); });
   const ListenerContext context{listener.name.empty() ? "?" : listener.name, listener.protocol, &references};
   const std::string described = "listener '" + context.name + "' is " + to_string(listener.protocol);
+  read_into(map, "scheme", listener.scheme,
+            [&](const Field& f) { return read_enum(f, diagnostics, names::kListenerScheme, "scheme"); });
+  // An internal listener on a public address would tell the internet it exists and then
+  // refuse it: that is a mistake in the file. 0.0.0.0 / :: are accepted (the host's private
+  // addresses are among them, and the client check still refuses public clients).
+  if (const Field* scheme = map.get("scheme"); scheme != nullptr && listener.scheme == ListenerScheme::internal &&
+                                                 listener.listen.length != 0 &&
+                                                 !core::is_private_network(listener.listen.address()) &&
+                                                 !core::is_unspecified(listener.listen.address())) {
+    diagnostics.error(scheme->mark(), "listener '" + context.name + "' is internal but listens on " +
+                                          listener.listen.to_string() +
+                                          ", a public address: internal listeners bind private addresses (10.0.0.0/8, "
+                                          "172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7, loopback, "
+                                          "link-local) or 0.0.0.0 / [::]; or make it internet-facing");
+  }
 
   if (const Field* tls = map.get("tls")) {
     if (listener.protocol == ListenerProtocol::https) {

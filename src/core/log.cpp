@@ -1,10 +1,12 @@
 #include "core/log.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 namespace fulcrum::core {
@@ -58,9 +60,34 @@ void write_all(int fd, const std::string& text) {
   }
 }
 
+// syslog(3) priorities, as the journal reads them from a "<N>" prefix.
+char journal_priority(LogLevel level) {
+  switch (level) {
+    case LogLevel::debug: return '7';
+    case LogLevel::info: return '6';
+    case LogLevel::warn: return '4';
+    case LogLevel::error: return '3';
+  }
+  return '6';
+}
+
 }  // namespace
 
-void configure_logging(const LogSettings& settings) { g_settings = settings; }
+bool is_journal_stream(int fd) {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (stream == nullptr || fd < 0) return false;
+  unsigned long long device = 0, inode = 0;
+  if (std::sscanf(stream, "%llu:%llu", &device, &inode) != 2) return false;
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) return false;
+  return static_cast<unsigned long long>(info.st_dev) == device && static_cast<unsigned long long>(info.st_ino) == inode;
+}
+
+void configure_logging(const LogSettings& settings) {
+  g_settings = settings;
+  g_settings.diagnostics_to_journal = is_journal_stream(settings.diagnostics_fd);
+  g_settings.access_to_journal = is_journal_stream(settings.access_fd);
+}
 const LogSettings& log_settings() { return g_settings; }
 bool log_enabled(LogLevel level) { return level >= g_settings.level; }
 
@@ -75,15 +102,20 @@ const char* to_string(LogLevel level) {
 }
 
 LogLine::LogLine(LogLevel level, std::string_view event)
-    : LogLine(level, event, g_settings.diagnostics_fd, log_enabled(level)) {}
+    : LogLine(level, event, g_settings.diagnostics_fd, log_enabled(level), g_settings.diagnostics_to_journal) {}
 
-LogLine::LogLine(LogLevel level, std::string_view event, int fd, bool enabled)
+LogLine::LogLine(LogLevel level, std::string_view event, int fd, bool enabled, bool journal)
     : out_(thread_buffer()), fd_(fd), enabled_(enabled && fd >= 0) {
-  if (enabled_) begin_line(level, event);
+  if (enabled_) begin_line(level, event, journal);
 }
 
-void LogLine::begin_line(LogLevel level, std::string_view event) {
+void LogLine::begin_line(LogLevel level, std::string_view event, bool journal) {
   out_.clear();
+  if (journal) {
+    out_ += '<';
+    out_ += journal_priority(level);
+    out_ += '>';
+  }
   if (g_settings.format == LogFormat::json) {
     out_ += "{\"time\":\"";
     append_timestamp(out_);
@@ -93,15 +125,19 @@ void LogLine::begin_line(LogLevel level, std::string_view event) {
     out_ += event;
     out_ += '"';
   } else {
-    append_timestamp(out_);
-    out_ += ' ';
+    if (!journal) {  // the journal stamps every entry itself
+      append_timestamp(out_);
+      out_ += ' ';
+    }
     out_ += to_string(level);
     out_ += ' ';
     out_ += event;
   }
 }
 
-LogLine LogLine::access(std::string_view event) { return LogLine(LogLevel::info, event, g_settings.access_fd, true); }
+LogLine LogLine::access(std::string_view event) {
+  return LogLine(LogLevel::info, event, g_settings.access_fd, true, g_settings.access_to_journal);
+}
 
 void LogLine::begin_field(std::string_view key) {
   if (g_settings.format == LogFormat::json) {
@@ -191,6 +227,7 @@ std::string& access_line_buffer() { return thread_buffer(); }
 
 void write_access_line(std::string& line) {
   if (g_settings.access_fd < 0) return;
+  if (g_settings.access_to_journal) line.insert(0, "<6>");
   line += '\n';
   write_all(g_settings.access_fd, line);
 }

@@ -3,7 +3,12 @@
 // (`--log-format json`). Diagnostics go to stderr; access-log lines to their own sink
 // (stdout by default). A line is formatted into a thread-local buffer and written with a
 // single write(2), so lines from different workers never interleave and, once warm,
-// logging allocates nothing.
+// logging allocates nothing. When a sink is the systemd journal ($JOURNAL_STREAM names the
+// descriptor), each line starts with its syslog priority (<3> error ... <7> debug) so that
+// `journalctl -p warning` filters by level, and text lines leave the timestamp to the journal;
+// JSON lines stay whole JSON objects (the journal strips the prefix). The descriptors never
+// change after start: reopening a log file (SIGUSR1, log_files.hpp) swaps the file behind the
+// same descriptor.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,7 +28,14 @@ struct LogSettings {
   LogLevel level = LogLevel::info;
   int diagnostics_fd = 2;
   int access_fd = 1;  // -1: access log off
+  // Set by configure_logging() from $JOURNAL_STREAM: the sink is a journal stream.
+  bool diagnostics_to_journal = false;
+  bool access_to_journal = false;
 };
+
+// True when `fd` is the stream systemd connected to the journal ($JOURNAL_STREAM is
+// "DEVICE:INODE" of it). A descriptor redirected elsewhere (a file, a pipe) is not.
+bool is_journal_stream(int fd);
 
 void configure_logging(const LogSettings& settings);
 const LogSettings& log_settings();
@@ -52,8 +64,8 @@ class LogLine {
   bool enabled() const { return enabled_; }
 
  private:
-  LogLine(LogLevel level, std::string_view event, int fd, bool enabled);
-  void begin_line(LogLevel level, std::string_view event);
+  LogLine(LogLevel level, std::string_view event, int fd, bool enabled, bool journal);
+  void begin_line(LogLevel level, std::string_view event, bool journal);
   void begin_field(std::string_view key);
   void append_quoted(std::string_view value);
   std::string& out_;

@@ -22,9 +22,10 @@ Worker::~Worker() {
   join();
 }
 
-void Worker::start() {
+void Worker::start(std::function<void()> on_thread) {
   keep_alive_.emplace(loop_->get_executor());
-  thread_ = std::thread([this] {
+  thread_ = std::thread([this, on_thread = std::move(on_thread)] {
+    if (on_thread) on_thread();
     std::string name = "fulcrum-w" + std::to_string(index_);
     pthread_setname_np(pthread_self(), name.c_str());
     t_worker_index = index_;

@@ -6,6 +6,7 @@
 #include <asio/post.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -22,7 +23,8 @@ class Worker {
   uint32_t index() const { return index_; }
   asio::io_context& loop() { return *loop_; }
 
-  void start();
+  // `on_thread`, if given, runs first on the new thread (e.g. dropping its capabilities).
+  void start(std::function<void()> on_thread = {});
   // Lets the loop finish once it has no work left; join() waits for that.
   void release();
   // Stops the loop now (pending handlers are dropped).

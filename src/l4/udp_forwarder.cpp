@@ -9,6 +9,7 @@
 #include "core/clock.hpp"
 #include "core/close_shared_socket.hpp"
 #include "core/log.hpp"
+#include "core/private_network.hpp"
 #include "upstream/passive_report.hpp"
 #include "upstream/pick_request.hpp"
 
@@ -116,6 +117,7 @@ void UdpForwarder::forward(const sockaddr* client, socklen_t client_length, cons
     slot = UdpFlowTable::kNone;
   }
   if (slot == UdpFlowTable::kNone) {
+    if (!admits(client)) return;
     slot = open_flow(key, client, client_length, now_ms);
     if (slot == UdpFlowTable::kNone) {
       ++counters_.dropped_no_target;
@@ -204,6 +206,17 @@ bool UdpForwarder::reroute_unanswered(uint32_t slot) {
   }
   retry.unanswered.swap(datagram);
   return true;
+}
+
+bool UdpForwarder::admits(const sockaddr* client) {
+  if (!context_.listener_guards || listener_index_ >= context_.listener_guards->size()) return true;
+  const security::ListenerGuard& guard = (*context_.listener_guards)[listener_index_];
+  if (!guard.internal || core::is_private_network(client)) return true;
+  if (context_.guards != nullptr) {
+    auto line = context_.guards->record(guard, security::Event::external_client, security::ClientAddress::from(client));
+    if (line.enabled()) line.field("scheme", "internal").emit();
+  }
+  return false;
 }
 
 uint32_t UdpForwarder::open_flow(const FlowKey& key, const sockaddr* client, socklen_t client_length,

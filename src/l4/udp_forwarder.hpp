@@ -96,6 +96,9 @@ class UdpForwarder {
   void wait_client();
   void drain_client();
   void forward(const sockaddr* client, socklen_t client_length, const char* data, size_t size, int64_t now_ms);
+  // A new flow's client: an internal listener drops (and counts) datagrams from outside the
+  // private networks before any flow or target is spent on them.
+  bool admits(const sockaddr* client);
   // A new flow for `client` on a target of the current snapshot, avoiding `refused_by` (targets
   // that refused this client's datagram); kNone when none is left.
   uint32_t open_flow(const FlowKey& key, const sockaddr* client, socklen_t client_length, int64_t now_ms,

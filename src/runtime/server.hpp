@@ -2,7 +2,17 @@
 // The running balancer: one control thread (the caller's, running control_loop()) that owns
 // configuration and targets, and N workers that serve connections. The control thread
 // publishes immutable snapshots to the workers by posting to their loops; it also handles
-// signals: SIGTERM/SIGINT stop accepting and drain for up to shutdown_timeout; SIGHUP reloads.
+// signals: SIGTERM/SIGINT stop accepting and drain for up to shutdown_timeout; SIGHUP reloads;
+// SIGUSR1 reopens the log files; SIGUSR2 starts a hot upgrade from inside the service. It tells
+// systemd what it does (service_notifier.hpp) and, started as root with `user:`, switches to
+// that user once everything that needs root is done (privileges.hpp).
+//
+// The member functions are spread over files by concern: server.cpp (start, teardown),
+// server_listeners.cpp (binding and starting listeners, also those a reload adds),
+// server_reload.cpp (reload, admin changes), server_upgrade.cpp (hot upgrade, both sides),
+// server_signals.cpp (signals, stop and drain).
+#include <sys/types.h>
+
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/signal_set.hpp>
@@ -23,9 +33,15 @@
 #include "l4/udp_forwarder.hpp"
 #include "l4/tcp_listener.hpp"
 #include "l4/worker_context.hpp"
+#include "core/log_files.hpp"
 #include "runtime/inherited_sockets.hpp"
+#include "runtime/privileges.hpp"
+#include "runtime/service_notifier.hpp"
+#include "runtime/status_reporter.hpp"
+#include "runtime/test_hooks.hpp"
 #include "runtime/tls_contexts.hpp"
 #include "runtime/upgrade_channel.hpp"
+#include "runtime/worker_watchdog.hpp"
 #include "security/guards.hpp"
 #include "upstream/operator_overrides.hpp"
 #include "upstream/target_registry.hpp"
@@ -42,6 +58,10 @@ struct ServerOptions {
   // listening there, and tells it to drain once it accepts on all of them.
   std::string upgrade_socket;
   bool upgrade = false;
+  // The command line after argv[0], for the successor a SIGUSR2 starts (successor.hpp).
+  std::vector<std::string> arguments;
+  // The log files to reopen on SIGUSR1 and to hand to `user:` (null: none).
+  core::LogFiles* log_files = nullptr;
 };
 
 class Server {
@@ -72,10 +92,28 @@ class Server {
     std::vector<std::unique_ptr<l4::UdpForwarder>> udp_per_worker;      // udp
   };
 
+  // Binds `listener` on every worker (taking inherited sockets first) and appends its sockets
+  // to listeners_ (its index is the next one); false with `error`.
+  bool bind_listener(const config::ListenerConfig& listener, std::string& error);
   bool bind_listeners(std::string& error);
+  // Starts accepting on listeners_[index]: directly before the workers run, by posting to each
+  // worker's loop once they do (a listener a reload added).
+  bool start_listener(size_t index, bool workers_running, std::string& error);
   void publish(std::shared_ptr<const upstream::Snapshot> snapshot);
+  // Started as root with `user:`: switches (privileges.hpp); else says who the process runs as.
+  bool settle_privileges(std::string& error);
+  // The command line's word over the file's (ServerOptions::admin_listen).
+  static bool apply_options(config::Config& config, const ServerOptions& options, std::string& error);
   void watch_signals();
   void wait_for_reload();
+  void wait_for_reopen();
+  void wait_for_upgrade_signal();
+  void wait_for_children();
+  // Reload's half that may fail: reads and checks the file, binds listeners it adds. On
+  // success config_ serves the new file.
+  admin::ReloadOutcome apply_file();
+  // Files the configuration names that this process (as it runs now) cannot read.
+  std::string unreadable_files(const config::Config& config) const;
   // Reads the file again and applies it whole, or changes nothing and says why (SIGHUP and
   // POST /api/v1/reload).
   admin::ReloadOutcome reload();
@@ -85,9 +123,14 @@ class Server {
   void finish_upgrade();
   void listen_for_upgrade();
   std::vector<HandedSocket> listening_sockets();
-  std::string hand_over();
+  std::string hand_over(pid_t successor);
+  void start_successor();
   admin::ChangeOutcome change_target(const admin::TargetChange& change);
+  // GET /api/v1/status's part about the process.
+  nlohmann::json process_status() const;
   void check_drained();
+  // The control thread's timers and services (watchdog, status, health, TLS watch, admin, DNS).
+  void stop_services();
   uint64_t active_sessions() const;
   std::vector<admin::UdpListenerTotals> udp_totals() const;  // for GET /metrics
 
@@ -98,6 +141,10 @@ class Server {
   asio::io_context control_{1};
   asio::signal_set stop_signals_{control_, SIGTERM, SIGINT};
   asio::signal_set reload_signal_{control_, SIGHUP};
+  asio::signal_set reopen_signal_{control_, SIGUSR1};
+  asio::signal_set upgrade_signal_{control_, SIGUSR2};
+  asio::signal_set child_signal_{control_, SIGCHLD};
+  pid_t successor_ = -1;  // started by SIGUSR2, until it exits or takes over
   asio::steady_timer drain_timer_{control_};
   std::chrono::steady_clock::time_point drain_deadline_{};
   bool shutting_down_ = false;
@@ -120,6 +167,18 @@ class Server {
   std::unique_ptr<admin::TrafficSampler> sampler_;
   std::unique_ptr<admin::AdminApi> admin_api_;
   std::unique_ptr<admin::AdminServer> admin_;  // when admin.enabled
+
+  ServiceNotifier notifier_;
+  std::unique_ptr<StatusReporter> status_;
+  std::unique_ptr<WorkerWatchdog> watchdog_;
+  std::unique_ptr<TestHooks> test_hooks_;
+  std::string executable_;  // own_executable() at start, for SIGUSR2
+  int64_t started_unix_ms_ = 0;
+  struct LastReload {
+    int64_t at_unix_ms = 0;  // 0: none yet
+    bool ok = true;
+    std::vector<std::string> errors;
+  } last_reload_;
 };
 
 }  // namespace fulcrum::runtime

@@ -104,14 +104,15 @@ uint64_t fnv1a(std::string_view text) {
 
 }  // namespace
 
-std::string default_upgrade_socket_path(const std::string& config_path) {
+std::string default_upgrade_socket_path(const std::string& config_path, bool switches_user) {
   std::error_code ec;
   auto absolute = std::filesystem::weakly_canonical(std::filesystem::absolute(config_path, ec), ec);
   std::string dir;
   if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime != nullptr && runtime[0] == '/') {
     dir = runtime;
   } else {
-    dir = ::geteuid() == 0 ? "/run" : "/tmp";
+    // Root that becomes `user:` creates the socket after the switch: in a directory of its own.
+    dir = ::geteuid() != 0 ? "/tmp" : switches_user ? "/run/fulcrum" : "/run";
   }
   char name[40];
   std::snprintf(name, sizeof name, "/fulcrum-%016llx.sock", static_cast<unsigned long long>(fnv1a(absolute.string())));
@@ -226,13 +227,13 @@ void UpgradeListener::serve(std::shared_ptr<asio::posix::stream_descriptor> peer
       .field("new_process", std::string_view(hello).substr(std::min(hello.size(), kHello.size() + 1)))
       .emit();
   busy_ = true;
-  wait_ready(std::move(peer));
+  wait_ready(std::move(peer), credentials.pid);
 }
 
-void UpgradeListener::wait_ready(std::shared_ptr<asio::posix::stream_descriptor> peer) {
+void UpgradeListener::wait_ready(std::shared_ptr<asio::posix::stream_descriptor> peer, pid_t peer_pid) {
   // The new process may take a while to start (certificates, health of its own); it answers
   // READY or closes. Until then this process serves as before.
-  peer->async_wait(asio::posix::descriptor_base::wait_read, [this, peer](const asio::error_code& ec) {
+  peer->async_wait(asio::posix::descriptor_base::wait_read, [this, peer, peer_pid](const asio::error_code& ec) {
     if (ec) return;  // stopped
     busy_ = false;
     const std::string message = receive_text(peer->native_handle(), MSG_DONTWAIT);
@@ -243,7 +244,7 @@ void UpgradeListener::wait_ready(std::shared_ptr<asio::posix::stream_descriptor>
           .emit();
       return;
     }
-    const std::string answer = hooks_.hand_over();
+    const std::string answer = hooks_.hand_over(peer_pid);
     (void)send_text(peer->native_handle(), "DRAINING " + answer);
   });
 }

@@ -17,6 +17,8 @@
 // new process), drains its open connections for up to shutdown_timeout and exits. If the new
 // process fails before READY (a certificate it cannot read, a port it cannot bind), it just
 // closes the channel: the old process logs it and goes on serving as if nothing had happened.
+#include <sys/types.h>
+
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 
@@ -33,10 +35,11 @@ namespace fulcrum::runtime {
 inline constexpr size_t kFdsPerMessage = 64;  // well below the kernel's SCM_MAX_FD (253)
 
 // Where the running process listens when the command line does not say (--upgrade-socket):
-// $XDG_RUNTIME_DIR, else /run for root, else /tmp; named after the configuration file's
-// absolute path, so a process and its successor started with the same -c FILE meet there and
-// two instances with different files never do: <dir>/fulcrum-<16 hex digits>.sock.
-std::string default_upgrade_socket_path(const std::string& config_path);
+// $XDG_RUNTIME_DIR, else /run for root (/run/fulcrum, made for the user, when root switches to
+// `user:`), else /tmp; named after the configuration file's absolute path, so a process and its
+// successor started with the same -c FILE meet there and two instances with different files
+// never do: <dir>/fulcrum-<16 hex digits>.sock.
+std::string default_upgrade_socket_path(const std::string& config_path, bool switches_user = false);
 
 // The running (old) process's side, on the control thread.
 class UpgradeListener {
@@ -44,7 +47,8 @@ class UpgradeListener {
   struct Hooks {
     std::function<std::string()> refuse_reason;              // "" when an upgrade may start
     std::function<std::vector<HandedSocket>()> sockets;      // every listening socket, now
-    std::function<std::string()> hand_over;                  // READY came: stop accepting, drain
+    // READY came from the new process (its pid, from SO_PEERCRED): stop accepting, drain.
+    std::function<std::string(pid_t)> hand_over;
   };
   UpgradeListener(asio::io_context& loop, Hooks hooks);
   ~UpgradeListener();
@@ -62,7 +66,7 @@ class UpgradeListener {
  private:
   void accept_next();
   void serve(std::shared_ptr<asio::posix::stream_descriptor> peer);
-  void wait_ready(std::shared_ptr<asio::posix::stream_descriptor> peer);
+  void wait_ready(std::shared_ptr<asio::posix::stream_descriptor> peer, pid_t peer_pid);
 
   asio::io_context& loop_;
   Hooks hooks_;

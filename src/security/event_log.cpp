@@ -7,6 +7,7 @@ namespace fulcrum::security {
 const char* to_string(Event event) {
   switch (event) {
     case Event::denied: return "security.denied";
+    case Event::external_client: return "security.external_client";
     case Event::too_many_connections: return "security.too_many_connections";
     case Event::connections_too_fast: return "security.connections_too_fast";
     case Event::requests_too_fast: return "security.rate_limited";

@@ -15,6 +15,7 @@ namespace fulcrum::security {
 
 enum class Event : uint8_t {
   denied,                // the access list refused the address
+  external_client,       // an internal listener refused a client from outside the private networks
   too_many_connections,  // max_connections_per_client
   connections_too_fast,  // connections_per_second
   requests_too_fast,     // rate_limit (429)

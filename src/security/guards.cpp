@@ -1,6 +1,7 @@
 #include "security/guards.hpp"
 
 #include "core/clock.hpp"
+#include "core/private_network.hpp"
 
 namespace fulcrum::security {
 
@@ -28,6 +29,12 @@ core::LogLine Guards::record(const ListenerGuard& guard, Event event, const Clie
 }
 
 bool Guards::admit(const ListenerGuard& guard, const ClientAddress& client, ClientTicket& ticket) {
+  // Before the access list: an allow entry cannot open an internal listener to the internet.
+  if (guard.internal && !core::is_private_network(client.family, client.bytes)) {
+    auto line = record(guard, Event::external_client, client);
+    if (line.enabled()) line.field("scheme", "internal").emit();
+    return false;
+  }
   if (!guard.access.allows(client)) {
     auto line = record(guard, Event::denied, client);
     if (line.enabled()) line.field("rule", guard.access.deciding_network(client)).emit();

@@ -16,6 +16,7 @@ ListenerGuard::ListenerGuard(const config::ListenerConfig& listener)
       request_rate(RateShape::per_second(listener.security.rate_limit.requests_per_second,
                                          listener.security.rate_limit.burst)),
       after_proxy_header(listener.accept_proxy_protocol),
+      internal(listener.scheme == config::ListenerScheme::internal),
       connections_are_requests(listener.protocol != config::ListenerProtocol::http &&
                                listener.protocol != config::ListenerProtocol::https),
       max_awaiting_headers(connections_are_requests ? 0 : listener.security.max_connections_awaiting_headers) {}

@@ -26,6 +26,8 @@ struct ListenerGuard {
   // accept_proxy_protocol: the client is the one the PROXY header announces, so the access
   // list and the per-client limits run after the header, not at accept (l4 sessions).
   bool after_proxy_header = false;
+  // scheme: internal: only clients from private networks (core/private_network.hpp) get in.
+  bool internal = false;
   // tcp and tls listeners have no requests: rate_limit counts their new connections.
   bool connections_are_requests = false;
   // http(s): cap on connections still sending a request head (the first from accept, later
@@ -39,7 +41,7 @@ struct ListenerGuard {
   // Some per-client limit is on: connections take a slot in the client table.
   bool tracks_clients() const { return max_connections_per_client != 0 || connection_rate.on() || request_rate.on(); }
   // Nothing to check at accept time.
-  bool open() const { return access.empty() && !tracks_clients() && max_awaiting_headers == 0; }
+  bool open() const { return !internal && access.empty() && !tracks_clients() && max_awaiting_headers == 0; }
 };
 
 }  // namespace fulcrum::security

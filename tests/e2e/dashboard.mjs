@@ -1,7 +1,8 @@
 // Drives the admin dashboard (GET /) in headless Debian chromium through playwright-core:
-// the page loads with no console error, shows every target, shows a target turning unhealthy
-// when its backend is killed, drains another with a click (and the API agrees), and saves a
-// screenshot. Started by tests/integration/dashboard_test.cpp with the real fulcrum running:
+// the page loads with no console error, shows each listener's scheme and every target, shows a
+// target turning unhealthy when its backend is killed, drains another with a click (and the API
+// agrees), and saves a screenshot. Started by tests/integration/dashboard_test.cpp with the real
+// fulcrum running:
 //
 //   node dashboard.mjs ADMIN_URL KILL_ADDRESS DRAIN_ADDRESS SCREENSHOT_PATH
 //
@@ -33,6 +34,9 @@ try {
   // Healthy first (checks every second), with live charts drawn.
   await page.waitForSelector(`tr[data-target="${killAddress}"][data-state="healthy"]`, { timeout: 10000 });
   check(await page.locator("canvas.rps").count() >= 2, "no requests/s chart per target");
+  // Each listener's scheme, in its own column (the test's one listener is internet-facing).
+  const scheme = await page.locator('tr[data-listener] td:nth-child(4)').first().textContent();
+  check(scheme === "internet-facing", "the listener's scheme column shows " + JSON.stringify(scheme));
 
   // The backend is killed: the page shows the target unhealthy, with its reason.
   console.log("kill now");

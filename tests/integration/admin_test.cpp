@@ -96,7 +96,7 @@ TEST(AdminApi, ShowsListenersGroupsAndEachTargetsStateWithItsReason) {
   group = wait_for_state(dir, base, a.address(), "healthy");
   EXPECT_EQ(group["name"], "pool");
   EXPECT_EQ(group["algorithm"], "round_robin");
-  EXPECT_EQ(group["deregistration_delay"], "1000ms");
+  EXPECT_EQ(group["deregistration_delay"], "1s");
   const json* up = find_target(group, a.address());
   const json* down = find_target(group, dead);
   ASSERT_TRUE(up && down);
@@ -179,9 +179,10 @@ TEST(AdminApi, ConfigShowsDefaultsAndRedactsSecrets) {
   EXPECT_EQ(result.body.find("s3cret-token"), std::string::npos);
   json config = json::parse(result.body);
   EXPECT_EQ(config["admin"]["token_file"], "<redacted>");
-  EXPECT_EQ(config["shutdown_timeout"], "30000ms");  // a default, applied
+  EXPECT_EQ(config["shutdown_timeout"], "30s");  // a default, applied, in the file's units
   EXPECT_EQ(config["target_groups"][0]["outlier_detection"]["consecutive_failures"], 5);
-  EXPECT_EQ(config["listeners"][0]["idle_timeout"], "350000ms");
+  EXPECT_EQ(config["listeners"][0]["idle_timeout"], "5m50s");
+  EXPECT_EQ(config["listeners"][0]["scheme"], "internet-facing");
 }
 
 TEST(AdminApi, ATokenFileMakesEveryRequestShowTheTokenAndAWrongOneChangesNothing) {

@@ -149,6 +149,12 @@ struct NginxTarget {
         std::vector<std::string>{"/usr/sbin/nginx", "-p", root, "-c", root + "/nginx.conf"}, dir.path(), "nginx-" + name);
     EXPECT_TRUE(wait_until([&] { return can_connect(port); }, 5s)) << "nginx " << name << " did not start";
   }
+  // SIGTERM, not Process's SIGKILL: a killed master leaves its worker running, with the
+  // listening port and every descriptor the test inherited (a lock held by ctest's parent).
+  ~NginxTarget() {
+    process->signal(SIGTERM);
+    process->wait(5s);
+  }
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
   uint16_t port;
   std::unique_ptr<Process> process;

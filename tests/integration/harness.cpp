@@ -59,7 +59,8 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
   return path;
 }
 
-Process::Process(std::vector<std::string> argv, const std::string& log_dir, const std::string& label)
+Process::Process(std::vector<std::string> argv, const std::string& log_dir, const std::string& label,
+                 std::vector<std::string> environment)
     : label_(label) {
   static int counter = 0;
   std::string base = log_dir + "/" + label + "-" + std::to_string(++counter);
@@ -73,7 +74,17 @@ Process::Process(std::vector<std::string> argv, const std::string& log_dir, cons
   std::vector<char*> args;
   for (auto& arg : argv) args.push_back(arg.data());
   args.push_back(nullptr);
-  int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  std::vector<char*> env;
+  for (auto& entry : environment) env.push_back(entry.data());
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view name(*entry, std::strcspn(*entry, "="));
+    const bool replaced = std::any_of(environment.begin(), environment.end(), [&](const std::string& e) {
+      return e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=';
+    });
+    if (!replaced) env.push_back(*entry);
+  }
+  env.push_back(nullptr);
+  int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     ADD_FAILURE() << "cannot start " << argv[0] << ": " << std::strerror(rc);
@@ -108,7 +119,7 @@ Process::~Process() {
 
 void Process::signal(int signo) {
   if (pid_ > 0 && !exited_) {
-    if (signo != SIGHUP) signalled_ = true;  // SIGHUP reloads; the process is meant to live on
+    if (signo != SIGHUP && signo != SIGUSR1) signalled_ = true;  // reload, reopen: it lives on
     ::kill(pid_, signo);
   }
 }
@@ -247,7 +258,7 @@ Backend::Backend(const TempDir& dir, const std::string& name, const std::string&
 }
 
 std::unique_ptr<Process> start_fulcrum(const TempDir& dir, const std::string& yaml, uint16_t port,
-                                       std::vector<std::string> extra_args) {
+                                       std::vector<std::string> extra_args, std::vector<std::string> environment) {
   std::string config = dir.write("fulcrum.yaml", yaml);
   std::vector<std::string> argv{fulcrum_binary(), "run", "-c", config};
   const bool admin_in_file = yaml.starts_with("admin:") || yaml.find("\nadmin:") != std::string::npos;
@@ -257,7 +268,7 @@ std::unique_ptr<Process> start_fulcrum(const TempDir& dir, const std::string& ya
     argv.push_back("127.0.0.1:0");
   }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  auto process = std::make_unique<Process>(argv, dir.path(), "fulcrum");
+  auto process = std::make_unique<Process>(argv, dir.path(), "fulcrum", std::move(environment));
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (!can_connect(port)) {
     if (!process->running() || std::chrono::steady_clock::now() >= deadline) {

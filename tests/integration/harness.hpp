@@ -29,13 +29,16 @@ class TempDir {
 // A child process whose stdout and stderr go to files the test can read.
 class Process {
  public:
-  Process(std::vector<std::string> argv, const std::string& log_dir, const std::string& label);
+  // `environment`: NAME=VALUE entries added to (or replacing those of) this process's environment.
+  Process(std::vector<std::string> argv, const std::string& log_dir, const std::string& label,
+          std::vector<std::string> environment = {});
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
   int pid() const { return pid_; }
-  // Signalling marks the exit that follows as expected.
+  // Signalling marks the exit that follows as expected (not SIGHUP and SIGUSR1: reload and
+  // reopen, after which the process is meant to live on).
   void signal(int signo);
   // Waits for exit; returns the exit code, or nullopt on timeout.
   std::optional<int> wait(std::chrono::milliseconds timeout);
@@ -81,7 +84,8 @@ struct Backend {
 // has an admin: section or the arguments say --admin-listen, the admin API listens on a free
 // port (--admin-listen 127.0.0.1:0), so tests running at the same time never meet on 9090.
 std::unique_ptr<Process> start_fulcrum(const TempDir& dir, const std::string& yaml, uint16_t port,
-                                       std::vector<std::string> extra_args = {});
+                                       std::vector<std::string> extra_args = {},
+                                       std::vector<std::string> environment = {});
 // The admin API's HOST:PORT, read from fulcrum's "admin.start listen=..." log line ("" when it
 // does not come within the timeout).
 std::string admin_address(const Process& fulcrum, std::chrono::milliseconds timeout = 5s);

@@ -73,7 +73,7 @@ target_groups:
   - name: web
 )",
                1, 1,
-               "unknown key 'colour' in the top level; expected one of: workers, shutdown_timeout, admin, "
+               "unknown key 'colour' in the top level; expected one of: workers, shutdown_timeout, user, group, admin, "
                "listeners, target_groups, dns");
 }
 

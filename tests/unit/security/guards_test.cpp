@@ -111,3 +111,42 @@ TEST(ListenerCounters, ThreadsThatAreNoWorkerAddToTheSharedSlotWithoutLosingCoun
 
 }  // namespace
 }  // namespace fulcrum::security
+
+namespace fulcrum::security {
+namespace {
+
+// scheme: internal refuses clients outside the private networks before anything else decides,
+// so an `allow` entry cannot open an internal listener to the internet; each refusal is counted.
+TEST(Guards, AnInternalListenerAdmitsPrivateClientsOnlyAndCountsTheOthers) {
+  Guards guards;
+  config::ListenerConfig internal;
+  internal.name = "inside";
+  internal.protocol = config::ListenerProtocol::tcp;
+  internal.scheme = config::ListenerScheme::internal;
+  internal.security.allow = {"0.0.0.0/0", "::/0"};
+  auto compiled = compile(guards, {internal});
+  const ListenerGuard& guard = (*compiled)[0];
+  EXPECT_FALSE(guard.open());
+  for (const char* inside : {"10.0.0.7", "172.20.1.1", "192.168.3.4", "100.64.9.9", "127.0.0.1", "::1", "fd00::5",
+                             "fe80::1"}) {
+    ClientTicket ticket;
+    EXPECT_TRUE(guards.admit(guard, address(inside), ticket)) << inside;
+  }
+  for (const char* outside : {"203.0.113.9", "8.8.8.8", "2001:db8::1"}) {
+    ClientTicket ticket;
+    EXPECT_FALSE(guards.admit(guard, address(outside), ticket)) << outside;
+  }
+  EXPECT_EQ(guard.counters->total(Event::external_client), 3u);
+  EXPECT_EQ(guard.counters->total(Event::denied), 0u);
+  EXPECT_NE(guards.prometheus_text().find(
+                "fulcrum_security_events_total{listener=\"inside\",event=\"external_client\"} 3\n"),
+            std::string::npos);
+  // The default scheme leaves a listener without other checks open (nothing to do at accept).
+  config::ListenerConfig facing = internal;
+  facing.scheme = config::ListenerScheme::internet_facing;
+  facing.security.allow.clear();
+  EXPECT_TRUE((*compile(guards, {facing}))[0].open());
+}
+
+}  // namespace
+}  // namespace fulcrum::security
