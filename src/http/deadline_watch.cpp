@@ -4,10 +4,10 @@
 
 namespace fulcrum::http {
 
-void Deadline::arm(int64_t timeout_ms, asio::ip::tcp::socket* a, asio::ip::tcp::socket* b) {
+void Deadline::arm(int64_t timeout_ms, ByteStream* a, ByteStream* b) {
   at_ms_ = core::now_ms() + timeout_ms;
-  sockets_[0] = a;
-  sockets_[1] = b;
+  streams_[0] = a;
+  streams_[1] = b;
   expired_ = false;
   if (!linked_) watch_->link(*this);
 }
@@ -72,9 +72,8 @@ bool DeadlineWatch::tick() {
       // as soon as it runs again.
       unlink(*d);
       d->expired_ = true;
-      asio::error_code ignored;
-      for (auto* socket : d->sockets_) {
-        if (socket != nullptr && socket->is_open()) socket->cancel(ignored);
+      for (ByteStream* stream : d->streams_) {
+        if (stream != nullptr) stream->cancel();
       }
     }
     d = next;

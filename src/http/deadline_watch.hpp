@@ -1,18 +1,19 @@
 #pragma once
 // Per-worker timeouts without a timer per operation. A session owns a Deadline (in its own
 // frame) and arms it before an await; one periodic timer per worker walks the armed deadlines
-// and, when one has passed, cancels the sockets it names, so the pending operation completes
+// and, when one has passed, cancels the streams it names, so the pending operation completes
 // with operation_aborted and the session sees expired() == true. Arming is a store and a list
 // link: no syscall and no allocation per request (a timer per request would re-arm the loop's
 // timerfd twice per request). Resolution is the tick (kTickMs): timeouts are configured in
 // units of 100 ms or more. With nothing armed and nothing left for the tick hook, the timer
 // stops: an idle worker sleeps instead of waking 20 times a second; the next arm() (or wake()
 // from the hook's owner) starts it again.
-#include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <cstdint>
 #include <memory>
+
+#include "http/stream/byte_stream.hpp"
 
 namespace fulcrum::http {
 
@@ -26,7 +27,7 @@ class Deadline {
   Deadline& operator=(const Deadline&) = delete;
 
   // Cancels `a` (and `b`) at now + timeout_ms, unless disarmed or re-armed first.
-  void arm(int64_t timeout_ms, asio::ip::tcp::socket* a, asio::ip::tcp::socket* b = nullptr);
+  void arm(int64_t timeout_ms, ByteStream* a, ByteStream* b = nullptr);
   void disarm();
   bool expired() const { return expired_; }
   // When the last arm() falls due (core::now_ms() clock).
@@ -40,7 +41,7 @@ class Deadline {
   bool linked_ = false;
   bool expired_ = false;
   int64_t at_ms_ = 0;
-  asio::ip::tcp::socket* sockets_[2] = {nullptr, nullptr};
+  ByteStream* streams_[2] = {nullptr, nullptr};
 };
 
 class DeadlineWatch {

@@ -38,8 +38,9 @@
 #include "http/sticky_cookie.hpp"
 #include "http/request_parser.hpp"
 #include "http/response_parser.hpp"
+#include "http/stream/socket_stream.hpp"
+#include "http/target/target_dial.hpp"
 #include "http/target_report.hpp"
-#include "tls/tls_connection.hpp"
 
 namespace fulcrum::http {
 namespace {
@@ -92,11 +93,6 @@ ParserLimits limits_of(const config::ListenerConfig& listener) {
   return limits;
 }
 
-void set_no_delay(Socket& socket) {
-  int one = 1;
-  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
 // reconfigured: a new snapshot arrived while the request was in flight (a retry after its
 // target was deregistered): our group and target indexes no longer name anything -> 502.
 // refused covers every failure before an answer (refused, reset, closed): 502; timeout: 504.
@@ -112,14 +108,14 @@ enum class AttemptFailure : uint8_t {
 
 class ProxySession {
  public:
-  ProxySession(HttpWorker& worker, size_t listener_index, Socket client, const asio::ip::tcp::endpoint& peer,
+  ProxySession(HttpWorker& worker, size_t listener_index, SocketStream client, const asio::ip::tcp::endpoint& peer,
                std::shared_ptr<const tls::ServerContext> tls, security::ClientTicket ticket)
       : w_(worker),
         listener_index_(static_cast<uint32_t>(listener_index)),
         client_(std::move(client)),
         deadline_(worker.deadlines),
         ticket_(std::move(ticket)) {
-    if (tls) tls_ = std::make_unique<tls::TlsConnection>(std::move(tls), client_.native_handle());
+    if (tls) client_.use_tls(std::make_unique<tls::TlsConnection>(std::move(tls), client_.native_handle()), w_.buffers);
     w_.active_sessions.fetch_add(1, std::memory_order_relaxed);  // for graceful shutdown
     if (auto* stats = listener_stats()) stats->local().connections_opened.add();
     if (peer.address().is_v4()) {
@@ -135,7 +131,7 @@ class ProxySession {
 
   // A parked connection whose next request arrived (IdleParking): it was counted open when
   // accepted and stays so; its first request is behind it.
-  ProxySession(HttpWorker& worker, ParkedConnection& parked, Socket client)
+  ProxySession(HttpWorker& worker, ParkedConnection& parked, SocketStream client)
       : w_(worker),
         first_(false),
         listener_index_(parked.listener_index),
@@ -158,7 +154,7 @@ class ProxySession {
   // first head; from its first byte for a later one), making room at the listener's cap.
   void count_awaiting_head(const security::ListenerGuard& guard) {
     if (awaiting_.linked()) return;
-    if (w_.awaiting_headers.join_capped(awaiting_, guard.awaiting_headers, guard.max_awaiting_headers, &client_)) {
+    if (w_.awaiting_headers.join_capped(awaiting_, guard.awaiting_headers, guard.max_awaiting_headers, &client_.socket())) {
       auto line = w_.guards->record(guard, security::Event::headers_cap,
                                     security::ClientAddress::from_bytes(client_family_, client_address_));
       if (line.enabled()) line.field("limit", guard.max_awaiting_headers).field("action", "closed the oldest").emit();
@@ -166,8 +162,8 @@ class ProxySession {
   }
 
   static void start(std::unique_ptr<ProxySession> session) {
-    set_no_delay(session->client_);
-    if (session->tls_) {
+    session->client_.set_no_delay();
+    if (session->client_.secure()) {
       asio::io_context& loop = session->w_.loop();
       asio::co_spawn(loop, handshake(std::move(session)), asio::detached);
       return;
@@ -207,6 +203,9 @@ class ProxySession {
   asio::awaitable<std::optional<bool>> inspect_body(Exchange& x, security::WafRules& waf);
   void record_waf(const Exchange& x, const security::WafVerdict& verdict, std::string_view part);
   asio::awaitable<void> tunnel(Exchange& x, RecvBuffer& tin, std::string_view head);
+  // A dial that failed: counted, reported (passive health), logged.
+  void connect_failed(Exchange& x, const upstream::GroupSnapshot& group, const upstream::TargetInfo& target,
+                      const DialResult& dial);
   void end_client();
   void log_request(Exchange& x);
   std::string_view tried_targets(const Exchange& x, char (&out)[512]) const;
@@ -226,10 +225,9 @@ class ProxySession {
   HttpWorker& w_;
   bool first_ = true;
   uint32_t listener_index_;
-  Socket client_;
+  SocketStream client_;  // TLS on https listeners
   Deadline deadline_;
   RecvBuffer in_;
-  std::unique_ptr<tls::TlsConnection> tls_;  // https listeners: the client's TLS
   uint8_t client_address_[16] = {};
   int client_family_ = AF_INET;
   security::ClientTicket ticket_;  // per-client limits (security:): released when the session ends
@@ -293,8 +291,7 @@ struct ProxySession::Exchange {
   // Target side.
   int group_index = -1;
   int target_index = -1;
-  Socket target;
-  std::unique_ptr<tls::TlsConnection> target_tls;  // https groups
+  SocketStream target;  // TLS toward https groups
   // Linked in the worker's OpenSessions while `target` is connected, so that the end of the
   // target's deregistration delay shuts it down; declared after `target` so that it unlinks
   // before the socket closes (a closed descriptor's number may already belong to another).
@@ -329,9 +326,7 @@ struct ProxySession::Exchange {
   // Closes the target connection (unlinking it first).
   void drop_target() {
     registered.reset();
-    target_tls.reset();
-    asio::error_code ignored;
-    target.close(ignored);
+    target.close();
   }
 };
 
@@ -340,7 +335,7 @@ struct ProxySession::Exchange {
 void ProxySession::wait_idle(std::unique_ptr<ProxySession> self) {
   ProxySession& session = *self;
   session.in_.release_if_empty();
-  if (session.tls_ && session.tls_->has_pending()) {
+  if (session.client_.has_pending()) {
     // Records already read from the socket (a request sent right behind the handshake, or
     // pipelined): readability would never come for them.
     asio::io_context& loop = session.w_.loop();
@@ -356,10 +351,10 @@ void ProxySession::wait_idle(std::unique_ptr<ProxySession> self) {
 // timeout, shutdown, or the client went away: the session ends here.
 void ProxySession::await_request(std::unique_ptr<ProxySession> self, bool may_park) {
   ProxySession& session = *self;
-  session.client_.async_wait(Socket::wait_read, [self = std::move(self), may_park](const asio::error_code& ec) mutable {
+  session.client_.socket().async_wait(Socket::wait_read, [self = std::move(self), may_park](const asio::error_code& ec) mutable {
     const bool park_now = self->end_idle_wait() && may_park;
     if (ec) {
-      if (park_now && self->tls_) wait_idle_unbuffered(std::move(self));
+      if (park_now && self->client_.secure()) wait_idle_unbuffered(std::move(self));
       else if (park_now) park(std::move(self));
       return;
     }
@@ -376,7 +371,7 @@ void ProxySession::await_request(std::unique_ptr<ProxySession> self, bool may_pa
 void ProxySession::wait_idle_unbuffered(std::unique_ptr<ProxySession> self) {
   ProxySession& session = *self;
   if (session.w_.draining || !session.client_.is_open()) return;  // draining: idle connections close
-  session.tls_->release_buffers();
+  session.client_.release_buffers();
   session.deadline_.arm(std::max<int64_t>(session.deadline_.at_ms() - core::now_ms(), 1), &session.client_);
   await_request(std::move(self), false);
 }
@@ -390,7 +385,7 @@ void ProxySession::begin_idle_wait() {
   deadline_.arm(timeout_ms, &client_);
   // After a first request, plain connections are parked outside Asio if they stay idle; TLS
   // ones, from the handshake on, free their record buffers instead (wait_idle_unbuffered).
-  if (tls_ || !first_) w_.parking.enter(idle_, client_, deadline_.at_ms() - timeout_ms);
+  if (client_.secure() || !first_) w_.parking.enter(idle_, client_.socket(), deadline_.at_ms() - timeout_ms);
 }
 
 bool ProxySession::end_idle_wait() {
@@ -406,7 +401,7 @@ void ProxySession::park(std::unique_ptr<ProxySession> self) {
   ProxySession& session = *self;
   if (session.w_.draining || !session.client_.is_open()) return;  // draining: idle connections close
   asio::error_code ec;
-  const int fd = session.client_.release(ec);
+  const int fd = session.client_.socket().release(ec);
   if (ec) return;
   if (!session.w_.parking.park(fd, session.listener_index_, session.client_family_, session.client_address_,
                                session.ticket_, session.deadline_.at_ms())) {
@@ -420,7 +415,7 @@ void ProxySession::resume(HttpWorker& worker, ParkedConnection& parked) {
   Socket socket(worker.loop());
   asio::error_code ec;
   socket.assign(parked.family == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), parked.fd, ec);
-  auto session = std::make_unique<ProxySession>(worker, parked, std::move(socket));
+  auto session = std::make_unique<ProxySession>(worker, parked, SocketStream(std::move(socket)));
   if (ec) {
     ::close(parked.fd);  // the session ends at once: counted closed
     return;
@@ -434,7 +429,7 @@ asio::awaitable<void> ProxySession::handshake(std::unique_ptr<ProxySession> self
   ProxySession& session = *self;
   session.snapshot_ = session.w_.upstreams.snapshot().get();
   session.deadline_.arm(session.listener().client_header_timeout.count(), &session.client_);
-  const bool done = co_await session.tls_->handshake(session.client_);
+  const bool done = co_await session.client_.handshake();
   session.deadline_.disarm();
   if (!done) {
     session.w_.tls_handshake_failures++;
@@ -443,7 +438,7 @@ asio::awaitable<void> ProxySession::handshake(std::unique_ptr<ProxySession> self
     // handshake that never finishes: info. One the slowloris cap closed is counted and logged
     // under the security budget already: debug.
     const core::LogLevel level = session.awaiting_.evicted()      ? core::LogLevel::debug
-                                 : session.tls_->protocol_error() ? core::LogLevel::warn
+                                 : session.client_.tls()->protocol_error() ? core::LogLevel::warn
                                  : session.deadline_.expired()    ? core::LogLevel::info
                                                                   : core::LogLevel::debug;
     core::LogLine line(level, "tls.handshake_failed");
@@ -451,13 +446,13 @@ asio::awaitable<void> ProxySession::handshake(std::unique_ptr<ProxySession> self
       char ip[INET6_ADDRSTRLEN];
       line.field("listener", session.listener().name)
           .field("client", session.client_ip(ip))
-          .field("reason", session.deadline_.expired() ? std::string_view("timed out") : session.tls_->reason())
+          .field("reason", session.deadline_.expired() ? std::string_view("timed out") : session.client_.tls()->reason())
           .emit();
     }
     co_return;  // the session ends: its socket closes
   }
   session.w_.tls_handshakes++;
-  if (session.tls_->resumed()) session.w_.tls_resumed++;
+  if (session.client_.tls()->resumed()) session.w_.tls_resumed++;
   wait_idle(std::move(self));
 }
 
@@ -476,13 +471,12 @@ asio::awaitable<void> ProxySession::serve(std::unique_ptr<ProxySession> self) {
     // queues it on the socket's edge-triggered registration without a system call, where a
     // bare wait (wait_idle) re-arms epoll and a new coroutine is spawned per request. The
     // parking tick ends the read of one idle for kParkAfterMs like any idle wait.
-    if (session.tls_ || session.w_.hot_waiters >= HttpWorker::kMaxHotWaiters) break;
+    if (session.client_.secure() || session.w_.hot_waiters >= HttpWorker::kMaxHotWaiters) break;
     session.begin_idle_wait();
     if (session.in_.large) session.in_.release_if_empty();  // a one-off large head's buffer goes
     session.in_.ensure(session.w_.buffers);
     ++session.w_.hot_waiters;
-    auto [ec, n] = co_await session.client_.async_read_some(
-        asio::buffer(session.in_.free_space(), session.in_.free_size()), use_tuple);
+    auto [ec, n] = co_await session.client_.read_some(session.in_.free_space(), session.in_.free_size());
     --session.w_.hot_waiters;
     const bool park_now = session.end_idle_wait();
     if (ec) {
@@ -498,43 +492,34 @@ asio::awaitable<void> ProxySession::serve(std::unique_ptr<ProxySession> self) {
 
 asio::awaitable<bool> ProxySession::write_client(std::string_view a, std::string_view b) {
   deadline_.arm(listener().idle_timeout.count(), &client_);
-  asio::error_code ec;
-  if (tls_) {
-    ec = co_await tls_->write(client_, a, b, w_.buffers);
-  } else {
-    std::array<asio::const_buffer, 2> buffers{asio::buffer(a.data(), a.size()), asio::buffer(b.data(), b.size())};
-    std::tie(ec, std::ignore) = co_await asio::async_write(client_, buffers, use_tuple);
-  }
+  const asio::error_code ec = co_await client_.write(a, b);
   deadline_.disarm();
   co_return !ec;
 }
 
 // An orderly end of the client connection (after TLS's close_notify when it is TLS).
 void ProxySession::end_client() {
-  asio::error_code ignored;
-  if (tls_) tls_->close_notify();
-  client_.shutdown(Socket::shutdown_send, ignored);
-  client_.close(ignored);
+  client_.shutdown_send();
+  client_.close();
 }
 
 // After refusing a request, the client may still be sending (the rest of a body, pipelined
 // requests). Closing with unread bytes would reset the connection and could destroy the error
 // response before the client reads it, so: stop sending, read and drop for a moment, close.
 asio::awaitable<void> ProxySession::linger_close() {
-  asio::error_code ec;
-  if (tls_) tls_->close_notify();  // then the raw bytes are drained unread: they are ciphertext
-  client_.shutdown(Socket::shutdown_send, ec);
+  // TLS: close_notify, then the raw bytes are drained unread (they are ciphertext).
+  asio::error_code ec = client_.shutdown_send();
   if (!ec) {
     char sink[4096];
     deadline_.arm(kLingerMs, &client_);
     for (uint64_t total = 0; total < (1u << 20);) {
-      auto [read_ec, n] = co_await client_.async_read_some(asio::buffer(sink), use_tuple);
+      auto [read_ec, n] = co_await client_.socket().async_read_some(asio::buffer(sink), use_tuple);
       if (read_ec) break;
       total += n;
     }
     deadline_.disarm();
   }
-  client_.close(ec);
+  client_.close();
 }
 
 asio::awaitable<bool> ProxySession::respond(uint16_t status, bool close, Exchange* exchange,
@@ -560,8 +545,7 @@ asio::awaitable<bool> ProxySession::respond(uint16_t status, bool close, Exchang
   }
   const bool written = co_await write_client(out.view());
   if (!written) {
-    asio::error_code ignored;
-    client_.close(ignored);
+    client_.close();
     co_return false;
   }
   if (close) {
@@ -615,8 +599,7 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     x.in_flight = InFlight(target.counters.get());
     if (allow_pool && group.config->keepalive_connections > 0) {
       if (auto pooled = w_.pool.take(target.counters.get(), target.address, request.now_ms, x.replayable)) {
-        x.target = std::move(pooled->socket);
-        x.target_tls = std::move(pooled->tls);
+        x.target = std::move(*pooled);
         x.reused = true;
         x.connect_us = 0;
         x.registered.emplace(w_.upstreams.sessions(), target.outcomes.get(), -1, x.target.native_handle());
@@ -625,65 +608,45 @@ asio::awaitable<ConnectFailure> ProxySession::connect(Exchange& x, bool allow_po
     }
     x.reused = false;
     const int64_t started = core::now_us();
-    asio::ip::tcp::endpoint endpoint;
-    std::memcpy(endpoint.data(), target.address.address(), target.address.length);
-    asio::error_code ec;
     x.drop_target();
-    x.target.open(endpoint.protocol(), ec);
-    if (!ec) {
-      deadline_.arm(group.config->connect_timeout.count(), &x.target);
-      std::tie(ec) = co_await x.target.async_connect(endpoint, use_tuple);
-      deadline_.disarm();
-      if (ec && deadline_.expired()) ec = asio::error::timed_out;
-    }
-    std::string_view reason = "connection refused";
-    if (!ec) {
-      if (target.stats) target.stats->local().connections_opened.add();
-      set_no_delay(x.target);
-      if (group.config->protocol != config::TargetProtocol::https) {
-        x.connect_us = core::now_us() - started;
-        x.registered.emplace(w_.upstreams.sessions(), target.outcomes.get(), -1, x.target.native_handle());
-        co_return ConnectFailure::none;
-      }
-      // https group: the TLS handshake is part of connecting (same timeout, same retries).
-      const auto& context = static_cast<size_t>(x.group_index) < w_.target_tls.size()
-                                ? w_.target_tls[static_cast<size_t>(x.group_index)]
-                                : nullptr;
-      if (context) {
-        x.target_tls = std::make_unique<tls::TlsConnection>(context, context->new_connection(target.address.host_string()),
-                                                            x.target.native_handle());
-        deadline_.arm(group.config->connect_timeout.count(), &x.target);
-        const bool done = co_await x.target_tls->handshake(x.target);
-        deadline_.disarm();
-        if (done) {
-          x.connect_us = core::now_us() - started;
-          x.registered.emplace(w_.upstreams.sessions(), target.outcomes.get(), -1, x.target.native_handle());
-          co_return ConnectFailure::none;
-        }
-        ec = deadline_.expired() ? asio::error::timed_out : asio::error::connection_refused;
-        reason = x.target_tls->reason();
-      } else {
-        ec = asio::error::connection_refused;  // never plaintext to a target that expects TLS
-        reason = "no TLS context for this group (its CA file could not be read on reload)";
-      }
-    }
+    TargetDial dial;
+    dial.address = &target.address;
+    dial.https = group.config->protocol == config::TargetProtocol::https;
+    static const std::shared_ptr<const tls::ClientContext> kNoContext;
+    const size_t g = static_cast<size_t>(x.group_index);
+    dial.tls = g < w_.target_tls.size() ? &w_.target_tls[g] : &kNoContext;
+    std::string server_name;
+    if (dial.https && *dial.tls) dial.server_name = server_name = target.address.host_string();
+    dial.timeout_ms = group.config->connect_timeout.count();
+    const DialResult result = co_await dial_target(x.target, dial, deadline_, w_.buffers);
+    if (result.tcp_connected && target.stats) target.stats->local().connections_opened.add();
     x.connect_us = core::now_us() - started;
-    const ConnectFailure failure = ec == asio::error::timed_out ? ConnectFailure::timeout : ConnectFailure::refused;
-    x.failure = failure;
-    x.target_saw_request = false;
-    x.outcome = failure == ConnectFailure::timeout ? TargetOutcome::connect_timeout : TargetOutcome::connect_refused;
-    if (target.stats) target.stats->local().connect_errors.add();
-    report_target_outcome(group, target, x.outcome, 0, x.connect_us, core::now_us());
-    core::LogLine(core::LogLevel::warn, x.target_tls ? "http.target_tls_failed" : "http.connect_failed")
-        .field("listener", listener().name)
-        .field("group", group.name())
-        .field("target", target.address_text)
-        .field("reason", failure == ConnectFailure::timeout ? "connect timeout" : reason)
-        .emit();
-    x.drop_target();  // after the log: `reason` may point into the TLS connection
+    if (!result.error) {
+      x.registered.emplace(w_.upstreams.sessions(), target.outcomes.get(), -1, x.target.native_handle());
+      co_return ConnectFailure::none;
+    }
+    connect_failed(x, group, target, result);
+    x.drop_target();  // after the log: its reason may point into the TLS connection
   }
   x.in_flight.release();
   co_return x.failure;
+}
+
+void ProxySession::connect_failed(Exchange& x, const upstream::GroupSnapshot& group,
+                                  const upstream::TargetInfo& target, const DialResult& dial) {
+  const ConnectFailure failure =
+      dial.error == asio::error::timed_out ? ConnectFailure::timeout : ConnectFailure::refused;
+  x.failure = failure;
+  x.target_saw_request = false;
+  x.outcome = failure == ConnectFailure::timeout ? TargetOutcome::connect_timeout : TargetOutcome::connect_refused;
+  if (target.stats) target.stats->local().connect_errors.add();
+  report_target_outcome(group, target, x.outcome, 0, x.connect_us, core::now_us());
+  core::LogLine(core::LogLevel::warn, dial.tls_failed ? "http.target_tls_failed" : "http.connect_failed")
+      .field("listener", listener().name)
+      .field("group", group.name())
+      .field("target", target.address_text)
+      .field("reason", failure == ConnectFailure::timeout ? std::string_view("connect timeout") : dial.reason)
+      .emit();
 }
 
 bool ProxySession::may_retry(const Exchange& x, AttemptFailure failure) const {
@@ -705,7 +668,6 @@ bool ProxySession::may_retry(const Exchange& x, AttemptFailure failure) const {
 asio::awaitable<bool> ProxySession::forward(Exchange& x) {
   const auto& l = listener();
   const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
-  asio::error_code ignored;
   // The body bytes that came with the head; kept in place until the target has answered, so a
   // request whose whole body came with it can be replayed on a fresh connection.
   const size_t body_begin = in_.begin;
@@ -740,16 +702,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     const std::string_view body_so_far = x.replay_started ? std::string_view(x.replay.data(), x.replay.size())
                                                           : std::string_view(in_.data + body_begin, buffered);
     deadline_.arm(l.idle_timeout.count(), &x.target);
-    asio::error_code write_ec;
-    if (x.target_tls) {
-      write_ec = co_await x.target_tls->write(x.target, x.out_head, body_so_far, w_.buffers);
-    } else {
-      std::tie(write_ec, std::ignore) = co_await asio::async_write(
-          x.target,
-          std::array<asio::const_buffer, 2>{asio::buffer(x.out_head.data(), x.out_head.size()),
-                                            asio::buffer(body_so_far.data(), body_so_far.size())},
-          use_tuple);
-    }
+    const asio::error_code write_ec = co_await x.target.write(x.out_head, body_so_far);
     deadline_.disarm();
     if (write_ec) {
       x.drop_target();
@@ -806,9 +759,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
           }
         }
         deadline_.arm(wait_ms, &client_);
-        auto [read_ec, n] = tls_ ? co_await tls_->read_some(client_, in_.free_space(), in_.free_size())
-                                 : co_await client_.async_read_some(asio::buffer(in_.free_space(), in_.free_size()),
-                                                                    use_tuple);
+        auto [read_ec, n] = co_await client_.read_some(in_.free_space(), in_.free_size());
         deadline_.disarm();
         if (read_ec) {
           x.drop_target();
@@ -848,13 +799,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         x.body_done = x.length_body.done();
       }
       deadline_.arm(l.idle_timeout.count(), &x.target);
-      asio::error_code body_ec;
-      if (x.target_tls) {
-        body_ec = co_await x.target_tls->write(x.target, std::string_view(in_.data + in_.begin, take), {}, w_.buffers);
-      } else {
-        std::tie(body_ec, std::ignore) =
-            co_await asio::async_write(x.target, asio::buffer(in_.data + in_.begin, take), use_tuple);
-      }
+      const asio::error_code body_ec = co_await x.target.write(std::string_view(in_.data + in_.begin, take));
       deadline_.disarm();
       // What was decoded is part of the body now, sent or not: kept for a replay, or the body
       // can no longer be replayed once it outgrows retry_body_limit.
@@ -925,9 +870,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
         }
       }
       deadline_.arm(l.response_timeout.count(), &x.target);
-      auto [read_ec, n] = x.target_tls ? co_await x.target_tls->read_some(x.target, tin.free_space(), tin.free_size())
-                                       : co_await x.target.async_read_some(asio::buffer(tin.free_space(), tin.free_size()),
-                                                                           use_tuple);
+      auto [read_ec, n] = co_await x.target.read_some(tin.free_space(), tin.free_size());
       deadline_.disarm();
       if (read_ec) {
         const bool nothing_yet = x.first_byte_us < 0;
@@ -1057,9 +1000,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     if (done) break;
     if (!tin.empty()) continue;  // dechunking: more runs in the buffer
     deadline_.arm(l.response_timeout.count(), &x.target);
-    auto [read_ec, n] = x.target_tls ? co_await x.target_tls->read_some(x.target, tin.free_space(), tin.free_size())
-                                     : co_await x.target.async_read_some(asio::buffer(tin.free_space(), tin.free_size()),
-                                                                         use_tuple);
+    auto [read_ec, n] = co_await x.target.read_some(tin.free_space(), tin.free_size());
     deadline_.disarm();
     if (read_ec) {
       if (framing == BodyFraming::until_close && read_ec == asio::error::eof) break;
@@ -1073,7 +1014,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
     x.outcome = TargetOutcome::failed;
     report_target_outcome(group, target, x.outcome, response.status, -1, core::now_us());
     x.drop_target();
-    client_.close(ignored);
+    client_.close();
     co_return false;
   }
   // The target connection goes back to the pool when both sides agree and nothing is left over.
@@ -1082,7 +1023,7 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
   x.in_flight.release();
   if (reusable) {
     x.registered.reset();
-    w_.pool.give_back(target.counters.get(), target.address, TargetConnection{std::move(x.target), std::move(x.target_tls)},
+    w_.pool.give_back(target.counters.get(), target.address, std::move(x.target),
                       group.config->keepalive_connections,
                       group.config->keepalive_timeout.count(), core::now_ms());
     w_.deadlines.wake();  // the pool's idle sweep runs on ticks
@@ -1104,29 +1045,18 @@ asio::awaitable<bool> ProxySession::forward(Exchange& x) {
 
 namespace {
 // Copies one direction of a tunnel until EOF or error, then passes the EOF on.
-// `from_tls` / `to_tls`: the client's TLS when that side is the client of an https listener.
-asio::awaitable<void> pump(Socket& from, tls::TlsConnection* from_tls, Socket& to, tls::TlsConnection* to_tls,
-                           RecvBuffer& buffer, Deadline& deadline, int64_t idle_ms, uint64_t& total,
-                           core::BufferPool& buffers) {
+asio::awaitable<void> pump(ByteStream& from, ByteStream& to, RecvBuffer& buffer, Deadline& deadline, int64_t idle_ms,
+                           uint64_t& total) {
   for (;;) {
     buffer.begin = buffer.end = 0;
     deadline.arm(idle_ms, &from, &to);
-    auto [read_ec, n] = from_tls ? co_await from_tls->read_some(from, buffer.data, buffer.capacity)
-                                 : co_await from.async_read_some(asio::buffer(buffer.data, buffer.capacity), use_tuple);
+    auto [read_ec, n] = co_await from.read_some(buffer.data, buffer.capacity);
     if (read_ec) break;
-    asio::error_code write_ec;
-    if (to_tls) {
-      write_ec = co_await to_tls->write(to, std::string_view(buffer.data, n), {}, buffers);
-    } else {
-      std::tie(write_ec, std::ignore) = co_await asio::async_write(to, asio::buffer(buffer.data, n), use_tuple);
-    }
-    if (write_ec) break;
+    if (co_await to.write(std::string_view(buffer.data, n))) break;
     total += n;
   }
   deadline.disarm();
-  asio::error_code ignored;
-  if (to_tls) to_tls->close_notify();
-  to.shutdown(Socket::shutdown_send, ignored);
+  to.shutdown_send();
 }
 }  // namespace
 
@@ -1135,20 +1065,13 @@ asio::awaitable<void> pump(Socket& from, tls::TlsConnection* from_tls, Socket& t
 asio::awaitable<void> ProxySession::tunnel(Exchange& x, RecvBuffer& tin, std::string_view head) {
   using namespace asio::experimental::awaitable_operators;
   const auto& l = listener();
-  asio::error_code ignored;
   if (!co_await write_client(head, tin.view())) {
     x.drop_target();
     co_return;
   }
   x.bytes_out += head.size() + tin.size();
   if (!in_.empty()) {
-    asio::error_code ec;
-    if (x.target_tls) {
-      ec = co_await x.target_tls->write(x.target, in_.view(), {}, w_.buffers);
-    } else {
-      std::tie(ec, std::ignore) =
-          co_await asio::async_write(x.target, asio::buffer(in_.data + in_.begin, in_.size()), use_tuple);
-    }
+    const asio::error_code ec = co_await x.target.write(in_.view());
     if (ec) {
       x.drop_target();
       co_return;
@@ -1164,14 +1087,13 @@ asio::awaitable<void> ProxySession::tunnel(Exchange& x, RecvBuffer& tin, std::st
   x.registered.reset();
   x.registered.emplace(w_.upstreams.sessions(), tunnelled.outcomes.get(), client_.native_handle(),
                        x.target.native_handle());
-  co_await (pump(client_, tls_.get(), x.target, x.target_tls.get(), in_, deadline_, l.idle_timeout.count(), up,
-                 w_.buffers) &&
-            pump(x.target, x.target_tls.get(), client_, tls_.get(), tin, back, l.idle_timeout.count(), down, w_.buffers));
+  co_await (pump(client_, x.target, in_, deadline_, l.idle_timeout.count(), up) &&
+            pump(x.target, client_, tin, back, l.idle_timeout.count(), down));
   in_.begin = in_.end = 0;
   x.bytes_in += up;
   x.bytes_out += down;
   x.drop_target();
-  client_.close(ignored);
+  client_.close();
 }
 
 // Stickiness, when the chosen group has it: a valid cookie naming an eligible target sends the
@@ -1396,8 +1318,7 @@ asio::awaitable<std::optional<bool>> ProxySession::inspect_body(Exchange& x, sec
           break;  // framing bytes filled the cap: inspect the payload that came with them
         }
       }
-      auto [ec, n] = tls_ ? co_await tls_->read_some(client_, in_.free_space(), in_.free_size())
-                          : co_await client_.async_read_some(asio::buffer(in_.free_space(), in_.free_size()), use_tuple);
+      auto [ec, n] = co_await client_.read_some(in_.free_space(), in_.free_size());
       if (ec) {
         deadline_.disarm();
         if (deadline_.expired()) {
@@ -1489,8 +1410,7 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
       if (in_.begin > 0) in_.compact();
       else in_.grow(head_limit);  // the parser refuses past max_header_bytes before this fills
     }
-    auto [ec, n] = tls_ ? co_await tls_->read_some(client_, in_.free_space(), in_.free_size())
-                        : co_await client_.async_read_some(asio::buffer(in_.free_space(), in_.free_size()), use_tuple);
+    auto [ec, n] = co_await client_.read_some(in_.free_space(), in_.free_size());
     if (ec) {
       deadline_.disarm();
       const bool timed_out = deadline_.expired();
@@ -1651,7 +1571,7 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
     const bool close = !x.body_done || x.close_after || !x.client_keep_alive;
     bool keep;
     if (chosen.kind == config::Action::Kind::redirect) {
-      RedirectRequest request{tls_ ? "https" : "http", facts.host, l.listen.port(), facts.path, facts.query};
+      RedirectRequest request{client_.secure() ? "https" : "http", facts.host, l.listen.port(), facts.path, facts.query};
       if (const std::string_view full_host = head.host(); full_host.size() > facts.host.size() + 1) {
         // The port the client used (Host: name:port) is the request's port.
         const auto port_text = full_host.substr(facts.host.size() + 1);
@@ -1690,7 +1610,7 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   char ip[INET6_ADDRSTRLEN];
   forwarding.client_ip = client_ip(ip);
   forwarding.listen_port = l.listen.port();
-  if (tls_) forwarding.proto = "https";
+  if (client_.secure()) forwarding.proto = "https";
   forwarding.request_id = std::string_view(x.request_id, sizeof x.request_id);
   forwarding.close = x.close_after || snapshot_->groups[static_cast<size_t>(x.group_index)].config->keepalive_connections == 0;
   forwarding.add_forwarded = l.add_forwarded;
@@ -1758,7 +1678,7 @@ asio::awaitable<void> http_accept_loop(HttpWorker& worker, asio::ip::tcp::accept
     }
     std::shared_ptr<const tls::ServerContext> tls;
     if (listener_index < worker.tls.size()) tls = worker.tls[listener_index];
-    auto session = std::make_unique<ProxySession>(worker, listener_index, std::move(socket), peer, std::move(tls),
+    auto session = std::make_unique<ProxySession>(worker, listener_index, SocketStream(std::move(socket)), peer, std::move(tls),
                                                   std::move(ticket));
     if (const security::ListenerGuard* guard = worker.guard(listener_index);
         guard != nullptr && guard->max_awaiting_headers != 0) {

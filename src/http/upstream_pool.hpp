@@ -9,8 +9,6 @@
 // is handed out unprobed to a request that can be replayed (the whole request still in the
 // buffer): under load that saves a system call per request, and if the target did close it in
 // that instant, the session resends the request on a new connection, the client unaware.
-#include <asio/ip/tcp.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,15 +17,9 @@
 
 #include "balance/picker.hpp"
 #include "core/endpoint.hpp"
-#include "tls/tls_connection.hpp"
+#include "http/stream/socket_stream.hpp"
 
 namespace fulcrum::http {
-
-// A connection to a target: the socket, and its TLS for https groups.
-struct TargetConnection {
-  asio::ip::tcp::socket socket;
-  std::unique_ptr<tls::TlsConnection> tls;
-};
 
 class UpstreamPool {
  public:
@@ -35,10 +27,10 @@ class UpstreamPool {
 
   // A live idle connection to `address`, or nullopt. `replayable`: the caller can resend the
   // request on a new connection if this one turns out closed (a fresh one is not probed).
-  std::optional<TargetConnection> take(const balance::TargetCounters* key, const core::Endpoint& address,
+  std::optional<SocketStream> take(const balance::TargetCounters* key, const core::Endpoint& address,
                                        int64_t now_ms, bool replayable = false);
   // Keeps `connection` for reuse unless the target already holds `max_idle` idle connections.
-  void give_back(const balance::TargetCounters* key, const core::Endpoint& address, TargetConnection connection,
+  void give_back(const balance::TargetCounters* key, const core::Endpoint& address, SocketStream connection,
                  uint32_t max_idle, int64_t idle_timeout_ms, int64_t now_ms);
   // Closes every idle connection to the target behind `key` (its deregistration delay ended).
   void drop(const balance::TargetCounters* key) { idle_.erase(key); }
@@ -54,7 +46,7 @@ class UpstreamPool {
 
  private:
   struct Idle {
-    TargetConnection connection;
+    SocketStream connection;
     core::Endpoint address;
     int64_t expires_ms;
     int64_t returned_ms;
