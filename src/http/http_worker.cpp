@@ -3,7 +3,7 @@
 #include <random>
 
 #include "core/log.hpp"
-#include "http/parser_limits.hpp"
+#include "http/h1/parser_limits.hpp"
 
 namespace fulcrum::http {
 

@@ -14,7 +14,7 @@
 #include "core/clock.hpp"
 #include "core/close_shared_socket.hpp"
 #include "core/log.hpp"
-#include "http/proxy_session.hpp"
+#include "http/session/proxy_session.hpp"
 #include "runtime/address_in_use.hpp"
 
 namespace fulcrum::runtime {

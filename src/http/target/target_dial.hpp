@@ -10,7 +10,7 @@
 
 #include "core/buffer_pool.hpp"
 #include "core/endpoint.hpp"
-#include "http/deadline_watch.hpp"
+#include "http/stream/deadline_watch.hpp"
 #include "http/stream/socket_stream.hpp"
 #include "tls/client_context.hpp"
 
