@@ -7,7 +7,7 @@
 
 namespace fulcrum::http {
 
-HttpWorker::HttpWorker(core::Worker& w) : worker(w), upstreams(w.index()), deadlines(w.loop()) {
+HttpWorker::HttpWorker(core::Worker& w) : ExchangeWorker(w) {
   std::random_device random;
   request_id_prefix = (static_cast<uint64_t>(random()) << 32) ^ random();
   deadlines.set_tick_hook(

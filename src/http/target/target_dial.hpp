@@ -12,6 +12,7 @@
 #include "core/endpoint.hpp"
 #include "http/stream/deadline_watch.hpp"
 #include "http/stream/socket_stream.hpp"
+#include "http/target/target_connector.hpp"
 #include "tls/client_context.hpp"
 
 namespace fulcrum::http {
@@ -24,14 +25,6 @@ struct TargetDial {
   const std::shared_ptr<const tls::ClientContext>* tls = nullptr;
   std::string_view server_name;
   int64_t timeout_ms = 0;
-};
-
-struct DialResult {
-  asio::error_code error;   // none, asio::error::timed_out, or asio::error::connection_refused
-  bool tcp_connected = false;  // TCP got through (counted as a connection opened to the target)
-  bool tls_failed = false;     // the TLS handshake was tried and failed
-  // Why it failed, for the log; may point into the stream's TLS state: read it before closing.
-  std::string_view reason;
 };
 
 // `stream` must be closed; on success it is connected (and secured), with TCP_NODELAY.
