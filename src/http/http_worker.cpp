@@ -7,7 +7,7 @@
 
 namespace fulcrum::http {
 
-HttpWorker::HttpWorker(core::Worker& w) : ExchangeWorker(w) {
+HttpWorker::HttpWorker(upstream::WorkerHome& home) : ExchangeWorker(home) {
   std::random_device random;
   request_id_prefix = (static_cast<uint64_t>(random()) << 32) ^ random();
   deadlines.set_tick_hook(
@@ -58,7 +58,6 @@ void HttpWorker::install(std::shared_ptr<const upstream::Snapshot> snapshot) {
     }
   }
   sticky = std::move(signers);
-  upstreams.install(std::move(snapshot));
   set_target_tls(target_tls_by_name);
   deadlines.start();  // once: later calls find it running
 }
@@ -77,7 +76,6 @@ void HttpWorker::set_target_tls(std::shared_ptr<const tls::TargetContexts> by_na
 }
 
 void HttpWorker::close_target(const upstream::TrafficOutcomes* target) {
-  upstreams.sessions().close_target(target);
   if (!upstreams.snapshot()) return;
   for (const auto& group : upstreams.snapshot()->groups) {
     for (const auto& info : group.targets) {

@@ -4,8 +4,8 @@
 // signers, pattern rules, guards, counters) is ExchangeWorker's (http/exchange/); HttpWorker
 // adds what only client connections need: server TLS contexts, idle parking, the slowloris
 // list, the sessions count for draining. Only the worker's thread touches it, except the
-// atomics the control thread reads. Independent of the L4 room's WorkerContext for now: the two
-// proxies share the worker's loop and the published snapshot, nothing else.
+// atomics the control thread reads. The buffer pool and the upstream view (pickers, open
+// sessions) are the worker's home's, shared with the L4 WorkerContext (upstream/worker_home.hpp).
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -21,7 +21,7 @@
 namespace fulcrum::http {
 
 struct HttpWorker : ExchangeWorker {
-  explicit HttpWorker(core::Worker& w);
+  explicit HttpWorker(upstream::WorkerHome& home);
 
   // Sessions waiting for their next request inside their serve() coroutine, with a buffer
   // (busy keep-alive clients); bounded so that many idle clients never hold buffers and frames.
@@ -48,10 +48,12 @@ struct HttpWorker : ExchangeWorker {
   // Idle keep-alive client connections: parked outside Asio after a while (64 bytes each).
   IdleParking parking{worker.loop(), *this};
 
+  // Called on the worker's thread, after the home installed `snapshot`: routes, signers,
+  // pattern rules, guards and target TLS for its configuration.
   void install(std::shared_ptr<const upstream::Snapshot> snapshot);
-  // The end of `target`'s deregistration delay (on the worker's thread): its in-flight
-  // requests lose their target connection, its tunnels both sides, its pooled idle
-  // connections are closed.
+  // The end of `target`'s deregistration delay (on the worker's thread): its pooled idle
+  // connections are closed. (Its in-flight requests and tunnels are in the home's
+  // OpenSessions, which the server closes once for both proxies.)
   void close_target(const upstream::TrafficOutcomes* target);
   // Before the worker's loop is destroyed: drops the I/O objects this worker owns.
   void release_io();

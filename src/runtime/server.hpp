@@ -29,6 +29,7 @@
 #include "security/guards.hpp"
 #include "upstream/operator_overrides.hpp"
 #include "upstream/target_registry.hpp"
+#include "upstream/worker_home.hpp"
 
 namespace fulcrum::runtime {
 
@@ -112,8 +113,11 @@ class Server {
   security::Guards guards_;
   std::unique_ptr<health::HealthMonitor> health_;  // checks, ejection, draining; publishes snapshots
   std::vector<std::unique_ptr<core::Worker>> workers_;
+  // Per worker, same order: the home both proxies share (upstream view, pickers, buffers), the
+  // L4 proxy's context and the HTTP proxy's worker state.
+  std::vector<std::unique_ptr<upstream::WorkerHome>> homes_;
   std::vector<std::unique_ptr<l4::WorkerContext>> contexts_;
-  std::vector<std::unique_ptr<http::HttpWorker>> http_workers_;  // beside contexts_, same order
+  std::vector<std::unique_ptr<http::HttpWorker>> http_workers_;
   std::vector<ListenerSockets> listeners_;  // same order as config_->listeners
   std::unique_ptr<dns::DnsServer> dns_;      // when the configuration has a dns: section
   std::unique_ptr<TlsContexts> tls_;          // certificates of the https listeners

@@ -1,6 +1,6 @@
 #pragma once
-// What the exchanges of one worker share: buffers, the worker's pickers over the current
-// upstream snapshot, the keep-alive pool to targets, the deadline sweeper, the compiled routes,
+// What the exchanges of one worker share: buffers and the worker's pickers over the current
+// upstream snapshot (both the worker's home's, upstream/worker_home.hpp), the keep-alive pool, the deadline sweeper, the compiled routes,
 // stickiness signers and pattern rules, the security guards, request ids and counters. Only the
 // worker's thread touches it, except the atomics the control thread reads. What carries bytes
 // (server and target TLS contexts) and the client connections' own per-worker state (idle
@@ -21,16 +21,19 @@
 #include "http/target/upstream_pool.hpp"
 #include "security/guards.hpp"
 #include "security/waf_rules.hpp"
+#include "upstream/worker_home.hpp"
 #include "upstream/worker_upstreams.hpp"
 
 namespace fulcrum::http {
 
 struct ExchangeWorker {
-  explicit ExchangeWorker(core::Worker& w) : worker(w), upstreams(w.index()), deadlines(w.loop()) {}
+  explicit ExchangeWorker(upstream::WorkerHome& home)
+      : worker(home.worker), buffers(home.buffers), upstreams(home.upstreams), deadlines(home.loop()) {}
 
   core::Worker& worker;
-  core::BufferPool buffers;
-  upstream::WorkerUpstreams upstreams;
+  // The worker's home's (shared with the L4 proxy): one buffer pool, one picker per group.
+  core::BufferPool& buffers;
+  upstream::WorkerUpstreams& upstreams;
   UpstreamPool pool;
   DeadlineWatch deadlines;
   // Field lines of the head being parsed. Shared by every session of the worker: a session

@@ -33,6 +33,7 @@
 #include "http/target/target_connector.hpp"
 #include "security/guards.hpp"
 #include "upstream/target_registry.hpp"
+#include "upstream/worker_home.hpp"
 
 namespace fulcrum::http::testing {
 
@@ -210,7 +211,7 @@ struct Served {
 
 class Rig {
  public:
-  explicit Rig(const std::string& yaml, bool with_guards = false) : worker_(0), http_(worker_) {
+  explicit Rig(const std::string& yaml, bool with_guards = false) : worker_(0), home_(worker_), http_(home_) {
     auto result = config::load_config_text(yaml, "test.yaml");
     if (!result.config) {
       ADD_FAILURE() << (result.errors.empty() ? std::string("no configuration") : result.errors.front().format());
@@ -221,7 +222,9 @@ class Rig {
       guards_.set_workers(1);
       http_.guards = &guards_;
     }
-    http_.install(registry_.build(config_, 0));
+    const auto snapshot = registry_.build(config_, 0);
+    home_.upstreams.install(snapshot);  // as the server does: the home first, then the proxy
+    http_.install(snapshot);
     if (with_guards) {
       const security::ListenerGuard* guard = http_.guard(0);
       if (guard != nullptr) guards_.admit(*guard, security::ClientAddress::from_bytes(AF_INET, address_), ticket_);
@@ -320,6 +323,7 @@ class Rig {
   }
 
   core::Worker worker_;
+  upstream::WorkerHome home_;
   security::Guards guards_;
   upstream::TargetRegistry registry_;
   std::shared_ptr<const config::Config> config_;
