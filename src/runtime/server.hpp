@@ -19,7 +19,7 @@
 #include "dns/dns_server.hpp"
 #include "core/worker.hpp"
 #include "health/health_monitor.hpp"
-#include "http/http_worker.hpp"
+#include "http/session/http_worker.hpp"
 #include "l4/udp_forwarder.hpp"
 #include "l4/tcp_listener.hpp"
 #include "l4/worker_context.hpp"

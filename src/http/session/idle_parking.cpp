@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <system_error>
 
-#include "http/http_worker.hpp"
+#include "http/session/http_worker.hpp"
 
 namespace fulcrum::http {
 

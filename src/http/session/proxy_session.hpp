@@ -10,7 +10,7 @@
 
 #include <cstddef>
 
-#include "http/http_worker.hpp"
+#include "http/session/http_worker.hpp"
 
 namespace fulcrum::http {
 

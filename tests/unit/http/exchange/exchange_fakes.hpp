@@ -29,7 +29,7 @@
 #include "http/exchange/exchange_driver.hpp"
 #include "http/h1/desync_classifier.hpp"
 #include "http/h1/request_parser.hpp"
-#include "http/http_worker.hpp"
+#include "http/session/http_worker.hpp"
 #include "http/target/target_connector.hpp"
 #include "security/guards.hpp"
 #include "upstream/target_registry.hpp"

@@ -1,4 +1,4 @@
-#include "http/http_worker.hpp"
+#include "http/session/http_worker.hpp"
 
 #include <random>
 
