@@ -1,10 +1,12 @@
 #pragma once
 // What the exchanges of one worker share: buffers and the worker's pickers over the current
-// upstream snapshot (both the worker's home's, upstream/worker_home.hpp), the keep-alive pool, the deadline sweeper, the compiled routes,
-// stickiness signers and pattern rules, the security guards, request ids and counters. Only the
-// worker's thread touches it, except the atomics the control thread reads. What carries bytes
-// (server and target TLS contexts) and the client connections' own per-worker state (idle
-// parking, the slowloris list) are HttpWorker's, which builds on this (http/http_worker.hpp).
+// upstream snapshot (both the worker's home's, upstream/worker_home.hpp), the deadline sweeper,
+// the compiled routes, stickiness signers and pattern rules, the security guards, request ids
+// and counters. Only the worker's thread touches it, except the atomics the control thread
+// reads. What carries bytes (the keep-alive pool of target connections, server and target TLS
+// contexts) and the client connections' own state (idle parking, the slowloris list) are
+// HttpWorker's, which builds on this (http/session/http_worker.hpp); exchanges reach targets
+// through a TargetConnector.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -18,7 +20,6 @@
 #include "http/exchange/sticky_cookie.hpp"
 #include "http/h1/header.hpp"
 #include "http/stream/deadline_watch.hpp"
-#include "http/target/upstream_pool.hpp"
 #include "security/guards.hpp"
 #include "security/waf_rules.hpp"
 #include "upstream/worker_home.hpp"
@@ -34,7 +35,6 @@ struct ExchangeWorker {
   // The worker's home's (shared with the L4 proxy): one buffer pool, one picker per group.
   core::BufferPool& buffers;
   upstream::WorkerUpstreams& upstreams;
-  UpstreamPool pool;
   DeadlineWatch deadlines;
   // Field lines of the head being parsed. Shared by every session of the worker: a session
   // copies out what it keeps before its next await, so one array serves them all.

@@ -15,6 +15,7 @@
 #include "http/exchange/exchange_worker.hpp"
 #include "http/session/awaiting_headers.hpp"
 #include "http/session/idle_parking.hpp"
+#include "http/target/upstream_pool.hpp"
 #include "tls/client_context.hpp"
 #include "tls/server_context.hpp"
 
@@ -27,6 +28,9 @@ struct HttpWorker : ExchangeWorker {
   // (busy keep-alive clients); bounded so that many idle clients never hold buffers and frames.
   static constexpr size_t kMaxHotWaiters = 128;
   size_t hot_waiters = 0;
+
+  // Idle keep-alive connections to targets, taken and given back through PooledConnector.
+  UpstreamPool pool;
 
   // One per listener: the TLS context of an https listener (null for the others). Set before the
   // worker starts and replaced by a post when certificates are reloaded.
