@@ -12,6 +12,9 @@
 namespace fulcrum::bench {
 // Every allocation in this binary is counted; the timed loops must not add to it.
 inline std::atomic<uint64_t> allocated_bytes{0};
+// The same, by the calling thread only: a multi-threaded benchmark's threads set up and report
+// while the others run, so each counts its own timed loop with this one.
+inline thread_local uint64_t thread_allocated_bytes = 0;
 }  // namespace fulcrum::bench
 
 // GCC sees malloc inside operator new and free inside operator delete and warns about a
@@ -20,6 +23,7 @@ inline std::atomic<uint64_t> allocated_bytes{0};
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t size) {
   fulcrum::bench::allocated_bytes.fetch_add(size, std::memory_order_relaxed);
+  fulcrum::bench::thread_allocated_bytes += size;
   if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
   throw std::bad_alloc();
 }

@@ -17,9 +17,9 @@ std::unique_ptr<PickerFactory> make_picker_factory(std::shared_ptr<const TargetS
   if (set == nullptr) set = std::make_shared<const TargetSet>();  // no targets: every pick is nullopt
   switch (options.algorithm) {
     case Algorithm::round_robin:
-      return make_round_robin_factory(std::move(set), options);
+      return make_round_robin_factory(std::move(set), options, previous);
     case Algorithm::weighted_round_robin:
-      return make_weighted_round_robin_factory(std::move(set), options);
+      return make_weighted_round_robin_factory(std::move(set), options, previous);
     case Algorithm::ip_hash:
       return make_ip_hash_factory(std::move(set), options, previous);
     case Algorithm::least_connections:

@@ -2,7 +2,9 @@
 // The balancing interface (DESIGN.md § The algorithm interface). Pure code: no sockets, no
 // YAML, no locks. The control thread builds a TargetSet and a PickerFactory whenever targets or
 // health change; each worker asks the factory for its own Picker and keeps it until the next
-// snapshot. Counters that must be global across workers live in TargetCounters (relaxed atomics).
+// snapshot. Counters that must be global across workers live in TargetCounters (relaxed atomics),
+// and round_robin's and weighted_round_robin's turn counter in the factory's state (one relaxed
+// atomic per group, shared_turns.hpp), so their turns are the group's, not each worker's.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -67,7 +69,9 @@ class Picker {  // one per target group per worker; never shared between threads
   virtual std::optional<uint32_t> pick(const PickRequest& request) = 0;
 };
 
-class PickerFactory {  // holds the immutable tables (Maglev, weights); shared read-only
+// Holds the immutable tables (Maglev, weights), which the workers' pickers share read-only, and
+// for the round robins the one turn counter they all take turns from.
+class PickerFactory {
  public:
   virtual ~PickerFactory() = default;
   virtual std::unique_ptr<Picker> for_worker(uint32_t worker_index) const = 0;
@@ -76,7 +80,8 @@ class PickerFactory {  // holds the immutable tables (Maglev, weights); shared r
 
 // `previous`, when given, is the factory this one replaces: what it computed is reused when it
 // still applies (ip_hash's Maglev table depends only on the targets' keys and weights, so a
-// health change keeps it; rebuilding it costs ~0.2 s at 10,000 targets). May be null.
+// health change keeps it; rebuilding it costs ~0.2 s at 10,000 targets), and the round robins
+// carry on from the turn it had reached instead of starting over. May be null.
 std::unique_ptr<PickerFactory> make_picker_factory(std::shared_ptr<const TargetSet> set,
                                                    const Options& options,
                                                    const PickerFactory* previous = nullptr);

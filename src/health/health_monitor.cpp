@@ -5,6 +5,8 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -62,7 +64,18 @@ HealthMonitor::HealthMonitor(asio::io_context& loop, upstream::TargetRegistry& r
       hooks_(std::move(hooks)),
       tick_timer_(loop),
       publish_timer_(loop),
-      tcp_checks_(loop, kPhaseSlot) {}
+      doorbell_(std::make_shared<upstream::OutlierDoorbell>()),
+      doorbell_wait_(loop),
+      tcp_checks_(loop, kPhaseSlot) {
+  if (const int fd = doorbell_->duplicate(); fd >= 0) {
+    asio::error_code ec;
+    doorbell_wait_.assign(fd, ec);
+    if (!ec) {
+      registry_.set_doorbell(doorbell_);
+      wait_for_doorbell();
+    }
+  }
+}
 
 HealthMonitor::~HealthMonitor() { stop(); }
 
@@ -79,6 +92,8 @@ void HealthMonitor::stop() {
   tcp_checks_.clear();
   tick_timer_.cancel();
   publish_timer_.cancel();
+  asio::error_code ignored;
+  doorbell_wait_.close(ignored);
 }
 
 size_t HealthMonitor::running_probes() const {
@@ -390,6 +405,16 @@ void HealthMonitor::schedule_tick() {
     if (ec || stopped_) return;
     tick();
     schedule_tick();
+  });
+}
+
+void HealthMonitor::wait_for_doorbell() {
+  doorbell_wait_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const asio::error_code& ec) {
+    if (ec || stopped_) return;
+    uint64_t rings = 0;  // reading resets the eventfd's counter
+    [[maybe_unused]] const ssize_t n = ::read(doorbell_wait_.native_handle(), &rings, sizeof rings);
+    tick();  // the regular tick goes on as scheduled; an extra one changes nothing else
+    wait_for_doorbell();
   });
 }
 

@@ -10,6 +10,7 @@
 //   monitor.apply(config);   // at start and on every reload
 //   monitor.stop();          // before the loop goes
 #include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 
@@ -99,6 +100,7 @@ class HealthMonitor {
   void log_passive_unless_shown(const Watched& watched, const char* event, const std::string& status_reason);
   void tick();
   void schedule_tick();
+  void wait_for_doorbell();
   void schedule_publish();
   void publish_now();
   void log_transitions();
@@ -113,6 +115,9 @@ class HealthMonitor {
   std::map<std::string, OpenEpisode> episodes_;
   asio::steady_timer tick_timer_;
   asio::steady_timer publish_timer_;
+  // Rung by the data path when a failure streak reaches its threshold: a tick at once.
+  std::shared_ptr<upstream::OutlierDoorbell> doorbell_;
+  asio::posix::stream_descriptor doorbell_wait_;
   TcpCheckSchedule tcp_checks_;  // every plain tcp check, batched (tcp_check_schedule.hpp)
   bool publish_pending_ = false;
   bool stopped_ = false;

@@ -344,7 +344,9 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     }
     // At layer 4 there is no request: every hash_key falls back to the client's address (the one
     // a PROXY header announced, when the listener accepts them).
-    hash_ = upstream::pick_hash(group().key_source, {.client = upstream::ClientAddress::from(client_address_.address())});
+    if (group().key_source.hashes()) {
+      hash_ = upstream::pick_hash(group().key_source, {.client = upstream::ClientAddress::from(client_address_.address())});
+    }
     phase_ = Phase::connecting;
     try_next_target();
   }

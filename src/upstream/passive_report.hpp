@@ -21,7 +21,9 @@ inline void report_traffic_failure(const GroupSnapshot& group, const TargetInfo&
   auto& outcomes = *target.outcomes;
   outcomes.last_failure.store(static_cast<uint8_t>(failure), std::memory_order_relaxed);
   outcomes.failures_total.fetch_add(1, std::memory_order_relaxed);
-  outcomes.consecutive_failures.fetch_add(1, std::memory_order_relaxed);
+  const uint32_t streak = outcomes.consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
+  // The streak that ejects: the monitor is told now rather than at its next tick.
+  if (streak == outlier.consecutive_failures && group.doorbell) group.doorbell->ring();
 }
 
 inline void report_traffic_success(const TargetInfo& target) {

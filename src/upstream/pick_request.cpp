@@ -71,7 +71,7 @@ ClientAddress ClientAddress::from(const sockaddr* address) {
 
 std::optional<uint64_t> pick_hash(const KeySource& source, const PickFacts& facts) {
   using Kind = KeySource::Kind;
-  if (source.kind == Kind::none) return std::nullopt;
+  if (!source.hashes()) return std::nullopt;
   if (facts.request != nullptr) {
     std::string_view value;
     char tag = 0;

@@ -31,6 +31,8 @@ struct KeySource {
   std::string name;  // header (lower case) or cookie name
 
   static KeySource of(const config::TargetGroupConfig& group);
+  // Whether picks need a key at all: callers skip gathering the facts when not.
+  bool hashes() const { return kind != Kind::none; }
 };
 
 // What an HTTP request offers for a key; HTTP/1.1 and HTTP/2 each implement it over their own

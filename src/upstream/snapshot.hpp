@@ -12,6 +12,7 @@
 #include "balance/picker.hpp"
 #include "config/config.hpp"
 #include "core/endpoint.hpp"
+#include "upstream/outlier_doorbell.hpp"
 #include "upstream/pick_request.hpp"
 #include "upstream/retry_budget.hpp"
 #include "upstream/target_status.hpp"
@@ -37,6 +38,8 @@ struct GroupSnapshot {
   std::unique_ptr<balance::PickerFactory> pickers;
   KeySource key_source;  // what ip_hash hashes (pick_request.hpp); none for other algorithms
   std::shared_ptr<RetryBudget> retry_budget;  // HTTP retries in flight; kept across reloads by name
+  // Rung when a target's failures in a row reach consecutive_failures (passive_report.hpp).
+  std::shared_ptr<const OutlierDoorbell> doorbell;
   // Targets removed from the configuration whose open connections may still finish
   // (deregistration_delay): shown, never picked.
   std::vector<TargetInfo> draining;

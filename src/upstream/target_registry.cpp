@@ -210,6 +210,7 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
     auto& budget = retry_budgets_[group_config.name];
     if (!budget) budget = std::make_shared<RetryBudget>();
     group.retry_budget = budget;
+    group.doorbell = doorbell_;
     snapshot->groups.push_back(std::move(group));
   }
 

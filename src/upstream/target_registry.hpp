@@ -70,6 +70,10 @@ class TargetRegistry {
 
   const std::shared_ptr<const Snapshot>& last() const { return last_; }
 
+  // The doorbell every group of the snapshots built from now on rings when a target's failures
+  // in a row reach its group's threshold (the health monitor's; null: none).
+  void set_doorbell(std::shared_ptr<const OutlierDoorbell> doorbell) { doorbell_ = std::move(doorbell); }
+
   // The status a configured target starts with: initial when its group is checked.
   static TargetStatus default_status(const config::TargetGroupConfig& group);
 
@@ -95,6 +99,7 @@ class TargetRegistry {
   std::map<Key, TargetRecord> records_;
   std::map<std::string, std::shared_ptr<TrafficStats>, std::less<>> listener_stats_;  // by listener name
   std::map<std::string, std::shared_ptr<RetryBudget>, std::less<>> retry_budgets_;    // by group name
+  std::shared_ptr<const OutlierDoorbell> doorbell_;
   uint32_t workers_ = 1;
   std::shared_ptr<const config::Config> config_;
   std::shared_ptr<const Snapshot> last_;  // the latest built; its factories seed the next

@@ -6,12 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
 
+#include "agent_host.hpp"
 #include "harness.hpp"
 #include "protocol_rigs.hpp"
 
@@ -29,28 +28,6 @@ struct TargetSpec {
   int weight = 1;
   int delay_ms = 0;
   std::string ip = "127.0.0.1";
-};
-
-// A target host's `fulcrum agent` (same address as the target), reading a /proc of the test's
-// making: the memory use it reports is what the test sets.
-struct AgentHost {
-  AgentHost(const TempDir& dir, const std::string& name, const std::string& ip, uint16_t agent_port)
-      : proc(dir.path() + "/proc-" + name) {
-    std::filesystem::create_directories(proc);
-    std::ofstream(proc + "/stat") << "cpu  100 0 100 800 0 0 0 0 0 0\n";
-    set_memory_percent(50);
-    agent = std::make_unique<Process>(
-        std::vector<std::string>{fulcrum_binary(), "agent", "--listen", ip + ":" + std::to_string(agent_port), "--proc",
-                                 proc, "--sample-interval", "50ms"},
-        dir.path(), "agent-" + name);
-    EXPECT_TRUE(agent->wait_for_output("agent.start", 5s, true)) << agent->errors();
-  }
-  void set_memory_percent(int percent) {
-    std::ofstream(proc + "/meminfo.new") << "MemTotal: 1000 kB\nMemAvailable: " << 1000 - percent * 10 << " kB\n";
-    std::filesystem::rename(proc + "/meminfo.new", proc + "/meminfo");
-  }
-  std::string proc;
-  std::unique_ptr<Process> agent;
 };
 
 size_t longest_run(const std::string& text, char c) {
@@ -85,6 +62,8 @@ class Matrix : public ::testing::TestWithParam<std::tuple<std::string, std::stri
       yaml += "      - { address: " + targets_[i].address + ", weight: " + std::to_string(specs[i].weight) + " }\n";
     }
     fulcrum_ = start_fulcrum(dir_, yaml, admin, {"--admin-listen", "127.0.0.1:" + std::to_string(admin)});
+    // The admin port may accept before the listeners are bound: "fulcrum.start" comes after both.
+    ASSERT_TRUE(fulcrum_->wait_for_output("fulcrum.start", 10s, true)) << fulcrum_->errors();
   }
 
   std::string exchange(const std::string& source_ip = "127.0.0.1", const std::vector<std::string>& extra = {}) {
@@ -93,7 +72,8 @@ class Matrix : public ::testing::TestWithParam<std::tuple<std::string, std::stri
   // `count` exchanges in a row: the first letter of each answering target's name.
   std::string sequence(int count) {
     std::string names;
-    for (int i = 0; i < count; ++i) names += exchange().substr(0, 1);
+    for (const auto& name : rig_->exchanges(port_, "127.0.0.1", count)) names += name.empty() ? '?' : name[0];
+    EXPECT_EQ(names.size(), static_cast<size_t>(count)) << names;
     return names;
   }
   // Opens `count` connections one after the other and keeps them: how many each target holds.
@@ -141,10 +121,11 @@ void Matrix::ip_hash() {
   std::set<std::string> used;
   for (int client = 0; client < 20; ++client) {
     const std::string source = "127.0.0." + std::to_string(60 + client);
-    const std::string first = exchange(source);
-    EXPECT_FALSE(first.empty()) << source;
-    EXPECT_EQ(exchange(source), first) << source << " moved";
-    used.insert(first);
+    const auto names = rig_->exchanges(port_, source, 2);
+    ASSERT_EQ(names.size(), 2u) << source;
+    EXPECT_FALSE(names[0].empty()) << source;
+    EXPECT_EQ(names[1], names[0]) << source << " moved";
+    used.insert(names[0]);
   }
   EXPECT_GE(used.size(), 2u) << "20 clients all on one target";
   if (!rig_->speaks_http()) return;

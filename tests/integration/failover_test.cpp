@@ -16,6 +16,7 @@
 
 #include "harness.hpp"
 #include "http_harness.hpp"
+#include "tls_harness.hpp"
 
 namespace fulcrum::testing {
 namespace {
@@ -25,9 +26,9 @@ using Clock = std::chrono::steady_clock;
 // An http listener in front of `targets`, with every key at its default unless `group_extra`
 // or `listener_extra` say otherwise (no `workers:`: one per core, as users get it).
 std::string failover_config(uint16_t port, const std::vector<std::string>& targets, const std::string& group_extra = "",
-                            const std::string& listener_extra = "") {
+                            const std::string& listener_extra = "", const std::string& protocol = "http") {
   std::string yaml = "shutdown_timeout: 2s\nlisteners:\n  - name: web\n    listen: 127.0.0.1:" + std::to_string(port) +
-                     "\n    protocol: http\n" + listener_extra +
+                     "\n    protocol: " + protocol + "\n" + listener_extra +
                      "    default: { forward: app }\ntarget_groups:\n  - name: app\n" + group_extra + "    targets:\n";
   for (const auto& target : targets) yaml += "      - { address: " + target + " }\n";
   return yaml;
@@ -56,8 +57,24 @@ void print_totals(const char* what, const WrkTotals& totals) {
               static_cast<unsigned long long>(totals.write_errors), static_cast<unsigned long long>(totals.timeouts));
 }
 
-TEST(Failover, KillingATargetUnderLoadFailsNoRequest) {
+// The kill and the graceful stop run on every HTTP-capable listener protocol.
+class FailoverOn : public ::testing::TestWithParam<std::string> {
+ protected:
+  bool tls() const { return GetParam() == "https"; }
+  // The listener's certificate keys for https.
+  std::string listener_extra() {
+    if (!tls()) return "";
+    pki_ = std::make_unique<TestPki>(dir);
+    return https_listener_tls(*pki_);
+  }
+  std::string front_url(uint16_t port) const {
+    return std::string(tls() ? "https" : "http") + "://127.0.0.1:" + std::to_string(port) + "/";
+  }
   TempDir dir;
+  std::unique_ptr<TestPki> pki_;
+};
+
+TEST_P(FailoverOn, KillingATargetUnderLoadFailsNoRequest) {
   std::vector<std::unique_ptr<HttpBackend>> targets;
   std::vector<std::string> addresses;
   for (const char* name : {"a", "b", "c"}) {
@@ -65,8 +82,8 @@ TEST(Failover, KillingATargetUnderLoadFailsNoRequest) {
     addresses.push_back(targets.back()->address());
   }
   const uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(dir, failover_config(port, addresses), port);
-  auto wrk = start_wrk(dir, url(port), 20, 8);
+  auto fulcrum = start_fulcrum(dir, failover_config(port, addresses, "", listener_extra(), GetParam()), port);
+  auto wrk = start_wrk(dir, front_url(port), 20, 4);
   // Three kills, one target each time; the killed one is started again on its port afterwards.
   for (size_t round = 0; round < 3; ++round) {
     HttpBackend& victim = *targets[round];
@@ -84,7 +101,7 @@ TEST(Failover, KillingATargetUnderLoadFailsNoRequest) {
   }
   ASSERT_TRUE(wrk->wait(20s).has_value());
   const WrkTotals totals = parse_wrk(wrk->output());
-  print_totals("3 kills under wrk -c20", totals);
+  print_totals((GetParam() + ": 3 kills under wrk -c20").c_str(), totals);
   ASSERT_TRUE(totals.parsed) << wrk->output();
   EXPECT_GT(totals.requests, 1000u);
   EXPECT_EQ(totals.failures(), 0u) << wrk->output() << fulcrum->output().substr(0, 4000);
@@ -111,23 +128,26 @@ struct NginxTarget {
   std::unique_ptr<Process> process;
 };
 
-TEST(Failover, AGracefullyStoppedTargetFailsNoRequest) {
-  TempDir dir;
+TEST_P(FailoverOn, AGracefullyStoppedTargetFailsNoRequest) {
   NginxTarget a(dir, "a"), b(dir, "b"), c(dir, "c");
   const uint16_t port = free_port();
-  auto fulcrum = start_fulcrum(dir, failover_config(port, {a.address(), b.address(), c.address()}), port);
-  auto wrk = start_wrk(dir, url(port), 20, 4);
+  auto fulcrum = start_fulcrum(
+      dir, failover_config(port, {a.address(), b.address(), c.address()}, "", listener_extra(), GetParam()), port);
+  auto wrk = start_wrk(dir, front_url(port), 20, 3);
   ASSERT_TRUE(wait_until([&] { return fulcrum->output().find("target=" + a.address()) != std::string::npos; }, 5s));
-  std::this_thread::sleep_for(500ms);  // load on all three before the stop
+  std::this_thread::sleep_for(300ms);  // load on all three before the stop
   a.process->signal(SIGQUIT);
   EXPECT_TRUE(a.process->wait(5s).has_value()) << "nginx did not stop";
   ASSERT_TRUE(wrk->wait(20s).has_value());
   const WrkTotals totals = parse_wrk(wrk->output());
-  print_totals("nginx -s quit under wrk -c20", totals);
+  print_totals((GetParam() + ": nginx -s quit under wrk -c20").c_str(), totals);
   ASSERT_TRUE(totals.parsed) << wrk->output();
   EXPECT_GT(totals.requests, 1000u);
   EXPECT_EQ(totals.failures(), 0u) << wrk->output();
 }
+
+INSTANTIATE_TEST_SUITE_P(Failover, FailoverOn, ::testing::Values("http", "https"),
+                         [](const auto& info) { return info.param; });
 
 TEST(Failover, AHungTargetCostsOnlyTheRequestsOnItAndNoneOnceEjected) {
   TempDir dir;
@@ -140,7 +160,7 @@ TEST(Failover, AHungTargetCostsOnlyTheRequestsOnItAndNoneOnceEjected) {
       port);
   ASSERT_TRUE(wait_until([&] { return can_connect(port); }, 2s));
   const int connections = 20;
-  auto wrk = start_wrk(dir, url(port), connections, 4, {"--timeout", "5s"});
+  auto wrk = start_wrk(dir, url(port), connections, 3, {"--timeout", "5s"});
   ASSERT_TRUE(wait_until([&] { return a.count("request GET") > 200; }, 5s));
   a.process.signal(SIGSTOP);
   ASSERT_TRUE(wrk->wait(20s).has_value());
@@ -167,7 +187,7 @@ TEST(Failover, AHungTargetCostsOnlyTheRequestsOnItAndNoneOnceEjected) {
   EXPECT_EQ(failed_elsewhere, 0u);
   EXPECT_NE(fulcrum->errors().find("Target.OutlierEjected"), std::string::npos) << fulcrum->errors();
   a.process.signal(SIGSTOP);
-  auto after = start_wrk(dir, url(port), connections, 2, {"--timeout", "5s"});
+  auto after = start_wrk(dir, url(port), connections, 1, {"--timeout", "5s"});
   ASSERT_TRUE(after->wait(20s).has_value());
   a.process.signal(SIGCONT);
   const WrkTotals ejected = parse_wrk(after->output());

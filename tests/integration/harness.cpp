@@ -287,8 +287,8 @@ int connect_to(uint16_t port, std::chrono::milliseconds timeout) {
   return fd;
 }
 
-int try_connect_from(const std::string& source_ip, uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+int try_connect_from(const std::string& source_ip, uint16_t port, int type) {
+  int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
   sockaddr_in source{};
   source.sin_family = AF_INET;
   inet_pton(AF_INET, source_ip.c_str(), &source.sin_addr);

@@ -92,7 +92,8 @@ int connect_to(uint16_t port, std::chrono::milliseconds timeout = 2s);
 // Connects from a chosen loopback source address (127.0.0.0/8 is all ours).
 int connect_from(const std::string& source_ip, uint16_t port);
 // The same without failing the test: -1 when even the handshake failed (refusals are answers).
-int try_connect_from(const std::string& source_ip, uint16_t port);
+// SOCK_DGRAM: a UDP socket from source_ip, connected to 127.0.0.1:port (one flow).
+int try_connect_from(const std::string& source_ip, uint16_t port, int type = SOCK_STREAM);
 bool can_connect(uint16_t port);
 void send_all(int fd, const std::string& data);
 // Reads until EOF or timeout; returns what arrived.

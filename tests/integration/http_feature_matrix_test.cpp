@@ -31,10 +31,16 @@ class HttpFeatures : public ::testing::TestWithParam<std::string> {
                              group_extra + "    targets:\n      - { address: " + targets_[0].address +
                              " }\n      - { address: " + targets_[1].address + " }\n";
     fulcrum_ = start_fulcrum(dir_, yaml, admin_, {"--admin-listen", "127.0.0.1:" + std::to_string(admin_)});
+    // The admin port may accept before the listeners are bound: "fulcrum.start" comes after both.
+    ASSERT_TRUE(fulcrum_->wait_for_output("fulcrum.start", 10s, true)) << fulcrum_->errors();
   }
   std::string sequence(int count, const std::vector<std::string>& extra = {}) {
     std::string names;
-    for (int i = 0; i < count; ++i) names += rig_->exchange(port_, "127.0.0.1", extra).substr(0, 1);
+    if (extra.empty()) {
+      for (const auto& name : rig_->exchanges(port_, "127.0.0.1", count)) names += name.substr(0, 1);
+    } else {
+      for (int i = 0; i < count; ++i) names += rig_->exchange(port_, "127.0.0.1", extra).substr(0, 1);
+    }
     return names;
   }
 

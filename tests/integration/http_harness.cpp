@@ -24,6 +24,15 @@ HttpBackend::HttpBackend(const TempDir& dir, const std::string& name, std::vecto
   EXPECT_TRUE(process.wait_for_output("listening")) << "backend " << name << " did not start: " << process.errors();
 }
 
+std::vector<std::string> backend_names(const std::string& bodies) {
+  std::vector<std::string> names;
+  std::istringstream lines(bodies);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("backend ", 0) == 0) names.push_back(line.substr(8));
+  }
+  return names;
+}
+
 size_t HttpBackend::count(const std::string& prefix) const {
   std::istringstream lines(process.output());
   size_t n = 0;

@@ -26,6 +26,10 @@ CurlResult curl(const std::vector<std::string>& args);
 // Sends raw bytes on a new connection and reads until the server closes (or timeout).
 std::string raw_exchange(uint16_t port, const std::string& request, std::chrono::milliseconds timeout = 5s);
 
+// Who answered, in order, from the bodies of the HTTP test backend's answers (each starts
+// "backend NAME").
+std::vector<std::string> backend_names(const std::string& bodies);
+
 // The status code of the first response in `response` ("HTTP/1.1 400 ..."), 0 if none.
 int status_of(const std::string& response);
 

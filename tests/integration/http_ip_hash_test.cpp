@@ -22,12 +22,9 @@ std::string ip_hash_config(uint16_t port, const std::vector<std::string>& target
   return yaml;
 }
 
-// The name of the backend that answered ("backend NAME" is its body's first line).
-std::string who_answered(const std::vector<std::string>& curl_args) {
-  auto r = curl(curl_args);
-  const size_t at = r.out.find("backend ");
-  if (at == std::string::npos) return "?";
-  return r.out.substr(at + 8, r.out.find('\n', at) - at - 8);
+// Who answered each request of one curl run, in order.
+std::vector<std::string> answered_by(const std::vector<std::string>& curl_args) {
+  return backend_names(curl(curl_args).out);
 }
 
 TEST(HttpIpHash, EachClientAddressKeepsItsTargetAndClientsSpread) {
@@ -39,13 +36,13 @@ TEST(HttpIpHash, EachClientAddressKeepsItsTargetAndClientsSpread) {
   std::map<std::string, int> clients_per_target;
   for (int client = 0; client < 20; ++client) {
     const std::string source = "127.0.0." + std::to_string(client + 10);
-    std::set<std::string> reached;
-    // A new connection per request: the two workers both see this client.
-    for (int i = 0; i < 4; ++i) reached.insert(who_answered({"--interface", source, url}));
+    // Four requests, each on a connection of its own: the two workers both see this client.
+    const auto names = answered_by({"--interface", source, "-H", "Connection: close", url, url, url, url});
+    ASSERT_EQ(names.size(), 4u) << source;
+    const std::set<std::string> reached(names.begin(), names.end());
     EXPECT_EQ(reached.size(), 1u) << source << " reached " << reached.size() << " targets";
-    clients_per_target[*reached.begin()]++;
+    clients_per_target[names.front()]++;
   }
-  EXPECT_EQ(clients_per_target.count("?"), 0u);
   EXPECT_EQ(clients_per_target.size(), 3u) << "20 clients hashed onto fewer than 3 targets";
 }
 
@@ -53,42 +50,53 @@ TEST(HttpIpHash, HashKeyHeaderCookieAndUriDecideWhateverTheClientAddress) {
   TempDir dir;
   HttpBackend a(dir, "a"), b(dir, "b"), c(dir, "c");
   const std::vector<std::string> targets{a.address(), b.address(), c.address()};
+  constexpr int kKeys = 12;
   struct Case {
     std::string hash_key;
-    std::function<std::vector<std::string>(int key, const std::string& url)> request;
+    // The curl arguments of request `key`, ahead of its URL (and the URL's path).
+    std::function<std::vector<std::string>(int key)> options;
+    std::function<std::string(int key)> path;
   };
   const std::vector<Case> cases{
-      {"header:X-User", [](int key, const std::string& url) {
-         return std::vector<std::string>{"-H", "x-user: user-" + std::to_string(key), url};
-       }},
-      {"cookie:sid", [](int key, const std::string& url) {
-         return std::vector<std::string>{"-b", "theme=dark; sid=s" + std::to_string(key), url};
-       }},
-      {"uri", [](int key, const std::string& url) {
-         return std::vector<std::string>{url + "item/" + std::to_string(key) + "?v=1"};
-       }},
+      {"header:X-User", [](int key) { return std::vector<std::string>{"-H", "x-user: user-" + std::to_string(key)}; },
+       [](int) { return std::string("/"); }},
+      {"cookie:sid", [](int key) { return std::vector<std::string>{"-b", "theme=dark; sid=s" + std::to_string(key)}; },
+       [](int) { return std::string("/"); }},
+      {"uri", [](int) { return std::vector<std::string>{}; },
+       [](int key) { return "/item/" + std::to_string(key) + "?v=1"; }},
   };
   for (const Case& c : cases) {
     const uint16_t port = free_port();
     auto fulcrum = start_fulcrum(dir, ip_hash_config(port, targets, c.hash_key), port);
-    const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
-    std::set<std::string> spread;
-    for (int key = 0; key < 12; ++key) {
-      std::set<std::string> reached;
-      // The same key from four client addresses: one target.
-      for (int client = 0; client < 4; ++client) {
-        auto args = c.request(key, url);
-        args.insert(args.begin(), {"--interface", "127.0.0." + std::to_string(client * 7 + 20)});
-        reached.insert(who_answered(args));
+    const std::string base = "http://127.0.0.1:" + std::to_string(port);
+    // From each of four client addresses, one curl run asks for every key (--next separates
+    // the requests' options), each on a new connection.
+    std::vector<std::vector<std::string>> by_client;
+    for (int client = 0; client < 4; ++client) {
+      std::vector<std::string> args;
+      for (int key = 0; key < kKeys; ++key) {
+        if (key > 0) args.push_back("--next");
+        args.insert(args.end(), {"--interface", "127.0.0." + std::to_string(client * 7 + 20), "-H", "Connection: close"});
+        const auto options = c.options(key);
+        args.insert(args.end(), options.begin(), options.end());
+        args.push_back(base + c.path(key));
       }
-      EXPECT_EQ(reached.size(), 1u) << c.hash_key << " key " << key;
-      spread.insert(*reached.begin());
+      by_client.push_back(answered_by(args));
+      ASSERT_EQ(by_client.back().size(), static_cast<size_t>(kKeys)) << c.hash_key;
+    }
+    std::set<std::string> spread;
+    for (int key = 0; key < kKeys; ++key) {
+      for (int client = 1; client < 4; ++client) {
+        EXPECT_EQ(by_client[client][key], by_client[0][key]) << c.hash_key << " key " << key << " client " << client;
+      }
+      spread.insert(by_client[0][key]);
     }
     EXPECT_EQ(spread.size(), 3u) << c.hash_key << ": 12 keys hashed onto fewer than 3 targets";
     // Without the header or cookie, the client's address decides: one client, one target.
     if (c.hash_key != "uri") {
-      std::set<std::string> reached;
-      for (int i = 0; i < 4; ++i) reached.insert(who_answered({"--interface", "127.0.0.99", url}));
+      const std::string url = base + "/";
+      const auto names = answered_by({"--interface", "127.0.0.99", "-H", "Connection: close", url, url, url, url});
+      const std::set<std::string> reached(names.begin(), names.end());
       EXPECT_EQ(reached.size(), 1u) << c.hash_key << ": a request without the key was spread at random";
     }
   }

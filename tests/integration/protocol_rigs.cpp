@@ -52,27 +52,19 @@ RigTarget greeting_target(const TempDir& dir, const std::string& name, const std
   return {name, ip + ":" + std::to_string(port), std::move(process)};
 }
 
-// tcp and tls: one connection per exchange; the greeting names the target.
-class StreamRig : public ProtocolRig {
+// Rigs whose client socket learns at once which target it reached (tcp and tls: the greeting;
+// udp: the reply): an exchange opens one and closes it, a hold keeps it open.
+class SocketRig : public ProtocolRig {
  public:
-  explicit StreamRig(bool tls) : tls_(tls) {}
-  ~StreamRig() override { release_held(); }
-  const char* protocol() const override { return tls_ ? "tls" : "tcp"; }
-  RigTarget start_target(const TempDir& dir, const std::string& name, const std::string& ip, int delay_ms,
-                         const std::vector<std::string>& extra) override {
-    return greeting_target(dir, name, ip, delay_ms);
-  }
+  ~SocketRig() override { release_held(); }
   std::string exchange(uint16_t port, const std::string& source_ip, const std::vector<std::string>&) override {
-    int fd = open(port, source_ip);
-    if (fd < 0) return "";
-    std::string name = trim_line(read_line(fd));
-    ::close(fd);
+    auto [fd, name] = open(port, source_ip);
+    if (fd >= 0) ::close(fd);
     return name;
   }
-  void hold(uint16_t port, const std::string& source_ip, const std::vector<RigTarget>& targets) override {
-    int fd = open(port, source_ip);
-    if (fd < 0) return;
-    held_.push_back({fd, trim_line(read_line(fd))});
+  void hold(uint16_t port, const std::string& source_ip, const std::vector<RigTarget>&) override {
+    auto socket = open(port, source_ip);
+    if (socket.first >= 0) held_.push_back(socket);
   }
   std::map<std::string, int> held_per_target(const std::vector<RigTarget>&) override {
     std::map<std::string, int> counts;
@@ -84,20 +76,39 @@ class StreamRig : public ProtocolRig {
     held_.clear();
   }
 
+ protected:
+  // A new client socket from source_ip and the name of the target it reached (fd -1: none).
+  virtual std::pair<int, std::string> open(uint16_t port, const std::string& source_ip) = 0;
+
  private:
-  int open(uint16_t port, const std::string& source_ip) {
-    int fd = connect_from(source_ip, port);
-    if (fd >= 0 && tls_) send_all(fd, client_hello());
-    return fd;
-  }
-  bool tls_;
   std::vector<std::pair<int, std::string>> held_;
 };
 
-// udp: one flow (a new client socket) per exchange; the reply starts with the target's name.
-class UdpRig : public ProtocolRig {
+// tcp and tls: one connection per exchange; the greeting names the target.
+class StreamRig : public SocketRig {
  public:
-  ~UdpRig() override { release_held(); }
+  explicit StreamRig(bool tls) : tls_(tls) {}
+  const char* protocol() const override { return tls_ ? "tls" : "tcp"; }
+  RigTarget start_target(const TempDir& dir, const std::string& name, const std::string& ip, int delay_ms,
+                         const std::vector<std::string>& extra) override {
+    return greeting_target(dir, name, ip, delay_ms);
+  }
+
+ protected:
+  std::pair<int, std::string> open(uint16_t port, const std::string& source_ip) override {
+    const int fd = connect_from(source_ip, port);
+    if (fd < 0) return {-1, ""};
+    if (tls_) send_all(fd, client_hello());
+    return {fd, trim_line(read_line(fd))};
+  }
+
+ private:
+  bool tls_;
+};
+
+// udp: one flow (a new client socket) per exchange; the reply starts with the target's name.
+class UdpRig : public SocketRig {
+ public:
   const char* protocol() const override { return "udp"; }
   RigTarget start_target(const TempDir& dir, const std::string& name, const std::string& ip, int delay_ms,
                          const std::vector<std::string>& extra) override {
@@ -108,40 +119,13 @@ class UdpRig : public ProtocolRig {
     EXPECT_TRUE(process->wait_for_output("listening")) << process->errors();
     return {name, ip + ":" + std::to_string(port), std::move(process)};
   }
-  std::string exchange(uint16_t port, const std::string& source_ip, const std::vector<std::string>&) override {
-    auto [fd, name] = open_flow(port, source_ip);
-    if (fd >= 0) ::close(fd);
-    return name;
-  }
-  void hold(uint16_t port, const std::string& source_ip, const std::vector<RigTarget>& targets) override {
-    auto flow = open_flow(port, source_ip);
-    if (flow.first >= 0) held_.push_back(flow);
-  }
-  std::map<std::string, int> held_per_target(const std::vector<RigTarget>&) override {
-    std::map<std::string, int> counts;
-    for (const auto& [fd, name] : held_) counts[name]++;
-    return counts;
-  }
-  void release_held() override {
-    for (const auto& [fd, name] : held_) ::close(fd);
-    held_.clear();
-  }
 
- private:
+ protected:
   // A client socket on source_ip: sends one datagram, reads the reply's first word. The first
   // datagram after start may meet a listener that is not bound yet: asked again, up to 1 s.
-  std::pair<int, std::string> open_flow(uint16_t port, const std::string& source_ip) {
-    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in source{};
-    source.sin_family = AF_INET;
-    inet_pton(AF_INET, source_ip.c_str(), &source.sin_addr);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0 ||
-        ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-      ::close(fd);
+  std::pair<int, std::string> open(uint16_t port, const std::string& source_ip) override {
+    const int fd = try_connect_from(source_ip, port, SOCK_DGRAM);
+    if (fd < 0) {
       ADD_FAILURE() << "udp socket from " << source_ip;
       return {-1, ""};
     }
@@ -160,7 +144,6 @@ class UdpRig : public ProtocolRig {
     ::close(fd);
     return {-1, ""};
   }
-  std::vector<std::pair<int, std::string>> held_;
 };
 
 // http and https: curl per exchange (a new connection each); a held request is a curl for
@@ -174,8 +157,7 @@ class HttpRig : public ProtocolRig {
   std::string listener_extra(const TempDir& dir) override {
     if (!tls_) return "";
     pki_ = std::make_unique<TestPki>(dir);
-    const CertFiles cert = pki_->leaf("front", "front", {"localhost"});
-    return "    tls: { certificates: [ { cert: " + cert.cert + ", key: " + cert.key + " } ] }\n";
+    return https_listener_tls(*pki_);
   }
   RigTarget start_target(const TempDir& dir, const std::string& name, const std::string& ip, int delay_ms,
                          const std::vector<std::string>& extra) override {
@@ -192,9 +174,16 @@ class HttpRig : public ProtocolRig {
     if (tls_) args.push_back("-k");
     args.insert(args.end(), curl_extra.begin(), curl_extra.end());
     args.push_back(url(port, "/"));
-    const std::string body = curl(args).out;
-    const size_t at = body.find("backend ");
-    return at == std::string::npos ? "" : body.substr(at + 8, body.find('\n', at) - at - 8);
+    const auto names = backend_names(curl(args).out);
+    return names.empty() ? "" : names.front();
+  }
+  // One curl for all of them (a process per exchange is most of the time these tests take);
+  // Connection: close makes each request a connection of its own, so both workers take part.
+  std::vector<std::string> exchanges(uint16_t port, const std::string& source_ip, int count) override {
+    std::vector<std::string> args{"--interface", source_ip, "-H", "Connection: close"};
+    if (tls_) args.push_back("-k");
+    for (int i = 0; i < count; ++i) args.push_back(url(port, "/"));
+    return backend_names(curl(args).out);
   }
   void hold(uint16_t port, const std::string& source_ip, const std::vector<RigTarget>& targets) override {
     std::vector<std::string> argv{"/usr/bin/curl", "-s", "--max-time", "30", "--interface", source_ip};

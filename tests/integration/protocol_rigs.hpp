@@ -34,6 +34,12 @@ class ProtocolRig {
   // target that answered, "" when none did. `curl_extra`: headers or cookies (http rigs only).
   virtual std::string exchange(uint16_t port, const std::string& source_ip,
                                const std::vector<std::string>& curl_extra = {}) = 0;
+  // `count` exchanges in a row from `source_ip`, each on a new connection: who answered each.
+  virtual std::vector<std::string> exchanges(uint16_t port, const std::string& source_ip, int count) {
+    std::vector<std::string> names;
+    for (int i = 0; i < count; ++i) names.push_back(exchange(port, source_ip));
+    return names;
+  }
   // Opens a connection (flow, request in flight) from `source_ip` that stays on its target until
   // release_held(); returns when one of `targets` has it.
   virtual void hold(uint16_t port, const std::string& source_ip, const std::vector<RigTarget>& targets) = 0;

@@ -131,4 +131,9 @@ std::string peer_common_name(const std::string& out) {
   return name;
 }
 
+std::string https_listener_tls(const TestPki& pki) {
+  const CertFiles cert = pki.leaf("front", "front", {"localhost"});
+  return "    tls: { certificates: [ { cert: " + cert.cert + ", key: " + cert.key + " } ] }\n";
+}
+
 }  // namespace fulcrum::testing

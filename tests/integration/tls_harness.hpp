@@ -35,6 +35,9 @@ class TestPki {
   std::string root_, root_key_, intermediate_, intermediate_key_;
 };
 
+// The `tls:` lines of an https listener serving a leaf for "localhost" issued by `pki`.
+std::string https_listener_tls(const TestPki& pki);
+
 // An `openssl s_server` target on a free port of 127.0.0.1 serving `cert` (with `intermediate`
 // as its chain when not empty). `mode`: "-www" answers HTTP with a status page naming s_server;
 // "-rev" sends each line back reversed (TCP over TLS round trips).

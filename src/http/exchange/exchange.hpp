@@ -72,8 +72,8 @@ struct SmallText {
   std::string_view view() const { return {data, size}; }
 };
 
-// reconfigured: a new snapshot arrived while the request was in flight (a retry after its
-// target was deregistered): our group and target indexes no longer name anything -> 502.
+// reconfigured: a reload installed a new configuration while the request was in flight: our
+// group and target indexes may no longer name the same things -> 502.
 // refused covers every failure before an answer (refused, reset, closed): 502; timeout: 504.
 enum class ConnectFailure : uint8_t { none, no_target, refused, timeout, reconfigured };
 
@@ -147,6 +147,7 @@ struct Exchange {
   // (refused, failed write) adds none and is bounded by max_connect_attempts alone.
   bool target_saw_request = false;
   upstream::BudgetedRequest budgeted;  // counted in the group's retry budget while in flight
+  std::unique_ptr<balance::Picker> own_picker;  // picks from `snapshot` once the worker moved on
   InFlight in_flight;
   std::optional<uint64_t> pick_hash;  // the ip_hash key (upstream/pick_request.hpp), from the head
   // Stickiness: the target the client's cookie names (-1: none usable), and whether to (re)issue.

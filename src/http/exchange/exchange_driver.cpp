@@ -252,10 +252,11 @@ Admission ExchangeDriver::admit(const RequestHead& head, const Classification& c
   }
 
   find_sticky_target(x, head);
-  const HeadPickKeys pick_keys(head);
-  x.pick_hash = upstream::pick_hash(
-      snapshot_->groups[static_cast<size_t>(x.group_index)].key_source,
-      {.client = upstream::ClientAddress::from_bytes(who_.family, who_.address), .request = &pick_keys});
+  if (const auto& key_source = snapshot_->groups[static_cast<size_t>(x.group_index)].key_source; key_source.hashes()) {
+    const HeadPickKeys pick_keys(head);
+    x.pick_hash = upstream::pick_hash(
+        key_source, {.client = upstream::ClientAddress::from_bytes(who_.family, who_.address), .request = &pick_keys});
+  }
   return a;
 }
 

@@ -71,10 +71,11 @@ class ExchangeDriver {
   // A dial that failed: counted, reported (passive health), logged.
   void connect_failed(Exchange& x, const upstream::GroupSnapshot& group, const upstream::TargetInfo& target,
                       const DialResult& dial);
-  // A write to the target failed: reported, and nothing of the request reached it.
+  // A write to the target failed: reported (passive health).
   void write_failed(Exchange& x, const upstream::GroupSnapshot& group, const upstream::TargetInfo& target);
-  // Whether a request whose attempt failed this way may go to another target.
-  bool may_retry(const Exchange& x, AttemptFailure failure) const;
+  // Records how the attempt failed (for the answer, and for connect()'s budget) and says whether
+  // the request may go to another target.
+  bool retry_after(Exchange& x, AttemptFailure failure) const;
   asio::awaitable<bool> forward(Exchange& x);
   // The response after its head: rewritten head and body to the client, the target connection
   // back to the pool or closed.

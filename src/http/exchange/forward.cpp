@@ -16,7 +16,16 @@ asio::awaitable<ConnectFailure> ExchangeDriver::connect(Exchange& x, bool allow_
   const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
   const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxConnectAttempts);
   for (;;) {
-    if (w_.upstreams.snapshot().get() != snapshot_) {  // our indexes belong to snapshot_
+    // Our indexes belong to snapshot_. A newer one installed meanwhile is usually a health change
+    // (the target that just failed, ejected): the request goes on picking from its own snapshot
+    // with a picker of its own. A reload's new configuration may have moved the group: 502.
+    balance::Picker* picker = nullptr;
+    if (const auto& current = w_.upstreams.snapshot(); current.get() == snapshot_) {
+      picker = &w_.upstreams.picker(static_cast<size_t>(x.group_index));
+    } else if (current && current->config == snapshot_->config) {
+      if (!x.own_picker) x.own_picker = group.pickers->for_worker(0);  // rare: one allocation
+      picker = x.own_picker.get();
+    } else {
       x.failure = ConnectFailure::reconfigured;
       break;
     }
@@ -43,7 +52,7 @@ asio::awaitable<ConnectFailure> ExchangeDriver::connect(Exchange& x, bool allow_
     } else if (x.sticky_target >= 0 && x.attempts == 0) {
       picked = static_cast<uint32_t>(x.sticky_target);
     } else {
-      picked = w_.upstreams.picker(static_cast<size_t>(x.group_index)).pick(request);
+      picked = picker->pick(request);
       if (x.sticky_target >= 0 || group.config->stickiness.type == config::StickinessType::lb_cookie) {
         x.issue_cookie = true;  // the sticky target failed to connect: the client moves, and is told
       }
@@ -100,12 +109,12 @@ void ExchangeDriver::write_failed(Exchange& x, const upstream::GroupSnapshot& gr
                                   const upstream::TargetInfo& target) {
   x.outcome = TargetOutcome::failed;
   report_target_outcome(group, target, x.outcome, 0, -1, core::now_us());
-  x.failure = ConnectFailure::refused;
-  x.target_saw_request = false;
 }
 
-bool ExchangeDriver::may_retry(const Exchange& x, AttemptFailure failure) const {
-  // Only a request still whole in the buffer can be sent again (its body came with its head).
+bool ExchangeDriver::retry_after(Exchange& x, AttemptFailure failure) const {
+  x.failure = failure == AttemptFailure::timed_out ? ConnectFailure::timeout : ConnectFailure::refused;
+  x.target_saw_request = failure != AttemptFailure::not_sent;
+  // Only a request that can be sent again whole: in the buffer, or its streamed body kept.
   if (!x.replayable) return false;
   const auto& group = *snapshot_->groups[static_cast<size_t>(x.group_index)].config;
   // Some of the body may have reached the target: a large one is not sent twice.
@@ -167,7 +176,7 @@ asio::awaitable<bool> ExchangeDriver::forward(Exchange& x) {
         continue;
       }
       write_failed(x, group, target);
-      if (may_retry(x, AttemptFailure::not_sent)) continue;  // nothing was answered: another target
+      if (retry_after(x, AttemptFailure::not_sent)) continue;  // nothing was answered: another target
       co_return co_await respond(502, true, &x);
     }
     if (!x.replay_started) in_.consume(buffered);
@@ -192,6 +201,7 @@ asio::awaitable<bool> ExchangeDriver::forward(Exchange& x) {
       }
     }
     // The rest of the body, streamed as it arrives.
+    bool resend = false;  // a body write failed and the request goes to another target
     const uint32_t min_rate = l.security.min_body_rate;
     const int64_t body_started_ms = min_rate != 0 ? core::now_ms() : 0;
     uint64_t body_read = 0;
@@ -267,11 +277,12 @@ asio::awaitable<bool> ExchangeDriver::forward(Exchange& x) {
       if (body_ec) {
         x.drop_target();
         write_failed(x, group, target);
-        if (may_retry(x, AttemptFailure::not_sent)) break;  // the write failed: another target
+        resend = retry_after(x, AttemptFailure::not_sent);
+        if (resend) break;  // the write failed: another target
         co_return co_await respond(502, true, &x);
       }
     }
-    if (x.target_index >= 0 && !x.target.stream().is_open()) continue;  // a body write failed: retry
+    if (resend) continue;
     sent_us = core::now_us();
 
     // The response head (after any interim 1xx).
@@ -327,9 +338,7 @@ asio::awaitable<bool> ExchangeDriver::forward(Exchange& x) {
         if (deadline_.expired()) {
           x.outcome = TargetOutcome::timed_out;
           report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
-          x.failure = ConnectFailure::timeout;
-          x.target_saw_request = true;
-          if (nothing_yet && may_retry(x, AttemptFailure::timed_out)) {
+          if (nothing_yet && retry_after(x, AttemptFailure::timed_out)) {
             retry_elsewhere = true;  // retry_on_timeout: another target, the client unaware
             break;
           }
@@ -341,9 +350,7 @@ asio::awaitable<bool> ExchangeDriver::forward(Exchange& x) {
         }
         x.outcome = TargetOutcome::failed;
         report_target_outcome(group, target, x.outcome, 0, core::now_us() - sent_us, core::now_us());
-        x.failure = ConnectFailure::refused;
-        x.target_saw_request = true;
-        if (nothing_yet && may_retry(x, AttemptFailure::no_response)) {
+        if (nothing_yet && retry_after(x, AttemptFailure::no_response)) {
           // The target dropped the request unanswered: another target (the failed one stays in
           // the avoid list), the client unaware.
           retry_elsewhere = true;

@@ -1,24 +1,13 @@
 #include "http/exchange/head_pick_keys.hpp"
 
 #include "http/exchange/sticky_cookie.hpp"
+#include "http/h1/char_class.hpp"
 
 namespace fulcrum::http {
-namespace {
-
-bool equals_lower_case(std::string_view name, std::string_view lower_case) {
-  if (name.size() != lower_case.size()) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i] >= 'A' && name[i] <= 'Z' ? static_cast<char>(name[i] - 'A' + 'a') : name[i];
-    if (c != lower_case[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::string_view HeadPickKeys::header(std::string_view lower_case_name) const {
   for (const Header& h : head_.headers()) {
-    if (equals_lower_case(h.name, lower_case_name)) return h.value;
+    if (equals_lower(h.name, lower_case_name)) return h.value;
   }
   return {};
 }

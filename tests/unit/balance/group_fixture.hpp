@@ -5,6 +5,8 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -136,6 +138,42 @@ inline std::vector<double> shares_with_churn(Picker& picker, Group& group, int p
   }
   for (double& count : counts) count /= picks;
   return counts;
+}
+
+// Weight mixes for the smoothness property: 2 to 8 targets, in odd rounds from a palette
+// (equal weights share a class), in even rounds anything in 1..1000.
+inline std::vector<uint32_t> random_weights(std::mt19937& random, int round) {
+  const size_t count = 2 + random() % 7;
+  std::vector<uint32_t> weights;
+  for (size_t i = 0; i < count; ++i) {
+    const uint32_t palette[] = {1, 1, 2, 3, 5, 10, 100, 1000};
+    weights.push_back(round % 2 ? palette[random() % 8] : 1 + random() % 1000);
+  }
+  return weights;
+}
+
+// The smoothness property of weighted turns: in any window of k <= 80 consecutive picks no
+// target gets more than ceil(k * w / W) + 1. Returns the first window that breaks it, or "".
+inline std::string first_unsmooth_window(const std::vector<uint32_t>& sequence,
+                                         const std::vector<uint32_t>& weights) {
+  const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
+  const size_t picks = sequence.size();
+  std::vector<std::vector<int>> prefix(weights.size(), std::vector<int>(picks + 1, 0));
+  for (size_t i = 0; i < picks; ++i) {
+    for (size_t t = 0; t < weights.size(); ++t) prefix[t][i + 1] = prefix[t][i] + (t == sequence[i]);
+  }
+  for (size_t t = 0; t < weights.size(); ++t) {
+    for (size_t k = 1; k <= 80; ++k) {
+      const int limit = static_cast<int>(std::ceil(static_cast<double>(k) * weights[t] / total)) + 1;
+      for (size_t start = 0; start + k <= picks; ++start) {
+        if (prefix[t][start + k] - prefix[t][start] > limit) {
+          return "target " + std::to_string(t) + " window " + std::to_string(k) + " at " +
+                 std::to_string(start);
+        }
+      }
+    }
+  }
+  return "";
 }
 
 }  // namespace fulcrum::balance::testing

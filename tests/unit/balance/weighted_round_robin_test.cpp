@@ -51,31 +51,12 @@ TEST(WeightedRoundRobin, SharesFollowManyMixedWeights) {
 TEST(WeightedRoundRobin, AnyWindowIsSmooth) {
   std::mt19937 random(7);
   for (int round = 0; round < 60; ++round) {
-    const size_t count = 2 + random() % 7;
-    std::vector<uint32_t> weights;
-    for (size_t i = 0; i < count; ++i) {
-      const uint32_t palette[] = {1, 1, 2, 3, 5, 10, 100, 1000};
-      weights.push_back(round % 2 ? palette[random() % 8] : 1 + random() % 1000);
-    }
+    const std::vector<uint32_t> weights = testing::random_weights(random, round);
     Group group(weights);
     auto picker = group.picker(Algorithm::weighted_round_robin);
-    double total = 0;
-    for (uint32_t w : weights) total += w;
-    const int picks = 3000;
-    std::vector<std::vector<int>> prefix(count, std::vector<int>(picks + 1, 0));
-    for (int i = 0; i < picks; ++i) {
-      const uint32_t chosen = *picker->pick({});
-      for (size_t t = 0; t < count; ++t) prefix[t][i + 1] = prefix[t][i] + (t == chosen);
-    }
-    for (size_t t = 0; t < count; ++t) {
-      for (int k = 1; k <= 80; ++k) {
-        const int limit = static_cast<int>(std::ceil(k * weights[t] / total)) + 1;
-        for (int start = 0; start + k <= picks; ++start) {
-          ASSERT_LE(prefix[t][start + k] - prefix[t][start], limit)
-              << "round " << round << " target " << t << " window " << k << " at " << start;
-        }
-      }
-    }
+    std::vector<uint32_t> sequence;
+    for (int i = 0; i < 3000; ++i) sequence.push_back(*picker->pick({}));
+    ASSERT_EQ(testing::first_unsmooth_window(sequence, weights), "") << "round " << round;
   }
 }
 
