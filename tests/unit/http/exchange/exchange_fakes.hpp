@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -142,6 +143,7 @@ class FakeConnector final : public TargetConnector {
   std::map<std::string, std::deque<TargetScript>> pooled;
   std::vector<std::string> dialed;  // every dial, in order, pooled ones with a "pooled " prefix
   int given_back = 0;
+  std::function<void()> before_dial;  // if set, called at the start of every dial
 
   // Every connection handed out (dialed or pooled), in order.
   const std::vector<std::unique_ptr<FakeStream>>& streams() const { return streams_; }
@@ -158,6 +160,7 @@ class FakeConnector final : public TargetConnector {
   }
   asio::awaitable<DialResult> dial(size_t, const upstream::GroupSnapshot&, const upstream::TargetInfo& target,
                                    Deadline&) override {
+    if (before_dial) before_dial();
     dialed.push_back(target.address_text);
     TargetScript script{.refuse = true};
     if (!in_order.empty()) {
@@ -231,6 +234,19 @@ class Rig {
     }
   }
   ~Rig() { http_.release_io(); }
+
+  // A new snapshot installed as the server does: of the same configuration (a health change)
+  // when `yaml` is empty, else of the configuration `yaml` (a reload).
+  void install(const std::string& yaml = "") {
+    if (!yaml.empty()) {
+      auto result = config::load_config_text(yaml, "test.yaml");
+      ASSERT_TRUE(result.config.has_value());
+      config_ = std::make_shared<const config::Config>(std::move(*result.config));
+    }
+    const auto snapshot = registry_.build(config_, 0);
+    home_.upstreams.install(snapshot);
+    http_.install(snapshot);
+  }
 
   HttpWorker& http() { return http_; }
   asio::io_context& loop() { return worker_.loop(); }

@@ -64,6 +64,34 @@ TEST(ExchangeForward, EveryTargetRefusingIs502) {
   EXPECT_EQ(targets.dialed.size(), 2u);  // each target once (the avoid list), then the answer
 }
 
+TEST(ExchangeForward, ARetryAfterANewSnapshotOfTheSameConfigurationPicksFromItsOwn) {
+  Rig rig(forward_config(kTwo));
+  FakeConnector targets(rig.loop());
+  targets.in_order = {{.refuse = true}, {.response = kOk}};
+  // The first dial fails after the worker moved on to a newer snapshot (say the target ejected).
+  targets.before_dial = [&] {
+    if (targets.dialed.empty()) rig.install();
+  };
+  const Served s = rig.serve(kGet, targets);
+  EXPECT_EQ(s.status, 200);
+  EXPECT_EQ(s.attempts, 2u);
+  ASSERT_EQ(targets.dialed.size(), 2u);
+  EXPECT_NE(targets.dialed[0], targets.dialed[1]);  // the avoid list holds across the snapshots
+}
+
+TEST(ExchangeForward, ARetryAfterAReloadIs502) {
+  Rig rig(forward_config(kTwo));
+  FakeConnector targets(rig.loop());
+  targets.in_order = {{.refuse = true}, {.response = kOk}};
+  targets.before_dial = [&] {
+    if (targets.dialed.empty()) rig.install(forward_config(kTwo));  // a new configuration, alike or not
+  };
+  const Served s = rig.serve(kGet, targets);
+  EXPECT_EQ(s.status, 502);
+  EXPECT_EQ(s.attempts, 1u);
+  EXPECT_EQ(targets.dialed.size(), 1u);
+}
+
 // One request to two targets whose new connections behave as `scripts`, in the order dialed.
 struct TwoTargets {
   Served served;
