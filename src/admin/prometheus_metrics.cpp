@@ -182,6 +182,8 @@ std::string render_metrics(const upstream::TargetRegistry& registry) {
   auto& group_connect_errors =
       f.add("fulcrum_group_connect_errors_total", "counter", "Connections to the group's targets that failed.");
   auto& group_retries = f.add("fulcrum_group_retries_total", "counter", "Attempts on another target after a failed one.");
+  auto& group_retries_refused = f.add("fulcrum_group_retries_refused_total", "counter",
+                                      "Retries not made because the group's retry_budget was spent (HTTP).");
   auto& group_targets = f.add("fulcrum_group_targets", "gauge", "Targets of the group in each state.");
   auto& group_failing_open =
       f.add("fulcrum_group_failing_open", "gauge", "1 when no target is healthy and traffic goes to all (fail_open).");
@@ -242,6 +244,7 @@ std::string render_metrics(const upstream::TargetRegistry& registry) {
     group.add(group_labels, group_totals, counts_requests);
     sample(group_connect_errors, group_labels, group_totals.connect_errors);
     sample(group_retries, group_labels, group_totals.retries);
+    if (g.retry_budget && http.count(g.name()) != 0) sample(group_retries_refused, group_labels, g.retry_budget->refused.load(std::memory_order_relaxed));
     for (size_t s = 0; s < std::size(kStates); ++s) {
       sample(group_targets, group_labels + "," + label("state", upstream::to_string(kStates[s])), states[s]);
     }
@@ -260,7 +263,10 @@ std::string render_udp_metrics(const std::vector<UdpListenerTotals>& listeners) 
   auto& flows_total = f.add("fulcrum_udp_flows_total", "counter", "Flows opened.");
   auto& flows_ended = f.add("fulcrum_udp_flows_ended_total", "counter",
                             "Flows ended, by reason: idle_timeout, evicted (max_flows reached: the oldest made room), "
-                            "target_unreachable (ICMP port unreachable), deregistered (the target's deregistration delay ran out).");
+                            "target_unreachable (ICMP port unreachable), target_unhealthy (its target was ejected on traffic; the client's "
+                            "next datagram went to another), deregistered (the target's deregistration delay ran out).");
+  auto& rerouted = f.add("fulcrum_udp_datagrams_rerouted_total", "counter",
+                         "Datagrams a target's closed port refused (ICMP) before it answered, sent to another target.");
   auto& dropped = f.add("fulcrum_udp_datagrams_dropped_total", "counter",
                         "Datagrams dropped, by reason: no_target (no eligible target), send (a socket buffer was full).");
   for (const auto& l : listeners) {
@@ -275,6 +281,8 @@ std::string render_udp_metrics(const std::vector<UdpListenerTotals>& listeners) 
     sample(flows_ended, labels + "," + label("reason", "evicted"), l.flows_evicted);
     sample(flows_ended, labels + "," + label("reason", "target_unreachable"), l.flows_target_unreachable);
     sample(flows_ended, labels + "," + label("reason", "deregistered"), l.flows_deregistered);
+    sample(flows_ended, labels + "," + label("reason", "target_unhealthy"), l.flows_target_unhealthy);
+    sample(rerouted, labels, l.datagrams_rerouted);
     sample(dropped, labels + "," + label("reason", "no_target"), l.dropped_no_target);
     sample(dropped, labels + "," + label("reason", "send"), l.dropped_send);
   }

@@ -26,6 +26,8 @@ struct UdpListenerTotals {
   uint64_t datagrams_in = 0, datagrams_out = 0, bytes_in = 0, bytes_out = 0;
   uint64_t flows_created = 0, flows_closed = 0, flows_expired = 0, flows_evicted = 0, flows_target_unreachable = 0;
   uint64_t flows_deregistered = 0;
+  uint64_t flows_target_unhealthy = 0;
+  uint64_t datagrams_rerouted = 0;
   uint64_t dropped_no_target = 0, dropped_send = 0;
 };
 std::string render_udp_metrics(const std::vector<UdpListenerTotals>& listeners);

@@ -108,6 +108,13 @@ void UdpForwarder::forward(const sockaddr* client, socklen_t client_length, cons
                            int64_t now_ms) {
   FlowKey key = FlowKey::of(client);
   uint32_t slot = table_.find(key);
+  if (slot != UdpFlowTable::kNone && !still_served(*flows_[slot])) {
+    // Its target was ejected on traffic (its port refused datagrams): this one goes to a healthy
+    // target instead of into the closed port.
+    ++counters_.flows_target_unhealthy;
+    close_flow(slot, "target_unhealthy");
+    slot = UdpFlowTable::kNone;
+  }
   if (slot == UdpFlowTable::kNone) {
     slot = open_flow(key, client, client_length, now_ms);
     if (slot == UdpFlowTable::kNone) {
@@ -117,27 +124,90 @@ void UdpForwarder::forward(const sockaddr* client, socklen_t client_length, cons
   } else {
     table_.touch(slot, now_ms);
   }
-  Flow& flow = *flows_[slot];
-  ssize_t sent = ::send(flow.upstream.native_handle(), data, size, MSG_DONTWAIT);
-  if (sent < 0) {
-    if (is_unreachable(errno)) {
-      // An ICMP error from an earlier datagram: nobody listens there any more. Forget the flow so
-      // that the client's next datagram picks again.
-      ++counters_.flows_target_unreachable;
-      close_flow(slot, "target_unreachable");
-    } else {
-      ++counters_.dropped_send;
+  ssize_t sent = ::send(flows_[slot]->upstream.native_handle(), data, size, MSG_DONTWAIT);
+  if (sent < 0 && is_unreachable(errno)) {
+    // An ICMP error from an earlier datagram: nobody listens there any more. This datagram goes
+    // to another target on a new flow.
+    ++counters_.flows_target_unreachable;
+    const balance::TargetCounters* refused = flows_[slot]->target_counters.get();
+    close_flow(slot, "target_unreachable");
+    slot = open_flow(key, client, client_length, now_ms, std::span(&refused, 1));
+    if (slot == UdpFlowTable::kNone) {
+      ++counters_.dropped_no_target;
+      return;
     }
+    ++counters_.datagrams_rerouted;
+    sent = ::send(flows_[slot]->upstream.native_handle(), data, size, MSG_DONTWAIT);
+  }
+  if (sent < 0) {
+    ++counters_.dropped_send;
     return;
   }
+  Flow& flow = *flows_[slot];
+  if (flow.datagrams_in == 0 && size <= kReplayLimit) flow.unanswered.assign(data, size);  // the slot's capacity
   ++counters_.datagrams_in;
   counters_.bytes_in += size;
   ++flow.datagrams_in;
   flow.bytes_in += size;
 }
 
+bool UdpForwarder::still_served(Flow& flow) {
+  const auto& current = context_.upstreams.snapshot();
+  if (!current || current->version == flow.checked_version) return true;  // one pointer read per datagram
+  flow.checked_version = current->version;
+  const int group_index = current->group_index(flow.snapshot->groups[static_cast<size_t>(flow.group_index)].name());
+  if (group_index < 0) return true;  // the group left the configuration; its flows end as its targets drain
+  const auto& group = current->groups[static_cast<size_t>(group_index)];
+  const int index = group.index_of(flow.target_counters.get());
+  if (index < 0) return true;  // removed from the group: draining until deregistration_delay (close_target)
+  const upstream::TargetInfo& target = group.targets[static_cast<size_t>(index)];
+  if (target.status.ejected_on_traffic() && !group.failing_open) return false;
+  if (current->config == flow.snapshot->config) {
+    // A health change only: the flow follows the newer snapshot, so that the old one can go.
+    flow.target = &target;
+    flow.group_index = group_index;
+    flow.snapshot = current;
+  }
+  return true;
+}
+
+bool UdpForwarder::reroute_unanswered(uint32_t slot) {
+  Flow& flow = *flows_[slot];
+  if (flow.datagrams_out != 0 || flow.unanswered.empty() || flow.target == nullptr) return false;
+  const auto& group = flow.snapshot->groups[static_cast<size_t>(flow.group_index)];
+  const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxAttempts);
+  if (flow.attempts >= max_attempts) return false;
+  // What the next flow needs of this one, before close_flow resets it.
+  std::array<const balance::TargetCounters*, kMaxAttempts> refused_by = flow.refused_by;
+  const uint32_t refused_count = flow.attempts;
+  refused_by[refused_count] = flow.target_counters.get();
+  sockaddr_storage client = flow.client;
+  const socklen_t client_length = flow.client_length;
+  std::string datagram;
+  datagram.swap(flow.unanswered);  // no copy: the buffer moves to the next flow
+  ++counters_.flows_target_unreachable;
+  close_flow(slot, "target_unreachable");
+  const auto* client_address = reinterpret_cast<const sockaddr*>(&client);
+  const uint32_t next = open_flow(FlowKey::of(client_address), client_address, client_length, core::now_ms(),
+                                  std::span(refused_by.data(), refused_count + 1));
+  if (next == UdpFlowTable::kNone) return true;  // no target left: the datagram is lost, as it would be
+  Flow& retry = *flows_[next];
+  retry.refused_by = refused_by;
+  retry.attempts = refused_count + 2;
+  if (retry.target != nullptr && retry.target->stats) retry.target->stats->local().retries.add();
+  ++counters_.datagrams_rerouted;
+  if (::send(retry.upstream.native_handle(), datagram.data(), datagram.size(), MSG_DONTWAIT) < 0) {
+    ++counters_.dropped_send;
+  } else {
+    ++retry.datagrams_in;
+    retry.bytes_in += datagram.size();
+  }
+  retry.unanswered.swap(datagram);
+  return true;
+}
+
 uint32_t UdpForwarder::open_flow(const FlowKey& key, const sockaddr* client, socklen_t client_length,
-                                 int64_t now_ms) {
+                                 int64_t now_ms, std::span<const balance::TargetCounters* const> refused_by) {
   std::shared_ptr<const upstream::Snapshot> snapshot = context_.upstreams.snapshot();
   if (!snapshot || listener_index_ >= context_.listener_splits.size()) return UdpFlowTable::kNone;
   int group_index = context_.listener_splits[listener_index_].next();
@@ -145,8 +215,15 @@ uint32_t UdpForwarder::open_flow(const FlowKey& key, const sockaddr* client, soc
   const auto& group = snapshot->groups[static_cast<size_t>(group_index)];
   const auto& listener = snapshot->config->listeners[listener_index_];
   // As for TCP: the client's address (not its port), so one client IP sticks across flows.
-  const balance::PickRequest request =
+  balance::PickRequest request =
       upstream::make_pick_request(group, {.client = upstream::ClientAddress::from(client)}, now_ms);
+  std::array<uint32_t, kMaxAttempts> avoid{};
+  size_t avoided = 0;
+  for (const auto* refused : refused_by) {
+    const int index = group.index_of(refused);
+    if (index >= 0 && avoided < avoid.size()) avoid[avoided++] = static_cast<uint32_t>(index);
+  }
+  request.avoid = std::span<const uint32_t>(avoid.data(), avoided);
   auto picked = context_.upstreams.picker(static_cast<size_t>(group_index)).pick(request);
   if (!picked) {
     int64_t now = core::now_ms();
@@ -193,6 +270,9 @@ uint32_t UdpForwarder::open_flow(const FlowKey& key, const sockaddr* client, soc
   flow.started_ms = now_ms;
   flow.started_us = core::now_us();
   flow.datagrams_in = flow.datagrams_out = flow.bytes_in = flow.bytes_out = 0;
+  flow.unanswered.clear();
+  flow.attempts = 1;
+  flow.checked_version = flow.snapshot->version;
   ++counters_.flows_created;
   wait_target(slot);
   return slot;
@@ -217,8 +297,12 @@ void UdpForwarder::drain_target(uint32_t slot) {
     }
     int received = ::recvmmsg(fd, messages_.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (received < 0 && is_unreachable(errno)) {
-      ++counters_.flows_target_unreachable;
-      close_flow(slot, "target_unreachable");
+      // The target's port is closed. A flow it never answered sends its first datagram to
+      // another target (as TCP retries a refused connect); one it did answer just ends.
+      if (!reroute_unanswered(slot)) {
+        ++counters_.flows_target_unreachable;
+        close_flow(slot, "target_unreachable");
+      }
       return;
     }
     if (received <= 0) break;
@@ -240,6 +324,7 @@ void UdpForwarder::drain_target(uint32_t slot) {
       const int64_t now_us = core::now_us();
       flow.target_counters->record_response_time(
           static_cast<uint32_t>(std::clamp<int64_t>(now_us - flow.started_us, 0, UINT32_MAX)), now_us);
+      flow.unanswered.clear();  // answered: nothing to send elsewhere (the capacity stays with the slot)
     }
     if (sent > 0) {
       counters_.datagrams_out += static_cast<uint64_t>(sent);

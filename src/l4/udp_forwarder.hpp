@@ -18,6 +18,8 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "balance/picker.hpp"
@@ -42,6 +44,8 @@ struct UdpCounters {
   Counter flows_evicted;
   Counter flows_target_unreachable;
   Counter flows_deregistered;  // ended when their target's deregistration delay ran out
+  Counter flows_target_unhealthy;  // ended because their target was ejected on traffic
+  Counter datagrams_rerouted;      // refused by a closed port (ICMP) and sent to another target
   Counter dropped_no_target;   // no eligible target or no socket for a new flow
   Counter dropped_send;        // a socket buffer was full (UDP: dropped, as a router would)
 };
@@ -77,12 +81,33 @@ class UdpForwarder {
     int64_t started_ms = 0;
     int64_t started_us = 0;  // the flow's first datagram: least_response_time times its first reply
     uint64_t datagrams_in = 0, datagrams_out = 0, bytes_in = 0, bytes_out = 0;
+    // The flow's first datagram (up to kReplayLimit bytes) until the target answers, so that a
+    // target whose port turns out closed (ICMP) costs the client nothing: it goes to another
+    // target. Kept with the slot, so its capacity is reused by the slot's next flows.
+    std::string unanswered;
+    // Targets this client's datagram was sent to and that refused it (at most kMaxAttempts).
+    std::array<const balance::TargetCounters*, 4> refused_by{};
+    uint32_t attempts = 0;
+    uint64_t checked_version = 0;  // the snapshot version still_served last looked at
   };
+  static constexpr size_t kReplayLimit = 1500;
+  static constexpr uint32_t kMaxAttempts = 4;
 
   void wait_client();
   void drain_client();
   void forward(const sockaddr* client, socklen_t client_length, const char* data, size_t size, int64_t now_ms);
-  uint32_t open_flow(const FlowKey& key, const sockaddr* client, socklen_t client_length, int64_t now_ms);
+  // A new flow for `client` on a target of the current snapshot, avoiding `refused_by` (targets
+  // that refused this client's datagram); kNone when none is left.
+  uint32_t open_flow(const FlowKey& key, const sockaddr* client, socklen_t client_length, int64_t now_ms,
+                     std::span<const balance::TargetCounters* const> refused_by = {});
+  // Whether the flow's target may still take its datagrams: it was not ejected on traffic in the
+  // current snapshot. A target that only fails its checks keeps its flows (its UDP service may
+  // still answer; HAProxy and nginx keep sessions too), and a draining one keeps them until
+  // deregistration_delay. Looked up once per snapshot change per flow.
+  bool still_served(Flow& flow);
+  // The flow's target refused its first datagram before any answer: sends that datagram to
+  // another target on a new flow, up to max_connect_attempts in all. False when it cannot.
+  bool reroute_unanswered(uint32_t slot);
   void wait_target(uint32_t slot);
   void drain_target(uint32_t slot);
   void close_flow(uint32_t slot, const char* reason);

@@ -437,6 +437,8 @@ std::vector<admin::UdpListenerTotals> Server::udp_totals() const {
       totals.flows_evicted += c.flows_evicted.get();
       totals.flows_target_unreachable += c.flows_target_unreachable.get();
       totals.flows_deregistered += c.flows_deregistered.get();
+      totals.flows_target_unhealthy += c.flows_target_unhealthy.get();
+      totals.datagrams_rerouted += c.datagrams_rerouted.get();
       totals.dropped_no_target += c.dropped_no_target.get();
       totals.dropped_send += c.dropped_send.get();
     }

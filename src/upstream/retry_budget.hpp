@@ -26,7 +26,7 @@ struct alignas(64) RetryBudget {
 
   std::atomic<int64_t> balance{kBurstRetries * kUnit};  // starts full: a new group absorbs a burst
   std::atomic<uint32_t> retries{0};   // requests past their first attempt, in flight
-  std::atomic<uint64_t> refused{0};   // retries not made because the budget was spent (not yet in /metrics)
+  std::atomic<uint64_t> refused{0};   // retries not made because the budget was spent (fulcrum_group_retries_refused_total)
 
   // A request starts: `percent` hundredths of a retry go into the bucket.
   void deposit(uint32_t percent);

@@ -9,4 +9,11 @@ int Snapshot::group_index(std::string_view name) const {
   return -1;
 }
 
+int GroupSnapshot::index_of(const balance::TargetCounters* counters) const {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (targets[i].counters.get() == counters) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 }  // namespace fulcrum::upstream

@@ -47,6 +47,9 @@ struct GroupSnapshot {
   bool failing_open = false;  // no healthy target: every initial/unhealthy one is eligible (fail_open)
 
   const std::string& name() const { return config->name; }
+  // The index in `targets` of the target counting in `counters`, or -1 (not in the group, or
+  // draining). A linear scan: for rare events, never per request.
+  int index_of(const balance::TargetCounters* counters) const;
 };
 
 struct Snapshot {

@@ -21,6 +21,9 @@ struct TargetStatus {
   std::string reason;       // "no answer within 2s"
   int64_t since_unix_ms = 0;  // wall-clock time of the transition into this state (or reason)
 
+  // Out because real traffic failed on it (outlier ejection), not because of a check or an agent.
+  bool ejected_on_traffic() const { return state == TargetState::unhealthy && reason_code == "Target.OutlierEjected"; }
+
   bool operator==(const TargetStatus& other) const {
     return state == other.state && reason_code == other.reason_code && reason == other.reason;
   }

@@ -227,6 +227,7 @@ TEST(Metrics, PrometheusTextCountsRequestsBytesConnectionsAndLatencyPerListenerG
   EXPECT_EQ(value_of(samples, "fulcrum_listener_request_duration_seconds_count", {{"listener", "web"}}), 14);
   EXPECT_GE(value_of(samples, "fulcrum_listener_bytes_out_total", {{"listener", "web"}}), 10 * 100);
   EXPECT_EQ(value_of(samples, "fulcrum_group_requests_total", {{"group", "app"}, {"code_class", "2xx"}}), 10);
+  EXPECT_EQ(value_of(samples, "fulcrum_group_retries_refused_total", {{"group", "app"}}), 0);
   // Round robin with weights 1 and 2 over 14 requests.
   const double to_a = value_of(samples, "fulcrum_target_request_duration_seconds_count", {{"target", a.address()}});
   const double to_b = value_of(samples, "fulcrum_target_request_duration_seconds_count", {{"target", b.address()}});
@@ -245,6 +246,8 @@ TEST(Metrics, PrometheusTextCountsRequestsBytesConnectionsAndLatencyPerListenerG
   EXPECT_GE(value_of(samples, "fulcrum_target_connect_errors_total", {{"target", dead}}), 1);
   EXPECT_GE(value_of(samples, "fulcrum_group_retries_total", {{"group", "echo"}}), 1);
   EXPECT_EQ(value_of(samples, "fulcrum_target_connect_duration_seconds_count", {{"target", t.address()}}), 2);
+  EXPECT_EQ(body.find("fulcrum_group_retries_refused_total{group=\"echo\""), std::string::npos)
+      << "retry_budget applies to HTTP groups only";
   EXPECT_EQ(body.find("fulcrum_listener_requests_total{listener=\"raw\""), std::string::npos)
       << "TCP listeners count connections, not requests";
 
