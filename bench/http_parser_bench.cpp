@@ -9,10 +9,10 @@
 #include <cstdio>
 #include <string>
 
-#include "http/chunked_decoder.hpp"
-#include "http/desync_classifier.hpp"
-#include "http/request_parser.hpp"
-#include "http/response_parser.hpp"
+#include "http/h1/chunked_decoder.hpp"
+#include "http/h1/desync_classifier.hpp"
+#include "http/h1/request_parser.hpp"
+#include "http/h1/response_parser.hpp"
 
 namespace {
 

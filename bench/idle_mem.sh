@@ -8,7 +8,7 @@
 # processes; for nginx master + worker) is read from /proc before the clients connect (after a
 # warm-up request) and once all N have had their answer. Both the growth per connection and
 # the whole RSS per connection are printed. The reading comes 1 s after the last answer: Fulcrum
-# parks a connection idle for 200 ms (src/http/idle_parking.hpp), so all are parked by then; the
+# parks a connection idle for 200 ms (src/http/session/idle_parking.hpp), so all are parked by then; the
 # sessions alive at once while clients connect (those of any 200 ms), freed, stay in the
 # process's heap and count in the growth. nginx allocates and touches its connection array
 # (worker_connections) at start, so part of its per-connection cost is in its baseline. Needs `ulimit -n` above N + a margin

@@ -14,8 +14,8 @@
 
 #include "core/close_shared_socket.hpp"
 #include "core/log.hpp"
-#include "http/canned_response.hpp"
-#include "http/request_parser.hpp"
+#include "http/exchange/canned_response.hpp"
+#include "http/h1/request_parser.hpp"
 
 namespace fulcrum::admin {
 namespace {

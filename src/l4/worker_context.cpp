@@ -37,7 +37,6 @@ void WorkerContext::install(std::shared_ptr<const upstream::Snapshot> snapshot) 
   if (guards != nullptr) listener_guards = guards->for_config(snapshot->config);
   listener_splits = std::move(splits);
   rule_splits = std::move(by_rule);
-  upstreams.install(std::move(snapshot));
 }
 
 }  // namespace fulcrum::l4

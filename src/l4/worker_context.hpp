@@ -1,8 +1,9 @@
 #pragma once
-// Everything a worker owns that its sessions use: the loop and its readiness set, deadline
-// sweeps, buffer and pipe pools, its view of the upstream snapshot, and counters. Only the
-// worker's own thread touches it, except the atomics the control thread reads for draining
-// and shutdown.
+// Everything a worker's L4 sessions use: the loop and its readiness set, deadline sweeps, the
+// pipe pool, per-listener group splits and counters, and, from the worker's home shared with
+// the HTTP proxy (upstream/worker_home.hpp), the buffer pool and its view of the upstream
+// snapshot. Only the worker's own thread touches it, except the atomics the control thread
+// reads for draining and shutdown.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -18,17 +19,19 @@
 #include "security/guards.hpp"
 #include "tls/client_context.hpp"
 #include "upstream/group_split.hpp"
+#include "upstream/worker_home.hpp"
 #include "upstream/worker_upstreams.hpp"
 
 namespace fulcrum::l4 {
 
 struct WorkerContext {
-  explicit WorkerContext(core::Worker& w)
-      : worker(w),
-        readiness(w.loop()),
-        connect_deadlines(w.loop(), std::chrono::milliseconds(25)),
-        idle_deadlines(w.loop(), std::chrono::milliseconds(250)),
-        upstreams(w.index()) {}
+  explicit WorkerContext(upstream::WorkerHome& home)
+      : worker(home.worker),
+        readiness(home.loop()),
+        connect_deadlines(home.loop(), std::chrono::milliseconds(25)),
+        idle_deadlines(home.loop(), std::chrono::milliseconds(250)),
+        buffers(home.buffers),
+        upstreams(home.upstreams) {}
 
   core::Worker& worker;
   // Layer-4 TCP sockets are driven by this set, not by Asio sockets (see readiness_loop.hpp).
@@ -37,9 +40,9 @@ struct WorkerContext {
   // to minutes) within 250 ms, swept less often because every open connection is in it.
   core::DeadlineSweep connect_deadlines;
   core::DeadlineSweep idle_deadlines;
-  core::BufferPool buffers;
+  core::BufferPool& buffers;           // the worker's home's
   PipePool pipes;
-  upstream::WorkerUpstreams upstreams;
+  upstream::WorkerUpstreams& upstreams;  // the worker's home's (installed there first)
   LiveSessions live_sessions;
   std::atomic<uint64_t> active_sessions{0};
   std::atomic<uint64_t> total_sessions{0};
@@ -71,7 +74,8 @@ struct WorkerContext {
   // Before the worker's loop is destroyed (its thread has stopped): ends the sessions a drain
   // left open and drops the I/O objects this context owns.
   void release_io();
-  // Called on the worker's thread: switches new connections to this snapshot.
+  // Called on the worker's thread, after the home installed `snapshot`: switches new
+  // connections to its listener splits and guards.
   void install(std::shared_ptr<const upstream::Snapshot> snapshot);
 };
 

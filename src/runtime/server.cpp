@@ -5,7 +5,8 @@
 #include "config/duration.hpp"
 #include "core/build_info.hpp"
 #include "core/log.hpp"
-#include "http/proxy_session.hpp"
+#include "http/session/proxy_session.hpp"
+#include "runtime/address_in_use.hpp"
 #include "runtime/successor.hpp"
 
 namespace fulcrum::runtime {
@@ -42,6 +43,7 @@ Server::~Server() {
   for (auto& worker : workers_) worker->destroy_loop();
   contexts_.clear();
   http_workers_.clear();
+  homes_.clear();
   workers_.clear();
 }
 
@@ -82,8 +84,9 @@ bool Server::start(std::string& error) {
   guards_.set_workers(count);  // one security counter slot per worker
   for (uint32_t i = 0; i < count; ++i) {
     workers_.push_back(std::make_unique<core::Worker>(i));
-    contexts_.push_back(std::make_unique<l4::WorkerContext>(*workers_.back()));
-    http_workers_.push_back(std::make_unique<http::HttpWorker>(*workers_.back()));
+    homes_.push_back(std::make_unique<upstream::WorkerHome>(*workers_.back()));
+    contexts_.push_back(std::make_unique<l4::WorkerContext>(*homes_.back()));
+    http_workers_.push_back(std::make_unique<http::HttpWorker>(*homes_.back()));
     contexts_.back()->guards = &guards_;
     http_workers_.back()->guards = &guards_;
   }
@@ -126,22 +129,22 @@ bool Server::start(std::string& error) {
   health::HealthMonitor::Hooks hooks;
   hooks.publish = [this](std::shared_ptr<const upstream::Snapshot> snapshot) { publish(std::move(snapshot)); };
   hooks.close_sessions = [this](std::shared_ptr<upstream::TrafficOutcomes> target) {
-    for (size_t w = 0; w < contexts_.size(); ++w) {
-      l4::WorkerContext* worker = contexts_[w].get();
+    for (size_t w = 0; w < workers_.size(); ++w) {
+      upstream::WorkerHome* home = homes_[w].get();
+      http::HttpWorker* http = http_workers_[w].get();
       std::vector<l4::UdpForwarder*> forwarders;  // UDP flows to the target end too
       for (auto& listener : listeners_) {
-        for (size_t i = w; i < listener.udp_per_worker.size(); i += contexts_.size()) {
+        for (size_t i = w; i < listener.udp_per_worker.size(); i += workers_.size()) {
           forwarders.push_back(listener.udp_per_worker[i].get());  // socket i is served by worker i % workers
         }
       }
-      worker->worker.post([worker, forwarders, target] {
-        worker->upstreams.sessions().close_target(target.get());
+      // One post per worker: TCP sessions, HTTP requests and tunnels (one list, the home's),
+      // UDP flows, and the HTTP pool's idle connections.
+      home->worker.post([home, http, forwarders, target] {
+        home->upstreams.sessions().close_target(target.get());
         for (auto* forwarder : forwarders) forwarder->close_target(target.get());
+        http->close_target(target.get());
       });
-    }
-    for (auto& http : http_workers_) {
-      http::HttpWorker* worker = http.get();
-      worker->worker.post([worker, target] { worker->close_target(target.get()); });
     }
   };
   registry_.set_worker_count(static_cast<uint32_t>(workers_.size()));
@@ -265,13 +268,17 @@ std::vector<admin::UdpListenerTotals> Server::udp_totals() const {
 
 void Server::publish(std::shared_ptr<const upstream::Snapshot> snapshot) {
   if (dns_) dns_->install(snapshot);  // answers follow the same targets and health as the workers
-  for (auto& context : contexts_) {
-    l4::WorkerContext* target = context.get();
-    target->worker.post([target, snapshot] { target->install(snapshot); });
-  }
-  for (auto& http : http_workers_) {
-    http::HttpWorker* target = http.get();
-    target->worker.post([target, snapshot] { target->install(snapshot); });
+  // One post per worker: the home's view and pickers first (shared by both proxies), then each
+  // proxy's own tables.
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    upstream::WorkerHome* home = homes_[w].get();
+    l4::WorkerContext* context = contexts_[w].get();
+    http::HttpWorker* http = http_workers_[w].get();
+    home->worker.post([home, context, http, snapshot] {
+      home->upstreams.install(snapshot);
+      context->install(snapshot);
+      http->install(snapshot);
+    });
   }
 }
 

@@ -29,7 +29,7 @@
 #include "dns/dns_server.hpp"
 #include "core/worker.hpp"
 #include "health/health_monitor.hpp"
-#include "http/http_worker.hpp"
+#include "http/session/http_worker.hpp"
 #include "l4/udp_forwarder.hpp"
 #include "l4/tcp_listener.hpp"
 #include "l4/worker_context.hpp"
@@ -45,6 +45,7 @@
 #include "security/guards.hpp"
 #include "upstream/operator_overrides.hpp"
 #include "upstream/target_registry.hpp"
+#include "upstream/worker_home.hpp"
 
 namespace fulcrum::runtime {
 
@@ -159,8 +160,11 @@ class Server {
   security::Guards guards_;
   std::unique_ptr<health::HealthMonitor> health_;  // checks, ejection, draining; publishes snapshots
   std::vector<std::unique_ptr<core::Worker>> workers_;
+  // Per worker, same order: the home both proxies share (upstream view, pickers, buffers), the
+  // L4 proxy's context and the HTTP proxy's worker state.
+  std::vector<std::unique_ptr<upstream::WorkerHome>> homes_;
   std::vector<std::unique_ptr<l4::WorkerContext>> contexts_;
-  std::vector<std::unique_ptr<http::HttpWorker>> http_workers_;  // beside contexts_, same order
+  std::vector<std::unique_ptr<http::HttpWorker>> http_workers_;
   std::vector<ListenerSockets> listeners_;  // same order as config_->listeners
   std::unique_ptr<dns::DnsServer> dns_;      // when the configuration has a dns: section
   std::unique_ptr<TlsContexts> tls_;          // certificates of the https listeners

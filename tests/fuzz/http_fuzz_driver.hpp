@@ -8,10 +8,10 @@
 #include <string>
 #include <string_view>
 
-#include "http/chunked_decoder.hpp"
-#include "http/desync_classifier.hpp"
-#include "http/request_parser.hpp"
-#include "http/response_parser.hpp"
+#include "http/h1/chunked_decoder.hpp"
+#include "http/h1/desync_classifier.hpp"
+#include "http/h1/request_parser.hpp"
+#include "http/h1/response_parser.hpp"
 
 namespace fulcrum::http::fuzz {
 
