@@ -294,7 +294,9 @@ TEST(Failover, WithRetryOnTimeoutAHungTargetCostsNothing) {
   const std::string log = fulcrum->output();
   for (size_t at = log.find("method=POST"); at != std::string::npos; at = log.find("method=POST", at + 1)) {
     const std::string line = log.substr(at, log.find('\n', at) - at);
-    if (line.find("status=504") != std::string::npos) EXPECT_NE(line.find("attempts=1 "), std::string::npos) << line;
+    if (line.find("status=504") != std::string::npos) {
+      EXPECT_NE(line.find("attempts=1 "), std::string::npos) << line;
+    }
   }
 }
 
