@@ -356,14 +356,24 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     const auto& group = this->group();
     const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxAttempts);
     while (attempts_ < max_attempts) {
-      // The worker may have installed a newer snapshot while we waited on a failed attempt;
-      // our indexes belong to ours, so only its picker may answer.
-      if (context_.upstreams.snapshot() != snapshot_) break;
+      // The worker may have installed a newer snapshot while we waited on a failed attempt:
+      // usually a health change, often the ejection of the target that just refused us. Our
+      // indexes belong to our snapshot, so we go on picking from it, with a picker of our own
+      // (rare: one allocation). A reload's new configuration may have moved the group: give up.
+      balance::Picker* picker = nullptr;
+      if (const auto& current = context_.upstreams.snapshot(); current == snapshot_) {
+        picker = &context_.upstreams.picker(static_cast<size_t>(group_index_));
+      } else if (current && current->config == snapshot_->config) {
+        if (!own_picker_) own_picker_ = group.pickers->for_worker(0);
+        picker = own_picker_.get();
+      } else {
+        break;
+      }
       balance::PickRequest request;
       request.hash = hash_;
       request.now_ms = core::now_ms();
       request.avoid = std::span<const uint32_t>(avoid_.data(), attempts_);
-      auto picked = context_.upstreams.picker(static_cast<size_t>(group_index_)).pick(request);
+      auto picked = picker->pick(request);
       if (!picked) break;
       avoid_[attempts_++] = *picked;
       target_index_ = static_cast<int>(*picked);
@@ -752,6 +762,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
 
   WorkerContext& context_;
   std::shared_ptr<const upstream::Snapshot> snapshot_;
+  std::unique_ptr<balance::Picker> own_picker_;  // picks from snapshot_ once the worker moved on
   const config::ListenerConfig& listener_;
   size_t listener_index_;
   core::Endpoint client_address_;       // the announced one with PROXY protocol

@@ -3,7 +3,7 @@
 #include <asio/detached.hpp>
 
 #include "core/log.hpp"
-#include "http/proxy_session.hpp"
+#include "http/session/proxy_session.hpp"
 #include "runtime/address_in_use.hpp"
 #include "runtime/listening_socket.hpp"
 #include "runtime/server.hpp"
