@@ -356,19 +356,10 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     const auto& group = this->group();
     const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxAttempts);
     while (attempts_ < max_attempts) {
-      // The worker may have installed a newer snapshot while we waited on a failed attempt:
-      // usually a health change, often the ejection of the target that just refused us. Our
-      // indexes belong to our snapshot, so we go on picking from it, with a picker of our own
-      // (rare: one allocation). A reload's new configuration may have moved the group: give up.
-      balance::Picker* picker = nullptr;
-      if (const auto& current = context_.upstreams.snapshot(); current == snapshot_) {
-        picker = &context_.upstreams.picker(static_cast<size_t>(group_index_));
-      } else if (current && current->config == snapshot_->config) {
-        if (!own_picker_) own_picker_ = group.pickers->for_worker(0);
-        picker = own_picker_.get();
-      } else {
-        break;
-      }
+      // The worker may have installed a newer snapshot while we waited on a failed attempt; our
+      // indexes belong to ours (WorkerUpstreams::picker_for). After a reload: give up.
+      balance::Picker* picker = context_.upstreams.picker_for(*snapshot_, static_cast<size_t>(group_index_), own_picker_);
+      if (picker == nullptr) break;
       balance::PickRequest request;
       request.hash = hash_;
       request.now_ms = core::now_ms();

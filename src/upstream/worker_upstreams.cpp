@@ -10,4 +10,12 @@ void WorkerUpstreams::install(std::shared_ptr<const Snapshot> snapshot) {
   snapshot_ = std::move(snapshot);
 }
 
+balance::Picker* WorkerUpstreams::picker_for(const Snapshot& mine, size_t group_index,
+                                             std::unique_ptr<balance::Picker>& own) {
+  if (snapshot_.get() == &mine) return pickers_[group_index].get();
+  if (!snapshot_ || snapshot_->config != mine.config) return nullptr;
+  if (!own) own = mine.groups[group_index].pickers->for_worker(0);
+  return own.get();
+}
+
 }  // namespace fulcrum::upstream

@@ -18,6 +18,12 @@ class WorkerUpstreams {
   bool ready() const { return snapshot_ != nullptr; }
   const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
   balance::Picker& picker(size_t group_index) { return *pickers_[group_index]; }
+  // The picker for group `group_index` of `mine`, the snapshot a connection or request started
+  // with, whose target indexes the caller holds. While `mine` is installed: the worker's own.
+  // After a newer snapshot of the same configuration (a health change, often the ejection of
+  // the target that just failed): `own`, made from `mine`'s factory on first need (rare: one
+  // allocation). Null when a reload's new configuration may have moved the groups.
+  balance::Picker* picker_for(const Snapshot& mine, size_t group_index, std::unique_ptr<balance::Picker>& own);
   // Sessions connected to a target, for closing a drained target's connections.
   OpenSessions& sessions() { return sessions_; }
 

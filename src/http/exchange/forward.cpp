@@ -16,16 +16,10 @@ asio::awaitable<ConnectFailure> ExchangeDriver::connect(Exchange& x, bool allow_
   const auto& group = snapshot_->groups[static_cast<size_t>(x.group_index)];
   const uint32_t max_attempts = std::min<uint32_t>(group.config->max_connect_attempts, kMaxConnectAttempts);
   for (;;) {
-    // Our indexes belong to snapshot_. A newer one installed meanwhile is usually a health change
-    // (the target that just failed, ejected): the request goes on picking from its own snapshot
-    // with a picker of its own. A reload's new configuration may have moved the group: 502.
-    balance::Picker* picker = nullptr;
-    if (const auto& current = w_.upstreams.snapshot(); current.get() == snapshot_) {
-      picker = &w_.upstreams.picker(static_cast<size_t>(x.group_index));
-    } else if (current && current->config == snapshot_->config) {
-      if (!x.own_picker) x.own_picker = group.pickers->for_worker(0);  // rare: one allocation
-      picker = x.own_picker.get();
-    } else {
+    // Our indexes belong to snapshot_; after a health change the request goes on picking from
+    // it (WorkerUpstreams::picker_for). A reload's new configuration may have moved the group: 502.
+    balance::Picker* picker = w_.upstreams.picker_for(*snapshot_, static_cast<size_t>(x.group_index), x.own_picker);
+    if (picker == nullptr) {
       x.failure = ConnectFailure::reconfigured;
       break;
     }
