@@ -167,6 +167,7 @@ def idle_continuation(conn, ctx):
 def half_closed_remote_data(conn, ctx):
     """half closed (remote): Sends a DATA frame"""
     conn.handshake()
+    conn.hold_responses()
     conn.send_request(1)
     conn.send_data(1, b"test")
     return stream_error(conn, STREAM_CLOSED)
@@ -176,6 +177,7 @@ def half_closed_remote_data(conn, ctx):
 def half_closed_remote_headers(conn, ctx):
     """half closed (remote): Sends a HEADERS frame"""
     conn.handshake()
+    conn.hold_responses()
     conn.send_request(1)
     conn.send_request(1)
     return stream_error(conn, STREAM_CLOSED)
@@ -185,6 +187,7 @@ def half_closed_remote_headers(conn, ctx):
 def half_closed_remote_continuation(conn, ctx):
     """half closed (remote): Sends a CONTINUATION frame"""
     conn.handshake()
+    conn.hold_responses()
     block = conn.encode(ctx.request())
     conn.send_headers(1, block)
     conn.send_continuation(1, block, end_headers=True)

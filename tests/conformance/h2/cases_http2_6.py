@@ -32,6 +32,7 @@ def data_on_stream_zero(conn, ctx):
 def data_on_half_closed_stream(conn, ctx):
     """Sends a DATA frame on a stream not in "open" or "half-closed (local)" (the request had END_STREAM)"""
     conn.handshake()
+    conn.hold_responses()
     post_headers(conn, ctx, end_stream=True)
     conn.send_data(1, b"test")
     return stream_error(conn, STREAM_CLOSED)
@@ -403,6 +404,7 @@ def continuation_on_stream_zero(conn, ctx):
 def continuation_after_end_headers(conn, ctx):
     """Sends a CONTINUATION frame after a HEADERS frame that had END_HEADERS"""
     conn.handshake()
+    conn.hold_responses()
     conn.send_headers(1, conn.encode(ctx.request()), end_stream=True, end_headers=True)
     conn.send_continuation(1, conn.encode(dummy_headers(1)), end_headers=True)
     return connection_error(conn, PROTOCOL_ERROR)
@@ -412,6 +414,7 @@ def continuation_after_end_headers(conn, ctx):
 def continuation_after_continuation_end_headers(conn, ctx):
     """Sends a CONTINUATION frame after a CONTINUATION frame that had END_HEADERS"""
     conn.handshake()
+    conn.hold_responses()
     conn.send_headers(1, conn.encode(ctx.request()), end_headers=False)
     conn.send_continuation(1, conn.encode(dummy_headers(1)), end_headers=True)
     conn.send_continuation(1, conn.encode(dummy_headers(1)), end_headers=True)
