@@ -92,14 +92,14 @@ for peer in "${peers[@]}"; do
     haproxy)
       fill "$here/peers/haproxy-h2.cfg" > "$work/peer.cfg"
       haproxy -db -f "$work/peer.cfg" >"$work/peer.err" 2>&1 &
+      pid=$!; pids+=("$pid")  # recorded at once, so that cleanup stops it whatever fails next
       version=$(haproxy -v 2>&1 | sed -n 1p) ;;  # sed reads it all: no SIGPIPE under pipefail
     nginx)
       fill "$here/peers/nginx-h2.conf" > "$work/peer.conf"
       nginx -p "$work" -e "$work/peer.err" -c "$work/peer.conf" &
+      pid=$!; pids+=("$pid")
       version=$(nginx -v 2>&1) ;;
   esac
-  pid=$!
-  pids+=("$pid")
   port=$H2C_PORT; (( tls )) && port=$TLS_PORT
   if ! wait_port "$port" "$pid"; then
     echo "$peer did not start:" >&2; cat "$work/peer.err" >&2; exit 1
