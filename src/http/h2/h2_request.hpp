@@ -4,8 +4,9 @@
 // rest of the proxy (request parser, desync classifier, routing, forwarding) already handles.
 // nghttp2 itself refuses upper-case names, unknown or repeated or late pseudo-header fields,
 // connection-specific fields (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding,
-// Upgrade), TE other than "trailers", CR/LF/NUL in values, and a Content-Length the DATA
-// frames contradict.
+// Upgrade), TE other than "trailers", CR/LF/NUL in pseudo-header fields, and a Content-Length
+// the DATA frames contradict; other invalid fields it would drop, H2ServerSession makes it
+// refuse them (h2_callbacks.cpp).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,8 +31,12 @@ struct H2Request {
 };
 
 // Why the request cannot be forwarded (a stream error, answered with RST_STREAM
-// PROTOCOL_ERROR), or nothing when it can: CONNECT (not proxied here), no :authority and no
-// Host, a Host naming another authority than :authority (RFC 9113 §8.3.1), an empty :path.
+// PROTOCOL_ERROR), or nothing when it can: CONNECT (not proxied here), a scheme other than
+// http/https, a :path that is not origin-form (or "*" for OPTIONS), no :authority and no
+// Host, a Host naming another authority than :authority (RFC 9113 §8.3.1), and, again after
+// nghttp2, anything that could not be written as HTTP/1.1 as is: bytes outside a token in the
+// method or a name, upper-case names, controls in values, path or authority, connection-
+// specific fields, TE other than "trailers", a malformed Content-Length, a repeated Host.
 std::optional<std::string_view> h2_request_problem(const H2Request& request);
 
 // Appends the HTTP/1.1 form of `request`: request line, Host (from :authority, else the Host

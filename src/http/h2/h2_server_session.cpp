@@ -3,10 +3,10 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 
 #include "core/clock.hpp"
+#include "http/h2/h2_callbacks.hpp"
 #include "http/h1/header.hpp"
 
 namespace fulcrum::http {
@@ -26,7 +26,11 @@ bool connection_specific(std::string_view name) {
   }
 }
 
-nghttp2_nv field(const std::string& name, const std::string& value) {
+bool has_upper(std::string_view name) {
+  return std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+nghttp2_nv field(std::string_view name, std::string_view value) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
                     NGHTTP2_NV_FLAG_NONE};
@@ -34,120 +38,23 @@ nghttp2_nv field(const std::string& name, const std::string& value) {
 
 }  // namespace
 
-// nghttp2's callbacks, with the session as user data.
-struct H2Callbacks {
-  static H2ServerSession& self(void* user_data) { return *static_cast<H2ServerSession*>(user_data); }
-
-  static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    self(user_data).streams_[frame->hd.stream_id] = std::make_unique<H2ServerSession::Stream>();
-    return 0;
-  }
-
-  static int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t name_length,
-                       const uint8_t* value, size_t value_length, uint8_t, void* user_data) {
-    H2ServerSession& session = self(user_data);
-    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;  // trailers
-    H2ServerSession::Stream* stream = session.stream(frame->hd.stream_id);
-    if (stream == nullptr || stream->head_too_large) return 0;
-    stream->request.add(std::string_view(reinterpret_cast<const char*>(name), name_length),
-                        std::string_view(reinterpret_cast<const char*>(value), value_length));
-    if (stream->request.field_bytes > session.limits_.max_header_list_bytes) {
-      stream->head_too_large = true;
-      stream->request = H2Request();  // the memory goes now, not when the stream ends
-    }
-    return 0;
-  }
-
-  static int on_frame_recv(nghttp2_session* ng, const nghttp2_frame* frame, void* user_data) {
-    H2ServerSession& session = self(user_data);
-    const int32_t id = frame->hd.stream_id;
-    const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
-    if (frame->hd.type == NGHTTP2_RST_STREAM && !session.take_reset(core::now_ms())) {
-      session.calm_exceeded_ = true;
-      nghttp2_session_terminate_session(ng, NGHTTP2_ENHANCE_YOUR_CALM);
-      return 0;
-    }
-    H2ServerSession::Stream* stream = session.stream(id);
-    if (stream == nullptr) return 0;
-    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-      if (stream->head_too_large) {
-        static const std::string kStatus = ":status", k431 = "431";
-        const nghttp2_nv status = field(kStatus, k431);
-        nghttp2_submit_response(ng, id, &status, 1, nullptr);
-        return 0;
-      }
-      if (h2_request_problem(stream->request)) {
-        nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_PROTOCOL_ERROR);
-        return 0;
-      }
-      stream->request.end_stream = end_stream;
-      stream->delivered = true;
-      // The last request this connection takes: GOAWAY names it, the client opens a new one.
-      if (++session.requests_ == session.limits_.max_streams) session.shut_down();
-      session.events_.on_request(id, stream->request);
-      return 0;
-    }
-    // The end of a body: on its last DATA frame, or on trailers (not forwarded).
-    if (end_stream && stream->delivered && (frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS)) {
-      session.events_.on_body(id, {}, true);
-    }
-    return 0;
-  }
-
-  static int on_data_chunk(nghttp2_session* ng, uint8_t, int32_t id, const uint8_t* data, size_t length,
-                           void* user_data) {
-    H2ServerSession& session = self(user_data);
-    H2ServerSession::Stream* stream = session.stream(id);
-    if (stream == nullptr || !stream->delivered) {
-      nghttp2_session_consume(ng, id, length);  // nobody will pass these on: keep the windows open
-      return 0;
-    }
-    session.events_.on_body(id, std::string_view(reinterpret_cast<const char*>(data), length), false);
-    return 0;
-  }
-
-  static int on_stream_close(nghttp2_session*, int32_t id, uint32_t error_code, void* user_data) {
-    H2ServerSession& session = self(user_data);
-    auto it = session.streams_.find(id);
-    if (it == session.streams_.end()) return 0;
-    const bool delivered = it->second->delivered;
-    session.streams_.erase(it);
-    if (delivered) session.events_.on_stream_closed(id, error_code);
-    return 0;
-  }
-
-  static ssize_t read_body(nghttp2_session*, int32_t id, uint8_t* buffer, size_t length, uint32_t* flags,
-                           nghttp2_data_source*, void* user_data) {
-    H2ServerSession::Stream* stream = self(user_data).stream(id);
-    if (stream == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    const size_t available = stream->body_out.size() - stream->body_out_begin;
-    const size_t n = std::min(length, available);
-    if (n == 0 && !stream->body_out_end) return NGHTTP2_ERR_DEFERRED;
-    std::memcpy(buffer, stream->body_out.data() + stream->body_out_begin, n);
-    stream->body_out_begin += n;
-    if (stream->body_out_begin == stream->body_out.size()) {
-      stream->body_out.clear();  // keeps its capacity for the next piece
-      stream->body_out_begin = 0;
-      if (stream->body_out_end) *flags |= NGHTTP2_DATA_FLAG_EOF;
-    }
-    return static_cast<ssize_t>(n);
-  }
-};
-
 H2ServerSession::H2ServerSession(Events& events, Limits limits)
-    : events_(events), limits_(limits), reset_tokens_(limits.reset_burst), reset_refilled_ms_(core::now_ms()) {
-  nghttp2_session_callbacks* callbacks = nullptr;
-  nghttp2_session_callbacks_new(&callbacks);
-  nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &H2Callbacks::on_begin_headers);
-  nghttp2_session_callbacks_set_on_header_callback(callbacks, &H2Callbacks::on_header);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &H2Callbacks::on_frame_recv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &H2Callbacks::on_data_chunk);
-  nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, &H2Callbacks::on_stream_close);
+    : events_(events),
+      limits_(limits),
+      resets_(limits.reset_burst, limits.resets_per_second, core::now_ms()),
+      control_frames_(limits.control_frame_burst, limits.control_frames_per_second, core::now_ms()) {
+  nghttp2_session_callbacks* callbacks = h2_server_callbacks();
   nghttp2_option* options = nullptr;
   nghttp2_option_new(&options);
   // Request body windows open only as the owner passes bytes on (body_consumed).
   nghttp2_option_set_no_auto_window_update(options, 1);
+  nghttp2_option_set_max_outbound_ack(options, limits_.max_queued_acks);
+  nghttp2_option_set_max_settings(options, limits_.max_settings_entries);
+  nghttp2_option_set_max_continuations(options, limits_.max_continuations);
+  // nghttp2's own reset limit (1000 at once, 33 a second by default) would cut a client our
+  // budget allows, with INTERNAL_ERROR; at twice ours it only backs ours up.
+  nghttp2_option_set_stream_reset_rate_limit(options, uint64_t{limits_.reset_burst} * 2,
+                                             uint64_t{limits_.resets_per_second} * 2);
   nghttp2_session_server_new2(&session_, callbacks, this, options);
   nghttp2_option_del(options);
   nghttp2_session_callbacks_del(callbacks);
@@ -176,19 +83,24 @@ const H2ServerSession::Stream* H2ServerSession::stream(int32_t id) const {
   return it == streams_.end() ? nullptr : it->second.get();
 }
 
-bool H2ServerSession::take_reset(int64_t now_ms) {
-  const double refill = static_cast<double>(now_ms - reset_refilled_ms_) * limits_.resets_per_second / 1000.0;
-  reset_tokens_ = std::min<double>(limits_.reset_burst, reset_tokens_ + refill);
-  reset_refilled_ms_ = now_ms;
-  if (reset_tokens_ < 1) return false;
-  reset_tokens_ -= 1;
-  return true;
+void H2ServerSession::calm_down(H2Abuse why) {
+  if (abuse_ == H2Abuse::none) abuse_ = why;
+  nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
 bool H2ServerSession::receive(std::string_view bytes) {
+  if (broken_ || abuse_ != H2Abuse::none) return false;
   const ssize_t result =
       nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  return result >= 0 && !calm_exceeded_;
+  if (result >= 0) return true;
+  broken_ = true;
+  // nghttp2 gives up on these without a GOAWAY: the client should still learn why.
+  if (result == NGHTTP2_ERR_FLOODED) calm_down(H2Abuse::unread_acks);
+  else if (result == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS) calm_down(H2Abuse::continuations);
+  else if (result != NGHTTP2_ERR_CALLBACK_FAILURE && result != NGHTTP2_ERR_BAD_CLIENT_MAGIC) {
+    nghttp2_session_terminate_session(session_, NGHTTP2_INTERNAL_ERROR);
+  }
+  return false;
 }
 
 std::string_view H2ServerSession::output() {
@@ -204,26 +116,43 @@ std::string_view H2ServerSession::output() {
 
 void H2ServerSession::sent(size_t n) { out_sent_ = std::min(out_size_, out_sent_ + n); }
 
-bool H2ServerSession::respond(int32_t id, uint16_t status, const std::vector<std::pair<std::string, std::string>>& fields,
-                              bool end_stream) {
-  if (stream(id) == nullptr) return false;
-  const std::string status_name = ":status", status_text = std::to_string(status);
-  std::vector<std::string> lower_names;
-  lower_names.reserve(fields.size());
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(fields.size() + 1);
-  nva.push_back(field(status_name, status_text));
-  for (const auto& [name, value] : fields) {
-    if (connection_specific(name)) continue;
-    std::string lower(name);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    lower_names.push_back(std::move(lower));
-    nva.push_back(field(lower_names.back(), value));
+bool H2ServerSession::respond(int32_t id, uint16_t status, std::span<const H2Field> fields, bool end_stream) {
+  if (stream(id) == nullptr || status < 100 || status > 999) return false;
+  const char status_text[3] = {static_cast<char>('0' + status / 100), static_cast<char>('0' + status / 10 % 10),
+                               static_cast<char>('0' + status % 10)};
+  // Scratch reused by every response of the thread: no allocation per field (nghttp2 copies
+  // the names and values into one block before returning).
+  thread_local std::vector<nghttp2_nv> nva;
+  thread_local std::string lowered;
+  nva.clear();
+  lowered.clear();
+  size_t upper_bytes = 0;
+  for (const H2Field& f : fields) {
+    if (has_upper(f.name)) upper_bytes += f.name.size();
+  }
+  lowered.reserve(upper_bytes);  // no reallocation below: views into it stay valid
+  nva.push_back(field(":status", std::string_view(status_text, 3)));
+  for (const H2Field& f : fields) {
+    if (f.name.empty() || connection_specific(f.name)) continue;
+    std::string_view name = f.name;
+    if (has_upper(name)) {
+      const size_t at = lowered.size();
+      for (char c : name) lowered.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+      name = std::string_view(lowered).substr(at, name.size());
+    }
+    nva.push_back(field(name, f.value));
   }
   nghttp2_data_provider body{};
-  body.read_callback = &H2Callbacks::read_body;
-  // nghttp2 copies the names and values before returning.
+  body.read_callback = h2_body_reader();
   return nghttp2_submit_response(session_, id, nva.data(), nva.size(), end_stream ? nullptr : &body) == 0;
+}
+
+bool H2ServerSession::respond(int32_t id, uint16_t status, const std::vector<std::pair<std::string, std::string>>& fields,
+                              bool end_stream) {
+  std::vector<H2Field> views;
+  views.reserve(fields.size());
+  for (const auto& [name, value] : fields) views.push_back({name, value});
+  return respond(id, status, std::span<const H2Field>(views), end_stream);
 }
 
 bool H2ServerSession::send_body(int32_t id, std::string_view data, bool end) {

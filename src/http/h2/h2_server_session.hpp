@@ -11,25 +11,53 @@
 // client's window takes them (queued_body() tells the owner when to stop reading the target).
 //
 // Limits toward the client: SETTINGS_MAX_CONCURRENT_STREAMS (streams over it are refused by
-// nghttp2) and SETTINGS_MAX_HEADER_LIST_SIZE (a larger head is answered 431); a protocol
-// error ends the connection with GOAWAY. Against "rapid reset" (CVE-2023-44487: open a
-// stream, cancel it, repeat, so the server starts work nobody waits for), the client's
-// RST_STREAM frames draw on a budget that refills at a fixed rate; a client over it gets
-// GOAWAY ENHANCE_YOUR_CALM. And a connection serves at most max_streams requests, then a
-// graceful GOAWAY makes the client open a new one (nginx keepalive_requests).
+// nghttp2) and SETTINGS_MAX_HEADER_LIST_SIZE (a head whose DECODED fields pass it is answered
+// 431, so an HPACK bomb costs its stream only); a protocol error ends the connection with
+// GOAWAY. And a connection serves at most max_streams requests, then a graceful GOAWAY makes
+// the client open a new one (nginx keepalive_requests).
+//
+// Floods (each ends the connection with GOAWAY ENHANCE_YOUR_CALM, see abuse()):
+//  - rapid reset (CVE-2023-44487: open a stream, cancel it, repeat, so the server starts work
+//    nobody waits for): the client's RST_STREAM frames draw on a budget refilled at a fixed rate;
+//  - SETTINGS, PING, PRIORITY, WINDOW_UPDATE and empty DATA frames (CVE-2019-9512/9513/9515/
+//    9518): they draw on a second budget, which response data refunds (a client reading a
+//    large body legitimately sends WINDOW_UPDATEs as it goes);
+//  - ACKs piling up because the client sends PINGs or SETTINGS and does not read (nghttp2's
+//    max_outbound_ack);
+//  - a header block in more than max_continuations CONTINUATION frames (CVE-2024-28182).
+// SETTINGS frames with more than max_settings_entries entries get the same GOAWAY from nghttp2.
+// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441) is never advertised: CONNECT is not proxied.
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "http/h2/h2_flood_budget.hpp"
 #include "http/h2/h2_request.hpp"
 
 struct nghttp2_session;
 
 namespace fulcrum::http {
+
+// One response field as the caller holds it; names in any case (they go out lower-cased).
+struct H2Field {
+  std::string_view name;
+  std::string_view value;
+};
+
+// Why the session ended the connection with ENHANCE_YOUR_CALM.
+enum class H2Abuse : uint8_t {
+  none,
+  resets,          // RST_STREAM past its budget (rapid reset)
+  control_frames,  // SETTINGS/PING/PRIORITY/WINDOW_UPDATE/empty DATA past their budget
+  unread_acks,     // more than max_queued_acks SETTINGS/PING ACKs waiting for a client that does not read
+  continuations,   // a header block in more than max_continuations CONTINUATION frames
+};
 
 class H2ServerSession {
  public:
@@ -40,6 +68,14 @@ class H2ServerSession {
     uint32_t max_streams = 10000;                // per connection, then graceful GOAWAY
     uint32_t reset_burst = 200;                  // client resets allowed at once ...
     uint32_t resets_per_second = 100;            // ... and refilled at this rate
+    // SETTINGS/PING/PRIORITY/WINDOW_UPDATE/empty DATA frames allowed at once, refilled at this
+    // rate and by one per KiB of response data sent. Browsers send a handful per page; a
+    // download over 64 KiB windows sends about one WINDOW_UPDATE per 16 KiB (refunded).
+    uint32_t control_frame_burst = 1000;
+    uint32_t control_frames_per_second = 100;
+    uint32_t max_queued_acks = 1000;      // SETTINGS/PING ACKs not yet taken by output()
+    uint32_t max_settings_entries = 32;   // per SETTINGS frame (clients send under 10)
+    uint32_t max_continuations = 8;       // CONTINUATION frames after one HEADERS
   };
 
   class Events {
@@ -51,6 +87,9 @@ class H2ServerSession {
     // frame ended the stream: H2Request::end_stream).
     virtual void on_body(int32_t stream, std::string_view data, bool end) = 0;
     // The stream is over: answered in full, reset by either side, or the connection ended.
+    // A request body that got no on_body(end) before this is incomplete (e.g. its DATA
+    // contradicted its content-length: PROTOCOL_ERROR): the target connection carrying it
+    // must not be reused.
     virtual void on_stream_closed(int32_t stream, uint32_t error_code) = 0;
   };
 
@@ -60,8 +99,9 @@ class H2ServerSession {
   H2ServerSession(const H2ServerSession&) = delete;
   H2ServerSession& operator=(const H2ServerSession&) = delete;
 
-  // Feeds bytes from the client (the connection preface first). False: a connection error;
-  // what is left in output() (a GOAWAY) should still be sent before closing.
+  // Feeds bytes from the client (the connection preface first). False: a connection error or
+  // a flood; what is left in output() (a GOAWAY) should still be sent before closing, and
+  // nothing more is read.
   bool receive(std::string_view bytes);
 
   // The next bytes to send (empty when nothing is due); valid until the next call of any
@@ -69,7 +109,14 @@ class H2ServerSession {
   std::string_view output();
   void sent(size_t n);
 
-  // The response head; `end_stream` when it has no body. False if the stream is gone.
+  // The response head; `end_stream` when it has no body. False if the stream is gone or the
+  // status is not three digits. Names are lower-cased on the way out and connection-specific
+  // fields (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade) dropped; the
+  // fields are copied before the call returns, without an allocation per field.
+  bool respond(int32_t stream, uint16_t status, std::span<const H2Field> fields, bool end_stream);
+  bool respond(int32_t stream, uint16_t status, std::initializer_list<H2Field> fields, bool end_stream) {
+    return respond(stream, status, std::span<const H2Field>(fields.begin(), fields.size()), end_stream);
+  }
   bool respond(int32_t stream, uint16_t status, const std::vector<std::pair<std::string, std::string>>& fields,
                bool end_stream);
   // A piece of the response body; `end` closes the stream after it. False if the stream is gone.
@@ -87,8 +134,9 @@ class H2ServerSession {
   bool finished() const;
 
   size_t open_streams() const { return streams_.size(); }
-  // The client spent its reset budget: the connection is ending with ENHANCE_YOUR_CALM.
-  bool calm_exceeded() const { return calm_exceeded_; }
+  // The client flooded the connection: it is ending with ENHANCE_YOUR_CALM.
+  bool calm_exceeded() const { return abuse_ != H2Abuse::none; }
+  H2Abuse abuse() const { return abuse_; }
 
  private:
   struct Stream {
@@ -103,8 +151,8 @@ class H2ServerSession {
 
   Stream* stream(int32_t id);
   const Stream* stream(int32_t id) const;
-  // A client RST_STREAM: false when it overdrew the budget.
-  bool take_reset(int64_t now_ms);
+  // Ends the connection with GOAWAY ENHANCE_YOUR_CALM for `why`.
+  void calm_down(H2Abuse why);
 
   Events& events_;
   Limits limits_;
@@ -114,9 +162,10 @@ class H2ServerSession {
   size_t out_size_ = 0;
   size_t out_sent_ = 0;
   uint32_t requests_ = 0;
-  double reset_tokens_ = 0;
-  int64_t reset_refilled_ms_ = 0;
-  bool calm_exceeded_ = false;
+  H2FloodBudget resets_;
+  H2FloodBudget control_frames_;
+  H2Abuse abuse_ = H2Abuse::none;
+  bool broken_ = false;  // nghttp2 gave up: no more bytes go in
 };
 
 }  // namespace fulcrum::http
