@@ -4,9 +4,8 @@
 // rest of the proxy (request parser, desync classifier, routing, forwarding) already handles.
 // nghttp2 itself refuses upper-case names, unknown or repeated or late pseudo-header fields,
 // connection-specific fields (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding,
-// Upgrade), TE other than "trailers", CR/LF/NUL in pseudo-header fields, and a Content-Length
-// the DATA frames contradict; other invalid fields it would drop, H2ServerSession makes it
-// refuse them (h2_callbacks.cpp).
+// Upgrade), TE other than "trailers", invalid bytes in names and values (CR, LF, NUL, ...), and
+// a Content-Length the DATA frames contradict.
 #include <cstdint>
 #include <optional>
 #include <string>
