@@ -31,19 +31,21 @@ test: build build-asan
 	scripts/test $(ASAN_DIR)
 
 # libFuzzer (clang, ASan+UBSan) on one parser for FUZZ_SECONDS: FUZZ=http (request and response
-# parsers, chunked decoder, desync classifier) or FUZZ=dns (the DNS wire codec). New inputs go to
+# parsers, chunked decoder, desync classifier), FUZZ=dns (the DNS wire codec) or FUZZ=h2 (the
+# HTTP/2 server session, frames after the preface). New inputs go to
 # build/fuzz/corpus/; the seeds in tests/fuzz/corpus/ are replayed by every `make test`.
 FUZZ ?= http
 FUZZ_SECONDS ?= 600
 fuzz_target_http := http_parser_fuzz
 fuzz_target_dns := dns_query_fuzz
+fuzz_target_h2 := h2_frames_fuzz
 fuzz_target := $(fuzz_target_$(FUZZ))
 
 $(FUZZ_DIR)/build.ninja:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DFULCRUM_FUZZ=ON -DFULCRUM_BENCH=OFF
 
 fuzz: setup $(FUZZ_DIR)/build.ninja
-	@test -n "$(fuzz_target)" || { echo "FUZZ=$(FUZZ): choose http or dns"; exit 2; }
+	@test -n "$(fuzz_target)" || { echo "FUZZ=$(FUZZ): choose http, dns or h2"; exit 2; }
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(fuzz_target)
 	mkdir -p $(FUZZ_DIR)/corpus/$(FUZZ)
 	$(FUZZ_DIR)/tests/fuzz/$(fuzz_target) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
