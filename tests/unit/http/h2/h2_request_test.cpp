@@ -32,6 +32,40 @@ TEST(H2Request, ProblemsAreNamed) {
             "Host differs from :authority");
 }
 
+// Checked again after nghttp2: whatever the request line and field lines of the HTTP/1.1 form
+// could not carry as is.
+TEST(H2Request, WhatHttp11CannotCarryIsAProblem) {
+  const auto head = [](std::string_view method, std::string_view scheme, std::string_view path,
+                       std::string_view authority = "a.test") {
+    return request({{":method", method}, {":scheme", scheme}, {":authority", authority}, {":path", path}});
+  };
+  EXPECT_FALSE(h2_request_problem(head("GET", "https", "/a?b=c")));
+  EXPECT_FALSE(h2_request_problem(head("OPTIONS", "https", "*")));
+  EXPECT_EQ(h2_request_problem(head("GET", "https", "*")), "* as :path of another method than OPTIONS");
+  EXPECT_EQ(h2_request_problem(head("GET", "ftp", "/")), "scheme other than http or https");
+  EXPECT_EQ(h2_request_problem(head("GET", "https", "a")), "malformed :path");
+  EXPECT_EQ(h2_request_problem(head("GET", "https", "/a b")), "malformed :path");
+  EXPECT_EQ(h2_request_problem(head("GET", "https", "/a\r\n")), "malformed :path");
+  EXPECT_EQ(h2_request_problem(head("G T", "https", "/")), "malformed :method");
+  EXPECT_EQ(h2_request_problem(head("GET", "https", "/", "a/b")), "malformed authority");
+  EXPECT_EQ(h2_request_problem(head("GET", "https", "/", "a b")), "malformed authority");
+  const auto with_field = [](std::string_view name, std::string_view value) {
+    return request({{":method", "GET"}, {":scheme", "https"}, {":authority", "a"}, {":path", "/"}, {name, value}});
+  };
+  EXPECT_FALSE(h2_request_problem(with_field("te", "Trailers")));
+  EXPECT_EQ(h2_request_problem(with_field("te", "gzip")), "te other than trailers");
+  EXPECT_EQ(h2_request_problem(with_field("transfer-encoding", "chunked")), "connection-specific field");
+  EXPECT_EQ(h2_request_problem(with_field("connection", "close")), "connection-specific field");
+  EXPECT_EQ(h2_request_problem(with_field("X-Up", "1")), "malformed field name");
+  EXPECT_EQ(h2_request_problem(with_field("x a", "1")), "malformed field name");
+  EXPECT_EQ(h2_request_problem(with_field("x", "1\r\nx: 2")), "control byte in a field value");
+  EXPECT_EQ(h2_request_problem(with_field("x", std::string_view("1\0", 2))), "control byte in a field value");
+  EXPECT_EQ(h2_request_problem(with_field("content-length", "+5")), "malformed content-length");
+  EXPECT_EQ(h2_request_problem(request({{":method", "GET"}, {":scheme", "https"}, {":path", "/"}, {"host", "a"},
+                                        {"host", "a"}})),
+            "Host repeated");
+}
+
 TEST(H2Request, BodyFramingFollowsContentLengthAndEndStream) {
   const H2Request no_body = request({{":method", "POST"}, {":scheme", "https"}, {":authority", "a"}, {":path", "/"}});
   EXPECT_FALSE(h2_body_is_chunked(no_body));

@@ -324,6 +324,29 @@ TEST(H2ServerSession, GarbageEndsTheConnectionAndShutDownLetsStreamsFinish) {
   EXPECT_TRUE(second.finished());
 }
 
+// The response call on views: no std::string per field; names still go out lower-cased and
+// connection-specific fields dropped.
+TEST(H2ServerSession, RespondTakesFieldViews) {
+  Recorder owner;
+  H2ServerSession server(owner, {});
+  Client client;
+  const int32_t id = client.request(get("/views"));
+  const int32_t other = client.request(get("/other"));
+  pump(client, server);
+  const std::string type = "text/html; charset=utf-8";
+  const H2Field fields[] = {{"Content-Type", type}, {"Upgrade", "h2c"},     {"X-Mixed-Case", "1"},
+                            {"x-lower", "2"},       {"KEEP-ALIVE", "x"},   {"Proxy-Connection", "y"}};
+  EXPECT_FALSE(server.respond(id, 42, fields, true));  // not three digits
+  EXPECT_FALSE(server.respond(id + 100, 200, fields, true));  // no such stream
+  ASSERT_TRUE(server.respond(id, 404, fields, true));
+  ASSERT_TRUE(server.respond(other, 200, std::span<const H2Field>(), true));
+  pump(client, server);
+  EXPECT_EQ(client.responses[id].status, "404");
+  EXPECT_EQ(client.responses[id].fields, (Fields{{"content-type", type}, {"x-mixed-case", "1"}, {"x-lower", "2"}}));
+  EXPECT_EQ(client.responses[other].status, "200");
+  EXPECT_TRUE(client.responses[other].closed);
+}
+
 // Rapid reset (CVE-2023-44487): streams opened and cancelled at once cost the server work
 // nobody waits for. Within the budget the connection serves on; past it, GOAWAY
 // ENHANCE_YOUR_CALM ends it.
@@ -359,6 +382,32 @@ TEST(H2ServerSession, ClientResetsPastTheBudgetEndTheConnection) {
   EXPECT_TRUE(server.calm_exceeded());
   EXPECT_TRUE(client.goaway);
   EXPECT_EQ(client.goaway_error, static_cast<uint32_t>(NGHTTP2_ENHANCE_YOUR_CALM));
+}
+
+// A client reading a large body over small windows sends a WINDOW_UPDATE every few KiB: the
+// response data it takes refunds the control-frame budget, so a download is never a flood.
+TEST(H2ServerSession, WindowUpdatesForResponseDataAreNotAFlood) {
+  Recorder owner;
+  H2ServerSession server(owner, {.control_frame_burst = 20, .control_frames_per_second = 1});
+  Client client(16384, true);
+  const int32_t id = client.request(get("/download"));
+  pump(client, server);
+  const std::string body(1 << 20, 'd');
+  server.respond(id, 200, {}, false);
+  server.send_body(id, body, true);
+  bool ok = true;
+  pump(client, server, &ok);
+  size_t read = 0;
+  for (int round = 0; round < 1000 && !client.responses[id].closed; ++round) {
+    const size_t arrived = client.responses[id].body.size();
+    ASSERT_GT(arrived, read) << round;
+    nghttp2_session_consume(client.session, id, arrived - read);  // a WINDOW_UPDATE per 8 KiB
+    read = arrived;
+    pump(client, server, &ok);
+  }
+  EXPECT_TRUE(ok);
+  EXPECT_FALSE(client.goaway);
+  EXPECT_EQ(client.responses[id].body.size(), body.size());
 }
 
 // After max_streams requests a graceful GOAWAY names the last one; each still gets its answer.
