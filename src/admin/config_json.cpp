@@ -123,6 +123,9 @@ json listener_to_json(const config::ListenerConfig& l) {
     out["max_body_bytes"] = l.max_body_bytes;
     out["add_forwarded"] = l.add_forwarded;
     out["add_via"] = l.add_via;
+    out["http2"] = l.http2;
+    out["max_concurrent_streams"] = l.max_concurrent_streams;
+    out["send_timeout"] = duration(l.send_timeout);
   }
   if (l.protocol == config::ListenerProtocol::udp) out["max_flows"] = l.max_flows;
   return out;

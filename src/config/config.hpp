@@ -171,7 +171,8 @@ struct Certificate {
 struct ListenerTls {
   std::vector<Certificate> certificates;
   TlsPolicy policy = TlsPolicy::intermediate;
-  std::vector<std::string> alpn;  // default: h2 (when supported), http/1.1
+  // In preference order; default (https): h2, http/1.1 (http/1.1 alone with `http2: false`).
+  std::vector<std::string> alpn;
   // Session tickets are sealed with a key replaced this often; the previous key still opens
   // them, so a ticket lives at most twice this (and sessions are cached this long).
   Duration ticket_rotation{3600000};
@@ -226,6 +227,12 @@ struct ListenerConfig {
   uint64_t max_body_bytes = 0;  // 0: unlimited
   bool add_forwarded = false;   // RFC 7239 Forwarded
   bool add_via = false;
+  // HTTP/2 toward clients (http: h2c with prior knowledge; https: h2 offered by ALPN).
+  bool http2 = true;
+  uint32_t max_concurrent_streams = 100;  // per HTTP/2 connection (SETTINGS_MAX_CONCURRENT_STREAMS)
+  // A client that takes no byte of what we send for this long is dropped (slow read), as nginx's
+  // send_timeout: HTTP/1.1 and HTTP/2.
+  Duration send_timeout{60000};
   uint32_t max_flows = 10000;  // udp: flows remembered at once (split among workers); LRU eviction beyond
 };
 

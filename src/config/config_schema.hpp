@@ -25,7 +25,8 @@ inline constexpr std::string_view kAdminKeys[] = {"enabled", "listen", "token_fi
 inline constexpr std::string_view kListenerKeys[] = {
     "name", "listen", "protocol", "scheme", "tls", "rules", "default", "security", "accept_proxy_protocol",
     "idle_timeout", "client_header_timeout", "response_timeout", "desync_mode", "max_request_line",
-    "max_header_bytes", "max_headers", "max_body_bytes", "add_forwarded", "add_via", "max_flows"};
+    "max_header_bytes", "max_headers", "max_body_bytes", "add_forwarded", "add_via", "max_flows", "http2",
+    "max_concurrent_streams", "send_timeout"};
 inline constexpr std::string_view kTlsKeys[] = {"certificates", "policy", "alpn", "ticket_rotation"};
 inline constexpr std::string_view kCertificateKeys[] = {"cert", "key"};
 inline constexpr std::string_view kRuleKeys[] = {"name", "match", "forward", "redirect", "fixed_response"};

@@ -1,5 +1,7 @@
 #include "config/listener_reader.hpp"
 
+#include <algorithm>
+
 #include "config/security_reader.hpp"
 #include "core/private_network.hpp"
 #include "config/value_readers.hpp"
@@ -59,7 +61,8 @@ ListenerTls read_tls(const Field& field, Diagnostics& diagnostics) {
 // Keys that only mean something to the HTTP proxy; on other listeners they are mistakes.
 constexpr std::string_view kHttpOnlyKeys[] = {"client_header_timeout", "response_timeout", "desync_mode",
                                               "max_request_line",      "max_header_bytes", "max_headers",
-                                              "max_body_bytes",        "add_forwarded",    "add_via"};
+                                              "max_body_bytes",        "add_forwarded",    "add_via",
+                                              "http2",                 "max_concurrent_streams", "send_timeout"};
 
 }  // namespace
 
@@ -186,6 +189,26 @@ ListenerConfig read_listener(const Field& item, std::vector<GroupReference>& ref
             [&](const Field& f) { return read_byte_size(f, diagnostics, 0, UINT64_MAX); });
   read_into(map, "add_forwarded", listener.add_forwarded, [&](const Field& f) { return read_bool(f, diagnostics); });
   read_into(map, "add_via", listener.add_via, [&](const Field& f) { return read_bool(f, diagnostics); });
+  read_into(map, "http2", listener.http2, [&](const Field& f) { return read_bool(f, diagnostics); });
+  read_into(map, "max_concurrent_streams", listener.max_concurrent_streams,
+            [&](const Field& f) { return read_uint(f, diagnostics, 1, 10000); });
+  read_into(map, "send_timeout", listener.send_timeout,
+            [&](const Field& f) { return read_duration(f, diagnostics, 100ms, std::chrono::hours(24)); });
+  if (listener.protocol == ListenerProtocol::https) {
+    const bool lists_h2 = std::find(listener.tls.alpn.begin(), listener.tls.alpn.end(), "h2") != listener.tls.alpn.end();
+    if (lists_h2 && !listener.http2) {
+      // Pointed at the alpn list: the http2 key is there, so it was written on purpose.
+      const Field* tls = map.get("tls");
+      const YAML::Node alpn = tls->value.IsMap() ? YAML::Node(tls->value["alpn"]) : YAML::Node();
+      diagnostics.error(alpn.IsDefined() ? alpn.Mark() : map.get("http2")->mark(),
+                        "tls.alpn lists h2 but 'http2: false' turns HTTP/2 off on " + described +
+                            "; drop h2 from alpn or the http2 key");
+    }
+    if (listener.tls.alpn.empty()) {
+      if (listener.http2) listener.tls.alpn.push_back("h2");
+      listener.tls.alpn.push_back("http/1.1");
+    }
+  }
   return listener;
 }
 

@@ -1,12 +1,14 @@
 #include "tls/server_context.hpp"
 
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <string_view>
 
 #include "tls/certificate_names.hpp"
 #include "tls/policy.hpp"
@@ -57,18 +59,37 @@ int on_server_name(SSL* ssl, int*, void* argument) {
   return SSL_TLSEXT_ERR_OK;
 }
 
-int on_alpn(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* offered,
+// RFC 9113 §9.2: HTTP/2 over TLS needs TLS 1.2 or later and, on TLS 1.2, an AEAD cipher with
+// ephemeral key exchange (the prohibited list of its Appendix A is every other TLS 1.2 suite).
+// Under `policy: legacy` a client can agree on TLS 1.0 or a CBC suite: it gets http/1.1.
+bool h2_allowed(const SSL* ssl) {
+  const int version = SSL_version(ssl);
+  if (version >= TLS1_3_VERSION) return true;
+  if (version < TLS1_2_VERSION) return false;
+  const SSL_CIPHER* cipher = SSL_get_pending_cipher(ssl);
+  if (cipher == nullptr) cipher = SSL_get_current_cipher(ssl);
+  if (cipher == nullptr || SSL_CIPHER_is_aead(cipher) != 1) return false;
+  const int kx = SSL_CIPHER_get_kx_nid(cipher);
+  return kx == NID_kx_ecdhe || kx == NID_kx_dhe;
+}
+
+int on_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_length, const unsigned char* offered,
             unsigned int offered_length, void* argument) {
   const auto& ours = static_cast<const ServerContext*>(argument)->alpn_wire();
-  if (ours.empty()) return SSL_TLSEXT_ERR_NOACK;
-  unsigned char* chosen = nullptr;
-  // Our preference order, first one the client also offers.
-  if (SSL_select_next_proto(&chosen, out_length, ours.data(), static_cast<unsigned int>(ours.size()), offered,
-                            offered_length) != OPENSSL_NPN_NEGOTIATED) {
-    return SSL_TLSEXT_ERR_NOACK;  // no common protocol: go on without ALPN, as nginx does
+  // Our preference order, first one the client also offers (and, for h2, that §9.2 allows).
+  for (size_t i = 0; i < ours.size(); i += 1 + ours[i]) {
+    const std::string_view protocol(reinterpret_cast<const char*>(&ours[i + 1]), ours[i]);
+    if (protocol == "h2" && !h2_allowed(ssl)) continue;
+    for (unsigned int j = 0; j < offered_length; j += 1 + offered[j]) {
+      if (j + 1 + offered[j] > offered_length) break;
+      if (std::string_view(reinterpret_cast<const char*>(&offered[j + 1]), offered[j]) == protocol) {
+        *out = &offered[j + 1];
+        *out_length = offered[j];
+        return SSL_TLSEXT_ERR_OK;
+      }
+    }
   }
-  *out = chosen;
-  return SSL_TLSEXT_ERR_OK;
+  return SSL_TLSEXT_ERR_NOACK;  // no common protocol: go on without ALPN, as nginx does
 }
 
 }  // namespace
@@ -77,9 +98,8 @@ std::shared_ptr<ServerContext> ServerContext::build(const config::ListenerTls& t
                                                     std::string& error) {
   std::shared_ptr<ServerContext> self(new ServerContext());
   self->keys_ = keys ? std::move(keys) : std::make_shared<TicketKeys>(tls.ticket_rotation);
-  // ALPN: http/1.1 only until HTTP/2 is served (offering h2 would make clients speak it to us).
+  // ALPN: what the listener lists (the configuration reader fills in h2, http/1.1 by default).
   for (const auto& protocol : tls.alpn.empty() ? std::vector<std::string>{"http/1.1"} : tls.alpn) {
-    if (protocol != "http/1.1") continue;
     self->alpn_wire_.push_back(static_cast<unsigned char>(protocol.size()));
     self->alpn_wire_.insert(self->alpn_wire_.end(), protocol.begin(), protocol.end());
   }

@@ -55,7 +55,7 @@ class Matrix : public ::testing::TestWithParam<std::tuple<std::string, std::stri
     port_ = protocol() == "udp" ? free_port(SOCK_DGRAM) : free_port();
     const uint16_t admin = free_port();
     std::string yaml = "shutdown_timeout: 1s\nlisteners:\n  - name: front\n    listen: 127.0.0.1:" +
-                       std::to_string(port_) + "\n    protocol: " + protocol() + "\n" + rig_->listener_extra(dir_) +
+                       std::to_string(port_) + "\n    protocol: " + rig_->protocol() + "\n" + rig_->listener_extra(dir_) +
                        "    default: { forward: pool }\ntarget_groups:\n  - name: pool\n    algorithm: " + algorithm() +
                        "\n" + group_extra + "    targets:\n";
     for (size_t i = 0; i < specs.size(); ++i) {

@@ -1,5 +1,5 @@
 // The HTTP features that choose or exclude targets, on every HTTP-capable listener protocol
-// (http, https; HTTP/2 joins when it is served): stickiness, ejection of a failing target,
+// (http, https, and HTTP/2 clients on both: h2c, h2): stickiness, ejection of a failing target,
 // draining. Same rigs as the algorithm matrix, default worker count.
 #include <gtest/gtest.h>
 
@@ -26,7 +26,7 @@ class HttpFeatures : public ::testing::TestWithParam<std::string> {
     port_ = free_port();
     admin_ = free_port();
     const std::string yaml = "shutdown_timeout: 1s\nlisteners:\n  - name: front\n    listen: 127.0.0.1:" +
-                             std::to_string(port_) + "\n    protocol: " + GetParam() + "\n" + rig_->listener_extra(dir_) +
+                             std::to_string(port_) + "\n    protocol: " + rig_->protocol() + "\n" + rig_->listener_extra(dir_) +
                              "    default: { forward: pool }\ntarget_groups:\n  - name: pool\n    algorithm: round_robin\n" +
                              group_extra + "    targets:\n      - { address: " + targets_[0].address +
                              " }\n      - { address: " + targets_[1].address + " }\n";
@@ -94,7 +94,7 @@ TEST_P(HttpFeatures, ADrainedTargetTakesNoNewRequests) {
   expect_only_a_from_now();
 }
 
-INSTANTIATE_TEST_SUITE_P(HttpProtocols, HttpFeatures, ::testing::Values("http", "https"),
+INSTANTIATE_TEST_SUITE_P(HttpProtocols, HttpFeatures, ::testing::Values("http", "https", "h2c", "h2"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

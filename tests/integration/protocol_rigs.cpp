@@ -147,13 +147,15 @@ class UdpRig : public SocketRig {
 };
 
 // http and https: curl per exchange (a new connection each); a held request is a curl for
-// /slow/ in the background, counted where the target logged it.
+// /slow/ in the background, counted where the target logged it. With `h2`, curl speaks HTTP/2:
+// with prior knowledge (h2c) on http, by ALPN on https.
 class HttpRig : public ProtocolRig {
  public:
-  explicit HttpRig(bool tls) : tls_(tls) {}
+  HttpRig(bool tls, bool h2) : tls_(tls), h2_(h2) {}
   ~HttpRig() override { release_held(); }
   const char* protocol() const override { return tls_ ? "https" : "http"; }
   bool speaks_http() const override { return true; }
+  bool speaks_http2() const override { return h2_; }
   std::string listener_extra(const TempDir& dir) override {
     if (!tls_) return "";
     pki_ = std::make_unique<TestPki>(dir);
@@ -172,6 +174,7 @@ class HttpRig : public ProtocolRig {
   std::string exchange(uint16_t port, const std::string& source_ip, const std::vector<std::string>& curl_extra) override {
     std::vector<std::string> args{"--interface", source_ip};
     if (tls_) args.push_back("-k");
+    add_version(args);
     args.insert(args.end(), curl_extra.begin(), curl_extra.end());
     args.push_back(url(port, "/"));
     const auto names = backend_names(curl(args).out);
@@ -179,15 +182,19 @@ class HttpRig : public ProtocolRig {
   }
   // One curl for all of them (a process per exchange is most of the time these tests take);
   // Connection: close makes each request a connection of its own, so both workers take part.
+  // (HTTP/2 has no Connection field: its requests share one connection, one stream each.)
   std::vector<std::string> exchanges(uint16_t port, const std::string& source_ip, int count) override {
-    std::vector<std::string> args{"--interface", source_ip, "-H", "Connection: close"};
+    std::vector<std::string> args{"--interface", source_ip};
+    if (!h2_) args.insert(args.end(), {"-H", "Connection: close"});
     if (tls_) args.push_back("-k");
+    add_version(args);
     for (int i = 0; i < count; ++i) args.push_back(url(port, "/"));
     return backend_names(curl(args).out);
   }
   void hold(uint16_t port, const std::string& source_ip, const std::vector<RigTarget>& targets) override {
     std::vector<std::string> argv{"/usr/bin/curl", "-s", "--max-time", "30", "--interface", source_ip};
     if (tls_) argv.push_back("-k");
+    add_version(argv);
     argv.push_back(url(port, "/slow/20000"));
     held_.push_back(std::make_unique<Process>(argv, "/tmp", "held-curl"));
     // Held once a target has it: the targets log "request GET /slow/..." when it arrives.
@@ -208,6 +215,10 @@ class HttpRig : public ProtocolRig {
   }
 
  private:
+  void add_version(std::vector<std::string>& args) const {
+    if (h2_) args.push_back(tls_ ? "--http2" : "--http2-prior-knowledge");
+    else if (tls_) args.push_back("--http1.1");  // curl would offer h2 by ALPN, and Fulcrum takes it
+  }
   std::string url(uint16_t port, const std::string& path) const {
     return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port) + path;
   }
@@ -223,6 +234,7 @@ class HttpRig : public ProtocolRig {
     return n;
   }
   bool tls_;
+  bool h2_;
   std::unique_ptr<TestPki> pki_;
   std::vector<std::unique_ptr<Process>> held_;
 };
@@ -233,14 +245,16 @@ std::unique_ptr<ProtocolRig> make_rig(const std::string& protocol) {
   if (protocol == "tcp") return std::make_unique<StreamRig>(false);
   if (protocol == "tls") return std::make_unique<StreamRig>(true);
   if (protocol == "udp") return std::make_unique<UdpRig>();
-  if (protocol == "http") return std::make_unique<HttpRig>(false);
-  if (protocol == "https") return std::make_unique<HttpRig>(true);
+  if (protocol == "http") return std::make_unique<HttpRig>(false, false);
+  if (protocol == "https") return std::make_unique<HttpRig>(true, false);
+  if (protocol == "h2c") return std::make_unique<HttpRig>(false, true);
+  if (protocol == "h2") return std::make_unique<HttpRig>(true, true);
   ADD_FAILURE() << "no rig for " << protocol;
   return nullptr;
 }
 
 const std::vector<std::string>& all_protocols() {
-  static const std::vector<std::string> kAll{"tcp", "udp", "tls", "http", "https"};
+  static const std::vector<std::string> kAll{"tcp", "udp", "tls", "http", "https", "h2c", "h2"};
   return kAll;
 }
 

@@ -24,6 +24,7 @@ class ProtocolRig {
   virtual ~ProtocolRig() = default;
   virtual const char* protocol() const = 0;           // the listener's `protocol:`
   virtual bool speaks_http() const { return false; }  // http and https: requests, cookies, headers
+  virtual bool speaks_http2() const { return false; }  // h2c and h2: the client speaks HTTP/2
   // Extra listener keys (certificates for https).
   virtual std::string listener_extra(const TempDir& dir) { return ""; }
   // Starts a target named `name` on `ip`; `delay_ms`: it answers that much later (a slow target).
@@ -48,7 +49,8 @@ class ProtocolRig {
   virtual void release_held() = 0;
 };
 
-// "tcp", "udp", "tls", "http", "https".
+// "tcp", "udp", "tls", "http", "https", and HTTP/2 clients on http ("h2c") and https ("h2")
+// listeners (their protocol() is the listener's: http, https).
 std::unique_ptr<ProtocolRig> make_rig(const std::string& protocol);
 const std::vector<std::string>& all_protocols();
 

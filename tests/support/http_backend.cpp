@@ -16,6 +16,9 @@
 //   /sink          read the body, answer "received N"        /echo       echo the body back
 //   /set-cookie/N=V   answers with Set-Cookie: N=V
 //   /ws            WebSocket-style upgrade: 101, then echo every byte
+// A request carrying "Upgrade: h2c" (any path) is taken up as an h2c-capable server would
+// (RFC 7540 §3.2): "upgrade h2c" is printed, 101 sent, then an HTTP/2 SETTINGS frame, and the
+// connection closes. A proxy must never let a client get there.
 //   anything else  200, body = "backend NAME\n" followed by the request head as received
 // An HTTP/1.1 request without Host is answered 400 and the connection closed (as nginx does).
 // --idle-close-ms N: close a keep-alive connection idle for N ms (stale pool tests).
@@ -239,6 +242,13 @@ void serve(int fd) {
     }
     if (path == "/malformed") {
       write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!");
+      break;
+    }
+    if (r.get("upgrade") == "h2c") {
+      say("upgrade h2c");
+      static const char kSettings[] = {0, 0, 0, 4, 0, 0, 0, 0, 0};  // empty SETTINGS, stream 0
+      write_all(fd, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+      write_all(fd, kSettings, sizeof kSettings);
       break;
     }
     if (path == "/ws") {

@@ -92,6 +92,7 @@ struct ClientFacts {
   const uint8_t* address = nullptr;  // 4 or 16 bytes
   bool secure = false;        // the client connection is TLS (scheme https, X-Forwarded-Proto)
   security::ClientTicket* ticket = nullptr;  // per-client limits (request rate), if held
+  bool http2 = false;         // the request came on an HTTP/2 stream (the log's protocol)
 };
 
 struct Exchange {

@@ -260,8 +260,9 @@ Admission ExchangeDriver::admit(const RequestHead& head, const Classification& c
   return a;
 }
 
+// A client that takes none of it for send_timeout is dropped (slow read), as nginx's send_timeout.
 asio::awaitable<bool> ExchangeDriver::write_client(std::string_view a, std::string_view b) {
-  deadline_.arm(listener().idle_timeout.count(), &client_);
+  deadline_.arm(listener().send_timeout.count(), &client_);
   const asio::error_code ec = co_await client_.write(a, b);
   deadline_.disarm();
   co_return !ec;

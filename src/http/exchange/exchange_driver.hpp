@@ -100,6 +100,7 @@ class ExchangeDriver {
     return out.view();
   }
   void log_request(Exchange& x);
+  std::string_view protocol(const Exchange& x) const;
   void record_stats(const Exchange& x);
   std::string_view tried_targets(const Exchange& x, char (&out)[512]) const;
 

@@ -47,6 +47,12 @@ std::string_view ExchangeDriver::tried_targets(const Exchange& x, char (&out)[51
   return text.overflowed() ? std::string_view("...") : text.view();
 }
 
+// The client's protocol as a request line names it.
+std::string_view ExchangeDriver::protocol(const Exchange& x) const {
+  if (who_.http2) return "HTTP/2.0";
+  return x.client_http10 ? "HTTP/1.0" : "HTTP/1.1";
+}
+
 void ExchangeDriver::log_request(Exchange& x) {
   record_stats(x);
   const auto& l = listener();
@@ -58,7 +64,7 @@ void ExchangeDriver::log_request(Exchange& x) {
     f.client = client_ip(ip);
     f.method = x.method.view();
     f.path = x.path.view();
-    if (!f.method.empty()) f.version = x.client_http10 ? "HTTP/1.0" : "HTTP/1.1";
+    if (!f.method.empty()) f.version = protocol(x);
     f.status = x.status;
     f.bytes_out = x.bytes_out;
     f.referer = x.referer.view();
@@ -90,6 +96,7 @@ void ExchangeDriver::log_request(Exchange& x) {
       .field("method", x.method.view())
       .field("host", x.host.view())
       .field("path", x.path.view())
+      .field("protocol", protocol(x))
       .field("status", static_cast<uint64_t>(x.status))
       .field("request_id", std::string_view(x.request_id, sizeof x.request_id));
   if (!x.rule.empty()) line.field("rule", x.rule);

@@ -160,7 +160,11 @@ ParseResult RequestParser::parse_head(const char* begin, const char* start, cons
   bool conn_close = false;
   bool conn_keep_alive = false;
   bool conn_upgrade = false;
-  bool has_upgrade_field = false;
+  // Only WebSocket is tunnelled after a 101. Any other protocol (h2c above all: a target that
+  // switched to it would take requests no rule, limit or WAF ever saw) is not an upgrade here,
+  // and the writer drops its Upgrade field as hop-by-hop.
+  bool upgrade_websocket = false;
+  bool upgrade_other = false;
   int host_count = 0;
   const Header* expect = nullptr;
 
@@ -209,7 +213,8 @@ ParseResult RequestParser::parse_head(const char* begin, const char* start, cons
         });
         break;
       case HeaderId::upgrade:
-        has_upgrade_field = true;
+        if (equals_lower(h.value, "websocket")) upgrade_websocket = true;
+        else upgrade_other = true;
         break;
       case HeaderId::expect:
         if (expect == nullptr) expect = &h;
@@ -250,7 +255,7 @@ ParseResult RequestParser::parse_head(const char* begin, const char* start, cons
   }
 
   head.keep_alive = major == 1 && minor >= 1 ? !conn_close : (conn_keep_alive && !conn_close);
-  head.upgrade = http11 && conn_upgrade && has_upgrade_field;
+  head.upgrade = http11 && conn_upgrade && upgrade_websocket && !upgrade_other;
   if (expect != nullptr && http11) {
     // RFC 9110 §10.1.1: 100-continue is the only expectation; HTTP/1.0 ones are ignored.
     head.expectation =

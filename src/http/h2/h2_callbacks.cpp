@@ -16,7 +16,7 @@ struct H2Callbacks {
   // Frames that do no work for the client but cost ours draw on the control budget, counted
   // from their header so that ones nghttp2 then drops (WINDOW_UPDATE for a closed stream)
   // count too. Returning a failure stops nghttp2 reading at once; GOAWAY is queued.
-  static int on_begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user_data) {
+  static int on_begin_frame(nghttp2_session* ng, const nghttp2_frame_hd* hd, void* user_data) {
     H2ServerSession& session = self(user_data);
     bool counted = false;
     switch (hd->type) {
@@ -36,11 +36,19 @@ struct H2Callbacks {
       session.calm_down(H2Abuse::control_frames);
       return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
+    // A new stream's identifier must be above every one opened (§5.1.1): HEADERS on a lower
+    // one that never opened a stream is a connection error, which nghttp2 lets pass.
+    if (hd->type == NGHTTP2_HEADERS && (hd->stream_id & 1) == 1 && session.opened_.never_opened(hd->stream_id) &&
+        nghttp2_session_find_stream(ng, hd->stream_id) == nullptr) {
+      nghttp2_session_terminate_session(ng, NGHTTP2_PROTOCOL_ERROR);
+      return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
     return 0;
   }
 
   static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    self(user_data).opened_.opened(frame->hd.stream_id);
     self(user_data).streams_[frame->hd.stream_id] = std::make_unique<H2ServerSession::Stream>();
     return 0;
   }

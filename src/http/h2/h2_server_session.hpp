@@ -39,6 +39,7 @@
 
 #include "http/h2/h2_flood_budget.hpp"
 #include "http/h2/h2_request.hpp"
+#include "http/h2/opened_streams.hpp"
 
 struct nghttp2_session;
 
@@ -162,6 +163,7 @@ class H2ServerSession {
   size_t out_size_ = 0;
   size_t out_sent_ = 0;
   uint32_t requests_ = 0;
+  OpenedStreams opened_;  // client stream identifiers that opened a stream (§5.1.1)
   H2FloodBudget resets_;
   H2FloodBudget control_frames_;
   H2Abuse abuse_ = H2Abuse::none;

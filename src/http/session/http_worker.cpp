@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "http/h1/parser_limits.hpp"
+#include "http/session/h2_connection.hpp"
 
 namespace fulcrum::http {
 
@@ -15,6 +16,10 @@ HttpWorker::HttpWorker(upstream::WorkerHome& home) : ExchangeWorker(home) {
         auto* self = static_cast<HttpWorker*>(argument);
         self->pool.sweep(now);
         self->parking.tick(now, self->draining);
+        if (self->draining && !self->h2_drained) {
+          self->h2_drained = true;
+          H2Connection::drain_all(*self);
+        }
         return !self->pool.empty() || self->parking.needs_tick();
       },
       this);

@@ -21,6 +21,8 @@
 
 namespace fulcrum::http {
 
+class H2Connection;
+
 struct HttpWorker : ExchangeWorker {
   explicit HttpWorker(upstream::WorkerHome& home);
 
@@ -46,6 +48,10 @@ struct HttpWorker : ExchangeWorker {
   uint64_t tls_handshake_failures = 0;
 
   std::atomic<uint64_t> active_sessions{0};
+  // HTTP/2 client connections (an intrusive list through them): GOAWAY to each when draining.
+  H2Connection* h2_connections = nullptr;
+  uint64_t h2_connections_open = 0;
+  bool h2_drained = false;
 
   // Sessions with an unfinished head (max_connections_awaiting_headers).
   AwaitingHeaders awaiting_headers;

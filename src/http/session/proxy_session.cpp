@@ -20,6 +20,7 @@
 #include "http/exchange/client_side.hpp"
 #include "http/exchange/exchange.hpp"
 #include "http/exchange/exchange_driver.hpp"
+#include "http/session/h2_connection.hpp"
 #include "http/h1/desync_classifier.hpp"
 #include "http/h1/request_parser.hpp"
 #include "http/stream/recv_buffer.hpp"
@@ -33,6 +34,7 @@ using asio::experimental::as_tuple;
 using Socket = asio::ip::tcp::socket;
 constexpr auto use_tuple = as_tuple(asio::use_awaitable);
 constexpr int64_t kLingerMs = 1000;  // reading what a refused client still sends, before closing
+constexpr char kH2Preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";  // RFC 9113 §3.4
 
 class ProxySession final : private ClientSide {
  public:
@@ -71,7 +73,7 @@ class ProxySession final : private ClientSide {
   }
 
   ~ProxySession() {
-    if (parked_) return;  // the parked record carries the connection on
+    if (parked_ || handed_over_) return;  // the parked record, or the HTTP/2 connection, carries it on
     if (auto* stats = listener_stats()) stats->local().connections_closed.add();
     w_.active_sessions.fetch_sub(1, std::memory_order_relaxed);
   }
@@ -113,6 +115,9 @@ class ProxySession final : private ClientSide {
   void begin_idle_wait();
   bool end_idle_wait();
   static void park(std::unique_ptr<ProxySession> self);
+  // The client speaks HTTP/2 (ALPN h2, or the h2c preface): its socket, address and ticket go
+  // to an H2Connection with the bytes already read; this session ends without counting a close.
+  static void hand_over_to_h2(std::unique_ptr<ProxySession> self);
   static asio::awaitable<void> serve(std::unique_ptr<ProxySession> self);
   asio::awaitable<bool> serve_one(bool first);
 
@@ -150,6 +155,8 @@ class ProxySession final : private ClientSide {
   AwaitingHeadersEntry awaiting_;   // counted while a head is incomplete (slowloris cap)
   IdleEntry idle_;                  // waiting for the next request (parked after a while)
   bool parked_ = false;             // handed over to IdleParking: the session object ends
+  bool handed_over_ = false;        // handed over to an H2Connection: the session object ends
+  bool h2_preface_ = false;         // serve_one() saw the HTTP/2 preface instead of a request
   uint32_t carried_in_ = 0;         // bytes read while awaiting the next request: its exchange counts them
   // The snapshot the current request is served from (the exchange holds a reference to it);
   // refreshed before each request. Every session byte counts: idle sessions are most of them.
@@ -286,6 +293,10 @@ asio::awaitable<void> ProxySession::handshake(std::unique_ptr<ProxySession> self
   }
   session.w_.tls_handshakes++;
   if (session.client_.tls()->resumed()) session.w_.tls_resumed++;
+  if (session.client_.tls()->alpn() == "h2") {
+    hand_over_to_h2(std::move(self));
+    co_return;
+  }
   wait_idle(std::move(self));
 }
 
@@ -297,6 +308,10 @@ asio::awaitable<void> ProxySession::serve(std::unique_ptr<ProxySession> self) {
     do {
       session.snapshot_ = session.w_.upstreams.snapshot().get();
       keep = co_await session.serve_one(session.first_);
+      if (session.h2_preface_) {
+        hand_over_to_h2(std::move(self));
+        co_return;
+      }
       session.first_ = false;
     } while (keep && session.client_.is_open() && !session.in_.empty());
     if (!keep || !session.client_.is_open()) co_return;
@@ -321,6 +336,22 @@ asio::awaitable<void> ProxySession::serve(std::unique_ptr<ProxySession> self) {
     session.carried_in_ += n;
   }
   wait_idle(std::move(self));
+}
+
+void ProxySession::hand_over_to_h2(std::unique_ptr<ProxySession> self) {
+  ProxySession& session = *self;
+  session.deadline_.disarm();
+  session.awaiting_.leave();
+  H2Client client;
+  client.listener_index = session.listener_index_;
+  client.family = session.client_family_;
+  std::memcpy(client.address, session.client_address_, sizeof client.address);
+  client.ticket = std::move(session.ticket_);
+  auto connection = std::make_unique<H2Connection>(session.w_, std::move(session.client_), std::move(client));
+  session.handed_over_ = true;
+  // The bytes already read (the preface and what followed it) are taken before this returns.
+  H2Connection::start(std::move(connection), session.in_.view());
+  session.in_.begin = session.in_.end = 0;
 }
 
 // An orderly end of the client connection (after TLS's close_notify when it is TLS).
@@ -369,7 +400,21 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   const size_t head_limit = static_cast<size_t>(l.max_header_bytes) + 1024;
   deadline_.arm(l.client_header_timeout.count(), &client_);
   for (;;) {
-    parsed = in_.empty() ? ParseResult::more() : parser.parse(in_.view(), head);
+    // HTTP/2 with prior knowledge (h2c) opens with its preface where a first request would be.
+    bool preface_begun = false;
+    if (first && l.http2 && !client_.secure() && !in_.empty()) {
+      const std::string_view preface = kH2Preface;
+      const std::string_view seen = in_.view().substr(0, preface.size());
+      if (preface.starts_with(seen)) {
+        if (seen.size() == preface.size()) {
+          deadline_.disarm();
+          h2_preface_ = true;
+          co_return false;
+        }
+        preface_begun = true;  // the rest of it is on its way
+      }
+    }
+    parsed = in_.empty() || preface_begun ? ParseResult::more() : parser.parse(in_.view(), head);
     if (!parsed.need_more()) break;
     // A head begun but not complete counts toward max_connections_awaiting_headers (a head
     // that arrives whole never does).
@@ -396,7 +441,6 @@ asio::awaitable<bool> ProxySession::serve_one(bool first) {
   }
   deadline_.disarm();
   awaiting_.leave();
-  (void)first;
   exchange.start();
 
   if (parsed.error()) {

@@ -772,6 +772,36 @@ target_groups:
                7, 15, "unknown tls policy 'modrn'; did you mean 'modern'? (expected modern | intermediate | legacy)");
 }
 
+TEST(ConfigErrors, AlpnListsH2WhileHttp2IsOff) {
+  expect_error(R"(listeners:
+  - name: web
+    listen: 127.0.0.1:8443
+    protocol: https
+    http2: false
+    tls:
+      certificates: [ { cert: a.pem, key: a.key } ]
+      alpn: [ h2, "http/1.1" ]
+    default: { forward: web }
+target_groups:
+  - name: web
+)",
+               8, 13,
+               "tls.alpn lists h2 but 'http2: false' turns HTTP/2 off on listener 'web' is https; drop h2 from alpn or "
+               "the http2 key");
+}
+
+TEST(ConfigErrors, Http2KeysOnATcpListener) {
+  expect_error(R"(listeners:
+  - name: db
+    listen: 127.0.0.1:5432
+    max_concurrent_streams: 10
+    default: { forward: db }
+target_groups:
+  - name: db
+)",
+               4, 5, "'max_concurrent_streams' applies to http and https listeners only; listener 'db' is tcp");
+}
+
 TEST(ConfigErrors, UnknownProxyProtocolVersion) {
   expect_error(R"(listeners:
   - name: web

@@ -456,5 +456,45 @@ target_groups:
   EXPECT_EQ(config.target_groups.at(0).targets.at(0).zone, "a");
 }
 
+TEST(ConfigValues, Http2KeysAndTheAlpnTheyImply) {
+  Config config = load_ok(R"(listeners:
+  - name: plain
+    listen: 127.0.0.1:8080
+    protocol: http
+    default: { forward: web }
+  - name: secure
+    listen: 127.0.0.1:8443
+    protocol: https
+    tls: { certificates: [ { cert: a.pem, key: a.key } ] }
+    max_concurrent_streams: 7
+    send_timeout: 5s
+    default: { forward: web }
+  - name: old
+    listen: 127.0.0.1:8444
+    protocol: https
+    http2: false
+    tls: { certificates: [ { cert: a.pem, key: a.key } ] }
+    default: { forward: web }
+  - name: chosen
+    listen: 127.0.0.1:8445
+    protocol: https
+    tls: { certificates: [ { cert: a.pem, key: a.key } ], alpn: [ "http/1.1", h2 ] }
+    default: { forward: web }
+target_groups:
+  - name: web
+    targets: [ { address: 127.0.0.1:9000 } ]
+)");
+  ASSERT_EQ(config.listeners.size(), 4u);
+  EXPECT_TRUE(config.listeners[0].http2);
+  EXPECT_EQ(config.listeners[0].max_concurrent_streams, 100u);
+  EXPECT_EQ(config.listeners[0].send_timeout, 60s);
+  EXPECT_EQ(config.listeners[1].max_concurrent_streams, 7u);
+  EXPECT_EQ(config.listeners[1].send_timeout, 5s);
+  EXPECT_EQ(config.listeners[1].tls.alpn, (std::vector<std::string>{"h2", "http/1.1"}));
+  EXPECT_FALSE(config.listeners[2].http2);
+  EXPECT_EQ(config.listeners[2].tls.alpn, (std::vector<std::string>{"http/1.1"}));
+  EXPECT_EQ(config.listeners[3].tls.alpn, (std::vector<std::string>{"http/1.1", "h2"}));
+}
+
 }  // namespace
 }  // namespace fulcrum::config

@@ -1,0 +1,189 @@
+#include "http/session/h2_stream_side.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "http/session/h2_connection.hpp"
+
+namespace fulcrum::http {
+namespace {
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr uint32_t kInternalError = 0x2;
+// A chunk's framing around its data: up to 16 hex digits, CRLF, then CRLF.
+constexpr size_t kChunkFraming = 16 + 2 + 2;
+}  // namespace
+
+H2StreamSide::H2StreamSide(H2Connection& connection, int32_t id, Method method, bool chunked_body, bool body_done)
+    : c_(connection),
+      id_(id),
+      deadline_(connection.worker().deadlines),
+      body_end_(body_done),
+      chunked_(chunked_body),
+      response_(method),
+      read_wake_(connection.worker().loop(), std::chrono::steady_clock::time_point::max()),
+      write_wake_(connection.worker().loop(), std::chrono::steady_clock::time_point::max()) {}
+
+H2StreamSide::~H2StreamSide() = default;
+
+void H2StreamSide::body_arrived(std::string_view data, bool end) {
+  if (drop_body_) {
+    c_.engine().body_consumed(id_, data.size());  // nobody reads it: keep the windows open
+  } else {
+    body_.append(data);
+  }
+  if (end) body_end_ = true;
+  if (read_waiting_) read_wake_.cancel();
+}
+
+void H2StreamSide::engine_closed() {
+  open_ = false;
+  if (read_waiting_) read_wake_.cancel();
+  if (write_waiting_) write_wake_.cancel();
+}
+
+void H2StreamSide::window_moved() {
+  if (write_waiting_ && c_.engine().queued_body(id_) <= kHighWater) write_wake_.cancel();
+}
+
+void H2StreamSide::exchange_over() {
+  running_ = false;
+  deadline_.disarm();
+  if (!open_) return;
+  if (!response_.complete() && !response_.finish(*this)) {
+    reset(kInternalError);  // the client learns the response broke off
+  } else if (!body_end_) {
+    // Answered before the body was read (a refusal, a redirect): what is left is dropped as it
+    // comes, so the connection's window stays open for the other streams.
+    drop_body_ = true;
+    c_.engine().body_consumed(id_, body_.size() - body_begin_);
+    body_.clear();
+    body_begin_ = 0;
+  }
+  c_.kick();
+}
+
+void H2StreamSide::reset(uint32_t error_code) {
+  if (reset_sent_ || !open_) return;
+  reset_sent_ = true;
+  c_.engine().reset(id_, error_code);
+  c_.kick();
+}
+
+asio::awaitable<bool> H2StreamSide::wait(asio::steady_timer& timer, bool& waiting, bool& cancelled) {
+  waiting = true;
+  co_await timer.async_wait(use_tuple);
+  waiting = false;
+  if (cancelled) {
+    cancelled = false;
+    co_return false;
+  }
+  co_return true;
+}
+
+void H2StreamSide::cancel() {
+  if (read_waiting_) {
+    read_cancelled_ = true;
+    read_wake_.cancel();
+  }
+  if (write_waiting_) {
+    write_cancelled_ = true;
+    write_wake_.cancel();
+  }
+}
+
+asio::awaitable<ByteStream::ReadResult> H2StreamSide::read_some(char* data, size_t size) {
+  for (;;) {
+    if (!open_ || closed_by_exchange_) co_return ReadResult{asio::error::connection_reset, 0};
+    const size_t available = body_.size() - body_begin_;
+    if (available > 0 && (!chunked_ || size > kChunkFraming)) {
+      size_t n = std::min(available, chunked_ ? size - kChunkFraming : size);
+      size_t produced = 0;
+      if (chunked_) {
+        produced = static_cast<size_t>(std::snprintf(data, kChunkFraming, "%zx\r\n", n));
+        std::memcpy(data + produced, body_.data() + body_begin_, n);
+        std::memcpy(data + produced + n, "\r\n", 2);
+        produced += n + 2;
+      } else {
+        std::memcpy(data, body_.data() + body_begin_, n);
+        produced = n;
+      }
+      body_begin_ += n;
+      if (body_begin_ == body_.size()) {
+        body_.clear();
+        body_begin_ = 0;
+      }
+      // The exchange has the bytes: the client may send as many more.
+      c_.engine().body_consumed(id_, n);
+      c_.kick();
+      co_return ReadResult{asio::error_code{}, produced};
+    }
+    if (body_end_ && available == 0) {
+      if (chunked_ && !last_chunk_given_ && size >= 5) {
+        last_chunk_given_ = true;
+        std::memcpy(data, "0\r\n\r\n", 5);
+        co_return ReadResult{asio::error_code{}, 5};
+      }
+      co_return ReadResult{asio::error::eof, 0};
+    }
+    // (The awaited value goes to a variable first: GCC 12 miscompiles some co_await and
+    // co_return expressions in conditions; the first version of write() crashed on it.)
+    const bool woken = co_await wait(read_wake_, read_waiting_, read_cancelled_);
+    if (!woken) co_return ReadResult{asio::error::operation_aborted, 0};
+  }
+}
+
+asio::awaitable<asio::error_code> H2StreamSide::write(std::string_view a, std::string_view b) {
+  asio::error_code result;
+  if (!open_ || closed_by_exchange_) {
+    result = asio::error::connection_reset;
+  } else if (!response_.feed(a, *this) || !response_.feed(b, *this)) {
+    reset(kInternalError);
+    result = asio::error::connection_reset;
+  } else {
+    c_.kick();
+    // A slow client slows the target: the exchange reads no more while the client's window
+    // leaves this much of the response waiting.
+    while (open_ && c_.engine().queued_body(id_) > kHighWater) {
+      const bool woken = co_await wait(write_wake_, write_waiting_, write_cancelled_);
+      if (!woken) {
+        result = asio::error::operation_aborted;
+        break;
+      }
+    }
+    if (!result && !open_) result = asio::error::connection_reset;
+  }
+  co_return result;
+}
+
+asio::error_code H2StreamSide::shutdown_send() {
+  // A body delimited by the target's close ends with the exchange's side.
+  if (open_ && !response_.complete() && response_.head_done()) {
+    if (!response_.finish(*this)) reset(kInternalError);
+    c_.kick();
+  }
+  return {};
+}
+
+void H2StreamSide::close() {
+  // Closed with the response unfinished: the body broke off (or nothing was answered).
+  if (!response_.complete()) reset(kInternalError);
+  closed_by_exchange_ = true;
+  cancel();
+}
+
+std::string H2StreamSide::Client::local_authority() { return side_.c_.local_authority(); }
+
+void H2StreamSide::on_head(uint16_t status, const H1ResponseReader::Fields& fields, bool end) {
+  if (!c_.engine().respond(id_, status, fields, end)) reset(kInternalError);
+}
+
+void H2StreamSide::on_body(std::string_view data, bool end) {
+  if (!c_.engine().send_body(id_, data, end)) reset(kInternalError);
+}
+
+}  // namespace fulcrum::http

@@ -1,0 +1,246 @@
+// HTTP/2 toward clients, with real clients against the real binary: curl (prior knowledge on
+// http, ALPN on https), nghttp, h2load and openssl; the listener keys that turn it off or bound
+// it; rules, fixed responses, redirects and rate limits on streams; bodies both ways; GOAWAY when
+// draining and when idle; and the h2c upgrade of HTTP/1.1, which must never reach a target.
+// Stickiness, ejection and draining run for h2c and h2 in http_feature_matrix_test.cpp, every
+// algorithm in algorithm_matrix_test.cpp.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "harness.hpp"
+#include "http_harness.hpp"
+#include "tls_harness.hpp"
+
+namespace fulcrum::testing {
+namespace {
+
+class Http2 : public ::testing::Test {
+ protected:
+  // An http listener (h2c) and an https listener (h2 by ALPN) to one backend; `extra` goes into
+  // both listeners, `rules` into both too.
+  void start(const std::string& extra = "", const std::string& rules = "", const std::string& top = "",
+             bool legacy_tls = false) {
+    backend_ = std::make_unique<HttpBackend>(dir_, "a");
+    pki_ = std::make_unique<TestPki>(dir_);
+    plain_ = free_port();
+    secure_ = free_port();
+    std::string tls = https_listener_tls(*pki_);
+    if (legacy_tls) tls.replace(tls.find("tls: { "), 7, "tls: { policy: legacy, ");
+    const std::string common = extra + (rules.empty() ? "" : "    rules:\n" + rules) + "    default: { forward: app }\n";
+    const std::string yaml = top + "listeners:\n  - name: plain\n    listen: 127.0.0.1:" + std::to_string(plain_) +
+                             "\n    protocol: http\n" + common + "  - name: secure\n    listen: 127.0.0.1:" +
+                             std::to_string(secure_) + "\n    protocol: https\n" + tls + common +
+                             "target_groups:\n  - name: app\n    targets: [ { address: " + backend_->address() + " } ]\n";
+    fulcrum_ = start_fulcrum(dir_, yaml, plain_);
+    ASSERT_TRUE(fulcrum_->wait_for_output("fulcrum.start", 10s, true)) << fulcrum_->errors();
+  }
+  std::string plain_url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(plain_) + path; }
+  std::string secure_url(const std::string& path) const { return "https://127.0.0.1:" + std::to_string(secure_) + path; }
+
+  TempDir dir_;
+  std::unique_ptr<HttpBackend> backend_;
+  std::unique_ptr<TestPki> pki_;
+  uint16_t plain_ = 0, secure_ = 0;
+  std::unique_ptr<Process> fulcrum_;
+};
+
+TEST_F(Http2, CurlSpeaksHttp2ByPriorKnowledgeAndByAlpnAndTheLogSaysSo) {
+  start();
+  auto h2c = curl({"--http2-prior-knowledge", "-w", "\n%{http_version}", plain_url("/hello")});
+  EXPECT_EQ(h2c.out.rfind("backend a", 0), 0u) << h2c.out;
+  EXPECT_EQ(h2c.out.substr(h2c.out.rfind('\n') + 1), "2");
+  auto h2 = curl({"-k", "--http2", "-w", "\n%{http_version}", secure_url("/hello")});
+  EXPECT_EQ(h2.out.rfind("backend a", 0), 0u) << h2.out;
+  EXPECT_EQ(h2.out.substr(h2.out.rfind('\n') + 1), "2");
+  // An HTTP/1.1 client on the same listeners is served as before.
+  auto h1 = curl({"-k", "--http1.1", "-w", "\n%{http_version}", secure_url("/hello"), plain_url("/hello")});
+  EXPECT_EQ(h1.out.substr(h1.out.rfind('\n') + 1), "1.1");
+  ASSERT_TRUE(fulcrum_->wait_for_output("listener=secure client=127.0.0.1 method=GET host=127.0.0.1:" +
+                                            std::to_string(secure_) + " path=/hello protocol=HTTP/2.0 status=200",
+                                        3s))
+      << fulcrum_->output();
+  EXPECT_TRUE(fulcrum_->wait_for_output("listener=plain client=127.0.0.1 method=GET host=127.0.0.1:" +
+                                            std::to_string(plain_) + " path=/hello protocol=HTTP/2.0 status=200",
+                                        3s));
+  EXPECT_TRUE(fulcrum_->wait_for_output("path=/hello protocol=HTTP/1.1 status=200", 3s));
+  // The backend saw HTTP/1.1 requests with the client's Host.
+  EXPECT_NE(h2c.out.find("GET /hello HTTP/1.1\r\n"), std::string::npos) << h2c.out;
+}
+
+TEST_F(Http2, NghttpAndH2loadStreamsAllSucceed) {
+  start();
+  for (const std::string& url : {plain_url("/"), secure_url("/")}) {
+    auto nghttp = run_captured({"/usr/bin/nghttp", "-n", "-s", "-m", "20", url}, "/dev/null", true);
+    EXPECT_EQ(nghttp.exit_code, 0) << nghttp.out;
+    auto load = run_captured({"/usr/bin/h2load", "-n", "2000", "-c", "4", "-m", "10", url}, "/dev/null", true);
+    EXPECT_NE(load.out.find("2000 succeeded, 0 failed, 0 errored"), std::string::npos) << load.out;
+    EXPECT_NE(load.out.find("status codes: 2000 2xx"), std::string::npos) << load.out;
+  }
+}
+
+TEST_F(Http2, BodiesGoBothWaysWhateverTheirLength) {
+  start();
+  const std::string upload = dir_.write("upload.bin", std::string(1 << 20, 'u'));
+  for (const std::string version : {"--http2-prior-knowledge", "--http2"}) {
+    const bool tls = version == "--http2";
+    const std::string url = tls ? secure_url("/sink") : plain_url("/sink");
+    // With a content-length.
+    auto sized = curl({"-k", version, "--data-binary", "@" + upload, url});
+    EXPECT_NE(sized.out.find("received 1048576"), std::string::npos) << sized.out;
+    // Without one (curl streams stdin): the target gets it chunked.
+    auto streamed = run_captured({"/usr/bin/curl", "-s", "-k", version, "-X", "POST", "-T", "-", url}, upload, false);
+    EXPECT_NE(streamed.out.find("received 1048576"), std::string::npos) << streamed.out;
+    // A large answer through the client's flow-control window, and a chunked one.
+    auto large = curl({"-k", version, "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
+                       (tls ? secure_url("/bytes/3000000") : plain_url("/bytes/3000000"))});
+    EXPECT_EQ(large.out, "200 3000000");
+    auto chunked = curl({"-k", version, "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
+                         (tls ? secure_url("/chunked/100000") : plain_url("/chunked/100000"))});
+    EXPECT_EQ(chunked.out, "200 100000");
+  }
+}
+
+TEST_F(Http2, RulesRedirectsFixedResponsesAndRateLimitsApplyToEachStream) {
+  start("    security:\n      rate_limit: { requests_per_second: 1, burst: 5 }\n",
+        "      - name: moved\n        match: { path: /moved }\n        redirect: { status: 307, path: /here }\n"
+        "      - name: teapot\n        match: { path: /teapot }\n"
+        "        fixed_response: { status: 418, content_type: text/plain, body: \"tea\\n\" }\n");
+  auto moved = curl({"--http2-prior-knowledge", "-i", plain_url("/moved")});
+  EXPECT_EQ(moved.out.rfind("HTTP/2 307", 0), 0u) << moved.out;
+  EXPECT_NE(moved.out.find("location: http://127.0.0.1:" + std::to_string(plain_) + "/here"), std::string::npos)
+      << moved.out;
+  auto teapot = curl({"-k", "--http2", "-w", "%{http_code}", secure_url("/teapot")});
+  EXPECT_EQ(teapot.out, "tea\n418");
+  // 20 requests on one connection: the bucket (burst 5) holds for a few, then streams get 429
+  // (h2load counts a 4xx as failed) and the connection goes on.
+  auto load = run_captured({"/usr/bin/h2load", "-n", "20", "-c", "1", "-m", "1", plain_url("/x")}, "/dev/null", true);
+  EXPECT_NE(load.out.find("20 done"), std::string::npos) << load.out;
+  unsigned ok = 0, limited = 0;
+  const size_t codes = load.out.find("status codes: ");
+  ASSERT_NE(codes, std::string::npos) << load.out;
+  ASSERT_EQ(std::sscanf(load.out.c_str() + codes, "status codes: %u 2xx, 0 3xx, %u 4xx", &ok, &limited), 2) << load.out;
+  EXPECT_GE(ok, 1u);
+  EXPECT_LE(ok, 7u);
+  EXPECT_EQ(ok + limited, 20u) << load.out;
+  EXPECT_TRUE(fulcrum_->wait_for_output("security.rate_limited", 2s, true)) << fulcrum_->errors();
+}
+
+TEST_F(Http2, MaxConcurrentStreamsIsWhatTheListenerSays) {
+  start("    max_concurrent_streams: 7\n");
+  auto nghttp = run_captured({"/usr/bin/nghttp", "-v", "-n", plain_url("/")}, "/dev/null", true);
+  EXPECT_NE(nghttp.out.find("[SETTINGS_MAX_CONCURRENT_STREAMS(0x03):7]"), std::string::npos) << nghttp.out;
+  EXPECT_EQ(nghttp.out.find("ENABLE_CONNECT_PROTOCOL"), std::string::npos) << nghttp.out;  // no RFC 8441
+}
+
+TEST_F(Http2, Http2FalseTurnsItOffOnBothListeners) {
+  start("    http2: false\n");
+  // https: ALPN offers http/1.1 only.
+  auto h2 = curl({"-k", "--http2", "-w", "%{http_version}", "-o", "/dev/null", secure_url("/")});
+  EXPECT_EQ(h2.out, "1.1");
+  // http: the preface is not recognised; the HTTP/1.1 parser refuses "PRI * HTTP/2.0".
+  auto h2c = curl({"--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}", plain_url("/")});
+  EXPECT_NE(h2c.out, "200");
+  EXPECT_EQ(backend_->count("request GET"), 1u);  // the https request, in HTTP/1.1
+}
+
+// RFC 9113 §9.2: no h2 over TLS 1.2 with a prohibited (non-AEAD) suite, which `policy: legacy`
+// allows; the client falls back to http/1.1. With an AEAD suite it gets h2.
+TEST_F(Http2, AlpnChoosesHttp11WhenTheCipherIsOneHttp2Forbids) {
+  start("", "", "", true);
+  auto alpn = [&](const std::string& cipher) {
+    auto r = run_captured({"/usr/bin/openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(secure_), "-tls1_2",
+                           "-cipher", cipher, "-alpn", "h2,http/1.1"},
+                          "/dev/null", true);
+    const size_t at = r.out.find("ALPN protocol: ");
+    return at == std::string::npos ? r.out : r.out.substr(at + 15, r.out.find('\n', at) - at - 15);
+  };
+  EXPECT_EQ(alpn("ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA"), "http/1.1");
+  EXPECT_EQ(alpn("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"), "h2");
+}
+
+// An HTTP/1.1 client asking to upgrade to h2c must not reach a target that would accept: the
+// target would then take requests no rule, limit or WAF ever saw. Only WebSocket is tunnelled.
+TEST_F(Http2, UpgradeToH2cIsNeverForwarded) {
+  start();
+  const std::string response =
+      raw_exchange(plain_, "GET /echo-head HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings, close\r\n"
+                           "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nContent-Length: 0\r\n\r\n",
+                   3s);
+  EXPECT_EQ(status_of(response), 200) << response;
+  EXPECT_EQ(backend_->count("upgrade h2c"), 0u);
+  // The target saw neither field (its answer echoes the head it received).
+  EXPECT_EQ(response.find("h2c"), std::string::npos) << response;
+  EXPECT_EQ(response.find("HTTP2-Settings"), std::string::npos) << response;
+  // The backend does take the upgrade when asked directly: the test can fail.
+  const std::string direct = raw_exchange(backend_->port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                                                          "Upgrade: h2c\r\n\r\n",
+                                          3s);
+  EXPECT_EQ(status_of(direct), 101) << direct;
+}
+
+// Stop: GOAWAY goes out, the stream under way finishes, then the process exits.
+TEST_F(Http2, DrainingSendsGoawayAndLetsStreamsUnderWayFinish) {
+  start("", "", "shutdown_timeout: 10s\n");
+  Process client({"/usr/bin/nghttp", "-v", plain_url("/slow/1500")}, dir_.path(), "nghttp");
+  ASSERT_TRUE(backend_->process.wait_for_output("request GET /slow/1500", 5s)) << backend_->process.output();
+  fulcrum_->signal(SIGTERM);
+  ASSERT_TRUE(client.wait(10s).has_value());
+  const std::string out = client.output();
+  EXPECT_NE(out.find("recv GOAWAY frame"), std::string::npos) << out;
+  EXPECT_NE(out.find(":status: 200"), std::string::npos) << out;
+  EXPECT_TRUE(fulcrum_->wait(10s).has_value());
+}
+
+// A connection that sends the preface and nothing more gets GOAWAY and a close when
+// client_header_timeout passes; one idle after its streams, when idle_timeout passes.
+TEST_F(Http2, IdleAndSilentConnectionsEndWithGoaway) {
+  start("    client_header_timeout: 300ms\n    idle_timeout: 300ms\n");
+  const int fd = connect_to(plain_);
+  const std::string preface = std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string("\0\0\0\4\0\0\0\0\0", 9);
+  ASSERT_EQ(::send(fd, preface.data(), preface.size(), 0), static_cast<ssize_t>(preface.size()));
+  std::string received;
+  char buffer[4096];
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  timeval tv{0, 200000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n == 0) break;
+    if (n > 0) received.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "not closed";
+  // Frames: type at offset 3 of each 9-byte header; GOAWAY is 0x7.
+  bool goaway = false;
+  for (size_t at = 0; at + 9 <= received.size();) {
+    const size_t length = (static_cast<uint8_t>(received[at]) << 16) | (static_cast<uint8_t>(received[at + 1]) << 8) |
+                          static_cast<uint8_t>(received[at + 2]);
+    goaway = goaway || received[at + 3] == 0x7;
+    at += 9 + length;
+  }
+  EXPECT_TRUE(goaway);
+}
+
+// Our h2spec-like conformance suite (tests/conformance/h2: 147 cases of raw frames, each with
+// the h2spec ID it mirrors) against both listeners: every case must pass.
+TEST_F(Http2, ConformanceSuitePassesOnH2cAndH2) {
+  start();
+  const std::string suite = std::string(FULCRUM_SOURCE_DIR) + "/tests/conformance/h2/h2conformance.py";
+  for (const bool tls : {false, true}) {
+    std::vector<std::string> argv{"/usr/bin/python3", suite, "--host", "127.0.0.1", "--port",
+                                  std::to_string(tls ? secure_ : plain_)};
+    if (tls) argv.push_back("--tls");
+    auto r = run_captured(argv, "/dev/null", true);
+    EXPECT_EQ(r.exit_code, 0) << (tls ? "h2: " : "h2c: ") << r.out;
+    EXPECT_NE(r.out.find("passed 147 of 147"), std::string::npos) << r.out;
+  }
+}
+
+}  // namespace
+}  // namespace fulcrum::testing
