@@ -64,6 +64,8 @@ std::string raw_exchange(uint16_t port, const std::string& request, std::chrono:
 }
 
 int status_of(const std::string& response) {
+  // curl -i prints an HTTP/2 answer's status line as "HTTP/2 200".
+  if (response.size() >= 10 && response.rfind("HTTP/2 ", 0) == 0) return std::atoi(response.c_str() + 7);
   if (response.size() < 12 || response.rfind("HTTP/1.", 0) != 0) return 0;
   return std::atoi(response.c_str() + 9);
 }

@@ -30,7 +30,8 @@ std::string raw_exchange(uint16_t port, const std::string& request, std::chrono:
 // "backend NAME").
 std::vector<std::string> backend_names(const std::string& bodies);
 
-// The status code of the first response in `response` ("HTTP/1.1 400 ..."), 0 if none.
+// The status code of the first response in `response` ("HTTP/1.1 400 ...", or "HTTP/2 400" as
+// curl -i prints an HTTP/2 answer), 0 if none.
 int status_of(const std::string& response);
 
 // What wrk reports, counted as bench/reload_under_load.sh counts it: every answer that is not

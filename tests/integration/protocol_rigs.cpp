@@ -184,6 +184,9 @@ class HttpRig : public ProtocolRig {
   // Connection: close makes each request a connection of its own, so both workers take part.
   // (HTTP/2 has no Connection field: its requests share one connection, one stream each.)
   std::vector<std::string> exchanges(uint16_t port, const std::string& source_ip, int count) override {
+    // curl 7.88 with --http2-prior-knowledge answers only the first of several URLs (it does
+    // the same against nginx): h2c takes a curl per exchange.
+    if (h2_ && !tls_) return ProtocolRig::exchanges(port, source_ip, count);
     std::vector<std::string> args{"--interface", source_ip};
     if (!h2_) args.insert(args.end(), {"-H", "Connection: close"});
     if (tls_) args.push_back("-k");

@@ -140,18 +140,23 @@ TEST(TlsTermination, StalledHandshakesDoNotHoldTheWorker) {
   ::close(halfway);
 }
 
-TEST(TlsTermination, AlpnAgreesOnHttp11) {
+// ALPN offers h2 first, then http/1.1 (tls.alpn's default); an unknown protocol gets none.
+TEST(TlsTermination, AlpnAgreesOnH2FirstThenHttp11) {
   HttpsSite s;
   s.site.certificates = {s.www()};
   s.start();
   const uint16_t port = s.port;
-  auto both = s_client(port, {"-alpn", "h2,http/1.1"});
-  EXPECT_NE(both.out.find("ALPN protocol: http/1.1"), std::string::npos) << both.out;
-  auto only_h2 = s_client(port, {"-alpn", "h2"});
-  EXPECT_NE(only_h2.out.find("No ALPN negotiated"), std::string::npos) << only_h2.out;
-  // curl asks for h2 and http/1.1 and gets HTTP/1.1.
+  auto both = s_client(port, {"-alpn", "http/1.1,h2"});
+  EXPECT_NE(both.out.find("ALPN protocol: h2"), std::string::npos) << both.out;
+  auto only_h1 = s_client(port, {"-alpn", "http/1.1"});
+  EXPECT_NE(only_h1.out.find("ALPN protocol: http/1.1"), std::string::npos) << only_h1.out;
+  auto other = s_client(port, {"-alpn", "spdy/3"});
+  EXPECT_NE(other.out.find("No ALPN negotiated"), std::string::npos) << other.out;
+  // curl asks for h2 and http/1.1 and gets HTTP/2; told http/1.1, HTTP/1.1.
   auto r = s.curl_www({"-o", "/dev/null", "-w", "%{http_version}", "https://" + s.host() + "/bytes/10"});
-  EXPECT_EQ(r.out, "1.1") << r.out;
+  EXPECT_EQ(r.out, "2") << r.out;
+  auto h1 = s.curl_www({"--http1.1", "-o", "/dev/null", "-w", "%{http_version}", "https://" + s.host() + "/bytes/10"});
+  EXPECT_EQ(h1.out, "1.1") << h1.out;
 }
 
 bool handshake_ok(const CommandResult& r) {

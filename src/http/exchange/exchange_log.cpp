@@ -96,7 +96,6 @@ void ExchangeDriver::log_request(Exchange& x) {
       .field("method", x.method.view())
       .field("host", x.host.view())
       .field("path", x.path.view())
-      .field("protocol", protocol(x))
       .field("status", static_cast<uint64_t>(x.status))
       .field("request_id", std::string_view(x.request_id, sizeof x.request_id));
   if (!x.rule.empty()) line.field("rule", x.rule);
@@ -116,6 +115,7 @@ void ExchangeDriver::log_request(Exchange& x) {
   if (x.connect_us >= 0) line.field("connect_ms", static_cast<double>(x.connect_us) / 1000.0);
   if (x.first_byte_us >= 0) line.field("first_byte_ms", static_cast<double>(x.first_byte_us) / 1000.0);
   if (x.tier != DesyncTier::compliant) line.field("desync", to_string(x.desync)).field("desync_tier", to_string(x.tier));
+  line.field("protocol", protocol(x));
   line.emit();
 }
 

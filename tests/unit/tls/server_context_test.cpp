@@ -107,14 +107,14 @@ TEST_F(ServerContextTest, UnreadableOrMismatchedFilesAreClearErrors) {
   EXPECT_NE(error.find("no PEM certificate"), std::string::npos) << error;
 }
 
-TEST_F(ServerContextTest, AlpnOffersHttp11UntilHttp2IsServed) {
+TEST_F(ServerContextTest, AlpnOffersWhatTheListenerListsInItsOrder) {
   config::ListenerTls tls;
   tls.certificates = {pair(make_certificate(dir_, "a", "a", {"a.test"}))};
   tls.alpn = {"h2", "http/1.1"};
   std::string error;
   auto context = ServerContext::build(tls, nullptr, error);
   ASSERT_TRUE(context) << error;
-  const std::vector<unsigned char> expected{8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  const std::vector<unsigned char> expected{2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
   EXPECT_EQ(context->alpn_wire(), expected);
 }
 
