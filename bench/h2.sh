@@ -19,7 +19,7 @@
 #
 # Fairness (as shared/bench/peers.sh): one thread/worker each, logging off, keep-alive to the
 # target on all three (nginx `keepalive 64` + proxy_http_version 1.1, HAProxy `http-reuse
-# always`, Fulcrum's pool of 64). HAProxy: `bind ... proto h2` (h2c) and `ssl crt ... alpn
+# always`, Fulcrum's pool of 128: HAProxy keeps idle target connections without a bound, and 10 x 10 streams need 100 at once). HAProxy: `bind ... proto h2` (h2c) and `ssl crt ... alpn
 # h2,http/1.1`; nginx: `listen ... http2` and `listen ... ssl http2`; Fulcrum: protocol http with
 # `http2: true`, protocol https with `tls: {alpn: [h2, "http/1.1"]}`, `max_concurrent_streams:
 # 100` (HAProxy's default is 100, nginx's 128; 10 streams per connection are asked for). Fulcrum
@@ -119,7 +119,7 @@ listeners:
   - { name: h2c, listen: 127.0.0.1:$FU_C, protocol: http, http2: true, max_concurrent_streams: 100,
       idle_timeout: 600s, default: { forward: be } }
 target_groups:
-  - { name: be, algorithm: round_robin, keepalive_connections: 64, targets: [ { address: 127.0.0.1:$BE } ] }
+  - { name: be, algorithm: round_robin, keepalive_connections: 128, targets: [ { address: 127.0.0.1:$BE } ] }
 C
 cat > "$work/fulcrum_tls.yaml" <<C
 workers: 1
@@ -132,7 +132,7 @@ listeners:
     idle_timeout: 600s
     default: { forward: be }
 target_groups:
-  - { name: be, algorithm: round_robin, keepalive_connections: 64, targets: [ { address: 127.0.0.1:$BE } ] }
+  - { name: be, algorithm: round_robin, keepalive_connections: 128, targets: [ { address: 127.0.0.1:$BE } ] }
 C
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }

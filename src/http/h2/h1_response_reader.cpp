@@ -1,7 +1,7 @@
 #include "http/h2/h1_response_reader.hpp"
 
-#include <array>
 #include <span>
+#include <vector>
 
 #include "http/h1/header.hpp"
 #include "http/h1/response_head.hpp"
@@ -18,7 +18,16 @@ bool H1ResponseReader::feed(std::string_view bytes, Sink& sink) {
   while (!bytes.empty()) {
     switch (state_) {
       case State::head: {
-        // Only as much as may belong to the head is copied; the rest is body, used in place.
+        if (head_.empty()) {
+          // The usual case: the whole head in one write, read where it lies.
+          const size_t end = bytes.find("\r\n\r\n");
+          if (end != std::string_view::npos) {
+            if (!take_head(bytes.substr(0, end + 4), sink)) return false;
+            bytes.remove_prefix(end + 4);
+            break;
+          }
+        }
+        // Only as much as may belong to the head is kept; the rest is body, used in place.
         const size_t before = head_.size();
         head_.append(bytes);
         const size_t end = head_.find("\r\n\r\n", before >= 3 ? before - 3 : 0);
@@ -29,10 +38,11 @@ bool H1ResponseReader::feed(std::string_view bytes, Sink& sink) {
           }
           return true;
         }
-        const size_t head_size = end + 4;
-        const size_t used = head_size - before;
-        head_.resize(head_size);
-        if (!take_head(sink)) return false;
+        const size_t used = end + 4 - before;
+        head_.resize(end + 4);
+        const std::string head = std::move(head_);
+        head_.clear();
+        if (!take_head(head, sink)) return false;
         bytes.remove_prefix(used);
         break;
       }
@@ -68,25 +78,24 @@ bool H1ResponseReader::feed(std::string_view bytes, Sink& sink) {
   return true;
 }
 
-bool H1ResponseReader::take_head(Sink& sink) {
-  std::array<Header, kMaxFields> storage;
+bool H1ResponseReader::take_head(std::string_view bytes, Sink& sink) {
+  // Scratch of the thread, sized once: a head's fields are read into it, never copied.
+  thread_local std::vector<Header> storage(kMaxFields);
+  thread_local std::vector<H2Field> fields;
   ResponseHead head{std::span<Header>(storage)};
   ParserLimits limits;
   limits.max_header_bytes = kMaxHeadBytes;
   limits.max_request_line = kMaxHeadBytes;
   limits.max_headers = kMaxFields;
   ResponseParser parser(limits);
-  const ParseResult parsed = parser.parse(head_, head, method_);
+  const ParseResult parsed = parser.parse(bytes, head, method_);
   if (parsed.error() || parsed.need_more()) {
     state_ = State::broken;
     return false;
   }
-  if (head.interim() || head.status == 101) {
-    head_.clear();  // 100 Continue, 103 Early Hints: the final head follows
-    return true;
-  }
-  fields_.clear();
-  for (const Header& h : head.headers()) fields_.emplace_back(std::string(h.name), std::string(h.value));
+  if (head.interim() || head.status == 101) return true;  // 100 Continue, 103: the final head follows
+  fields.clear();
+  for (const Header& h : head.headers()) fields.push_back(H2Field{h.name, h.value});
   const bool no_body =
       head.framing == BodyFraming::none || (head.framing == BodyFraming::content_length && head.content_length == 0);
   switch (head.framing) {
@@ -104,9 +113,7 @@ bool H1ResponseReader::take_head(Sink& sink) {
       break;
   }
   if (no_body) state_ = State::done;
-  head_.clear();
-  head_.shrink_to_fit();
-  sink.on_head(head.status, fields_, no_body);
+  sink.on_head(head.status, fields, no_body);
   return true;
 }
 

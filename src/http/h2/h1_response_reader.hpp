@@ -5,24 +5,24 @@
 // becomes a status and fields, and the body comes out de-chunked, in pieces, with its end.
 // Transport-free: bytes in through feed(), the result through a Sink.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "http/h1/chunked_decoder.hpp"
 #include "http/h1/content_length_body.hpp"
 #include "http/h1/request_head.hpp"
+#include "http/h2/h2_field.hpp"
 
 namespace fulcrum::http {
 
 class H1ResponseReader {
  public:
-  using Fields = std::vector<std::pair<std::string, std::string>>;
   class Sink {
    public:
-    // The final head; `end`: the response has no body.
-    virtual void on_head(uint16_t status, const Fields& fields, bool end) = 0;
+    // The final head; `end`: the response has no body. The fields view the bytes fed (or a
+    // copy of them): valid during the call only.
+    virtual void on_head(uint16_t status, std::span<const H2Field> fields, bool end) = 0;
     // A piece of the body; `end` with the last one (possibly empty).
     virtual void on_body(std::string_view data, bool end) = 0;
 
@@ -45,14 +45,14 @@ class H1ResponseReader {
 
  private:
   enum class State : uint8_t { head, length_body, chunked_body, until_close, done, broken };
-  bool take_head(Sink& sink);
+  // `head`: a whole head, blank line included.
+  bool take_head(std::string_view head, Sink& sink);
 
   Method method_;
   State state_ = State::head;
-  std::string head_;  // head bytes until the blank line is seen
+  std::string head_;  // a head that came in pieces, until its blank line (most come whole)
   ContentLengthBody length_body_{0};
   ChunkedDecoder chunked_;
-  Fields fields_;
 };
 
 }  // namespace fulcrum::http

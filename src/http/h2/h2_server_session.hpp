@@ -38,18 +38,13 @@
 #include <vector>
 
 #include "http/h2/h2_flood_budget.hpp"
+#include "http/h2/h2_field.hpp"
 #include "http/h2/h2_request.hpp"
 #include "http/h2/opened_streams.hpp"
 
 struct nghttp2_session;
 
 namespace fulcrum::http {
-
-// One response field as the caller holds it; names in any case (they go out lower-cased).
-struct H2Field {
-  std::string_view name;
-  std::string_view value;
-};
 
 // Why the session ended the connection with ENHANCE_YOUR_CALM.
 enum class H2Abuse : uint8_t {
@@ -66,7 +61,9 @@ class H2ServerSession {
     uint32_t max_concurrent_streams = 100;
     uint32_t max_header_list_bytes = 64 * 1024;
     uint32_t initial_window_bytes = 256 * 1024;  // per stream, for request bodies
-    uint32_t max_streams = 10000;                // per connection, then graceful GOAWAY
+    // Per connection, then a graceful GOAWAY (nginx keepalive_requests; HAProxy has no limit).
+    // High: h2load and other clients that never reconnect would stop at it.
+    uint32_t max_streams = 1000000;
     uint32_t reset_burst = 200;                  // client resets allowed at once ...
     uint32_t resets_per_second = 100;            // ... and refilled at this rate
     // SETTINGS/PING/PRIORITY/WINDOW_UPDATE/empty DATA frames allowed at once, refilled at this

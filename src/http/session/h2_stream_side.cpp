@@ -178,7 +178,7 @@ void H2StreamSide::close() {
 
 std::string H2StreamSide::Client::local_authority() { return side_.c_.local_authority(); }
 
-void H2StreamSide::on_head(uint16_t status, const H1ResponseReader::Fields& fields, bool end) {
+void H2StreamSide::on_head(uint16_t status, std::span<const H2Field> fields, bool end) {
   if (!c_.engine().respond(id_, status, fields, end)) reset(kInternalError);
 }
 

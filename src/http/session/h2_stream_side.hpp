@@ -81,7 +81,7 @@ class H2StreamSide final : public ByteStream, private H1ResponseReader::Sink {
   };
 
   // H1ResponseReader::Sink: the response toward the client.
-  void on_head(uint16_t status, const H1ResponseReader::Fields& fields, bool end) override;
+  void on_head(uint16_t status, std::span<const H2Field> fields, bool end) override;
   void on_body(std::string_view data, bool end) override;
   void reset(uint32_t error_code);
   // Waits on `timer` until woken; false when cancelled by the deadline.

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace fulcrum::http {
 namespace {
@@ -12,14 +14,15 @@ namespace {
 struct Collected : H1ResponseReader::Sink {
   int heads = 0;
   uint16_t status = 0;
-  H1ResponseReader::Fields fields;
+  std::vector<std::pair<std::string, std::string>> fields;
   bool head_end = false;
   std::string body;
   int ends = 0;
-  void on_head(uint16_t s, const H1ResponseReader::Fields& f, bool end) override {
+  void on_head(uint16_t s, std::span<const H2Field> f, bool end) override {
     ++heads;
     status = s;
-    fields = f;
+    fields.clear();
+    for (const H2Field& field : f) fields.emplace_back(field.name, field.value);
     head_end = end;
     ends += end;
   }
