@@ -236,6 +236,23 @@ TEST_F(Http2, IdleAndSilentConnectionsEndWithGoaway) {
   EXPECT_TRUE(goaway);
 }
 
+// HTTP/2 requests that would split or smuggle a request once written as HTTP/1.1 (content-length
+// against DATA, transfer-encoding, connection-specific fields, CR/LF/NUL, upper-case names, bad
+// :path, no authority, ...): each is refused on its stream and the target sees no connection at
+// all. tests/conformance/h2/smuggling.py sends them as raw frames.
+TEST_F(Http2, SmugglingShapesAreRefusedBeforeAnyByteReachesATarget) {
+  start();
+  const std::string script = std::string(FULCRUM_SOURCE_DIR) + "/tests/conformance/h2/smuggling.py";
+  for (const bool tls : {false, true}) {
+    std::vector<std::string> argv{"/usr/bin/python3", script, "--port", std::to_string(tls ? secure_ : plain_)};
+    if (tls) argv.push_back("--tls");
+    auto r = run_captured(argv, "/dev/null", true);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("refused 22 of 22"), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(backend_->count("accept"), 0u) << backend_->process.output();
+}
+
 // Our h2spec-like conformance suite (tests/conformance/h2: 147 cases of raw frames, each with
 // the h2spec ID it mirrors) against both listeners: every case must pass.
 TEST_F(Http2, ConformanceSuitePassesOnH2cAndH2) {

@@ -55,7 +55,8 @@ H2ServerSession::H2ServerSession(Events& events, Limits limits)
   // budget allows, with INTERNAL_ERROR; at twice ours it only backs ours up.
   nghttp2_option_set_stream_reset_rate_limit(options, uint64_t{limits_.reset_burst} * 2,
                                              uint64_t{limits_.resets_per_second} * 2);
-  nghttp2_session_server_new2(&session_, callbacks, this, options);
+  nghttp2_session_server_new3(&session_, callbacks, this, options, memory_.mem());
+  memory_.session_made();
   nghttp2_option_del(options);
   nghttp2_session_callbacks_del(callbacks);
 
@@ -178,6 +179,12 @@ void H2ServerSession::reset(int32_t id, uint32_t error_code) {
 void H2ServerSession::shut_down() {
   nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
                         NGHTTP2_NO_ERROR, nullptr, 0);
+}
+
+bool H2ServerSession::release_idle_memory() {
+  if (out_sent_ < out_size_ || nghttp2_session_want_write(session_) != 0) return false;
+  memory_.release();
+  return true;
 }
 
 bool H2ServerSession::finished() const {

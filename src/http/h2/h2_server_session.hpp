@@ -40,6 +40,7 @@
 #include "http/h2/h2_flood_budget.hpp"
 #include "http/h2/h2_field.hpp"
 #include "http/h2/h2_request.hpp"
+#include "http/h2/idle_frame_memory.hpp"
 #include "http/h2/opened_streams.hpp"
 
 struct nghttp2_session;
@@ -130,6 +131,10 @@ class H2ServerSession {
   void shut_down();
   // Nothing more to read or write: the connection can close.
   bool finished() const;
+  // The connection is idle: nghttp2's frame buffer goes back to the kernel until the next frame
+  // (IdleFrameMemory). False, and nothing done, while anything waits to be sent.
+  bool release_idle_memory();
+  size_t idle_releasable_bytes() const { return memory_.releasable_bytes(); }
 
   size_t open_streams() const { return streams_.size(); }
   // The client flooded the connection: it is ending with ENHANCE_YOUR_CALM.
@@ -154,6 +159,7 @@ class H2ServerSession {
 
   Events& events_;
   Limits limits_;
+  IdleFrameMemory memory_;  // nghttp2's allocator: outlives session_ (deleted in the destructor's body)
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, std::unique_ptr<Stream>> streams_;
   const uint8_t* out_data_ = nullptr;

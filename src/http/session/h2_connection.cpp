@@ -24,6 +24,9 @@ namespace fulcrum::http {
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr size_t kGatherBytes = 64 * 1024;  // engine output gathered into one write, at most
+// A body with a content-length is held up to this before its exchange starts (H2StreamSide::
+// hold_body): smaller ones reach no target unless their DATA frames agree with their length.
+constexpr size_t kHeldBodyBytes = 64 * 1024;
 
 H2ServerSession::Limits engine_limits(const config::ListenerConfig* listener) {
   H2ServerSession::Limits limits;
@@ -88,9 +91,15 @@ void H2Connection::start(std::unique_ptr<H2Connection> self, std::string_view re
   asio::co_spawn(loop, read_loop(std::move(self)), asio::detached);
 }
 
-void H2Connection::drain_all(HttpWorker& worker) {
+void H2Connection::tick_all(HttpWorker& worker, int64_t now_ms, bool draining) {
   for (H2Connection* c = worker.h2_connections; c != nullptr; c = c->next_) {
-    if (!c->shut_down_) c->shut_down();
+    if (draining && !c->shut_down_) c->shut_down();
+    // Idle a while, the writer waiting with nothing to send: most of what the connection
+    // holds is nghttp2's frame buffer, which goes back until the next frame.
+    if (!c->memory_released_ && c->idle_since_ms_ != 0 && now_ms - c->idle_since_ms_ >= kReleaseAfterMs &&
+        c->writer_waiting_ && !c->closing_ && c->streams_.empty()) {
+      c->memory_released_ = c->engine_.release_idle_memory();
+    }
   }
 }
 
@@ -105,6 +114,7 @@ void H2Connection::kick() {
 }
 
 void H2Connection::arm_idle() {
+  idle_since_ms_ = core::now_ms();
   const config::ListenerConfig* l = listener();
   const int64_t timeout_ms =
       l == nullptr ? 1000 : (saw_request_ ? l->idle_timeout.count() : l->client_header_timeout.count());
@@ -116,19 +126,19 @@ asio::awaitable<void> H2Connection::read_loop(std::unique_ptr<H2Connection> self
   H2Connection& c = *self;
   RecvBuffer in;
   while (!c.closing_ && !c.dead_) {
-    if (c.streams_.empty() && !c.socket_.has_pending()) {
-      // Idle: no buffer is held while waiting.
-      in.release_if_empty();
-      auto [ec] = co_await c.socket_.socket().async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
-      if (ec) break;
+    // No buffer is held while waiting: the engine takes every byte it is given, so one is
+    // borrowed per read and given back at once. (Reading into a held buffer would keep 16 KiB
+    // with every connection whose streams have all ended.)
+    if (!c.socket_.has_pending()) {
+      auto [wait_ec] = co_await c.socket_.socket().async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
+      if (wait_ec) break;
     }
     in.ensure(c.w_.buffers);
     auto [ec, n] = co_await c.socket_.read_some(in.data, in.capacity);
-    if (ec) {
-      core::LogLine(core::LogLevel::debug, "http2.read_end").field("reason", ec.message()).emit();
-      break;
-    }
-    if (!c.engine_.receive(std::string_view(in.data, n))) {
+    const bool taken = !ec && c.engine_.receive(std::string_view(in.data, n));
+    in.release_if_empty();
+    if (ec) break;
+    if (!taken) {
       // A connection error: the engine queued GOAWAY; it goes out, then the connection ends.
       c.closing_ = true;
       if (c.engine_.calm_exceeded()) {
@@ -139,7 +149,6 @@ asio::awaitable<void> H2Connection::read_loop(std::unique_ptr<H2Connection> self
     c.kick();
     if (c.engine_.finished()) break;
   }
-  core::LogLine(core::LogLevel::debug, "http2.reader_done").field("closing", c.closing_).field("dead", c.dead_).field("finished", c.engine_.finished()).emit();
   // An idle or header deadline that passed ends the connection politely.
   if (c.idle_deadline_.expired() && !c.shut_down_ && !c.dead_) c.engine_.shut_down();
   c.idle_deadline_.disarm();
@@ -181,6 +190,7 @@ asio::awaitable<void> H2Connection::write_loop() {
     send_deadline_.arm(l != nullptr ? l->send_timeout.count() : 60000, &socket_);
     const asio::error_code ec = co_await socket_.write(out_);
     send_deadline_.disarm();
+    memory_released_ = false;  // the frame buffer was written to: its pages are back
     if (ec) {
       if (send_deadline_.expired()) {
         core::LogLine line(core::LogLevel::info, "http2.send_timeout");
@@ -207,6 +217,8 @@ void H2Connection::on_request(int32_t id, const H2Request& request) {
     return;
   }
   saw_request_ = true;
+  idle_since_ms_ = 0;
+  memory_released_ = false;
   if (idle_armed_) {
     idle_deadline_.disarm();
     idle_armed_ = false;
@@ -251,7 +263,9 @@ void H2Connection::stream_done(int32_t id) {
 asio::awaitable<void> H2Connection::serve_stream(int32_t id) {
   H2StreamSide* side = streams_.at(id).get();
   const config::ListenerConfig* l = listener();
-  if (l != nullptr && side->open_on_wire()) {
+  bool held = false;
+  if (l != nullptr) held = co_await side->hold_body(kHeldBodyBytes, l->client_header_timeout.count());
+  if (held) {
     PooledConnector connector(w_.loop(), w_.pool, w_.deadlines, w_.buffers, w_.target_tls);
     Exchange x(connector, w_.upstreams.snapshot());
     x.started_us = core::now_us();

@@ -49,8 +49,10 @@ class H2Connection final : private H2ServerSession::Events {
   // its start), taken before this returns.
   static void start(std::unique_ptr<H2Connection> self, std::string_view received);
 
-  // Draining: GOAWAY on every HTTP/2 connection of the worker (called on its tick).
-  static void drain_all(HttpWorker& worker);
+  // The worker's tick: draining sends GOAWAY on every HTTP/2 connection of the worker (once);
+  // a connection idle for kReleaseAfterMs gives nghttp2's frame buffer back to the kernel.
+  static void tick_all(HttpWorker& worker, int64_t now_ms, bool draining);
+  static constexpr int64_t kReleaseAfterMs = 200;
 
   // For the streams.
   HttpWorker& worker() { return w_; }
@@ -95,6 +97,8 @@ class H2Connection final : private H2ServerSession::Events {
   bool shut_down_ = false;   // GOAWAY sent (drain, timeout)
   bool saw_request_ = false;
   bool idle_armed_ = false;
+  int64_t idle_since_ms_ = 0;     // no stream open since (0: a stream is open)
+  bool memory_released_ = false;  // the engine's frame buffer is with the kernel
   // The worker's HTTP/2 connections, for draining (an intrusive list: no allocation).
   H2Connection* prev_ = nullptr;
   H2Connection* next_ = nullptr;

@@ -85,6 +85,17 @@ asio::awaitable<bool> H2StreamSide::wait(asio::steady_timer& timer, bool& waitin
   co_return true;
 }
 
+asio::awaitable<bool> H2StreamSide::hold_body(size_t threshold, int64_t timeout_ms) {
+  if (chunked_) co_return open_;  // no length to contradict; a stream (gRPC, uploads) starts at once
+  deadline_.arm(timeout_ms, this);
+  bool in_time = true;
+  while (open_ && !body_end_ && body_.size() - body_begin_ < threshold && in_time) {
+    in_time = co_await wait(read_wake_, read_waiting_, read_cancelled_);
+  }
+  deadline_.disarm();
+  co_return open_ && in_time;
+}
+
 void H2StreamSide::cancel() {
   if (read_waiting_) {
     read_cancelled_ = true;

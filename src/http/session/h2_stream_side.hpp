@@ -44,6 +44,12 @@ class H2StreamSide final : public ByteStream, private H1ResponseReader::Sink {
   // did not read is dropped as it comes.
   void exchange_over();
 
+  // A body announced by content-length is held until it is whole or `threshold` bytes have
+  // come, before the exchange starts: a length the DATA frames then contradict (which the
+  // engine only sees at their end) resets the stream before any byte reached a target. False:
+  // the stream ended meanwhile (reset, or the deadline passed).
+  asio::awaitable<bool> hold_body(size_t threshold, int64_t timeout_ms);
+
   bool open_on_wire() const { return open_; }
   bool running() const { return running_; }
   int32_t id() const { return id_; }

@@ -16,10 +16,7 @@ HttpWorker::HttpWorker(upstream::WorkerHome& home) : ExchangeWorker(home) {
         auto* self = static_cast<HttpWorker*>(argument);
         self->pool.sweep(now);
         self->parking.tick(now, self->draining);
-        if (self->draining && !self->h2_drained) {
-          self->h2_drained = true;
-          H2Connection::drain_all(*self);
-        }
+        H2Connection::tick_all(*self, now, self->draining);
         return !self->pool.empty() || self->parking.needs_tick();
       },
       this);

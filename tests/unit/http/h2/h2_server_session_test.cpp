@@ -193,6 +193,27 @@ TEST(H2ServerSession, AGetBecomesAnHttp11HeadAndItsResponseComesBackFramed) {
   EXPECT_EQ(server.open_streams(), 0u);
 }
 
+// An idle connection gives nghttp2's frame buffer back; the next request and its response are
+// framed as before (the buffer holds nothing between frames).
+TEST(H2ServerSession, ReleasingIdleMemoryLeavesTheNextExchangeWhole) {
+  Recorder owner;
+  H2ServerSession server(owner, {});
+  EXPECT_GE(server.idle_releasable_bytes(), 16384u);  // nghttp2's frame buffer
+  Client client;
+  for (int i = 0; i < 3; ++i) {
+    const int32_t id = client.request(get("/r" + std::to_string(i)));
+    pump(client, server);
+    ASSERT_EQ(owner.heads.count(id), 1u);
+    ASSERT_TRUE(server.respond(id, 200, {{"x-i", std::to_string(i)}}, false));
+    ASSERT_TRUE(server.send_body(id, std::string(20000, 'a' + i), true));
+    EXPECT_FALSE(server.release_idle_memory()) << "nothing may be released while frames wait to be sent";
+    pump(client, server);
+    EXPECT_EQ(client.responses[id].body, std::string(20000, 'a' + i));
+    EXPECT_EQ(client.responses[id].fields, (Fields{{"x-i", std::to_string(i)}}));
+    EXPECT_TRUE(server.release_idle_memory());
+  }
+}
+
 TEST(H2ServerSession, ABodyWithoutContentLengthIsChunkedAndOnlyConsumedBytesOpenTheWindow) {
   Recorder owner;
   H2ServerSession server(owner, {.initial_window_bytes = 16384});
