@@ -206,6 +206,22 @@ TEST_F(Http2, DrainingSendsGoawayAndLetsStreamsUnderWayFinish) {
   EXPECT_TRUE(fulcrum_->wait(10s).has_value());
 }
 
+// Reload: connections opened under the old configuration get GOAWAY (clients reconnect and
+// take the new settings); the stream under way finishes.
+TEST_F(Http2, ReloadSendsGoawayAndLetsStreamsUnderWayFinish) {
+  start();
+  Process client({"/usr/bin/nghttp", "-v", plain_url("/slow/1500")}, dir_.path(), "nghttp");
+  ASSERT_TRUE(backend_->process.wait_for_output("request GET /slow/1500", 5s)) << backend_->process.output();
+  fulcrum_->signal(SIGHUP);
+  ASSERT_TRUE(client.wait(10s).has_value());
+  const std::string out = client.output();
+  EXPECT_NE(out.find("recv GOAWAY frame"), std::string::npos) << out;
+  EXPECT_NE(out.find(":status: 200"), std::string::npos) << out;
+  // The process serves on: a new connection is answered.
+  auto after = curl({"--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}", plain_url("/")});
+  EXPECT_EQ(after.out, "200");
+}
+
 // A connection that sends the preface and nothing more gets GOAWAY and a close when
 // client_header_timeout passes; one idle after its streams, when idle_timeout passes.
 TEST_F(Http2, IdleAndSilentConnectionsEndWithGoaway) {

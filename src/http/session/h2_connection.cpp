@@ -103,6 +103,12 @@ void H2Connection::tick_all(HttpWorker& worker, int64_t now_ms, bool draining) {
   }
 }
 
+void H2Connection::shut_down_all(HttpWorker& worker) {
+  for (H2Connection* c = worker.h2_connections; c != nullptr; c = c->next_) {
+    if (!c->shut_down_) c->shut_down();
+  }
+}
+
 void H2Connection::shut_down() {
   shut_down_ = true;
   engine_.shut_down();

@@ -53,6 +53,8 @@ class H2Connection final : private H2ServerSession::Events {
   // a connection idle for kReleaseAfterMs gives nghttp2's frame buffer back to the kernel.
   static void tick_all(HttpWorker& worker, int64_t now_ms, bool draining);
   static constexpr int64_t kReleaseAfterMs = 200;
+  // GOAWAY on every HTTP/2 connection of the worker (a reload): streams under way finish.
+  static void shut_down_all(HttpWorker& worker);
 
   // For the streams.
   HttpWorker& worker() { return w_; }

@@ -61,6 +61,11 @@ void HttpWorker::install(std::shared_ptr<const upstream::Snapshot> snapshot) {
   }
   sticky = std::move(signers);
   set_target_tls(target_tls_by_name);
+  // A reload (a new configuration, not a health change): HTTP/2 clients get GOAWAY and open new
+  // connections, which take the new listener settings, as after nginx's and HAProxy's reloads;
+  // their streams under way finish.
+  if (h2_config != nullptr && h2_config != snapshot->config.get()) H2Connection::shut_down_all(*this);
+  h2_config = snapshot->config.get();
   deadlines.start();  // once: later calls find it running
 }
 
