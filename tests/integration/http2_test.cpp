@@ -140,6 +140,31 @@ TEST_F(Http2, RulesRedirectsFixedResponsesAndRateLimitsApplyToEachStream) {
   EXPECT_TRUE(fulcrum_->wait_for_output("security.rate_limited", 2s, true)) << fulcrum_->errors();
 }
 
+// Pattern rules judge each stream's HTTP/1.1 form (path, headers, body) as they judge an
+// HTTP/1.1 request; a blocked stream is answered 403 and the connection serves on.
+TEST_F(Http2, WafBlocksAStreamAndTheConnectionServesOn) {
+  start("    security:\n      waf_default_rules: true\n      waf:\n"
+        "        - { id: no-admin, pattern: '^/admin', targets: [path], message: \"admin is internal\" }\n");
+  for (const bool tls : {false, true}) {
+    auto url = [&](const std::string& path) { return tls ? secure_url(path) : plain_url(path); };
+    // Three streams on one connection (nghttp): blocked, passed, passed.
+    auto streams = run_captured({"/usr/bin/nghttp", "-n", "-s", url("/admin/users"), url("/index.html"),
+                                 url("/search?q=O'Brien")},
+                                "/dev/null", true);
+    EXPECT_NE(streams.out.find("403"), std::string::npos) << streams.out;
+    size_t ok = 0;
+    for (size_t at = 0; (at = streams.out.find(" 200 ", at)) != std::string::npos; ++at) ++ok;
+    EXPECT_EQ(ok, 2u) << streams.out;
+    // A body rule.
+    auto body = curl({"-k", tls ? "--http2" : "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_code}",
+                      "--data-binary", "user=x' or 1=1 --", url("/login")});
+    EXPECT_EQ(body.out, "403");
+  }
+  EXPECT_EQ(backend_->count("request GET /admin"), 0u);
+  EXPECT_EQ(backend_->count("request POST /login"), 0u);
+  EXPECT_TRUE(fulcrum_->wait_for_output("rule=no-admin", 2s, true)) << fulcrum_->errors();
+}
+
 TEST_F(Http2, MaxConcurrentStreamsIsWhatTheListenerSays) {
   start("    max_concurrent_streams: 7\n");
   auto nghttp = run_captured({"/usr/bin/nghttp", "-v", "-n", plain_url("/")}, "/dev/null", true);
