@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -182,24 +183,37 @@ bool reserve_across_processes(uint16_t port, int type) {
   return true;  // fd stays open (and locked) for the life of this process
 }
 
+// The lowest port the kernel gives outgoing connections (ip_local_port_range).
+uint16_t ephemeral_low() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  unsigned low = 0;
+  return range >> low && low > 12000 && low <= 65535 ? static_cast<uint16_t>(low) : uint16_t{32768};
+}
+
 }  // namespace
 
 uint16_t free_port(int type) {
-  // Ports handed out by the kernel for port 0 are not reused right away, so a test that binds
-  // the returned port soon after rarely collides with itself; the lock keeps parallel test
-  // processes apart.
-  for (int attempt = 0;; ++attempt) {
-    int fd = ::socket(AF_INET, type, 0);
+  // A port below the kernel's ephemeral range: no outgoing connection (curl, h2load, Fulcrum
+  // toward its targets, in this test or another) can take it between this check and the
+  // test's bind, as one could take a port the kernel handed out for port 0. It is checked free
+  // on every address (a wildcard listener conflicts with any of them), and the lock keeps
+  // parallel test processes from choosing the same one.
+  static const uint16_t high = ephemeral_low();
+  static thread_local std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+  constexpr uint16_t kLow = 10000;
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const uint16_t port = static_cast<uint16_t>(kLow + random() % (high - kLow));
+    const int fd = ::socket(AF_INET, type, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    address.sin_addr.s_addr = htonl(INADDR_ANY);
+    address.sin_port = htons(port);
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
     ::close(fd);
-    const uint16_t port = ntohs(address.sin_port);
-    if (reserve_across_processes(port, type) || attempt >= 100) return port;
+    if (bound && reserve_across_processes(port, type)) return port;
   }
+  ADD_FAILURE() << "no free port below " << high;
+  return 0;
 }
 
 std::string build_path(const std::string& name) { return std::string(FULCRUM_BUILD_DIR) + "/" + name; }

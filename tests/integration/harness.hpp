@@ -57,7 +57,8 @@ class Process {
   std::string stderr_path_;
 };
 
-// A port the kernel just handed out for port 0: SOCK_STREAM (TCP) or SOCK_DGRAM (UDP).
+// A free port below the kernel's ephemeral range (no outgoing connection can take it), locked
+// against other test processes: SOCK_STREAM (TCP) or SOCK_DGRAM (UDP).
 uint16_t free_port(int type = SOCK_STREAM);
 std::string build_path(const std::string& name);  // a program built beside fulcrum
 std::string fulcrum_binary();

@@ -11,6 +11,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
+#include <utility>
+#include <vector>
 #include <sstream>
 #include <fstream>
 #include <string>
@@ -21,6 +24,55 @@
 
 namespace fulcrum::testing {
 namespace {
+
+// One HTTP/2 frame as received on a raw socket.
+struct RawFrame {
+  uint8_t type = 0;
+  uint32_t stream = 0;
+  std::string payload;
+};
+
+// Reads frames from `fd` until `done(frames)` says so, the peer closes, or `timeout` passes.
+// Returns them with whether the peer closed.
+std::pair<std::vector<RawFrame>, bool> read_frames(int fd, std::chrono::milliseconds timeout,
+                                                   const std::function<bool(const std::vector<RawFrame>&)>& done) {
+  std::vector<RawFrame> frames;
+  std::string received;
+  char buffer[16384];
+  timeval tv{0, 100000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() < deadline && !done(frames)) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n == 0) closed = true;
+    if (n > 0) received.append(buffer, static_cast<size_t>(n));
+    while (received.size() >= 9) {
+      const size_t length = (static_cast<size_t>(static_cast<uint8_t>(received[0])) << 16) |
+                            (static_cast<size_t>(static_cast<uint8_t>(received[1])) << 8) |
+                            static_cast<uint8_t>(received[2]);
+      if (received.size() < 9 + length) break;
+      RawFrame frame;
+      frame.type = static_cast<uint8_t>(received[3]);
+      frame.stream = (static_cast<uint32_t>(static_cast<uint8_t>(received[5]) & 0x7f) << 24) |
+                     (static_cast<uint32_t>(static_cast<uint8_t>(received[6])) << 16) |
+                     (static_cast<uint32_t>(static_cast<uint8_t>(received[7])) << 8) |
+                     static_cast<uint8_t>(received[8]);
+      frame.payload = received.substr(9, length);
+      frames.push_back(std::move(frame));
+      received.erase(0, 9 + length);
+    }
+  }
+  return {frames, closed};
+}
+
+bool has_frame(const std::vector<RawFrame>& frames, uint8_t type, uint32_t stream) {
+  return std::any_of(frames.begin(), frames.end(),
+                     [&](const RawFrame& f) { return f.type == type && f.stream == stream; });
+}
+
+constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+constexpr uint8_t kHeaders = 0x1, kRstStream = 0x3, kGoaway = 0x7;
 
 class Http2 : public ::testing::Test {
  protected:
@@ -80,6 +132,23 @@ TEST_F(Http2, CurlSpeaksHttp2ByPriorKnowledgeAndByAlpnAndTheLogSaysSo) {
   EXPECT_EQ(std::count(seen.begin(), seen.end(), secure_host + " protocol=HTTP/1.1"), 1) << fulcrum_->output();
   // The backend saw HTTP/1.1 requests with the client's Host.
   EXPECT_NE(h2c.out.find("GET /hello HTTP/1.1\r\n"), std::string::npos) << h2c.out;
+}
+
+// /metrics counts HTTP/2 requests as it counts HTTP/1.1 ones: per listener and per group.
+TEST_F(Http2, MetricsCountEachStream) {
+  start();
+  auto load = run_captured({"/usr/bin/h2load", "-n", "40", "-c", "2", "-m", "5", plain_url("/")}, "/dev/null", true);
+  ASSERT_NE(load.out.find("40 succeeded"), std::string::npos) << load.out;
+  auto tls = run_captured({"/usr/bin/h2load", "-n", "30", "-c", "1", "-m", "5", secure_url("/")}, "/dev/null", true);
+  ASSERT_NE(tls.out.find("30 succeeded"), std::string::npos) << tls.out;
+  const std::string admin = admin_address(*fulcrum_);
+  auto metrics = curl({"http://" + admin + "/metrics"});
+  EXPECT_NE(metrics.out.find("fulcrum_listener_requests_total{listener=\"plain\",code_class=\"2xx\"} 40\n"),
+            std::string::npos)
+      << metrics.out;
+  EXPECT_NE(metrics.out.find("fulcrum_listener_requests_total{listener=\"secure\",code_class=\"2xx\"} 30\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.out.find("fulcrum_group_requests_total{group=\"app\",code_class=\"2xx\"} 70\n"), std::string::npos);
 }
 
 TEST_F(Http2, NghttpAndH2loadStreamsAllSucceed) {
@@ -252,30 +321,58 @@ TEST_F(Http2, ReloadSendsGoawayAndLetsStreamsUnderWayFinish) {
 TEST_F(Http2, IdleAndSilentConnectionsEndWithGoaway) {
   start("    client_header_timeout: 300ms\n    idle_timeout: 300ms\n");
   const int fd = connect_to(plain_);
-  const std::string preface = std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string("\0\0\0\4\0\0\0\0\0", 9);
+  const std::string preface = std::string(kPreface) + std::string("\0\0\0\4\0\0\0\0\0", 9);  // and SETTINGS
   ASSERT_EQ(::send(fd, preface.data(), preface.size(), 0), static_cast<ssize_t>(preface.size()));
-  std::string received;
-  char buffer[4096];
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  timeval tv{0, 200000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  while (std::chrono::steady_clock::now() < deadline) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n == 0) break;
-    if (n > 0) received.append(buffer, static_cast<size_t>(n));
-  }
+  const auto [frames, closed] = read_frames(fd, 5s, [](const std::vector<RawFrame>&) { return false; });
   ::close(fd);
-  ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "not closed";
-  // Frames: type at offset 3 of each 9-byte header; GOAWAY is 0x7.
-  bool goaway = false;
-  for (size_t at = 0; at + 9 <= received.size();) {
-    const size_t length = (static_cast<uint8_t>(received[at]) << 16) | (static_cast<uint8_t>(received[at + 1]) << 8) |
-                          static_cast<uint8_t>(received[at + 2]);
-    goaway = goaway || received[at + 3] == 0x7;
-    at += 9 + length;
-  }
-  EXPECT_TRUE(goaway);
+  EXPECT_TRUE(closed) << "not closed within 5 s";
+  EXPECT_TRUE(has_frame(frames, kGoaway, 0));
 }
+
+// send_timeout: a client that never opens its window (HTTP/2) gets its stream reset, and one
+// that never reads its socket (HTTP/1.1) loses the connection, once the timeout passes.
+TEST_F(Http2, SlowReadersAreCutOffAfterSendTimeout) {
+  start("    send_timeout: 500ms\n");
+  // HTTP/2: SETTINGS with INITIAL_WINDOW_SIZE 0, then a request for 10 MB: HEADERS can come,
+  // DATA cannot.
+  const int fd = connect_to(plain_);
+  std::string out = std::string(kPreface) + std::string("\0\0\x06\x04\0\0\0\0\0" "\0\x04\0\0\0\0", 15);
+  // HEADERS on stream 1 (END_STREAM | END_HEADERS): :method GET and :scheme http indexed (static
+  // 2 and 6), :path and :authority as literals with indexed names (4 and 1).
+  const std::string path = "/bytes/10000000";
+  std::string block = "\x82\x86";
+  block += '\x04';
+  block += static_cast<char>(path.size());
+  block += path;
+  block += std::string("\x01\x01" "a", 3);
+  out += std::string{'\0', '\0', static_cast<char>(block.size()), '\x01', '\x05', '\0', '\0', '\0', '\x01'};
+  out += block;
+  ASSERT_EQ(::send(fd, out.data(), out.size(), 0), static_cast<ssize_t>(out.size()));
+  const auto [frames, closed] =
+      read_frames(fd, 5s, [](const std::vector<RawFrame>& f) { return has_frame(f, kRstStream, 1); });
+  ::close(fd);
+  EXPECT_TRUE(has_frame(frames, kHeaders, 1)) << "no response head";
+  EXPECT_TRUE(has_frame(frames, kRstStream, 1)) << "no reset within 5 s";
+
+  // HTTP/1.1: a 50 MB answer to a client that reads nothing.
+  const int h1 = connect_to(plain_);
+  int small = 4096;
+  ::setsockopt(h1, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  const std::string get = "GET /bytes/50000000 HTTP/1.1\r\nHost: a\r\n\r\n";
+  ASSERT_EQ(::send(h1, get.data(), get.size(), 0), static_cast<ssize_t>(get.size()));
+  ASSERT_TRUE(fulcrum_->wait_for_output("path=/bytes/50000000", 5s)) << "the exchange did not end";
+  // The connection was closed: what was buffered reads out, then EOF, well short of 50 MB.
+  size_t total = 0;
+  char buffer[65536];
+  timeval tv{2, 0};
+  ::setsockopt(h1, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ssize_t n = 0;
+  while ((n = ::recv(h1, buffer, sizeof buffer, 0)) > 0) total += static_cast<size_t>(n);
+  ::close(h1);
+  EXPECT_EQ(n, 0) << "not closed";
+  EXPECT_LT(total, 50000000u);
+}
+
 
 // HTTP/2 requests that would split or smuggle a request once written as HTTP/1.1 (content-length
 // against DATA, transfer-encoding, connection-specific fields, CR/LF/NUL, upper-case names, bad
