@@ -57,7 +57,6 @@ H2Connection::H2Connection(HttpWorker& worker, SocketStream socket, H2Client cli
   next_ = w_.h2_connections;
   if (next_ != nullptr) next_->prev_ = this;
   w_.h2_connections = this;
-  ++w_.h2_connections_open;
 }
 
 H2Connection::~H2Connection() {
@@ -65,7 +64,6 @@ H2Connection::~H2Connection() {
   if (prev_ != nullptr) prev_->next_ = next_;
   else w_.h2_connections = next_;
   if (next_ != nullptr) next_->prev_ = prev_;
-  --w_.h2_connections_open;
   const auto& snapshot = w_.upstreams.snapshot();
   if (snapshot && client_.listener_index < snapshot->listener_stats.size()) {
     snapshot->listener_stats[client_.listener_index]->local().connections_closed.add();
@@ -125,7 +123,6 @@ void H2Connection::arm_idle() {
   const int64_t timeout_ms =
       l == nullptr ? 1000 : (saw_request_ ? l->idle_timeout.count() : l->client_header_timeout.count());
   idle_deadline_.arm(timeout_ms, &socket_);
-  idle_armed_ = true;
 }
 
 asio::awaitable<void> H2Connection::read_loop(std::unique_ptr<H2Connection> self) {
@@ -225,10 +222,7 @@ void H2Connection::on_request(int32_t id, const H2Request& request) {
   saw_request_ = true;
   idle_since_ms_ = 0;
   memory_released_ = false;
-  if (idle_armed_) {
-    idle_deadline_.disarm();
-    idle_armed_ = false;
-  }
+  idle_deadline_.disarm();
   const bool chunked = h2_body_is_chunked(request);
   auto side = std::make_unique<H2StreamSide>(*this, id, identify_method(request.method), chunked, request.end_stream);
   head_text_.clear();

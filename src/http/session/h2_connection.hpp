@@ -98,7 +98,6 @@ class H2Connection final : private H2ServerSession::Events {
   bool dead_ = false;        // the socket failed: nothing more is sent
   bool shut_down_ = false;   // GOAWAY sent (drain, timeout)
   bool saw_request_ = false;
-  bool idle_armed_ = false;
   int64_t idle_since_ms_ = 0;     // no stream open since (0: a stream is open)
   bool memory_released_ = false;  // the engine's frame buffer is with the kernel
   // The worker's HTTP/2 connections, for draining (an intrusive list: no allocation).

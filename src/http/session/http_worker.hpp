@@ -50,7 +50,6 @@ struct HttpWorker : ExchangeWorker {
   std::atomic<uint64_t> active_sessions{0};
   // HTTP/2 client connections (an intrusive list through them): GOAWAY to each when draining.
   H2Connection* h2_connections = nullptr;
-  uint64_t h2_connections_open = 0;
   const void* h2_config = nullptr;  // the configuration the HTTP/2 connections were opened under
 
   // Sessions with an unfinished head (max_connections_awaiting_headers).
