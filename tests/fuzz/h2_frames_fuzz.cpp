@@ -9,7 +9,7 @@
 #include "h2_fuzz_driver.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string broken = fulcrum::http::fuzz::run_one(data, size);
+  const std::string broken = fulcrum::http::h2_fuzz::run_one(data, size);
   if (!broken.empty()) {
     std::fprintf(stderr, "invariant broken: %s\n", broken.c_str());
     std::abort();

@@ -16,7 +16,7 @@
 #include "http/h2/h2_request.hpp"
 #include "http/h2/h2_server_session.hpp"
 
-namespace fulcrum::http::fuzz {
+namespace fulcrum::http::h2_fuzz {
 
 // The HTTP/1.1 form must be one complete, clean head to our own parser, framed as the stream
 // is: what reaches a target can only be what the client sent, never a second request.
@@ -157,4 +157,4 @@ inline std::string run_one(const uint8_t* bytes, size_t size) {
   return owner.broken();
 }
 
-}  // namespace fulcrum::http::fuzz
+}  // namespace fulcrum::http::h2_fuzz

@@ -32,15 +32,15 @@ TEST(H2FuzzCorpusReplay, EverySeedKeepsTheInvariants) {
   for (const auto& path : files) {
     std::ifstream in(path, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(fuzz::run_one(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), "") << path.filename();
+    EXPECT_EQ(h2_fuzz::run_one(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), "") << path.filename();
   }
 }
 
 TEST(H2FuzzCorpusReplay, EmptyAndTinyInputs) {
-  EXPECT_EQ(fuzz::run_one(nullptr, 0), "");
+  EXPECT_EQ(h2_fuzz::run_one(nullptr, 0), "");
   for (int c = 0; c < 256; ++c) {
     const auto byte = static_cast<uint8_t>(c);
-    EXPECT_EQ(fuzz::run_one(&byte, 1), "") << c;
+    EXPECT_EQ(h2_fuzz::run_one(&byte, 1), "") << c;
   }
 }
 
