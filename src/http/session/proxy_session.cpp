@@ -20,7 +20,7 @@
 #include "http/exchange/client_side.hpp"
 #include "http/exchange/exchange.hpp"
 #include "http/exchange/exchange_driver.hpp"
-#include "http/session/h2_connection.hpp"
+#include "http/session/h2_connection_over.hpp"
 #include "http/h1/desync_classifier.hpp"
 #include "http/h1/request_parser.hpp"
 #include "http/stream/recv_buffer.hpp"
@@ -347,10 +347,10 @@ void ProxySession::hand_over_to_h2(std::unique_ptr<ProxySession> self) {
   client.family = session.client_family_;
   std::memcpy(client.address, session.client_address_, sizeof client.address);
   client.ticket = std::move(session.ticket_);
-  auto connection = std::make_unique<H2Connection>(session.w_, std::move(session.client_), std::move(client));
+  auto connection = std::make_unique<SocketH2Connection>(session.w_, std::move(session.client_), std::move(client));
   session.handed_over_ = true;
   // The bytes already read (the preface and what followed it) are taken before this returns.
-  H2Connection::start(std::move(connection), session.in_.view());
+  SocketH2Connection::start(std::move(connection), session.in_.view());
   session.in_.begin = session.in_.end = 0;
 }
 

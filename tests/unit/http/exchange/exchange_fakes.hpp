@@ -39,7 +39,8 @@
 namespace fulcrum::http::testing {
 
 // A ByteStream in memory. Reads hand out `input` (at most `read_chunk` bytes a call), then end
-// as `at_end` says; writes are collected in `written` unless `fail_writes`.
+// as `at_end` says; writes are collected in `written` unless `fail_writes`. A read hanging at
+// the end goes on when feed() brings more.
 class FakeStream final : public ByteStream {
  public:
   enum class AtEnd { eof, reset, hang };
@@ -52,23 +53,40 @@ class FakeStream final : public ByteStream {
   std::string written;
   int shutdowns = 0;
 
+  // More input, later (a target that answers when the test says).
+  void feed(std::string_view more, AtEnd then) {
+    input.append(more);
+    at_end = then;
+    if (hanging_) {
+      fed_ = true;
+      timer_.cancel();
+    }
+  }
+  // How much of `input` has been read.
+  size_t consumed() const { return read_; }
+
   asio::awaitable<ReadResult> read_some(char* data, size_t size) override {
-    if (!open_) co_return ReadResult{asio::error::bad_descriptor, 0};
-    if (read_ < input.size()) {
-      const size_t n = std::min({size, read_chunk, input.size() - read_});
-      std::memcpy(data, input.data() + read_, n);
-      read_ += n;
-      co_return ReadResult{asio::error_code(), n};
+    for (;;) {
+      if (!open_) co_return ReadResult{asio::error::bad_descriptor, 0};
+      if (read_ < input.size()) {
+        const size_t n = std::min({size, read_chunk, input.size() - read_});
+        std::memcpy(data, input.data() + read_, n);
+        read_ += n;
+        co_return ReadResult{asio::error_code(), n};
+      }
+      switch (at_end) {
+        case AtEnd::eof: co_return ReadResult{asio::error::eof, 0};
+        case AtEnd::reset: co_return ReadResult{asio::error::connection_reset, 0};
+        case AtEnd::hang: break;
+      }
+      // Until a deadline cancels it, the stream is closed, or feed() brings more.
+      hanging_ = true;
+      timer_.expires_at(asio::steady_timer::time_point::max());
+      co_await timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+      hanging_ = false;
+      if (!fed_) co_return ReadResult{asio::error::operation_aborted, 0};
+      fed_ = false;
     }
-    switch (at_end) {
-      case AtEnd::eof: co_return ReadResult{asio::error::eof, 0};
-      case AtEnd::reset: co_return ReadResult{asio::error::connection_reset, 0};
-      case AtEnd::hang: break;
-    }
-    // Until a deadline cancels it (or the stream is closed).
-    timer_.expires_at(asio::steady_timer::time_point::max());
-    co_await timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-    co_return ReadResult{asio::error::operation_aborted, 0};
   }
   asio::awaitable<asio::error_code> write(std::string_view a, std::string_view b = {}) override {
     if (!open_) co_return asio::error::bad_descriptor;
@@ -93,6 +111,8 @@ class FakeStream final : public ByteStream {
   asio::steady_timer timer_;
   size_t read_ = 0;
   bool open_ = true;
+  bool hanging_ = false;
+  bool fed_ = false;
 };
 
 // The client of one request: its head (and any body that came with it) already in the receive
