@@ -14,8 +14,6 @@ namespace fulcrum::http {
 namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr uint32_t kInternalError = 0x2;
-// A chunk's framing around its data: up to 16 hex digits, CRLF, then CRLF.
-constexpr size_t kChunkFraming = 16 + 2 + 2;
 }  // namespace
 
 H2StreamSide::H2StreamSide(H2Connection& connection, int32_t id, Method method, bool chunked_body, bool body_done)
@@ -107,40 +105,62 @@ void H2StreamSide::cancel() {
   }
 }
 
+size_t H2StreamSide::take_body(char* data, size_t size) {
+  const size_t n = std::min(size, body_.size() - body_begin_);
+  if (n == 0) return 0;
+  std::memcpy(data, body_.data() + body_begin_, n);
+  body_begin_ += n;
+  if (body_begin_ == body_.size()) {
+    body_.clear();
+    body_begin_ = 0;
+  }
+  // The exchange has the bytes: the client may send as many more.
+  c_.engine().body_consumed(id_, n);
+  c_.kick();
+  return n;
+}
+
+void H2StreamSide::frame(std::string_view text) {
+  std::memcpy(framing_, text.data(), text.size());
+  framing_begin_ = 0;
+  framing_end_ = static_cast<uint8_t>(text.size());
+}
+
+size_t H2StreamSide::take_chunked(char* data, size_t size) {
+  size_t produced = 0;
+  while (produced < size) {
+    if (framing_begin_ < framing_end_) {
+      const size_t n = std::min<size_t>(size - produced, framing_end_ - framing_begin_);
+      std::memcpy(data + produced, framing_ + framing_begin_, n);
+      framing_begin_ = static_cast<uint8_t>(framing_begin_ + n);
+      produced += n;
+    } else if (chunk_left_ > 0) {
+      const size_t n = take_body(data + produced, std::min(size - produced, chunk_left_));
+      chunk_left_ -= n;
+      produced += n;
+      if (chunk_left_ == 0) frame("\r\n");
+    } else if (const size_t available = body_.size() - body_begin_; available > 0) {
+      // A chunk of every byte there is now; its size line, data and CRLF may take several reads.
+      framing_begin_ = 0;
+      framing_end_ = static_cast<uint8_t>(std::snprintf(framing_, sizeof framing_, "%zx\r\n", available));
+      chunk_left_ = available;
+    } else if (body_end_ && !last_chunk_given_) {
+      last_chunk_given_ = true;
+      frame("0\r\n\r\n");
+    } else {
+      break;
+    }
+  }
+  return produced;
+}
+
 asio::awaitable<ByteStream::ReadResult> H2StreamSide::read_some(char* data, size_t size) {
   for (;;) {
     if (!open_ || closed_by_exchange_) co_return ReadResult{asio::error::connection_reset, 0};
-    const size_t available = body_.size() - body_begin_;
-    if (available > 0 && (!chunked_ || size > kChunkFraming)) {
-      size_t n = std::min(available, chunked_ ? size - kChunkFraming : size);
-      size_t produced = 0;
-      if (chunked_) {
-        produced = static_cast<size_t>(std::snprintf(data, kChunkFraming, "%zx\r\n", n));
-        std::memcpy(data + produced, body_.data() + body_begin_, n);
-        std::memcpy(data + produced + n, "\r\n", 2);
-        produced += n + 2;
-      } else {
-        std::memcpy(data, body_.data() + body_begin_, n);
-        produced = n;
-      }
-      body_begin_ += n;
-      if (body_begin_ == body_.size()) {
-        body_.clear();
-        body_begin_ = 0;
-      }
-      // The exchange has the bytes: the client may send as many more.
-      c_.engine().body_consumed(id_, n);
-      c_.kick();
-      co_return ReadResult{asio::error_code{}, produced};
-    }
-    if (body_end_ && available == 0) {
-      if (chunked_ && !last_chunk_given_ && size >= 5) {
-        last_chunk_given_ = true;
-        std::memcpy(data, "0\r\n\r\n", 5);
-        co_return ReadResult{asio::error_code{}, 5};
-      }
-      co_return ReadResult{asio::error::eof, 0};
-    }
+    // Whatever room the exchange has: it may read into the few bytes left of its buffer.
+    const size_t produced = chunked_ ? take_chunked(data, size) : take_body(data, size);
+    if (produced > 0) co_return ReadResult{asio::error_code{}, produced};
+    if (body_end_) co_return ReadResult{asio::error::eof, 0};  // the last chunk too, when chunked
     // (The awaited value goes to a variable first: GCC 12 miscompiles some co_await and
     // co_return expressions in conditions; the first version of write() crashed on it.)
     const bool woken = co_await wait(read_wake_, read_waiting_, read_cancelled_);

@@ -90,6 +90,10 @@ class H2StreamSide final : public ByteStream, private H1ResponseReader::Sink {
   void on_head(uint16_t status, std::span<const H2Field> fields, bool end) override;
   void on_body(std::string_view data, bool end) override;
   void reset(uint32_t error_code);
+  // Request body bytes for the exchange, at most `size`: as they came, or framed as chunks.
+  size_t take_body(char* data, size_t size);
+  size_t take_chunked(char* data, size_t size);
+  void frame(std::string_view text);  // chunk framing to give before anything else
   // Waits on `timer` until woken; false when cancelled by the deadline.
   asio::awaitable<bool> wait(asio::steady_timer& timer, bool& waiting, bool& cancelled);
 
@@ -102,6 +106,12 @@ class H2StreamSide final : public ByteStream, private H1ResponseReader::Sink {
   size_t body_begin_ = 0;
   bool body_end_;
   bool chunked_;
+  // Chunk framing not yet given (a size line, CRLF, or the last chunk), and what is left of
+  // the chunk being given: a read may have room for a few bytes only.
+  char framing_[16 + 2 + 1];  // the longest: a size line (16 hex digits, CRLF; snprintf's NUL)
+  uint8_t framing_begin_ = 0;
+  uint8_t framing_end_ = 0;
+  size_t chunk_left_ = 0;
   bool last_chunk_given_ = false;
   bool drop_body_ = false;
   bool open_ = true;      // the engine still has the stream

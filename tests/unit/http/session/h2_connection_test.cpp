@@ -85,6 +85,26 @@ TEST(H2Connection, ARequestBodyWithoutALengthIsChunkFramedTowardTheTarget) {
   EXPECT_EQ(h2.wire.frames.status(1), "200");
 }
 
+// The WAF reads a body's start before anything goes to a target, into what is left of the
+// exchange's buffer: the reads of a body without a length get down to a few bytes, and the
+// chunk framing must still come through them.
+TEST(H2Connection, AnUploadWithoutALengthPassesTheWafsBodyInspection) {
+  H2Rig h2("    client_header_timeout: 2s\n    security:\n      waf_default_rules: true\n"
+           "      waf_body_bytes: 65536\n");
+  h2.targets.scripts.push_back(answers(kOk));
+  h2.open();
+  const std::string body(40 * 1024, 'u');
+  h2.request(1, h2c_post("/upload"), false);
+  for (size_t at = 0; at < body.size(); at += 16384) {
+    h2.wire.send(wire::data(1, body.substr(at, 16384), at + 16384 >= body.size()));
+  }
+  ASSERT_TRUE(h2.run_until([&] { return h2.ended_stream(1); }));
+  EXPECT_EQ(h2.wire.frames.status(1), "200");
+  ASSERT_TRUE(h2.targets.dialed(0));
+  const std::string& sent = h2.targets.target(0).written;
+  EXPECT_EQ(dechunk(sent.substr(sent.find("\r\n\r\n") + 4)), body);
+}
+
 TEST(H2Connection, ABodyWithALengthIsHeldUntilWholeThenPassedAsIs) {
   H2Rig h2;
   h2.targets.scripts.push_back(answers(kOk));
