@@ -186,7 +186,11 @@ asio::awaitable<asio::error_code> H2StreamSide::write(std::string_view a, std::s
         break;
       }
     }
-    if (!result && !open_) result = asio::error::connection_reset;
+    // The stream ended while the write waited for window: an error only if the response was
+    // not whole. A stream ends normally as this write's last bytes go out (the whole response
+    // was handed to the engine, as bytes a socket accepted are), and the exchange must not then
+    // take it for a client gone and drop a target connection it read to the end.
+    if (!result && !open_ && !response_.complete()) result = asio::error::connection_reset;
   }
   co_return result;
 }

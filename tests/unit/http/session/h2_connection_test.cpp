@@ -161,6 +161,28 @@ TEST(H2Connection, AClientThatDoesNotOpenItsWindowStopsReadsFromTheTarget) {
   EXPECT_EQ(h2.targets.connectors[0]->given_back, 1) << "the target connection, read whole, is kept";
 }
 
+// The exchange's last write (the response's end) waits while the client's window leaves more
+// than kHighWater queued; the stream ends as those bytes go out. The write succeeded: the
+// target connection, read to its end, is kept.
+TEST(H2Connection, AResponseWhoseEndWaitsForTheClientsWindowKeepsItsTargetConnection) {
+  // 65,535 bytes go out at once; the rest (more than kHighWater) waits for the client's window.
+  constexpr size_t kBody = 65535 + H2StreamSide::kHighWater + 8 * 1024;
+  H2Rig h2;
+  h2.targets.scripts.push_back(answers("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(kBody) + "\r\n\r\n" +
+                                       std::string(kBody, 'x')));
+  h2.open();
+  h2.request(1, h2c_get("/end"));
+  h2.settle();
+  ASSERT_EQ(h2.targets.target(0).consumed(), h2.targets.target(0).input.size()) << "the target was read whole";
+  ASSERT_FALSE(h2.ended_stream(1));
+
+  h2.wire.send(wire::window_update(0, 1 << 20) + wire::window_update(1, 1 << 20));
+  ASSERT_TRUE(h2.run_until([&] { return h2.ended_stream(1); }));
+  h2.settle();
+  EXPECT_EQ(h2.body(1).size(), kBody);
+  EXPECT_EQ(h2.targets.connectors[0]->given_back, 1) << "the target connection was dropped";
+}
+
 // A reload (shut_down_all) and draining (the worker's tick) each send one GOAWAY, however
 // often they come; the stream under way finishes, a later one is not served, then the
 // connection ends.

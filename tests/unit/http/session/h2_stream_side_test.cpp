@@ -1,7 +1,8 @@
 // H2StreamSide on its own: a connection without coroutines (the test feeds its engine raw
 // frames and reads the server's frames back) and the side driven as the exchange drives it:
 // read_some for the request body, write for the response in HTTP/1.1 form, the end of the
-// exchange. Flow control: the client's window opens as the body is read.
+// exchange. Flow control both ways: the client's window opens as the body is read, a write
+// waits while the client's window leaves more than kHighWater of the response queued.
 #include "http/session/h2_stream_side.hpp"
 
 #include <gtest/gtest.h>
@@ -220,6 +221,29 @@ TEST(H2StreamSide, AResponseInHttp11FormLeavesAsHeadersAndData) {
   EXPECT_NE(std::find(head.begin(), head.end(), std::pair<std::string, std::string>{"x-trace", "t1"}), head.end());
   for (const auto& [name, value] : head) EXPECT_NE(name, "transfer-encoding");
   EXPECT_EQ(s.body(1), "hello");
+  EXPECT_TRUE(s.ended_stream(1));
+}
+
+TEST(H2StreamSide, AWriteWaitsWhileMoreThanHighWaterWaitsForTheClientsWindow) {
+  SideRig s;
+  H2StreamSide& side = s.open(1, h2c_get("/"), true);
+  constexpr size_t kBody = 200 * 1024;
+  auto w = s.write(side, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(kBody) + "\r\n\r\n",
+                   std::string(kBody, 'r'));
+  EXPECT_FALSE(w->done) << "the client's window (64 KiB) leaves more than kHighWater queued";
+  s.flush();  // what the window takes leaves
+  side.window_moved();
+  s.settle();
+  EXPECT_EQ(s.body(1).size(), 65535u);
+  EXPECT_FALSE(w->done) << "still more than kHighWater queued";
+
+  s.client(wire::window_update(0, 1 << 20) + wire::window_update(1, 1 << 20));
+  side.window_moved();
+  s.settle();
+  ASSERT_TRUE(w->done);
+  EXPECT_FALSE(w->ec);
+  s.flush();
+  EXPECT_EQ(s.body(1).size(), kBody);
   EXPECT_TRUE(s.ended_stream(1));
 }
 
