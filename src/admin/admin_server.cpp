@@ -2,7 +2,6 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -14,14 +13,13 @@
 
 #include "core/close_shared_socket.hpp"
 #include "core/log.hpp"
+#include "core/use_tuple.hpp"
 #include "http/exchange/canned_response.hpp"
 #include "http/h1/request_parser.hpp"
 
 namespace fulcrum::admin {
 namespace {
 
-using asio::experimental::as_tuple;
-constexpr auto use_tuple = as_tuple(asio::use_awaitable);
 constexpr auto kHeadTimeout = std::chrono::seconds(10);
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr size_t kMaxHead = 16 * 1024;

@@ -113,7 +113,7 @@ json listener_to_json(const config::ListenerConfig& l) {
   if (l.protocol == config::ListenerProtocol::tls || l.protocol == config::ListenerProtocol::https) {
     out["tls"] = {{"certificates", certificates}, {"policy", to_text(l.tls.policy)}, {"alpn", l.tls.alpn}};
   }
-  if (l.protocol == config::ListenerProtocol::http || l.protocol == config::ListenerProtocol::https) {
+  if (config::is_http(l.protocol)) {
     out["client_header_timeout"] = duration(l.client_header_timeout);
     out["response_timeout"] = duration(l.response_timeout);
     out["desync_mode"] = to_text(l.desync_mode);

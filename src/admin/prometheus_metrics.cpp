@@ -114,10 +114,6 @@ struct TrafficFamilies {
   }
 };
 
-bool is_http(config::ListenerProtocol protocol) {
-  return protocol == config::ListenerProtocol::http || protocol == config::ListenerProtocol::https;
-}
-
 // Groups some HTTP listener forwards to: they count requests by status class.
 std::set<std::string, std::less<>> http_groups(const config::Config& config) {
   std::set<std::string, std::less<>> names;

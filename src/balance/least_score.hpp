@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "balance/candidate_list.hpp"
+#include "balance/next_position.hpp"
 #include "balance/picker.hpp"
 
 namespace fulcrum::balance {
@@ -28,10 +29,6 @@ inline constexpr uint32_t kScoreWindow = 8;  // bounded by the < 100 ns per pick
 
 // How many candidates a pick looks at in a group of `count`.
 inline uint32_t score_window(uint32_t count) { return count <= kExactScanLimit ? count : kScoreWindow; }
-
-inline uint32_t next_position(uint32_t position, uint32_t count) {
-  return position + 1 == count ? 0 : position + 1;
-}
 
 // score_of(const Candidate&) -> double. `cursor` is the picker's own state.
 template <class ScoreOf>

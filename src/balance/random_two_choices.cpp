@@ -5,6 +5,7 @@
 #include "balance/alias_table.hpp"
 #include "balance/fast_random.hpp"
 #include "balance/group_state.hpp"
+#include "balance/next_position.hpp"
 #include "balance/ramp_admission.hpp"
 
 namespace fulcrum::balance {
@@ -14,8 +15,6 @@ namespace {
 // taking the next non-avoided candidate in plain order; keeps a retry O(1).
 constexpr uint32_t kMaxDraws = 16;
 constexpr uint32_t kNoPosition = 0xffffffff;
-
-uint32_t next_position(uint32_t position, uint32_t count) { return position + 1 == count ? 0 : position + 1; }
 
 struct RandomTwoChoicesState : GroupState {
   RandomTwoChoicesState(std::shared_ptr<const TargetSet> target_set, const Options& group_options)

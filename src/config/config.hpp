@@ -19,6 +19,10 @@ namespace fulcrum::config {
 using Duration = std::chrono::milliseconds;
 
 enum class ListenerProtocol { tcp, udp, tls, http, https };
+// The listeners that parse requests (rules, WAF, stickiness apply) rather than relay bytes.
+constexpr bool is_http(ListenerProtocol protocol) {
+  return protocol == ListenerProtocol::http || protocol == ListenerProtocol::https;
+}
 enum class TargetProtocol { tcp, http, https, tls };  // how Fulcrum talks to the targets
 // The one algorithm enum: the pickers' own (balance/algorithm.hpp), read from `algorithm:`.
 using Algorithm = balance::Algorithm;

@@ -77,7 +77,7 @@ void check_listen_addresses(const Config& config, const std::vector<YAML::Mark>&
 // HTTP (to http or https groups). Saying so beats sending plaintext to a target expecting TLS.
 void check_protocols(const GroupReference& reference, const TargetGroupConfig& group, Diagnostics& diagnostics) {
   const bool l4 = reference.protocol == ListenerProtocol::tcp || reference.protocol == ListenerProtocol::tls;
-  const bool http = reference.protocol == ListenerProtocol::http || reference.protocol == ListenerProtocol::https;
+  const bool http = is_http(reference.protocol);
   const std::string who = "listener '" + reference.listener + "' (" + to_string(reference.protocol) +
                           ") forwards to group '" + group.name + "', whose protocol ";
   if (l4 && group.protocol == TargetProtocol::https) {

@@ -4,10 +4,10 @@
 #include <utility>
 #include <vector>
 
+#include "config/ascii_case.hpp"
+
 namespace fulcrum::config {
 namespace {
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // A typo budget that grows with the word: one edit for short words, about a third for long ones.
 // Beyond that a "suggestion" is noise ("icmp" is two edits from "tcp" but no typo of it).
@@ -19,7 +19,7 @@ std::size_t max_distance(std::string_view word) {
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
   if (prefix.size() > text.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (lower(text[i]) != lower(prefix[i])) return false;
+    if (lower_case(text[i]) != lower_case(prefix[i])) return false;
   }
   return true;
 }
@@ -55,9 +55,9 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   for (std::size_t i = 1; i <= n; ++i) {
     current[0] = i;
     for (std::size_t j = 1; j <= m; ++j) {
-      std::size_t cost = lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1;
+      std::size_t cost = lower_case(a[i - 1]) == lower_case(b[j - 1]) ? 0 : 1;
       current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost});
-      if (i > 1 && j > 1 && lower(a[i - 1]) == lower(b[j - 2]) && lower(a[i - 2]) == lower(b[j - 1])) {
+      if (i > 1 && j > 1 && lower_case(a[i - 1]) == lower_case(b[j - 2]) && lower_case(a[i - 2]) == lower_case(b[j - 1])) {
         current[j] = std::min(current[j], before[j - 2] + 1);
       }
     }

@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "config/ascii_case.hpp"
 #include "config/cidr.hpp"
 #include "config/did_you_mean.hpp"
 #include "config/enum_names.hpp"
@@ -96,11 +97,6 @@ constexpr Continent kContinents[] = {{"AF", "africa"},  {"AN", "antarctica"},   
                                      {"EU", "europe"},  {"NA", "north america"}, {"OC", "oceania"},
                                      {"SA", "south america"}};
 
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
 std::string upper(std::string text) {
   for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return text;
@@ -147,7 +143,7 @@ std::optional<std::string> read_continent(const TextItem& item, Diagnostics& dia
   }
   std::string message = "continents: '" + item.text + "' is not a continent code (" + list + ")";
   for (const auto& continent : kContinents) {
-    if (continent.name == lower(item.text)) message += "; did you mean '" + std::string(continent.code) + "'?";
+    if (continent.name == lower_case(item.text)) message += "; did you mean '" + std::string(continent.code) + "'?";
   }
   diagnostics.error(item.mark, message);
   return std::nullopt;

@@ -11,10 +11,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool is_http(ListenerProtocol protocol) {
-  return protocol == ListenerProtocol::http || protocol == ListenerProtocol::https;
-}
-
 ListenerTls read_tls(const Field& field, Diagnostics& diagnostics) {
   ListenerTls tls;
   MapFields map(field, schema::kTls, diagnostics);

@@ -8,10 +8,6 @@
 namespace fulcrum::config {
 namespace {
 
-bool is_http(ListenerProtocol protocol) {
-  return protocol == ListenerProtocol::http || protocol == ListenerProtocol::https;
-}
-
 std::string describe_listener(const ListenerContext& listener) {
   return "listener '" + listener.name + "' is " + to_string(listener.protocol);
 }

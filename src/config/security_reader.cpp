@@ -10,10 +10,6 @@
 namespace fulcrum::config {
 namespace {
 
-bool is_http(ListenerProtocol protocol) {
-  return protocol == ListenerProtocol::http || protocol == ListenerProtocol::https;
-}
-
 std::vector<std::string> read_cidrs(const Field& field, Diagnostics& diagnostics) {
   std::vector<std::string> cidrs;
   auto items = read_string_list(field, diagnostics);

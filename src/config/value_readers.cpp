@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "config/ascii_case.hpp"
 #include "config/byte_size.hpp"
 #include "config/did_you_mean.hpp"
 #include "config/duration.hpp"
@@ -25,12 +26,6 @@ const std::string* scalar(const Field& field, Diagnostics& diagnostics, std::str
 }
 
 std::string range_text(uint64_t min, uint64_t max) { return std::to_string(min) + ".." + std::to_string(max); }
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  return out;
-}
 
 }  // namespace
 
@@ -85,7 +80,7 @@ std::optional<bool> read_bool(const Field& field, Diagnostics& diagnostics) {
   const std::string* text = scalar(field, diagnostics, "true or false");
   if (text == nullptr) return std::nullopt;
   // YAML 1.1 spellings too, since yaml-cpp users write them.
-  const std::string word = lower(*text);
+  const std::string word = lower_case(*text);
   if (word == "true" || word == "yes" || word == "on") return true;
   if (word == "false" || word == "no" || word == "off") return false;
   diagnostics.error(field.mark(), field.name + ": expected true or false, got '" + *text + "'");
@@ -197,7 +192,7 @@ std::optional<std::vector<TextPair>> read_string_map(const Field& field, Diagnos
     }
     bool duplicate = false;
     for (const auto& earlier : pairs) {
-      bool same = case_insensitive_keys ? lower(earlier.key) == lower(key.Scalar()) : earlier.key == key.Scalar();
+      bool same = case_insensitive_keys ? lower_case(earlier.key) == lower_case(key.Scalar()) : earlier.key == key.Scalar();
       if (same) {
         diagnostics.error(key.Mark(), field.name + ": '" + key.Scalar() + "' is given twice (first at line " +
                                           std::to_string(earlier.key_mark.line + 1) + ")");

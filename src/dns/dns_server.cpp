@@ -4,7 +4,6 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
 #include <asio/read.hpp>
@@ -18,12 +17,12 @@
 #include "balance/mix.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/use_tuple.hpp"
 
 namespace fulcrum::dns {
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 ClientLocation location_of(const Query& query, const sockaddr* peer) {
   ClientLocation client;

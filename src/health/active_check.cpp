@@ -1,6 +1,5 @@
 #include "health/active_check.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/ip/udp.hpp>
 #include <asio/ssl/stream.hpp>
@@ -21,13 +20,13 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/use_tuple.hpp"
+
 namespace fulcrum::health {
 namespace {
 
-using asio::experimental::as_tuple;
 using namespace asio::experimental::awaitable_operators;
 using Socket = asio::ip::tcp::socket;
-constexpr auto use_tuple = as_tuple(asio::use_awaitable);
 constexpr size_t kMaxLine = 1024;        // an agent line longer than this is refused
 constexpr size_t kMaxHead = 8 * 1024;    // an answer head longer than this is refused
 constexpr size_t kMaxKeptBody = 64 * 1024;  // longer bodies are not read: the connection is closed

@@ -2,7 +2,6 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <unistd.h>
@@ -13,13 +12,12 @@
 #include "config/duration.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/use_tuple.hpp"
 #include "health/active_check.hpp"
 
 namespace fulcrum::health {
 namespace {
 
-using asio::experimental::as_tuple;
-constexpr auto use_tuple = as_tuple(asio::use_awaitable);
 // How often passive outcomes, ejection ends and draining targets are looked at: the delay
 // between the failure that crosses the threshold and the ejection.
 constexpr std::chrono::milliseconds kTick{100};

@@ -6,14 +6,11 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "core/would_block.hpp"
 #include "tls/policy.hpp"
 #include "tls/ssl_failure.hpp"
 
 namespace fulcrum::l4 {
-namespace {
-bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
-}  // namespace
-
 TargetTls::TargetTls(std::shared_ptr<const tls::ClientContext> context, std::string_view target_host, int fd)
     : context_(std::move(context)), ssl_(context_->new_connection(target_host)) {
   if (!ssl_) return;
@@ -125,7 +122,7 @@ RelayDirection::Step TargetTls::pump_up(RelayDirection& up, SocketReadiness& cli
         up.eof = true;
       } else if (errno == EINTR) {
         continue;
-      } else if (would_block(errno)) {
+      } else if (core::would_block(errno)) {
         client.readable = false;
       } else {
         failed = true;
@@ -157,7 +154,7 @@ RelayDirection::Step TargetTls::pump_down(RelayDirection& down, SocketReadiness&
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && would_block(errno)) {
+      if (n < 0 && core::would_block(errno)) {
         client.writable = false;
         return RelayDirection::Step::blocked;
       }

@@ -9,6 +9,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/would_block.hpp"
 #include "l4/tcp_session.hpp"
 
 namespace fulcrum::l4 {
@@ -67,7 +68,7 @@ void TcpListener::accept_all() {
       continue;
     }
     const int error = errno;
-    if (error == EAGAIN || error == EWOULDBLOCK) return;
+    if (core::would_block(error)) return;
     if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
     // Out of descriptors or memory: say so at most once a second, and try again shortly (the
     // readiness edge has been consumed, so nothing else would wake us for the waiting ones).

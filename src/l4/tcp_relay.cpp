@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "core/would_block.hpp"
+
 namespace fulcrum::l4 {
 namespace {
 constexpr size_t kSpliceChunk = 64 * 1024;
-
-bool would_block(int error) { return error == EAGAIN || error == EWOULDBLOCK; }
 }  // namespace
 
 RelayDirection::Step RelayDirection::pump(SocketReadiness& from, SocketReadiness& to, core::BufferPool& buffers,
@@ -26,7 +26,7 @@ RelayDirection::Step RelayDirection::pump(SocketReadiness& from, SocketReadiness
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && would_block(errno)) {
+      if (n < 0 && core::would_block(errno)) {
         to.writable = false;
         return Step::blocked;
       }
@@ -45,7 +45,7 @@ RelayDirection::Step RelayDirection::pump(SocketReadiness& from, SocketReadiness
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && would_block(errno)) {
+      if (n < 0 && core::would_block(errno)) {
         to.writable = false;
         return Step::blocked;
       }
@@ -75,7 +75,7 @@ RelayDirection::Step RelayDirection::pump(SocketReadiness& from, SocketReadiness
         continue;
       }
       if (errno == EINTR) continue;
-      if (would_block(errno)) {
+      if (core::would_block(errno)) {
         from.readable = false;
         return Step::blocked;
       }
@@ -105,7 +105,7 @@ RelayDirection::Step RelayDirection::pump(SocketReadiness& from, SocketReadiness
         eof = true;
       } else if (errno == EINTR) {
         continue;
-      } else if (would_block(errno)) {
+      } else if (core::would_block(errno)) {
         from.readable = false;
       } else {
         failed = true;

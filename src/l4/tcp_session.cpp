@@ -17,6 +17,7 @@
 
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/would_block.hpp"
 #include "l4/client_hello.hpp"
 #include "l4/proxy_protocol.hpp"
 #include "l4/target_connector.hpp"
@@ -190,7 +191,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
     while (client_.readable) {
       ssize_t n = ::recv(client_.fd, up.buffer.data() + up.end, kProxyHeaderMaxRead - up.end, MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (n < 0 && core::would_block(errno)) {
         client_.readable = false;
         return;  // wait for more
       }
@@ -267,7 +268,7 @@ class TcpSession final : public core::ReadinessLoop::Handler,
       }
       ssize_t n = ::recv(client_.fd, up.buffer.data() + up.end, core::BufferPool::kBufferSize - up.end, MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (n < 0 && core::would_block(errno)) {
         client_.readable = false;
         return;  // wait for the rest
       }

@@ -15,6 +15,8 @@
 #include <fstream>
 #include <vector>
 
+#include "core/errno_text.hpp"
+
 namespace fulcrum::runtime {
 namespace {
 
@@ -52,8 +54,6 @@ int last_capability() {
   if (in >> last) return last;
   return CAP_LAST_CAP;
 }
-
-std::string errno_text(const char* call) { return std::string(call) + ": " + std::strerror(errno); }
 
 constexpr uint64_t kBindService = uint64_t{1} << CAP_NET_BIND_SERVICE;
 
@@ -111,7 +111,7 @@ bool switch_user(const RunAs& who, std::string& error) {
     return false;
   }
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
-    error = errno_text("prctl(PR_SET_KEEPCAPS)");
+    error = core::errno_text("prctl(PR_SET_KEEPCAPS)");
     return false;
   }
   // Needs CAP_SETPCAP, which root has; a container that took it away keeps a wider bounding
@@ -121,24 +121,24 @@ bool switch_user(const RunAs& who, std::string& error) {
   }
   // Supplementary groups as the user's own (a key readable by group ssl-cert stays readable).
   if (::initgroups(who.user.c_str(), who.gid) != 0) {
-    error = errno_text("initgroups");
+    error = core::errno_text("initgroups");
     return false;
   }
   if (::setresgid(who.gid, who.gid, who.gid) != 0) {
-    error = errno_text("setresgid");
+    error = core::errno_text("setresgid");
     return false;
   }
   if (::setresuid(who.uid, who.uid, who.uid) != 0) {
-    error = errno_text("setresuid");
+    error = core::errno_text("setresuid");
     return false;
   }
   if (!capset_self({kBindService, kBindService, kBindService})) {
-    error = errno_text("capset");
+    error = core::errno_text("capset");
     return false;
   }
   ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE, 0, 0) != 0) {
-    error = errno_text("prctl(PR_CAP_AMBIENT_RAISE)");
+    error = core::errno_text("prctl(PR_CAP_AMBIENT_RAISE)");
     return false;
   }
   ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);

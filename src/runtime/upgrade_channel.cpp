@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/errno_text.hpp"
 #include "core/log.hpp"
 
 namespace fulcrum::runtime {
@@ -22,8 +23,6 @@ namespace {
 constexpr std::string_view kHello = "FULCRUM-UPGRADE 1";
 constexpr std::string_view kReady = "READY";
 constexpr size_t kMaxMessage = 64 * 1024;
-
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
 bool unix_address(const std::string& path, sockaddr_un& address, std::string& error) {
   address = {};
@@ -132,7 +131,7 @@ bool UpgradeListener::start(const std::string& path, std::string& error) {
   // belongs to a live fulcrum serving the same file (or started with the same path).
   int probe = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (probe < 0) {
-    error = errno_text("socket");
+    error = core::errno_text("socket");
     return false;
   }
   const bool alive = ::connect(probe, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
@@ -144,7 +143,7 @@ bool UpgradeListener::start(const std::string& path, std::string& error) {
   ::unlink(path.c_str());
   int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    error = errno_text("socket");
+    error = core::errno_text("socket");
     return false;
   }
   // Nobody else may even connect: bind with a umask that leaves the file 0600.
@@ -260,7 +259,7 @@ bool UpgradeClient::receive(const std::string& path, InheritedSockets& into, std
   if (!unix_address(path, address, error)) return false;
   fd_ = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
-    error = errno_text("socket");
+    error = core::errno_text("socket");
     return false;
   }
   set_timeouts(fd_, std::chrono::seconds(10));

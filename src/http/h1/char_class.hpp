@@ -58,6 +58,7 @@ inline constexpr std::array<uint8_t, 256> kLowerTable = detail::make_lower_table
 constexpr bool has_class(char c, uint8_t cls) { return (kCharTable[static_cast<unsigned char>(c)] & cls) != 0; }
 constexpr bool is_tchar(char c) { return has_class(c, kTchar); }
 constexpr bool is_whitespace(char c) { return c == ' ' || c == '\t'; }
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
 constexpr char to_lower(char c) { return static_cast<char>(kLowerTable[static_cast<unsigned char>(c)]); }
 
 // ASCII case-insensitive equality against a literal that is already lower case.

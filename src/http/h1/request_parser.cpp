@@ -36,7 +36,6 @@ Method identify_method(std::string_view m) {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 bool valid_host(std::string_view host) {
   for (char c : host) {

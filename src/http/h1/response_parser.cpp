@@ -13,7 +13,6 @@ namespace {
 
 constexpr uint16_t kBadGateway = 502;
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 ParseResult bad(DesyncReason why, int32_t header = -1) { return ParseResult::fail(kBadGateway, why, header); }
 

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "core/clock.hpp"
+#include "core/use_tuple.hpp"
 #include "http/exchange/exchange.hpp"
 #include "http/exchange/exchange_driver.hpp"
 #include "http/h1/desync_classifier.hpp"
@@ -68,7 +69,6 @@ class H2ConnectionOver final : public H2Connection {
   }
 
  private:
-  static constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
   static asio::awaitable<void> read_loop(std::unique_ptr<H2ConnectionOver> self) {
     H2ConnectionOver& c = *self;

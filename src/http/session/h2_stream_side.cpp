@@ -1,6 +1,5 @@
 #include "http/session/h2_stream_side.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -8,11 +7,11 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/use_tuple.hpp"
 #include "http/session/h2_connection.hpp"
 
 namespace fulcrum::http {
 namespace {
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr uint32_t kInternalError = 0x2;
 }  // namespace
 

@@ -6,7 +6,6 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -17,6 +16,7 @@
 #include "core/clock.hpp"
 #include "core/endpoint.hpp"
 #include "core/log.hpp"
+#include "core/use_tuple.hpp"
 #include "http/exchange/client_side.hpp"
 #include "http/exchange/exchange.hpp"
 #include "http/exchange/exchange_driver.hpp"
@@ -30,9 +30,7 @@
 namespace fulcrum::http {
 namespace {
 
-using asio::experimental::as_tuple;
 using Socket = asio::ip::tcp::socket;
-constexpr auto use_tuple = as_tuple(asio::use_awaitable);
 constexpr int64_t kLingerMs = 1000;  // reading what a refused client still sends, before closing
 constexpr char kH2Preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";  // RFC 9113 §3.4
 

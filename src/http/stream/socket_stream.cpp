@@ -4,16 +4,17 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 #include <array>
 #include <cerrno>
 
+#include "core/use_tuple.hpp"
+#include "core/would_block.hpp"
+
 namespace fulcrum::http {
 namespace {
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 }
 
 asio::awaitable<ByteStream::ReadResult> SocketStream::read_some(char* data, size_t size) {
@@ -64,7 +65,7 @@ bool SocketStream::still_idle(bool skip_probe) const {
   }
   char byte;
   const ssize_t n = ::recv(native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  return n < 0 && core::would_block(errno);
 }
 
 }  // namespace fulcrum::http

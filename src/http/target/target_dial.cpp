@@ -1,15 +1,15 @@
 #include "http/target/target_dial.hpp"
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <cstring>
+
+#include "core/use_tuple.hpp"
 
 namespace fulcrum::http {
 
 asio::awaitable<DialResult> dial_target(SocketStream& stream, const TargetDial& dial, Deadline& deadline,
                                         core::BufferPool& buffers) {
-  constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
   DialResult result;
   result.reason = "connection refused";
   asio::ip::tcp::endpoint endpoint;
