@@ -11,7 +11,7 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace admin_targets_test {
 
 using nlohmann::json;
 
@@ -232,5 +232,5 @@ TEST(FulcrumCtl, ListShowChangeAndReloadWithTablesOrJson) {
   EXPECT_EQ(nobody.wait(10s).value_or(-1), 2);
 }
 
-}  // namespace
+}  // namespace admin_targets_test
 }  // namespace fulcrum::testing

@@ -11,7 +11,7 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace admin_test {
 
 using nlohmann::json;
 
@@ -269,5 +269,5 @@ TEST(AdminApi, BadRequestsGetAClear4xxAndTheServerGoesOn) {
   EXPECT_EQ(call(dir, {"http://" + address + "/api/v1/listeners"}).status, 200);
 }
 
-}  // namespace
+}  // namespace admin_test
 }  // namespace fulcrum::testing

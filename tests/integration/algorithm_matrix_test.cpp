@@ -15,7 +15,7 @@
 #include "protocol_rigs.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace algorithm_matrix_test {
 
 using Clock = std::chrono::steady_clock;
 
@@ -221,5 +221,5 @@ INSTANTIATE_TEST_SUITE_P(AlgorithmsByProtocol, Matrix,
                          ::testing::Combine(::testing::ValuesIn(all_protocols()), ::testing::ValuesIn(kAlgorithms)),
                          [](const auto& info) { return std::get<0>(info.param) + "_" + std::get<1>(info.param); });
 
-}  // namespace
+}  // namespace algorithm_matrix_test
 }  // namespace fulcrum::testing

@@ -15,7 +15,7 @@
 #include "harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace balancing_test {
 
 std::string config_for(uint16_t port, const std::string& algorithm, const std::vector<std::string>& targets,
                        const std::vector<int>& weights = {}, int workers = 2) {
@@ -46,12 +46,6 @@ std::string who_answers_from(const std::string& source_ip, uint16_t port) {
   ::close(fd);
   if (!name.empty() && name.back() == '\n') name.pop_back();
   return name;
-}
-
-int count_of(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
 }
 
 // Waits until the access log holds `sessions` finished TCP sessions.
@@ -212,5 +206,5 @@ TEST(Balancing, LeastResponseTimeAvoidsASlowTargetAndForgivesItOnceItRecovers) {
                          << log.substr(log.size() > 6000 ? log.size() - 6000 : 0);
 }
 
-}  // namespace
+}  // namespace balancing_test
 }  // namespace fulcrum::testing

@@ -13,7 +13,7 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace dashboard_test {
 
 bool exists(const std::string& path) {
   struct stat info;
@@ -62,5 +62,5 @@ TEST(Dashboard, LoadsCleanShowsATargetTurningUnhealthyAndDrainsOneWithAClick) {
   EXPECT_TRUE(exists(screenshot));
 }
 
-}  // namespace
+}  // namespace dashboard_test
 }  // namespace fulcrum::testing

@@ -8,7 +8,7 @@
 #include "harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace demo_test {
 
 TEST(Demo, BalancesHttpRequestsOverItsThreeBackends) {
   TempDir dir;
@@ -30,5 +30,5 @@ TEST(Demo, BalancesHttpRequestsOverItsThreeBackends) {
   EXPECT_EQ(demo.wait(5s).value_or(-1), 0);
 }
 
-}  // namespace
+}  // namespace demo_test
 }  // namespace fulcrum::testing

@@ -19,7 +19,7 @@
 #include "harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace dns_test {
 
 std::string run(const std::string& command) {
   std::string out;
@@ -36,19 +36,13 @@ std::string dig(uint16_t port, const std::string& args) {
   return run("dig @127.0.0.1 -p " + std::to_string(port) + " +time=2 +tries=1 " + args + " 2>&1");
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
+std::vector<std::string> non_empty_lines(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
     if (!line.empty()) lines.push_back(line);
   }
   return lines;
-}
-
-int count_of(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
 }
 
 std::string config_for(uint16_t dns_port, uint16_t tcp_port, const std::string& eu_targets = "[ { address: 192.0.2.1:80 }, { address: 192.0.2.2:80 }, { address: \"[2001:db8::1]:80\" } ]") {
@@ -90,13 +84,13 @@ struct DnsFixture : ::testing::Test {
 
 TEST_F(DnsFixture, FailoverAnswersThePrimarySite) {
   start(config_for(port, tcp_port));
-  auto answers = lines_of(dig(port, "+short db.example.com A"));
+  auto answers = non_empty_lines(dig(port, "+short db.example.com A"));
   ASSERT_EQ(answers.size(), 2u) << dig(port, "db.example.com A") << fulcrum->errors();
   EXPECT_TRUE(answers[0] == "192.0.2.1" || answers[0] == "192.0.2.2") << answers[0];
   std::string full = dig(port, "+norec db.example.com A");
   EXPECT_NE(full.find("flags: qr aa"), std::string::npos) << full;
   EXPECT_NE(full.find("db.example.com.\t\t5\tIN\tA"), std::string::npos) << full;  // the name's ttl
-  EXPECT_EQ(lines_of(dig(port, "+short db.example.com AAAA")), std::vector<std::string>{"2001:db8::1"});
+  EXPECT_EQ(non_empty_lines(dig(port, "+short db.example.com AAAA")), std::vector<std::string>{"2001:db8::1"});
   // Letter case as asked (resolvers check it), answers the same.
   EXPECT_NE(dig(port, "DB.ExAmple.COM A").find("DB.ExAmple.COM.\t\t5\tIN\tA"), std::string::npos);
 }
@@ -150,7 +144,7 @@ TEST_F(DnsFixture, LargeAnswersTruncateOverUdpAndCompleteOverTcp) {
   std::string fallback = dig(port, "+noedns big.example.com A");
   EXPECT_NE(fallback.find("Truncated, retrying in TCP mode"), std::string::npos) << fallback;
   EXPECT_NE(fallback.find("ANSWER: 40"), std::string::npos) << fallback;
-  EXPECT_EQ(lines_of(dig(port, "+tcp +short big.example.com A")).size(), 40u);
+  EXPECT_EQ(non_empty_lines(dig(port, "+tcp +short big.example.com A")).size(), 40u);
   // With EDNS (1232 bytes) 40 A records fit in one datagram.
   EXPECT_NE(dig(port, "big.example.com A").find("ANSWER: 40"), std::string::npos);
 }
@@ -171,13 +165,13 @@ TEST_F(DnsFixture, MalformedPacketsAreDroppedAndCountedAndServiceGoesOn) {
     ::sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&address), sizeof address);
   }
   ::close(fd);
-  EXPECT_EQ(lines_of(dig(port, "+short db.example.com A")).size(), 2u);
+  EXPECT_EQ(non_empty_lines(dig(port, "+short db.example.com A")).size(), 2u);
   // Garbage over TCP closes that connection only.
   int stream = connect_to(port);
   send_all(stream, std::string("\0\3abc", 5));
   EXPECT_TRUE(closed_within(stream, 3s));
   ::close(stream);
-  EXPECT_EQ(lines_of(dig(port, "+tcp +short db.example.com A")).size(), 2u);
+  EXPECT_EQ(non_empty_lines(dig(port, "+tcp +short db.example.com A")).size(), 2u);
   EXPECT_TRUE(fulcrum->wait_for_output("dns.malformed", 2s, true)) << fulcrum->errors();
   fulcrum->signal(SIGTERM);
   ASSERT_TRUE(fulcrum->wait(10s));
@@ -375,5 +369,5 @@ TEST_F(DnsFixture, AReloadWithACorruptDatabaseKeepsTheOldOneAndAGoodOneTakesOver
   EXPECT_TRUE(fulcrum->running());
 }
 
-}  // namespace
+}  // namespace dns_test
 }  // namespace fulcrum::testing

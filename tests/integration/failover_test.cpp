@@ -19,7 +19,7 @@
 #include "tls_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace failover_test {
 
 using Clock = std::chrono::steady_clock;
 
@@ -300,11 +300,11 @@ TEST(Failover, WithRetryOnTimeoutAHungTargetCostsNothing) {
   }
 }
 
-}  // namespace
+}  // namespace failover_test
 }  // namespace fulcrum::testing
 
 namespace fulcrum::testing {
-namespace {
+namespace failover_test {
 
 // An idempotent request whose body streams past the receive buffer is still replayed on another
 // target, whole, while it stays within retry_body_limit; a larger one is not.
@@ -339,5 +339,5 @@ TEST(Failover, AStreamedBodyWithinTheRetryLimitIsReplayedWhole) {
   EXPECT_EQ(good.count("request PUT /echo body=40960"), 2u);
 }
 
-}  // namespace
+}  // namespace failover_test
 }  // namespace fulcrum::testing

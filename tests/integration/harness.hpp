@@ -100,7 +100,8 @@ int connect_from(const std::string& source_ip, uint16_t port);
 // SOCK_DGRAM: a UDP socket from source_ip, connected to 127.0.0.1:port (one flow).
 int try_connect_from(const std::string& source_ip, uint16_t port, int type = SOCK_STREAM);
 bool can_connect(uint16_t port);
-void send_all(int fd, const std::string& data);
+// False when the peer closed or reset the connection first (not a test failure by itself).
+bool send_all(int fd, const std::string& data);
 // Reads until EOF or timeout; returns what arrived.
 std::string read_to_eof(int fd, std::chrono::milliseconds timeout = 5s);
 // Reads exactly n bytes or until timeout/EOF.
@@ -108,6 +109,8 @@ std::string read_exact(int fd, size_t n, std::chrono::milliseconds timeout = 5s)
 std::string read_line(int fd, std::chrono::milliseconds timeout = 5s);
 // True when the peer closed (EOF or reset) within the timeout.
 bool closed_within(int fd, std::chrono::milliseconds timeout);
+// How many times `needle` occurs in `text` (overlapping ones too): lines of a log, say.
+int count_of(const std::string& text, const std::string& needle);
 uint16_t local_port(int fd);
 
 // A UDP client socket connected to 127.0.0.1:port: one client address:port, hence one flow.

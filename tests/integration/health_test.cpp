@@ -18,15 +18,9 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace health_test {
 
 using Clock = std::chrono::steady_clock;
-
-int count_of(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
 
 // Waits until fulcrum's log holds `needle` after byte `from`; returns how long it took.
 std::optional<std::chrono::milliseconds> wait_for_log(const Process& fulcrum, const std::string& needle, size_t from,
@@ -626,5 +620,5 @@ TEST(HealthChecks, GrayFailurePassingItsChecksStaysEjected) {
       << t.fulcrum->errors();
 }
 
-}  // namespace
+}  // namespace health_test
 }  // namespace fulcrum::testing

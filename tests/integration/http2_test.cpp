@@ -23,7 +23,7 @@
 #include "tls_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace http2_test {
 
 // One HTTP/2 frame as received on a raw socket.
 struct RawFrame {
@@ -361,16 +361,18 @@ TEST_F(Http2, SlowReadersAreCutOffAfterSendTimeout) {
   const std::string get = "GET /bytes/50000000 HTTP/1.1\r\nHost: a\r\n\r\n";
   ASSERT_EQ(::send(h1, get.data(), get.size(), 0), static_cast<ssize_t>(get.size()));
   ASSERT_TRUE(fulcrum_->wait_for_output("path=/bytes/50000000", 5s)) << "the exchange did not end";
-  // The connection was closed: what was buffered reads out, then EOF, well short of 50 MB.
-  size_t total = 0;
-  char buffer[65536];
-  timeval tv{2, 0};
-  ::setsockopt(h1, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ssize_t n = 0;
-  while ((n = ::recv(h1, buffer, sizeof buffer, 0)) > 0) total += static_cast<size_t>(n);
+  // Fulcrum let the connection go while this client still holds it. (Reading it to its end would
+  // take a minute and a half: the megabytes already in the kernel's buffers trickle through the
+  // 4 KB window.)
+  const std::string metrics_url = "http://" + admin_address(*fulcrum_) + "/metrics";
+  const std::string none_open = "fulcrum_listener_active_connections{listener=\"plain\"} 0\n";
+  std::string metrics;
+  for (const auto deadline = std::chrono::steady_clock::now() + 3s; std::chrono::steady_clock::now() < deadline;) {
+    metrics = curl({metrics_url}).out;
+    if (metrics.find(none_open) != std::string::npos) break;
+  }
+  EXPECT_NE(metrics.find(none_open), std::string::npos) << metrics;
   ::close(h1);
-  EXPECT_EQ(n, 0) << "not closed";
-  EXPECT_LT(total, 50000000u);
 }
 
 
@@ -406,5 +408,5 @@ TEST_F(Http2, ConformanceSuitePassesOnH2cAndH2) {
   }
 }
 
-}  // namespace
+}  // namespace http2_test
 }  // namespace fulcrum::testing

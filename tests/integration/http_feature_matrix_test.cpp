@@ -10,7 +10,7 @@
 #include "protocol_rigs.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace http_feature_matrix_test {
 
 class HttpFeatures : public ::testing::TestWithParam<std::string> {
  protected:
@@ -97,5 +97,5 @@ TEST_P(HttpFeatures, ADrainedTargetTakesNoNewRequests) {
 INSTANTIATE_TEST_SUITE_P(HttpProtocols, HttpFeatures, ::testing::Values("http", "https", "h2c", "h2"),
                          [](const auto& info) { return info.param; });
 
-}  // namespace
+}  // namespace http_feature_matrix_test
 }  // namespace fulcrum::testing

@@ -15,7 +15,7 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace http_idle_test {
 
 std::string config(uint16_t port, const std::string& target, const std::string& listener_extra,
                    const std::string& shutdown = "2s") {
@@ -185,5 +185,5 @@ TEST_F(HttpIdle, AnIdleWorkerSleepsAndTheFirstDeadlineAfterwardsStillFires) {
   EXPECT_TRUE(fulcrum_->running()) << fulcrum_->errors();
 }
 
-}  // namespace
+}  // namespace http_idle_test
 }  // namespace fulcrum::testing

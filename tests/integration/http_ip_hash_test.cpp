@@ -10,7 +10,7 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace http_ip_hash_test {
 
 std::string ip_hash_config(uint16_t port, const std::vector<std::string>& targets, const std::string& hash_key) {
   std::string yaml = "listeners:\n  - name: web\n    listen: 127.0.0.1:" + std::to_string(port) +
@@ -102,5 +102,5 @@ TEST(HttpIpHash, HashKeyHeaderCookieAndUriDecideWhateverTheClientAddress) {
   }
 }
 
-}  // namespace
+}  // namespace http_ip_hash_test
 }  // namespace fulcrum::testing

@@ -16,7 +16,7 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace http_proxy_test {
 
 std::string http_config(uint16_t port, const std::vector<std::string>& targets, const std::string& listener_extra = "",
                         const std::string& group_extra = "", int workers = 1) {
@@ -315,11 +315,11 @@ TEST(HttpProxy, OneGibibyteUpAndDownWithFlatMemory) {
   EXPECT_LT(after_up - before, 4096);
 }
 
-}  // namespace
+}  // namespace http_proxy_test
 }  // namespace fulcrum::testing
 
 namespace fulcrum::testing {
-namespace {
+namespace http_proxy_test {
 
 TEST(HttpProxy, WebSocketUpgradeIsTunnelled) {
   TempDir dir;
@@ -424,11 +424,11 @@ TEST(HttpProxy, IdempotentRequestsAreRetriedOnAnotherTarget) {
   EXPECT_EQ(dropping.count("request POST /echo"), 2u);
 }
 
-}  // namespace
+}  // namespace http_proxy_test
 }  // namespace fulcrum::testing
 
 namespace fulcrum::testing {
-namespace {
+namespace http_proxy_test {
 
 TEST(HttpProxy, BodiesOverMaxBodyBytesGet413) {
   TempDir dir;
@@ -470,5 +470,5 @@ TEST(HttpProxy, TargetAnswering5xxIsEjectedByPassiveHealth) {
   EXPECT_EQ(bad.count("request GET /"), 3u);
 }
 
-}  // namespace
+}  // namespace http_proxy_test
 }  // namespace fulcrum::testing

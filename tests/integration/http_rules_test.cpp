@@ -8,7 +8,7 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace http_rules_test {
 
 class HttpRules : public ::testing::Test {
  protected:
@@ -146,5 +146,5 @@ TEST_F(HttpRules, FixedResponses) {
   EXPECT_EQ(backends["web"]->count("accept "), 1u);
 }
 
-}  // namespace
+}  // namespace http_rules_test
 }  // namespace fulcrum::testing

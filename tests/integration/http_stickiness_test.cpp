@@ -11,7 +11,7 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace http_stickiness_test {
 
 std::string sticky_config(uint16_t port, const std::vector<std::string>& targets, const std::string& stickiness) {
   std::string yaml = "workers: 2\nlisteners:\n  - name: web\n    listen: 127.0.0.1:" + std::to_string(port) +
@@ -109,5 +109,5 @@ TEST(HttpStickiness, AppCookieAffinityStartsWithTheApplicationsSession) {
   }
 }
 
-}  // namespace
+}  // namespace http_stickiness_test
 }  // namespace fulcrum::testing

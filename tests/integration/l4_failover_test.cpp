@@ -23,7 +23,7 @@
 #include "protocol_rigs.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace l4_failover_test {
 
 using Clock = std::chrono::steady_clock;
 
@@ -168,5 +168,5 @@ TEST(UdpFailover, AKilledTargetLosesNoDatagramOfNewFlowsNorOfFlowsItHad) {
 INSTANTIATE_TEST_SUITE_P(StreamProtocols, L4Failover, ::testing::Values("tcp", "tls"),
                          [](const auto& info) { return info.param; });
 
-}  // namespace
+}  // namespace l4_failover_test
 }  // namespace fulcrum::testing

@@ -17,7 +17,7 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace listener_scheme_test {
 
 // Sends `line` and reads the echo; "" when the connection ends first (refused). A refused
 // connection may already be reset when the line goes out, so a failed send means refused too.
@@ -147,5 +147,5 @@ TEST(CtlStatus, OneScreenWithVersionUptimeListenersSchemesAndGroups) {
   EXPECT_TRUE(json_status["uptime"].is_string());
 }
 
-}  // namespace
+}  // namespace listener_scheme_test
 }  // namespace fulcrum::testing

@@ -18,9 +18,9 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace log_reopen_test {
 
-std::vector<std::string> lines_of(const std::string& path) {
+std::vector<std::string> lines_in_file(const std::string& path) {
   std::ifstream in(path);
   std::vector<std::string> out;
   for (std::string line; std::getline(in, line);) out.push_back(line);
@@ -89,8 +89,8 @@ TEST(LogReopen, Sigusr1AfterARenameSendsNewLinesToANewFileAndLosesNone) {
   // after the reopen was logged are all in the new file.
   std::vector<std::string> old_lines, new_lines;
   for (auto deadline = std::chrono::steady_clock::now() + 5s;;) {
-    old_lines = lines_of(access + ".1");
-    new_lines = lines_of(access);
+    old_lines = lines_in_file(access + ".1");
+    new_lines = lines_in_file(access);
     if (old_lines.size() + new_lines.size() >= static_cast<size_t>(answered.load()) ||
         std::chrono::steady_clock::now() >= deadline) {
       break;
@@ -155,5 +155,5 @@ TEST(Journal, JsonLinesCarryTheirPriorityAndStayOneObjectEach) {
   EXPECT_TRUE(saw_access);
 }
 
-}  // namespace
+}  // namespace log_reopen_test
 }  // namespace fulcrum::testing

@@ -17,7 +17,7 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace metrics_test {
 
 struct Sample {
   std::string name;
@@ -319,5 +319,5 @@ TEST(Metrics, UdpListenersCountDatagramsBytesAndFlows) {
   EXPECT_EQ(value_of(samples, "fulcrum_udp_flows_ended_total", {{"listener", "dgram"}, {"reason", "idle_timeout"}}), 2);
 }
 
-}  // namespace
+}  // namespace metrics_test
 }  // namespace fulcrum::testing

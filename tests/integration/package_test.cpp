@@ -20,7 +20,7 @@
 #include "harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace package_test {
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -206,5 +206,5 @@ TEST(Package, DebHoldsTheServiceFilesItsDependenciesAndAUnitOperatorsExpect) {
   }
 }
 
-}  // namespace
+}  // namespace package_test
 }  // namespace fulcrum::testing

@@ -22,7 +22,7 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace privileges_test {
 
 constexpr uint64_t kBindService = uint64_t{1} << 10;  // CAP_NET_BIND_SERVICE
 
@@ -187,5 +187,5 @@ TEST(Privileges, AnUnknownUserStopsTheStartWithItsName) {
   EXPECT_FALSE(can_connect(port));
 }
 
-}  // namespace
+}  // namespace privileges_test
 }  // namespace fulcrum::testing

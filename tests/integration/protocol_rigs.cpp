@@ -119,6 +119,20 @@ class UdpRig : public SocketRig {
     EXPECT_TRUE(process->wait_for_output("listening")) << process->errors();
     return {name, ip + ":" + std::to_string(port), std::move(process)};
   }
+  // Each exchange a new flow: every socket of the run stays open until the last has its answer.
+  // A closed socket's port can come straight back to the next one, and Fulcrum would then rightly
+  // see the old flow (same target, no new turn).
+  std::vector<std::string> exchanges(uint16_t port, const std::string& source_ip, int count) override {
+    std::vector<std::string> names;
+    std::vector<int> open_sockets;
+    for (int i = 0; i < count; ++i) {
+      auto [fd, name] = open(port, source_ip);
+      names.push_back(name);
+      if (fd >= 0) open_sockets.push_back(fd);
+    }
+    for (int fd : open_sockets) ::close(fd);
+    return names;
+  }
 
  protected:
   // A client socket on source_ip: sends one datagram, reads the reply's first word. The first

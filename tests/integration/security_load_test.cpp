@@ -17,7 +17,7 @@
 #include "security_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace security_load_test {
 
 // Memory and latency figures are the Release build's: under ASan every allocation sits in a
 // quarantine with its shadow (the flood's RSS grew 357 MiB) and every instruction is slower,
@@ -162,5 +162,5 @@ TEST(SecurityLoad, TwoThousandSlowlorisConnectionsLeaveANormalClientsP99WithinTw
   EXPECT_TRUE(fulcrum->wait_for_output("security.awaiting_headers_cap", 2s, true));
 }
 
-}  // namespace
+}  // namespace security_load_test
 }  // namespace fulcrum::testing

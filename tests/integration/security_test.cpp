@@ -15,7 +15,7 @@
 #include "tls_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace security_test {
 
 std::string tcp_config(uint16_t port, const std::string& security, const std::string& target, int workers = 2,
                        const std::string& group_extra = "") {
@@ -717,5 +717,5 @@ TEST(Security, AwaitingHeadersCapCountsLaterHeadsOnKeepAliveConnections) {
   EXPECT_TRUE(fulcrum->running()) << fulcrum->errors();
 }
 
-}  // namespace
+}  // namespace security_test
 }  // namespace fulcrum::testing

@@ -18,7 +18,7 @@
 #include "notify_socket.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace systemd_notify_test {
 
 struct NotifySetup {
   TempDir dir;
@@ -178,5 +178,5 @@ TEST(SystemdNotify, WatchdogPingsStopWhileAWorkerLoopIsBlockedAndResumeAfterward
   EXPECT_EQ(fulcrum->wait(10s), std::optional<int>(0)) << fulcrum->errors();
 }
 
-}  // namespace
+}  // namespace systemd_notify_test
 }  // namespace fulcrum::testing

@@ -13,7 +13,7 @@
 #include "harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace tcp_proxy_test {
 
 std::string tcp_config(uint16_t port, const std::vector<std::string>& targets, const std::string& group_extra = "",
                        const std::string& listener_extra = "") {
@@ -356,5 +356,5 @@ TEST(TcpProxy, JsonLogFormat) {
   EXPECT_TRUE(fulcrum->wait_for_output("{\"time\":", 2s, true)) << fulcrum->errors();
 }
 
-}  // namespace
+}  // namespace tcp_proxy_test
 }  // namespace fulcrum::testing

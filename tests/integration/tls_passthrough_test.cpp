@@ -12,7 +12,7 @@
 #include "tls_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace tls_passthrough_test {
 
 // A TLS backend: openssl s_server answering HTTP GETs with a status page (-www).
 struct TlsBackend {
@@ -96,5 +96,5 @@ TEST_F(TlsPassthrough, GarbageIsClosedAndLoggedAndOthersAreStillServed) {
   EXPECT_EQ(peer_common_name(s_client(port, {"-servername", "a.test"}).out), "backend-a");
 }
 
-}  // namespace
+}  // namespace tls_passthrough_test
 }  // namespace fulcrum::testing

@@ -11,9 +11,9 @@
 #include "tls_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace tls_tcp_upstream_test {
 
-std::string config(uint16_t port, const std::string& target, const std::string& group_tls) {
+std::string relay_config(uint16_t port, const std::string& target, const std::string& group_tls) {
   return "workers: 1\nshutdown_timeout: 1s\nlisteners:\n  - name: relay\n    listen: 127.0.0.1:" +
          std::to_string(port) + "\n    protocol: tcp\n    default: { forward: secure }\ntarget_groups:\n" +
          "  - name: secure\n    protocol: tls\n    max_connect_attempts: 1\n    connect_timeout: 2s\n" + group_tls +
@@ -28,7 +28,7 @@ std::string verified(const TestPki& pki, const std::string& server_name) {
 // Fulcrum with its tcp listener on a free port, relaying to `target` through a tls group.
 struct Relay {
   Relay(const TempDir& dir, const std::string& target, const std::string& group_tls)
-      : port(free_port()), fulcrum(start_fulcrum(dir, config(port, target, group_tls), port)) {}
+      : port(free_port()), fulcrum(start_fulcrum(dir, relay_config(port, target, group_tls), port)) {}
   uint16_t port;
   std::unique_ptr<Process> fulcrum;
 };
@@ -121,5 +121,5 @@ TEST(TlsTcpUpstream, AnHttpListenerCannotForwardToATlsGroup) {
       << checked.out;
 }
 
-}  // namespace
+}  // namespace tls_tcp_upstream_test
 }  // namespace fulcrum::testing

@@ -14,7 +14,7 @@
 #include "tls_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace tls_termination_test {
 
 struct Site {
   std::vector<CertFiles> certificates;
@@ -341,5 +341,5 @@ TEST(TlsTermination, AnIdleConnectionFreesItsBuffersAndIsServedAgainUntilItsIdle
   EXPECT_TRUE(fulcrum.running());
 }
 
-}  // namespace
+}  // namespace tls_termination_test
 }  // namespace fulcrum::testing

@@ -11,9 +11,9 @@
 #include "tls_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace tls_upstream_test {
 
-std::string config(uint16_t port, const std::string& target, const std::string& group_tls) {
+std::string https_group_config(uint16_t port, const std::string& target, const std::string& group_tls) {
   return "workers: 1\nshutdown_timeout: 1s\nlisteners:\n  - name: web\n    listen: 127.0.0.1:" + std::to_string(port) +
          "\n    protocol: http\n    default: { forward: secure }\ntarget_groups:\n  - name: secure\n"
          "    protocol: https\n    max_connect_attempts: 1\n" +
@@ -32,7 +32,7 @@ TEST(TlsUpstream, VerifiedTargetsAnswerAndAFailedVerificationIs502) {
   {
     SCOPED_TRACE("verified");
     uint16_t port = free_port();
-    auto fulcrum = start_fulcrum(dir, config(port, good.address(), verified), port);
+    auto fulcrum = start_fulcrum(dir, https_group_config(port, good.address(), verified), port);
     auto r = curl({"-i", url(port)});
     EXPECT_EQ(status_of(r.out), 200) << r.out;
     EXPECT_NE(r.out.find("s_server"), std::string::npos) << r.out;  // the target's own page, decrypted by us
@@ -41,7 +41,7 @@ TEST(TlsUpstream, VerifiedTargetsAnswerAndAFailedVerificationIs502) {
     SCOPED_TRACE("a name the certificate does not carry");
     uint16_t port = free_port();
     auto fulcrum = start_fulcrum(
-        dir, config(port, good.address(), "    ca_file: " + pki.root() + "\n    server_name: other.test\n"), port);
+        dir, https_group_config(port, good.address(), "    ca_file: " + pki.root() + "\n    server_name: other.test\n"), port);
     EXPECT_EQ(status_of(curl({"-i", url(port)}).out), 502);
     EXPECT_TRUE(fulcrum->wait_for_output("http.target_tls_failed", 2s, true)) << fulcrum->errors();
     EXPECT_NE(fulcrum->errors().find("certificate verify failed"), std::string::npos) << fulcrum->errors();
@@ -49,14 +49,14 @@ TEST(TlsUpstream, VerifiedTargetsAnswerAndAFailedVerificationIs502) {
   {
     SCOPED_TRACE("a certificate no trusted CA issued");
     uint16_t port = free_port();
-    auto fulcrum = start_fulcrum(dir, config(port, rogue.address(), verified), port);
+    auto fulcrum = start_fulcrum(dir, https_group_config(port, rogue.address(), verified), port);
     EXPECT_EQ(status_of(curl({"-i", url(port)}).out), 502);
     EXPECT_TRUE(fulcrum->wait_for_output("http.target_tls_failed", 2s, true)) << fulcrum->errors();
   }
   {
     SCOPED_TRACE("verify: false accepts it");
     uint16_t port = free_port();
-    auto fulcrum = start_fulcrum(dir, config(port, rogue.address(), "    verify: false\n"), port);
+    auto fulcrum = start_fulcrum(dir, https_group_config(port, rogue.address(), "    verify: false\n"), port);
     EXPECT_EQ(status_of(curl({"-i", url(port)}).out), 200);
   }
 }
@@ -101,7 +101,7 @@ TEST(TlsUpstream, TlsConnectionsToTargetsAreKeptAliveAndReused) {
 TEST(TlsUpstream, AnUnreadableCaFileStopsTheStart) {
   TempDir dir;
   uint16_t port = free_port();
-  dir.write("f.yaml", config(port, "127.0.0.1:9", "    ca_file: " + dir.path() + "/missing.pem\n"));
+  dir.write("f.yaml", https_group_config(port, "127.0.0.1:9", "    ca_file: " + dir.path() + "/missing.pem\n"));
   auto r = run_command({fulcrum_binary(), "run", "-c", dir.path() + "/f.yaml", "--admin-listen", "127.0.0.1:0"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("target group 'secure': ca_file " + dir.path() + "/missing.pem: cannot be read"),
@@ -109,5 +109,5 @@ TEST(TlsUpstream, AnUnreadableCaFileStopsTheStart) {
       << r.out;
 }
 
-}  // namespace
+}  // namespace tls_upstream_test
 }  // namespace fulcrum::testing

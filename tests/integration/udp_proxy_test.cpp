@@ -18,7 +18,7 @@
 #include "harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace udp_proxy_test {
 
 struct UdpBackend {
   UdpBackend(const TempDir& dir, const std::string& name, const std::string& host = "127.0.0.1", uint16_t fixed_port = 0)
@@ -62,12 +62,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
-}
-
-int count_of(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
 }
 
 // A UDP listener plus a TCP listener: the harness knows Fulcrum is up when the TCP port accepts.
@@ -350,5 +344,5 @@ TEST(UdpProxy, UdpHealthChecksAskForAReplyAndJudgeIt) {
       << fulcrum->errors();
 }
 
-}  // namespace
+}  // namespace udp_proxy_test
 }  // namespace fulcrum::testing

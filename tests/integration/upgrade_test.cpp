@@ -16,7 +16,7 @@
 #include "http_harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace upgrade_test {
 
 struct UpgradeSetup {
   TempDir dir;
@@ -233,5 +233,5 @@ TEST(Upgrade, OverlappingListenersOfOneFileStillStart) {
   EXPECT_TRUE(fulcrum->running()) << fulcrum->errors();
 }
 
-}  // namespace
+}  // namespace upgrade_test
 }  // namespace fulcrum::testing

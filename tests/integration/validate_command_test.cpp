@@ -4,7 +4,7 @@
 #include "harness.hpp"
 
 namespace fulcrum::testing {
-namespace {
+namespace validate_command_test {
 
 struct Run {
   int code;
@@ -73,5 +73,5 @@ TEST(ValidateCommand, HelpListsTheSubcommands) {
   }
 }
 
-}  // namespace
+}  // namespace validate_command_test
 }  // namespace fulcrum::testing

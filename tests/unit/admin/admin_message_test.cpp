@@ -5,7 +5,7 @@
 #include "admin/prometheus_metrics.hpp"
 
 namespace fulcrum::admin {
-namespace {
+namespace admin_message_test {
 
 TEST(PercentDecode, DecodesEscapesAndRefusesBrokenOnesAndNul) {
   std::string out;
@@ -37,5 +37,5 @@ TEST(PrometheusText, EscapesLabelValues) {
   EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
 }
 
-}  // namespace
+}  // namespace admin_message_test
 }  // namespace fulcrum::admin

@@ -6,7 +6,7 @@
 #include <fstream>
 
 namespace fulcrum::admin {
-namespace {
+namespace bearer_token_test {
 
 std::string write_temp(const std::string& content) {
   char path[] = "/tmp/fulcrum-token-XXXXXX";
@@ -51,5 +51,5 @@ TEST(BearerToken, ReadsTheFirstLineTrimmedAndRefusesEmptyOrMissingFiles) {
   EXPECT_NE(error.find("/nonexistent/token"), std::string::npos);
 }
 
-}  // namespace
+}  // namespace bearer_token_test
 }  // namespace fulcrum::admin

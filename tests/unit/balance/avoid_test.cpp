@@ -8,7 +8,7 @@
 #include "group_fixture.hpp"
 
 namespace fulcrum::balance {
-namespace {
+namespace avoid_test {
 
 using testing::Group;
 
@@ -93,5 +93,5 @@ TEST(AvoidIpHash, RetryOfAHashedKeyIsStableToo) {
 INSTANTIATE_TEST_SUITE_P(Balance, Avoid, ::testing::ValuesIn(testing::all_algorithms()),
                          [](const auto& info) { return testing::name_of(info.param); });
 
-}  // namespace
+}  // namespace avoid_test
 }  // namespace fulcrum::balance

@@ -9,7 +9,7 @@
 #include "group_fixture.hpp"
 
 namespace fulcrum::balance {
-namespace {
+namespace ip_hash_test {
 
 using testing::client_key;
 using testing::Group;
@@ -192,11 +192,11 @@ TEST(IpHash, NoKeySpreadsByWeight) {
   EXPECT_NEAR(share[0], 5.0 / 7, 0.01);
 }
 
-}  // namespace
+}  // namespace ip_hash_test
 }  // namespace fulcrum::balance
 
 namespace fulcrum::balance {
-namespace {
+namespace ip_hash_test {
 
 TEST(IpHashReuse, HealthChangeReusesThePreviousTableAndMapsTheSame) {
   const auto targets = targets_with_weights({1, 2, 3, 1});
@@ -233,5 +233,5 @@ TEST(IpHashReuse, ChangedTargetsGetANewTable) {
   EXPECT_TRUE(make_picker_factory(set_of(targets), options, other.get())->for_worker(0)->pick(request));
 }
 
-}  // namespace
+}  // namespace ip_hash_test
 }  // namespace fulcrum::balance

@@ -7,7 +7,7 @@
 #include "balance/picker.hpp"
 
 namespace fulcrum::balance {
-namespace {
+namespace key_hash_test {
 
 // Pinned values: ip_hash mappings must agree across machines, builds and versions. If this test
 // fails, every deployment would reshuffle its sticky clients: do not "fix" the numbers.
@@ -75,5 +75,5 @@ TEST(HashKeyBytes, LowAndHighBitsAreBothUniform) {
   }
 }
 
-}  // namespace
+}  // namespace key_hash_test
 }  // namespace fulcrum::balance

@@ -6,7 +6,7 @@
 #include "group_fixture.hpp"
 
 namespace fulcrum::balance {
-namespace {
+namespace least_connections_test {
 
 using testing::Group;
 
@@ -121,5 +121,5 @@ TEST(WeightedLeastConnections, HeldConnectionsPushTrafficToOthers) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(picker->pick({}), 1u);  // (0+1)/2 < (500+1)/5
 }
 
-}  // namespace
+}  // namespace least_connections_test
 }  // namespace fulcrum::balance

@@ -8,7 +8,7 @@
 #include "group_fixture.hpp"
 
 namespace fulcrum::balance {
-namespace {
+namespace least_response_time_test {
 
 using testing::Group;
 
@@ -153,12 +153,12 @@ TEST(TargetCounters, AreLockFreeAndOneCacheLineEach) {
   EXPECT_EQ(sizeof(TargetCounters), 64u);
 }
 
-}  // namespace
+}  // namespace least_response_time_test
 }  // namespace fulcrum::balance
 
 
 namespace fulcrum::balance {
-namespace {
+namespace least_response_time_test {
 
 TEST(TargetCounters, ConcurrentSamplesAreAllFoldedInWithoutLocks) {
   TargetCounters counters;
@@ -173,11 +173,11 @@ TEST(TargetCounters, ConcurrentSamplesAreAllFoldedInWithoutLocks) {
   EXPECT_EQ(counters.response_ewma_us.load(), 5000u);
 }
 
-}  // namespace
+}  // namespace least_response_time_test
 }  // namespace fulcrum::balance
 
 namespace fulcrum::balance {
-namespace {
+namespace least_response_time_test {
 
 // The continuous-time overload (added with the LRT integration work): a sample weighs
 // 1 - e^(-gap/tau), so a rarely sampled target is re-judged on its recent answers.
@@ -195,5 +195,5 @@ TEST(TargetCounters, ContinuousTimeSampleWeighsByTheGapSinceThePreviousOne) {
   EXPECT_LE(after - before, 100000u / 256 + 2);
 }
 
-}  // namespace
+}  // namespace least_response_time_test
 }  // namespace fulcrum::balance

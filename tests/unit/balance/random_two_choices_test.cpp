@@ -6,7 +6,7 @@
 #include "group_fixture.hpp"
 
 namespace fulcrum::balance {
-namespace {
+namespace random_two_choices_test {
 
 using testing::Group;
 
@@ -81,5 +81,5 @@ TEST(FastRandom, BelowStaysInRangeAndCoversIt) {
   for (int count : seen) EXPECT_NEAR(count, 1000, 150);
 }
 
-}  // namespace
+}  // namespace random_two_choices_test
 }  // namespace fulcrum::balance

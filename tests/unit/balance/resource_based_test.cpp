@@ -5,7 +5,7 @@
 #include "group_fixture.hpp"
 
 namespace fulcrum::balance {
-namespace {
+namespace resource_based_test {
 
 using testing::Group;
 
@@ -86,5 +86,5 @@ TEST(ResourceBased, FullyLoadedTargetIsLastNotGone) {
   EXPECT_TRUE(picker->pick(at_now()));
 }
 
-}  // namespace
+}  // namespace resource_based_test
 }  // namespace fulcrum::balance

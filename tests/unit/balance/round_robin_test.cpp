@@ -5,7 +5,7 @@
 #include "group_fixture.hpp"
 
 namespace fulcrum::balance {
-namespace {
+namespace round_robin_test {
 
 using testing::Group;
 
@@ -54,11 +54,11 @@ TEST(RoundRobin, EmptyGroupGivesNothing) {
   EXPECT_TRUE(none->targets().targets.empty());
 }
 
-}  // namespace
+}  // namespace round_robin_test
 }  // namespace fulcrum::balance
 
 namespace fulcrum::balance {
-namespace {
+namespace round_robin_test {
 
 // Workers keep their picker until the next snapshot; the factory may be gone by then.
 TEST(PickerLifetime, PickerOutlivesItsFactoryAndTargetSet) {
@@ -80,5 +80,5 @@ TEST(PickerLifetime, PickerOutlivesItsFactoryAndTargetSet) {
   }
 }
 
-}  // namespace
+}  // namespace round_robin_test
 }  // namespace fulcrum::balance

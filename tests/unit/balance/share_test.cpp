@@ -7,7 +7,7 @@
 #include "group_fixture.hpp"
 
 namespace fulcrum::balance {
-namespace {
+namespace share_test {
 
 using testing::Group;
 
@@ -87,5 +87,5 @@ TEST(Share, OnlyWeightZeroMeansNothingToPick) {
   }
 }
 
-}  // namespace
+}  // namespace share_test
 }  // namespace fulcrum::balance

@@ -11,7 +11,7 @@
 #include "group_fixture.hpp"
 
 namespace fulcrum::balance {
-namespace {
+namespace shared_turns_test {
 
 using testing::Group;
 
@@ -196,5 +196,5 @@ TEST(SharedTurns, AvoidingWorkersAndOthersInterleaved) {
   }
 }
 
-}  // namespace
+}  // namespace shared_turns_test
 }  // namespace fulcrum::balance

@@ -8,7 +8,7 @@
 #include "group_fixture.hpp"
 
 namespace fulcrum::balance {
-namespace {
+namespace slow_start_test {
 
 using testing::Group;
 
@@ -96,5 +96,5 @@ TEST(SlowStartIpHash, AdmittedKeysStayAsTheRampGrows) {
   }
 }
 
-}  // namespace
+}  // namespace slow_start_test
 }  // namespace fulcrum::balance

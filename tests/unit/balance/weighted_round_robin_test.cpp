@@ -9,7 +9,7 @@
 #include "group_fixture.hpp"
 
 namespace fulcrum::balance {
-namespace {
+namespace weighted_round_robin_test {
 
 using testing::Group;
 
@@ -99,5 +99,5 @@ TEST(SmoothSchedule, HugePeriodsAreScaledWithinOneSlot) {
   }
 }
 
-}  // namespace
+}  // namespace weighted_round_robin_test
 }  // namespace fulcrum::balance

@@ -5,7 +5,7 @@
 #include "load_helpers.hpp"
 
 namespace fulcrum::config {
-namespace {
+namespace config_errors_test {
 
 using testing::expect_error;
 using testing::load;
@@ -1211,5 +1211,5 @@ target_groups:
   EXPECT_EQ(formatted[5], "test.yaml:15:44: weight: 5000 is out of range (0..1000)");
 }
 
-}  // namespace
+}  // namespace config_errors_test
 }  // namespace fulcrum::config

@@ -6,17 +6,12 @@
 #include "load_helpers.hpp"
 
 namespace fulcrum::config {
-namespace {
+namespace config_values_test {
 
 using namespace std::chrono_literals;
 using testing::all_errors;
 using testing::load;
-
-Config load_ok(const std::string& yaml) {
-  LoadResult result = load(yaml);
-  EXPECT_TRUE(result.errors.empty()) << all_errors(result);
-  return result.config.value_or(Config{});
-}
+using testing::load_ok;
 
 TEST(ConfigValues, DefaultsApplyWhenKeysAreAbsent) {
   Config config = load_ok(R"(listeners:
@@ -496,5 +491,5 @@ target_groups:
   EXPECT_EQ(config.listeners[3].tls.alpn, (std::vector<std::string>{"http/1.1", "h2"}));
 }
 
-}  // namespace
+}  // namespace config_values_test
 }  // namespace fulcrum::config

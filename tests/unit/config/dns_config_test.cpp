@@ -8,17 +8,13 @@
 #include "load_helpers.hpp"
 
 namespace fulcrum::config {
-namespace {
+namespace dns_config_test {
 
 using namespace std::chrono_literals;
 using testing::all_errors;
 using testing::expect_error;
+using testing::load_ok;
 
-Config load_ok(const std::string& yaml) {
-  LoadResult result = testing::load(yaml);
-  EXPECT_TRUE(result.config) << all_errors(result);
-  return result.config ? std::move(*result.config) : Config{};
-}
 
 const std::string kHead = R"(listeners:
   - { name: web, listen: 127.0.0.1:8080, default: { forward: eu } }
@@ -225,5 +221,5 @@ TEST_F(DnsGeoIpConfig, GeoIpKeysNeedEachOther) {
                "dns region 'b' needs networks (CIDRs of its clients), countries or continents (with dns.geoip_file)");
 }
 
-}  // namespace
+}  // namespace dns_config_test
 }  // namespace fulcrum::config

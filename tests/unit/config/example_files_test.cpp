@@ -8,15 +8,12 @@
 
 #include "config/config_loader.hpp"
 #include "config/config_schema.hpp"
+#include "load_helpers.hpp"
 
 namespace fulcrum::config {
-namespace {
+namespace example_files_test {
 
-std::string all_errors(const LoadResult& result) {
-  std::string text;
-  for (const auto& error : result.errors) text += error.format() + "\n";
-  return text;
-}
+using testing::all_errors;
 
 TEST(ExampleFiles, ReferenceConfigurationLoadsWithoutErrors) {
   const std::string path = FULCRUM_SOURCE_DIR "/tests/unit/config/reference_config.yaml";
@@ -58,5 +55,5 @@ TEST(ExampleFiles, DocumentationNamesEveryKey) {
   }
 }
 
-}  // namespace
+}  // namespace example_files_test
 }  // namespace fulcrum::config

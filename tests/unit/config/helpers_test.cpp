@@ -12,7 +12,7 @@
 #include "config/status_matcher.hpp"
 
 namespace fulcrum::config {
-namespace {
+namespace helpers_test {
 
 using namespace std::chrono_literals;
 
@@ -118,5 +118,5 @@ TEST(DidYouMean, SuggestsOnlyPlausibleTypos) {
   EXPECT_FALSE(closest_match("x", keys).has_value());
 }
 
-}  // namespace
+}  // namespace helpers_test
 }  // namespace fulcrum::config

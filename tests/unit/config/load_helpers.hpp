@@ -16,6 +16,14 @@ inline std::string all_errors(const LoadResult& result) {
   return text;
 }
 
+// The file must load without errors; its configuration (an empty one after a failure, which
+// the test has already reported).
+inline Config load_ok(const std::string& yaml) {
+  LoadResult result = load(yaml);
+  EXPECT_TRUE(result.config && result.errors.empty()) << all_errors(result);
+  return result.config ? std::move(*result.config) : Config{};
+}
+
 // The file must produce exactly this one error, at this place, with this message.
 inline void expect_error(const std::string& yaml, int line, int column, const std::string& message) {
   LoadResult result = load(yaml);

@@ -5,7 +5,7 @@
 #include "load_helpers.hpp"
 
 namespace fulcrum::config {
-namespace {
+namespace service_keys_test {
 
 using testing::all_errors;
 using testing::expect_error;
@@ -62,5 +62,5 @@ TEST(ServiceKeys, UserAndGroupAreReadAndGroupAloneIsAnError) {
                "'group' needs 'user': the user to switch to when started as root");
 }
 
-}  // namespace
+}  // namespace service_keys_test
 }  // namespace fulcrum::config

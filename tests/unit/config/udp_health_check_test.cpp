@@ -5,7 +5,7 @@
 #include "load_helpers.hpp"
 
 namespace fulcrum::config::testing {
-namespace {
+namespace udp_health_check_test {
 
 TEST(EscapedBytes, TurnsEscapesIntoBytes) {
   std::string error;
@@ -41,5 +41,5 @@ TEST(UdpHealthCheck, NeedsSendAndKeepsItsKeysToItself) {
                "send: '\\x' needs two hex digits (\\x00..\\xff)");
 }
 
-}  // namespace
+}  // namespace udp_health_check_test
 }  // namespace fulcrum::config::testing

@@ -6,7 +6,7 @@
 #include <string>
 
 namespace fulcrum::core {
-namespace {
+namespace address_text_test {
 
 std::string reference(int family, const uint8_t* bytes) {
   char text[INET6_ADDRSTRLEN];
@@ -34,5 +34,5 @@ TEST(AddressText, Ipv6GoesThroughInetNtopAndAnUnknownFamilyIsEmpty) {
   EXPECT_EQ(address_text(AF_UNIX, v6, out), "");
 }
 
-}  // namespace
+}  // namespace address_text_test
 }  // namespace fulcrum::core

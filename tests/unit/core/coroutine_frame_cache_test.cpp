@@ -10,7 +10,7 @@
 #include <cstring>
 
 namespace fulcrum::core {
-namespace {
+namespace coroutine_frame_cache_test {
 
 // A coroutine whose frame is far above the 1,020 bytes Asio's own recycler keeps: the buffer
 // lives across a suspension, so it is in the frame.
@@ -45,5 +45,5 @@ TEST(CoroutineFrameCache, AFinishedFrameIsKeptAndTheNextCoroutineOfItsSizeReuses
   EXPECT_EQ(coroutine_frame_bytes_cached(), after_first);
 }
 
-}  // namespace
+}  // namespace coroutine_frame_cache_test
 }  // namespace fulcrum::core

@@ -11,7 +11,7 @@
 #include "../../support/test_mmdb.hpp"
 
 namespace fulcrum::core {
-namespace {
+namespace geoip_database_test {
 
 using fulcrum::testing::ScratchDir;
 using fulcrum::testing::write_test_mmdb;
@@ -120,5 +120,5 @@ TEST(GeoIpDatabase, ACorruptTreeFindsNothingAndDoesNotCrash) {
   EXPECT_EQ(lookup(*database, "2001:db8:1::1").country, -1);
 }
 
-}  // namespace
+}  // namespace geoip_database_test
 }  // namespace fulcrum::core

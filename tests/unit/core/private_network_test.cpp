@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 namespace fulcrum::core {
-namespace {
+namespace private_network_test {
 
 bool is_private(const char* text) {
   uint8_t bytes[16] = {};
@@ -51,5 +51,5 @@ TEST(PrivateNetwork, SocketAddressesAndTheUnspecifiedAddress) {
   EXPECT_FALSE(is_private_network(&unix_like));
 }
 
-}  // namespace
+}  // namespace private_network_test
 }  // namespace fulcrum::core

@@ -16,7 +16,7 @@
 #include "core/deadline_sweep.hpp"
 
 namespace fulcrum::core {
-namespace {
+namespace readiness_loop_test {
 
 struct Recorder : ReadinessLoop::Handler {
   std::vector<std::pair<uint32_t, unsigned>> seen;
@@ -125,5 +125,5 @@ TEST(DeadlineSweep, AnOwnerMayReArmFromItsCallback) {
   sweep.close();
 }
 
-}  // namespace
+}  // namespace readiness_loop_test
 }  // namespace fulcrum::core

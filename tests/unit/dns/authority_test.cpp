@@ -11,7 +11,7 @@
 #include "upstream/target_registry.hpp"
 
 namespace fulcrum::dns {
-namespace {
+namespace authority_test {
 
 constexpr const char* kConfig = R"(listeners:
   - { name: web, listen: 127.0.0.1:18080, default: { forward: eu } }
@@ -258,5 +258,5 @@ TEST(DnsAuthority, NearestMapsClientsToRegionsByNetworkThenCountryThenContinent)
   EXPECT_EQ(us_down.site_name(decide(us_down, "www.example.com", "203.0.113.9").site), "eu-west");
 }
 
-}  // namespace
+}  // namespace authority_test
 }  // namespace fulcrum::dns

@@ -6,7 +6,7 @@
 #include <vector>
 
 namespace fulcrum::dns {
-namespace {
+namespace message_test {
 
 using Bytes = std::vector<uint8_t>;
 
@@ -187,5 +187,5 @@ TEST(DnsEncode, TooManyRecordsForUdpSetsTcAndDropsThem) {
   EXPECT_EQ(tcp, packet.size() + 40 * 16);
 }
 
-}  // namespace
+}  // namespace message_test
 }  // namespace fulcrum::dns

@@ -10,7 +10,7 @@
 #include "health/proc_sampler.hpp"
 
 namespace fulcrum::health {
-namespace {
+namespace agent_files_test {
 
 struct TempDir {
   TempDir() {
@@ -82,5 +82,5 @@ TEST(AgentStateFile, GarbageIsUpAndUnwritableIsAnError) {
   EXPECT_NE(error.find("/missing/deeper"), std::string::npos);
 }
 
-}  // namespace
+}  // namespace agent_files_test
 }  // namespace fulcrum::health

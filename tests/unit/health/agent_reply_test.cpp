@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace fulcrum::health {
-namespace {
+namespace agent_reply_test {
 
 TEST(AgentReply, HaproxyWordsAndPercent) {
   auto reply = parse_agent_reply("75%\n");
@@ -51,5 +51,5 @@ TEST(AgentReply, FormatRoundTrips) {
   EXPECT_EQ(format_agent_reply(AgentWord::drain, 0, 0), "drain 100% cpu:0 mem:0\n");
 }
 
-}  // namespace
+}  // namespace agent_reply_test
 }  // namespace fulcrum::health

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace fulcrum::health {
-namespace {
+namespace outlier_ejection_test {
 
 config::OutlierDetection settings() {
   config::OutlierDetection s;
@@ -131,5 +131,5 @@ TEST(OutlierEjection, ARecoveryKeepsTheMultiplierAndForgivesFromThen) {
   EXPECT_EQ(state.ejections, 0u);
 }
 
-}  // namespace
+}  // namespace outlier_ejection_test
 }  // namespace fulcrum::health

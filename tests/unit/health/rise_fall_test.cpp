@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace fulcrum::health {
-namespace {
+namespace rise_fall_test {
 
 TEST(RiseFall, FirstCheckDecidesEitherWay) {
   RiseFall good(3, 3);
@@ -36,5 +36,5 @@ TEST(RiseFall, ThresholdOfOneFlipsAtOnce) {
   EXPECT_TRUE(counter.record(true));
 }
 
-}  // namespace
+}  // namespace rise_fall_test
 }  // namespace fulcrum::health

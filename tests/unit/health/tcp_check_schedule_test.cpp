@@ -16,7 +16,7 @@
 #include <vector>
 
 namespace fulcrum::health {
-namespace {
+namespace tcp_check_schedule_test {
 
 using namespace std::chrono_literals;
 using Clock = TcpCheckSchedule::Clock;
@@ -175,5 +175,5 @@ TEST(TcpCheckSchedule, AVerdictMayRemoveItsOwnAndOtherChecks) {
   EXPECT_EQ(schedule.size(), 0u);
 }
 
-}  // namespace
+}  // namespace tcp_check_schedule_test
 }  // namespace fulcrum::health

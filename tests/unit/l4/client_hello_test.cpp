@@ -6,7 +6,7 @@
 #include <vector>
 
 namespace fulcrum::l4 {
-namespace {
+namespace client_hello_test {
 
 // A ClientHello body built by hand (what a TLS 1.3 client sends, minus most extensions).
 std::string hello_body(const std::string& server_name, size_t padding = 0) {
@@ -148,5 +148,5 @@ TEST(SniMatches, ExactWildcardAndAny) {
   EXPECT_FALSE(sni_matches("a.test", ""));
 }
 
-}  // namespace
+}  // namespace client_hello_test
 }  // namespace fulcrum::l4

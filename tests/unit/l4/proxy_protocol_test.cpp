@@ -5,7 +5,7 @@
 #include <string>
 
 namespace fulcrum::l4 {
-namespace {
+namespace proxy_protocol_test {
 
 core::Endpoint endpoint(const std::string& text) {
   core::EndpointError error;
@@ -133,5 +133,5 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"v2_oversized", std::string("\r\n\r\n\0\r\nQUIT\n\x21\x11\xff\xff", 16)}),
     [](const ::testing::TestParamInfo<Malformed>& info) { return std::string(info.param.name); });
 
-}  // namespace
+}  // namespace proxy_protocol_test
 }  // namespace fulcrum::l4

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 namespace fulcrum::l4 {
-namespace {
+namespace udp_flow_table_test {
 
 FlowKey key_v4(const char* ip, uint16_t port) {
   sockaddr_in address{};
@@ -78,5 +78,5 @@ TEST(UdpFlowTable, SlotsAreReusedWithinCapacity) {
   EXPECT_EQ(table.find(key_v4("192.0.2.1", 998)), table.oldest());
 }
 
-}  // namespace
+}  // namespace udp_flow_table_test
 }  // namespace fulcrum::l4

@@ -3,15 +3,12 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
-namespace fulcrum::security {
-namespace {
+#include "client_address_text.hpp"
 
-ClientAddress address(const char* text) {
-  uint8_t bytes[16] = {};
-  if (inet_pton(AF_INET, text, bytes) == 1) return ClientAddress::from_bytes(AF_INET, bytes);
-  EXPECT_EQ(inet_pton(AF_INET6, text, bytes), 1) << text;
-  return ClientAddress::from_bytes(AF_INET6, bytes);
-}
+namespace fulcrum::security {
+namespace access_list_test {
+
+using testing::address;
 
 TEST(AccessList, EmptyAllowsEveryone) {
   AccessList list;
@@ -69,5 +66,5 @@ TEST(AccessList, HostAddressesAreSlash32AndSlash128) {
   EXPECT_FALSE(list.allows(address("::1")));
 }
 
-}  // namespace
+}  // namespace access_list_test
 }  // namespace fulcrum::security

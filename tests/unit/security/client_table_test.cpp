@@ -7,7 +7,7 @@
 #include <vector>
 
 namespace fulcrum::security {
-namespace {
+namespace client_table_test {
 
 ClientAddress v4(uint32_t host_order) {
   uint32_t net = htonl(host_order);
@@ -122,5 +122,5 @@ TEST(ClientTable, TwoThreadsNeverAdmitMoreThanTheMaximum) {
   EXPECT_EQ(admitted.load(), 50);
 }
 
-}  // namespace
+}  // namespace client_table_test
 }  // namespace fulcrum::security

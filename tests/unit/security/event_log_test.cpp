@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace fulcrum::security {
-namespace {
+namespace event_log_test {
 
 TEST(EventLog, LogsWithinItsBudgetAndCountsTheLinesLeftOut) {
   EventLog log;
@@ -14,5 +14,5 @@ TEST(EventLog, LogsWithinItsBudgetAndCountsTheLinesLeftOut) {
   EXPECT_LE(log.suppressed(), 81u);
 }
 
-}  // namespace
+}  // namespace event_log_test
 }  // namespace fulcrum::security

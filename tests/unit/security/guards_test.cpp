@@ -8,15 +8,12 @@
 #include <thread>
 #include <vector>
 
-namespace fulcrum::security {
-namespace {
+#include "client_address_text.hpp"
 
-ClientAddress address(const char* text) {
-  uint8_t bytes[16] = {};
-  if (inet_pton(AF_INET, text, bytes) == 1) return ClientAddress::from_bytes(AF_INET, bytes);
-  EXPECT_EQ(inet_pton(AF_INET6, text, bytes), 1) << text;
-  return ClientAddress::from_bytes(AF_INET6, bytes);
-}
+namespace fulcrum::security {
+namespace guards_test {
+
+using testing::address;
 
 config::ListenerConfig listener(const std::string& name, uint32_t max_connections, uint32_t ipv6_prefix = 64) {
   config::ListenerConfig l;
@@ -109,11 +106,11 @@ TEST(ListenerCounters, ThreadsThatAreNoWorkerAddToTheSharedSlotWithoutLosingCoun
   EXPECT_EQ(counters.total(Event::denied), 0u);
 }
 
-}  // namespace
+}  // namespace guards_test
 }  // namespace fulcrum::security
 
 namespace fulcrum::security {
-namespace {
+namespace guards_test {
 
 // scheme: internal refuses clients outside the private networks before anything else decides,
 // so an `allow` entry cannot open an internal listener to the internet; each refusal is counted.
@@ -148,5 +145,5 @@ TEST(Guards, AnInternalListenerAdmitsPrivateClientsOnlyAndCountsTheOthers) {
   EXPECT_TRUE((*compile(guards, {facing}))[0].open());
 }
 
-}  // namespace
+}  // namespace guards_test
 }  // namespace fulcrum::security

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace fulcrum::security {
-namespace {
+namespace waf_rules_test {
 
 config::Security with_defaults() {
   config::Security security;
@@ -149,5 +149,5 @@ TEST(WafRules, BodyIsSearchedOnlyUpToItsLimit) {
   EXPECT_EQ(late.block, nullptr);
 }
 
-}  // namespace
+}  // namespace waf_rules_test
 }  // namespace fulcrum::security

@@ -12,7 +12,7 @@
 #include "tls/certificate_names.hpp"
 
 namespace fulcrum::tls {
-namespace {
+namespace server_context_test {
 
 using testing::KeyKind;
 using testing::make_certificate;
@@ -118,5 +118,5 @@ TEST_F(ServerContextTest, AlpnOffersWhatTheListenerListsInItsOrder) {
   EXPECT_EQ(context->alpn_wire(), expected);
 }
 
-}  // namespace
+}  // namespace server_context_test
 }  // namespace fulcrum::tls

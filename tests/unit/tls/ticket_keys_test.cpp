@@ -5,7 +5,7 @@
 #include "core/clock.hpp"
 
 namespace fulcrum::tls {
-namespace {
+namespace ticket_keys_test {
 
 TEST(TicketKeys, CurrentSealsPreviousStillOpensOlderNever) {
   TicketKeys keys(std::chrono::milliseconds(1000));
@@ -45,5 +45,5 @@ TEST(TicketKeys, UnknownNamesAreNotOpened) {
   EXPECT_EQ(keys.for_opening(name, core::now_ms(), opened), TicketKeys::Found::none);
 }
 
-}  // namespace
+}  // namespace ticket_keys_test
 }  // namespace fulcrum::tls

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace fulcrum::upstream {
-namespace {
+namespace operator_overrides_test {
 
 config::TargetConfig target(const std::string& address, uint32_t weight = 1) {
   core::EndpointError error;
@@ -89,5 +89,5 @@ TEST(OperatorOverrides, WeightDrainAndDeregistrationOfAFileTargetLastUntilTheFil
   EXPECT_FALSE(find(served, "127.0.0.1:82"));
 }
 
-}  // namespace
+}  // namespace operator_overrides_test
 }  // namespace fulcrum::upstream

@@ -10,7 +10,7 @@
 #include "upstream/passive_report.hpp"
 
 namespace fulcrum::upstream {
-namespace {
+namespace outlier_doorbell_test {
 
 // Rings waiting on `fd` (0 when none), emptying the counter.
 uint64_t take_rings(int fd) {
@@ -68,5 +68,5 @@ TEST(OutlierDoorbell, NoDoorbellOrDetectionOffIsQuiet) {
   ::close(fd);
 }
 
-}  // namespace
+}  // namespace outlier_doorbell_test
 }  // namespace fulcrum::upstream

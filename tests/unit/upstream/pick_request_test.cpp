@@ -9,7 +9,7 @@
 #include "upstream/snapshot.hpp"
 
 namespace fulcrum::upstream {
-namespace {
+namespace pick_request_test {
 
 // A request's facts for the tests: a header map (names in lower case), cookies and a URI.
 class FakeRequest final : public RequestKeys {
@@ -135,5 +135,5 @@ TEST(PickRequest, MakePickRequestCarriesTheGroupsKeyAndTheClock) {
   EXPECT_TRUE(request.avoid.empty());
 }
 
-}  // namespace
+}  // namespace pick_request_test
 }  // namespace fulcrum::upstream

@@ -8,7 +8,7 @@
 #include <vector>
 
 namespace fulcrum::upstream {
-namespace {
+namespace retry_budget_test {
 
 // A budget whose bucket is empty: only deposits made in the test count.
 std::unique_ptr<RetryBudget> empty_budget() {
@@ -92,5 +92,5 @@ TEST(RetryBudget, WorkersRacingForTheLastRetriesNeverOverdrawIt) {
   EXPECT_EQ(budget->balance.load(), 0);
 }
 
-}  // namespace
+}  // namespace retry_budget_test
 }  // namespace fulcrum::upstream

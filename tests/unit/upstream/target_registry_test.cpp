@@ -9,7 +9,7 @@
 #include "upstream/passive_report.hpp"
 
 namespace fulcrum::upstream {
-namespace {
+namespace target_registry_test {
 
 std::shared_ptr<const config::Config> load(const std::string& yaml) {
   auto result = config::load_config_text(yaml, "test.yaml");
@@ -170,5 +170,5 @@ TEST(OpenSessions, ClosesOnlyTheNamedTargetsSessions) {
   for (int fd : {a[0], a[1], b[0], b[1]}) ::close(fd);
 }
 
-}  // namespace
+}  // namespace target_registry_test
 }  // namespace fulcrum::upstream

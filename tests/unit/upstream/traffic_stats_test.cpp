@@ -6,7 +6,7 @@
 #include <vector>
 
 namespace fulcrum::upstream {
-namespace {
+namespace traffic_stats_test {
 
 TEST(TrafficStats, SumsEverySlotAndHistogramsBucketByUpperBound) {
   TrafficStats stats(2);
@@ -55,5 +55,5 @@ TEST(TrafficStats, ConnectionsOpenMinusClosedIsActive) {
   EXPECT_EQ(totals.active_connections(), 0u);
 }
 
-}  // namespace
+}  // namespace traffic_stats_test
 }  // namespace fulcrum::upstream

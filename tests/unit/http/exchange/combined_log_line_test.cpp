@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace fulcrum::http {
-namespace {
+namespace combined_log_line_test {
 
 constexpr int64_t kTime = 1795485353;  // 2026-11-24T01:55:53Z
 
@@ -72,5 +72,5 @@ TEST(CombinedLogLine, HostileValuesCannotForgeAFieldOrALine) {
   EXPECT_EQ(line.rfind("- - - [24/Nov/2026:01:55:53 +0000] \"-\" 400 0 \"-\" \"-\" host=\"-\"", 0), 0u) << line;
 }
 
-}  // namespace
+}  // namespace combined_log_line_test
 }  // namespace fulcrum::http

@@ -8,9 +8,7 @@
 #include "http/exchange/sticky_cookie.hpp"
 
 namespace fulcrum::http::testing {
-namespace {
-
-const std::string kGet = "GET /a HTTP/1.1\r\nHost: example.com\r\n\r\n";
+namespace exchange_admission_test {
 
 TEST(ExchangeAdmission, AnOrdinaryRequestIsForwardedToItsGroup) {
   Rig rig(forward_config({"127.0.0.1:1", "127.0.0.2:1"}));
@@ -146,5 +144,5 @@ TEST(ExchangeAdmission, IpHashOnAHeaderHashesItsValue) {
   EXPECT_NE(a.pick_hash, c.pick_hash);
 }
 
-}  // namespace
+}  // namespace exchange_admission_test
 }  // namespace fulcrum::http::testing

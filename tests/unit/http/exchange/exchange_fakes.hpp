@@ -38,6 +38,9 @@
 
 namespace fulcrum::http::testing {
 
+// The plainest request the exchange tests send.
+inline const std::string kGet = "GET /a HTTP/1.1\r\nHost: example.com\r\n\r\n";
+
 // A ByteStream in memory. Reads hand out `input` (at most `read_chunk` bytes a call), then end
 // as `at_end` says; writes are collected in `written` unless `fail_writes`. A read hanging at
 // the end goes on when feed() brings more.

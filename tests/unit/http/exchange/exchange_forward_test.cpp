@@ -5,10 +5,9 @@
 #include "exchange_fakes.hpp"
 
 namespace fulcrum::http::testing {
-namespace {
+namespace exchange_forward_test {
 
 const std::vector<std::string> kTwo = {"127.0.0.1:1", "127.0.0.2:1"};
-const std::string kGet = "GET /a HTTP/1.1\r\nHost: example.com\r\n\r\n";
 const std::string kPost = "POST /a HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\n\r\nabc";
 const std::string kPut = "PUT /a HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\n\r\nabc";
 
@@ -193,5 +192,5 @@ TEST(ExchangeForward, AnswersOfOurOwnNeverReachATarget) {
   EXPECT_TRUE(targets.dialed.empty());
 }
 
-}  // namespace
+}  // namespace exchange_forward_test
 }  // namespace fulcrum::http::testing

@@ -5,7 +5,7 @@
 #include "http/exchange/redirect_location.hpp"
 
 namespace fulcrum::http {
-namespace {
+namespace rule_matcher_test {
 
 TEST(GlobMatch, StarsQuestionMarksAndCase) {
   EXPECT_TRUE(glob_match("/v1/*", "/v1/users"));
@@ -82,5 +82,5 @@ TEST(RedirectLocation, PartsPlaceholdersAndDefaultPorts) {
   EXPECT_EQ(redirect_location(port, request), "https://example.com:8443/a?b=1");
 }
 
-}  // namespace
+}  // namespace rule_matcher_test
 }  // namespace fulcrum::http

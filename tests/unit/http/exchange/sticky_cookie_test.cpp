@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace fulcrum::http {
-namespace {
+namespace sticky_cookie_test {
 
 TEST(StickyCookie, IssuedValuesVerifyUntilTheyExpire) {
   StickyCookie signer("0123456789abcdef-secret");
@@ -28,5 +28,5 @@ TEST(StickyCookie, FindsACookieAmongOthers) {
   EXPECT_EQ(find_cookie("a=1", "FULCRUM"), "");
 }
 
-}  // namespace
+}  // namespace sticky_cookie_test
 }  // namespace fulcrum::http

@@ -7,7 +7,7 @@
 #include "http/h1/content_length_body.hpp"
 
 namespace fulcrum::http {
-namespace {
+namespace chunked_decoder_test {
 
 // Decodes `body` in one call to feed() and returns the result.
 ChunkedResult feed_all(std::string_view body, const ChunkedLimits& limits = {}) {
@@ -199,5 +199,5 @@ TEST(ContentLengthBody, TakesExactlyTheDeclaredBytes) {
   EXPECT_TRUE(empty.done());
 }
 
-}  // namespace
+}  // namespace chunked_decoder_test
 }  // namespace fulcrum::http

@@ -8,7 +8,7 @@
 #include "http_test_support.hpp"
 
 namespace fulcrum::http {
-namespace {
+namespace desync_classifier_test {
 
 Classification classify_raw(const std::string& bytes) {
   testing::ParsedRequest r;
@@ -156,5 +156,5 @@ TEST(DesyncClassifier, EveryReasonHasANameAndAStatus) {
   }
 }
 
-}  // namespace
+}  // namespace desync_classifier_test
 }  // namespace fulcrum::http

@@ -20,7 +20,7 @@
 #include "http/h1/request_parser.hpp"
 
 namespace fulcrum::http {
-namespace {
+namespace desync_corpus_test {
 
 struct CorpusCase {
   std::string file;
@@ -330,5 +330,5 @@ TEST(DesyncCorpus, BytesOnTheWireReachTheSameTier) {
             << corpus().size() << "\n";
 }
 
-}  // namespace
+}  // namespace desync_corpus_test
 }  // namespace fulcrum::http

@@ -3,36 +3,17 @@
 // found interesting can be dropped into that folder to keep them as regression tests.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <string>
-#include <vector>
-
 #include "../../../fuzz/http_fuzz_driver.hpp"
+#include "../../../fuzz/seed_inputs.hpp"
 
 namespace fulcrum::http {
-namespace {
-
-std::vector<std::filesystem::path> seed_files() {
-  const std::filesystem::path dir = std::filesystem::path(FULCRUM_SOURCE_DIR) / "tests" / "fuzz" / "corpus" / "http";
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
+namespace fuzz_corpus_replay_test {
 
 TEST(FuzzCorpusReplay, EverySeedKeepsTheInvariants) {
-  const auto files = seed_files();
-  ASSERT_GE(files.size(), 30u);
-  for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::string broken = fuzz::run_one(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-    EXPECT_EQ(broken, "") << path.filename();
+  const auto seeds = fuzz_seeds::read_corpus("http");
+  ASSERT_GE(seeds.size(), 30u);
+  for (const auto& seed : seeds) {
+    EXPECT_EQ(fuzz::run_one(fuzz_seeds::data_of(seed), seed.bytes.size()), "") << seed.name;
   }
 }
 
@@ -44,5 +25,5 @@ TEST(FuzzCorpusReplay, EmptyAndTinyInputs) {
   }
 }
 
-}  // namespace
+}  // namespace fuzz_corpus_replay_test
 }  // namespace fulcrum::http

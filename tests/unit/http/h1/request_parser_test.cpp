@@ -8,7 +8,7 @@
 #include "http_test_support.hpp"
 
 namespace fulcrum::http {
-namespace {
+namespace request_parser_test {
 
 using testing::parse_request;
 using testing::ParsedRequest;
@@ -574,5 +574,5 @@ TEST(RequestParser, PipelinedRequestsInOneBuffer) {
   EXPECT_TRUE(rest.empty());
 }
 
-}  // namespace
+}  // namespace request_parser_test
 }  // namespace fulcrum::http

@@ -7,7 +7,7 @@
 #include "http_test_support.hpp"
 
 namespace fulcrum::http {
-namespace {
+namespace response_parser_test {
 
 using testing::parse_response;
 using testing::ParsedResponse;
@@ -180,5 +180,5 @@ TEST(ResponseParser, InterimResponsesThenFinalInOneBuffer) {
   EXPECT_EQ(rest, "ok");
 }
 
-}  // namespace
+}  // namespace response_parser_test
 }  // namespace fulcrum::http

@@ -11,7 +11,7 @@
 #include "http_test_support.hpp"
 
 namespace fulcrum::http {
-namespace {
+namespace smuggling_test {
 
 struct Outcome {
   DesyncAction action = DesyncAction::forward;
@@ -78,5 +78,5 @@ TEST(Smuggling, MonitorModeStillRefusesWhatCannotBeFramed) {
   EXPECT_GT(forwarded, 0);  // CL + TE is framed by TE alone, with CL dropped
 }
 
-}  // namespace
+}  // namespace smuggling_test
 }  // namespace fulcrum::http

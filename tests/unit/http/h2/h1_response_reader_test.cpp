@@ -9,7 +9,7 @@
 #include <vector>
 
 namespace fulcrum::http {
-namespace {
+namespace h1_response_reader_test {
 
 struct Collected : H1ResponseReader::Sink {
   int heads = 0;
@@ -117,5 +117,5 @@ TEST(H1ResponseReader, BytesAfterTheResponseAreIgnored) {
   EXPECT_TRUE(reader.complete());
 }
 
-}  // namespace
+}  // namespace h1_response_reader_test
 }  // namespace fulcrum::http

@@ -11,7 +11,7 @@
 #include "h2_wire.hpp"
 
 namespace fulcrum::http {
-namespace {
+namespace h2_flood_test {
 
 using namespace wire;
 
@@ -143,5 +143,5 @@ TEST(H2Flood, TheServerDoesNotAdvertiseExtendedConnect) {
   EXPECT_EQ(peer.reader.rst(1), static_cast<uint32_t>(NGHTTP2_PROTOCOL_ERROR));
 }
 
-}  // namespace
+}  // namespace h2_flood_test
 }  // namespace fulcrum::http

@@ -4,35 +4,17 @@
 // interesting can be dropped into that folder to keep them as regression tests.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <string>
-#include <vector>
-
 #include "../../../fuzz/h2_fuzz_driver.hpp"
+#include "../../../fuzz/seed_inputs.hpp"
 
 namespace fulcrum::http {
-namespace {
-
-std::vector<std::filesystem::path> seed_files() {
-  const std::filesystem::path dir = std::filesystem::path(FULCRUM_SOURCE_DIR) / "tests" / "fuzz" / "corpus" / "h2";
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
+namespace h2_fuzz_corpus_replay_test {
 
 TEST(H2FuzzCorpusReplay, EverySeedKeepsTheInvariants) {
-  const auto files = seed_files();
-  ASSERT_GE(files.size(), 20u);
-  for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(h2_fuzz::run_one(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), "") << path.filename();
+  const auto seeds = fuzz_seeds::read_corpus("h2");
+  ASSERT_GE(seeds.size(), 20u);
+  for (const auto& seed : seeds) {
+    EXPECT_EQ(h2_fuzz::run_one(fuzz_seeds::data_of(seed), seed.bytes.size()), "") << seed.name;
   }
 }
 
@@ -44,5 +26,5 @@ TEST(H2FuzzCorpusReplay, EmptyAndTinyInputs) {
   }
 }
 
-}  // namespace
+}  // namespace h2_fuzz_corpus_replay_test
 }  // namespace fulcrum::http

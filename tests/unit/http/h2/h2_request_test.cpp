@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 namespace fulcrum::http {
-namespace {
+namespace h2_request_test {
 
 H2Request request(std::initializer_list<std::pair<std::string_view, std::string_view>> fields, bool end_stream = true) {
   H2Request r;
@@ -82,5 +82,5 @@ TEST(H2Request, BodyFramingFollowsContentLengthAndEndStream) {
   EXPECT_EQ(known.field_bytes, (7 + 4) + (7 + 5) + (10 + 1) + (5 + 1) + (14 + 1) + 5 * 32u);
 }
 
-}  // namespace
+}  // namespace h2_request_test
 }  // namespace fulcrum::http

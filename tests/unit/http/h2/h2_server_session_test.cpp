@@ -13,7 +13,7 @@
 #include <vector>
 
 namespace fulcrum::http {
-namespace {
+namespace h2_server_session_test {
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
@@ -35,7 +35,7 @@ struct Recorder : H2ServerSession::Events {
 };
 
 // An HTTP/2 client (nghttp2's), recording each stream's response.
-class Client {
+class Nghttp2Client {
  public:
   struct Response {
     std::string status;
@@ -46,13 +46,13 @@ class Client {
   };
 
   // `manual_window`: the client opens its windows only when told (read()), as a slow reader.
-  explicit Client(int32_t initial_window = 65535, bool manual_window = false) {
+  explicit Nghttp2Client(int32_t initial_window = 65535, bool manual_window = false) {
     nghttp2_session_callbacks* callbacks = nullptr;
     nghttp2_session_callbacks_new(&callbacks);
     nghttp2_session_callbacks_set_on_header_callback(
         callbacks, [](nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t name_length,
                       const uint8_t* value, size_t value_length, uint8_t, void* user_data) {
-          auto& response = static_cast<Client*>(user_data)->responses[frame->hd.stream_id];
+          auto& response = static_cast<Nghttp2Client*>(user_data)->responses[frame->hd.stream_id];
           std::string n(reinterpret_cast<const char*>(name), name_length);
           std::string v(reinterpret_cast<const char*>(value), value_length);
           if (n == ":status") response.status = v;
@@ -61,19 +61,19 @@ class Client {
         });
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(
         callbacks, [](nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t length, void* user_data) {
-          static_cast<Client*>(user_data)->responses[id].body.append(reinterpret_cast<const char*>(data), length);
+          static_cast<Nghttp2Client*>(user_data)->responses[id].body.append(reinterpret_cast<const char*>(data), length);
           return 0;
         });
     nghttp2_session_callbacks_set_on_stream_close_callback(
         callbacks, [](nghttp2_session*, int32_t id, uint32_t error_code, void* user_data) {
-          auto& response = static_cast<Client*>(user_data)->responses[id];
+          auto& response = static_cast<Nghttp2Client*>(user_data)->responses[id];
           response.closed = true;
           response.error_code = error_code;
           return 0;
         });
     nghttp2_session_callbacks_set_on_frame_recv_callback(
         callbacks, [](nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-          auto* self = static_cast<Client*>(user_data);
+          auto* self = static_cast<Nghttp2Client*>(user_data);
           if (frame->hd.type == NGHTTP2_GOAWAY) {
             self->goaway = true;
             self->goaway_error = frame->goaway.error_code;
@@ -94,7 +94,7 @@ class Client {
     nghttp2_settings_entry window{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(initial_window)};
     nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, &window, 1);
   }
-  ~Client() { nghttp2_session_del(session); }
+  ~Nghttp2Client() { nghttp2_session_del(session); }
 
   // Sends a request; `body` (when given) as DATA after the head.
   int32_t request(const Fields& head, const std::string* body = nullptr) {
@@ -108,7 +108,7 @@ class Client {
       pending_body = *body;
       provider.read_callback = [](nghttp2_session*, int32_t, uint8_t* buffer, size_t length, uint32_t* flags,
                                   nghttp2_data_source*, void* user_data) -> ssize_t {
-        auto* self = static_cast<Client*>(user_data);
+        auto* self = static_cast<Nghttp2Client*>(user_data);
         const size_t n = std::min(length, self->pending_body.size());
         std::memcpy(buffer, self->pending_body.data(), n);
         self->pending_body.erase(0, n);
@@ -130,7 +130,7 @@ class Client {
 };
 
 // Moves bytes both ways until neither side has anything to say.
-void pump(Client& client, H2ServerSession& server, bool* server_ok = nullptr) {
+void pump(Nghttp2Client& client, H2ServerSession& server, bool* server_ok = nullptr) {
   for (int round = 0; round < 10000; ++round) {
     bool moved = false;
     const uint8_t* data = nullptr;
@@ -157,7 +157,7 @@ Fields get(const std::string& path) { return head_of("GET", path); }
 TEST(H2ServerSession, AGetBecomesAnHttp11HeadAndItsResponseComesBackFramed) {
   Recorder owner;
   H2ServerSession server(owner, {});
-  Client client;
+  Nghttp2Client client;
   Fields head = get("/search?q=1");
   head.push_back({"user-agent", "test/1"});
   head.push_back({"cookie", "a=1"});
@@ -199,7 +199,7 @@ TEST(H2ServerSession, ReleasingIdleMemoryLeavesTheNextExchangeWhole) {
   Recorder owner;
   H2ServerSession server(owner, {});
   EXPECT_GE(server.idle_releasable_bytes(), 16384u);  // nghttp2's frame buffer
-  Client client;
+  Nghttp2Client client;
   for (int i = 0; i < 3; ++i) {
     const int32_t id = client.request(get("/r" + std::to_string(i)));
     pump(client, server);
@@ -217,7 +217,7 @@ TEST(H2ServerSession, ReleasingIdleMemoryLeavesTheNextExchangeWhole) {
 TEST(H2ServerSession, ABodyWithoutContentLengthIsChunkedAndOnlyConsumedBytesOpenTheWindow) {
   Recorder owner;
   H2ServerSession server(owner, {.initial_window_bytes = 16384});
-  Client client;
+  Nghttp2Client client;
   const std::string body(100000, 'x');
   const int32_t id = client.request(head_of("POST", "/upload"), &body);
   pump(client, server);
@@ -245,7 +245,7 @@ TEST(H2ServerSession, ABodyWithoutContentLengthIsChunkedAndOnlyConsumedBytesOpen
 TEST(H2ServerSession, AContentLengthBodyIsForwardedAsIs) {
   Recorder owner;
   H2ServerSession server(owner, {});
-  Client client;
+  Nghttp2Client client;
   Fields head = head_of("PUT", "/put");
   head.push_back({"content-length", "5"});
   const std::string body = "12345";
@@ -259,7 +259,7 @@ TEST(H2ServerSession, AContentLengthBodyIsForwardedAsIs) {
 TEST(H2ServerSession, MalformedRequestsResetTheirStreamAndTheConnectionServesOn) {
   Recorder owner;
   H2ServerSession server(owner, {});
-  Client client;
+  Nghttp2Client client;
   Fields other_host = get("/");
   other_host.push_back({"host", "evil.example"});  // RFC 9113 §8.3.1: must name the same authority
   const int32_t bad_host = client.request(other_host);
@@ -289,7 +289,7 @@ TEST(H2ServerSession, MalformedRequestsResetTheirStreamAndTheConnectionServesOn)
 TEST(H2ServerSession, AHeadOverTheLimitIsAnswered431) {
   Recorder owner;
   H2ServerSession server(owner, {.max_header_list_bytes = 4096});
-  Client client;
+  Nghttp2Client client;
   Fields big = get("/");
   big.push_back({"x-big", std::string(5000, 'a')});
   const int32_t id = client.request(big);
@@ -304,7 +304,7 @@ TEST(H2ServerSession, AHeadOverTheLimitIsAnswered431) {
 TEST(H2ServerSession, AResponseBodyWaitsForTheClientsWindow) {
   Recorder owner;
   H2ServerSession server(owner, {});
-  Client client(16384, true);  // a slow reader: 16 KiB per stream, opened only when it reads
+  Nghttp2Client client(16384, true);  // a slow reader: 16 KiB per stream, opened only when it reads
   const int32_t id = client.request(get("/big"));
   pump(client, server);
   server.respond(id, 200, {{"content-length", "200000"}}, false);
@@ -330,7 +330,7 @@ TEST(H2ServerSession, GarbageEndsTheConnectionAndShutDownLetsStreamsFinish) {
   Recorder owner;
   H2ServerSession server(owner, {});
   EXPECT_FALSE(server.receive("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));  // not the HTTP/2 preface
-  Client client;
+  Nghttp2Client client;
   H2ServerSession second(owner, {});
   const int32_t id = client.request(get("/"));
   pump(client, second);
@@ -350,7 +350,7 @@ TEST(H2ServerSession, GarbageEndsTheConnectionAndShutDownLetsStreamsFinish) {
 TEST(H2ServerSession, RespondTakesFieldViews) {
   Recorder owner;
   H2ServerSession server(owner, {});
-  Client client;
+  Nghttp2Client client;
   const int32_t id = client.request(get("/views"));
   const int32_t other = client.request(get("/other"));
   pump(client, server);
@@ -375,7 +375,7 @@ TEST(H2ServerSession, ClientResetsPastTheBudgetEndTheConnection) {
   Recorder owner;
   // A refill of 1 a second is nothing worth counting within the test.
   H2ServerSession server(owner, {.reset_burst = 50, .resets_per_second = 1});
-  Client client;
+  Nghttp2Client client;
   bool ok = true;
   // Each stream's HEADERS goes out before its RST_STREAM (nghttp2 would drop a stream
   // cancelled before it was sent).
@@ -410,7 +410,7 @@ TEST(H2ServerSession, ClientResetsPastTheBudgetEndTheConnection) {
 TEST(H2ServerSession, WindowUpdatesForResponseDataAreNotAFlood) {
   Recorder owner;
   H2ServerSession server(owner, {.control_frame_burst = 20, .control_frames_per_second = 1});
-  Client client(16384, true);
+  Nghttp2Client client(16384, true);
   const int32_t id = client.request(get("/download"));
   pump(client, server);
   const std::string body(1 << 20, 'd');
@@ -435,7 +435,7 @@ TEST(H2ServerSession, WindowUpdatesForResponseDataAreNotAFlood) {
 TEST(H2ServerSession, AConnectionServesAtMostMaxStreamsThenAsksForANewOne) {
   Recorder owner;
   H2ServerSession server(owner, {.max_streams = 3});
-  Client client;
+  Nghttp2Client client;
   std::vector<int32_t> ids;
   for (int i = 0; i < 3; ++i) ids.push_back(client.request(get("/" + std::to_string(i))));
   pump(client, server);
@@ -451,5 +451,5 @@ TEST(H2ServerSession, AConnectionServesAtMostMaxStreamsThenAsksForANewOne) {
   EXPECT_TRUE(server.finished());
 }
 
-}  // namespace
+}  // namespace h2_server_session_test
 }  // namespace fulcrum::http

@@ -11,7 +11,7 @@
 #include "h2_wire.hpp"
 
 namespace fulcrum::http {
-namespace {
+namespace h2_smuggling_test {
 
 using namespace wire;
 
@@ -163,5 +163,5 @@ TEST(H2HeaderLimits, APlainOversizedListIsAnswered431AndTheConnectionServesOn) {
   EXPECT_EQ(peer.heads.count(3), 1u);
 }
 
-}  // namespace
+}  // namespace h2_smuggling_test
 }  // namespace fulcrum::http

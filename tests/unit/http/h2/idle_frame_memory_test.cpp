@@ -11,7 +11,7 @@
 #include <vector>
 
 namespace fulcrum::http {
-namespace {
+namespace idle_frame_memory_test {
 
 // Pages of [data, data + size) the kernel holds in memory.
 size_t resident_pages(void* data, size_t size) {
@@ -50,5 +50,5 @@ TEST(IdleFrameMemory, BlocksMadeWithTheSessionAreReleasedOthersAreNot) {
   EXPECT_EQ(memory.releasable_bytes(), 0u);
 }
 
-}  // namespace
+}  // namespace idle_frame_memory_test
 }  // namespace fulcrum::http

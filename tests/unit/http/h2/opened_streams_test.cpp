@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 namespace fulcrum::http {
-namespace {
+namespace opened_streams_test {
 
 TEST(OpenedStreams, SkippedIdentifiersBelowTheHighestNeverOpened) {
   OpenedStreams s;
@@ -34,5 +34,5 @@ TEST(OpenedStreams, TheWindowSlidesAndForgetsWhatFallsOutOfIt) {
   EXPECT_TRUE(s.never_opened(401 + 2 * 70 + 2 * 200 - 2));
 }
 
-}  // namespace
+}  // namespace opened_streams_test
 }  // namespace fulcrum::http

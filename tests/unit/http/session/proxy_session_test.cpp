@@ -26,7 +26,7 @@
 #include "upstream/worker_home.hpp"
 
 namespace fulcrum::http {
-namespace {
+namespace proxy_session_test {
 
 using asio::ip::tcp;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
@@ -100,11 +100,11 @@ class Proxy {
 };
 
 // A blocking client on its own io_context.
-struct Client {
+struct SocketClient {
   asio::io_context io;
   tcp::socket socket{io};
   asio::streambuf in;
-  explicit Client(uint16_t port) { socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)); }
+  explicit SocketClient(uint16_t port) { socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port)); }
   void send(const std::string& bytes) { asio::write(socket, asio::buffer(bytes)); }
   // One response with a Content-Length body: its head line and body.
   std::string response() {
@@ -130,7 +130,7 @@ struct Client {
 
 TEST(ProxySession, KeepAliveAndPipelinedRequestsAreAnsweredInOrder) {
   Proxy proxy;
-  Client client(proxy.port());
+  SocketClient client(proxy.port());
   client.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(client.response(), "HTTP/1.1 200 OK ok");
   client.send("GET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n");  // one write, two requests
@@ -143,7 +143,7 @@ TEST(ProxySession, KeepAliveAndPipelinedRequestsAreAnsweredInOrder) {
 
 TEST(ProxySession, AHeadThatDoesNotArriveInTimeIs408AndClosed) {
   Proxy proxy("    client_header_timeout: 200ms\n");
-  Client client(proxy.port());
+  SocketClient client(proxy.port());
   client.send("GET / HTTP/1.1\r\nHost: x\r\n");  // never finished
   const auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(client.response().substr(0, 12), "HTTP/1.1 408");
@@ -153,11 +153,11 @@ TEST(ProxySession, AHeadThatDoesNotArriveInTimeIs408AndClosed) {
 
 TEST(ProxySession, ASmugglingHeadIsRefusedAndTheConnectionEnds) {
   Proxy proxy;
-  Client client(proxy.port());
+  SocketClient client(proxy.port());
   client.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
   EXPECT_EQ(client.response().substr(0, 12), "HTTP/1.1 400");
   EXPECT_TRUE(client.closed());
 }
 
-}  // namespace
+}  // namespace proxy_session_test
 }  // namespace fulcrum::http

@@ -18,7 +18,7 @@
 #include "http/target/upstream_pool.hpp"
 
 namespace fulcrum::http {
-namespace {
+namespace socket_stream_test {
 
 using asio::ip::tcp;
 
@@ -131,5 +131,5 @@ TEST(UpstreamPool, HandsBackALiveConnectionAndDiscardsOneThePeerClosed) {
   EXPECT_EQ(pool.idle_count(), 0u);
 }
 
-}  // namespace
+}  // namespace socket_stream_test
 }  // namespace fulcrum::http
