@@ -12,7 +12,7 @@
 #include "h2_connection_fakes.hpp"
 
 namespace fulcrum::http::testing {
-namespace {
+namespace h2_connection_test {
 
 TargetScript answers(std::string response) { return TargetScript{.response = std::move(response)}; }
 TargetScript hangs() { return TargetScript{.at_end = FakeStream::AtEnd::hang}; }
@@ -292,5 +292,5 @@ TEST(H2Connection, APathOverMaxRequestLineIs414AndNoTargetIsAsked) {
   EXPECT_FALSE(h2.targets.dialed(0));
 }
 
-}  // namespace
+}  // namespace h2_connection_test
 }  // namespace fulcrum::http::testing

@@ -18,7 +18,7 @@
 #include "h2_connection_fakes.hpp"
 
 namespace fulcrum::http::testing {
-namespace {
+namespace h2_stream_side_test {
 
 // A connection whose streams nobody serves: the test plays the exchange on their sides.
 class BareConnection final : public H2Connection {
@@ -299,5 +299,5 @@ TEST(H2StreamSide, CancelAbortsAWaitingReadAndTheBodyCanStillBeRead) {
   EXPECT_EQ(s.read(side, 1024)->bytes, "4\r\nlate\r\n");
 }
 
-}  // namespace
+}  // namespace h2_stream_side_test
 }  // namespace fulcrum::http::testing
