@@ -17,6 +17,9 @@
 #include <sstream>
 #include <fstream>
 #include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "harness.hpp"
 #include "http_harness.hpp"
@@ -149,6 +152,89 @@ TEST_F(Http2, MetricsCountEachStream) {
   EXPECT_NE(metrics.out.find("fulcrum_listener_requests_total{listener=\"secure\",code_class=\"2xx\"} 30\n"),
             std::string::npos);
   EXPECT_NE(metrics.out.find("fulcrum_group_requests_total{group=\"app\",code_class=\"2xx\"} 70\n"), std::string::npos);
+}
+
+// The value of the sample `series` ("name{labels}") in /metrics text, or -1.
+double metric(const std::string& text, const std::string& series) {
+  const size_t at = text.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
+}
+
+// The same requests in HTTP/2 (h2c on `plain`) and in HTTP/1.1 (over TLS on `secure`) are
+// counted alike: in /metrics per listener, group and target, and in the admin API the dashboard
+// polls (totals, open connections, and the sampler's latency window). The HTTP/2 connection is
+// counted once, though the HTTP/1.1 session that accepted it handed it over.
+TEST_F(Http2, MetricsAndTheDashboardsDataCountStreamsLikeHttp11Requests) {
+  start();
+  constexpr int kEach = 8;
+  // One connection each, its requests one after another (h2load; curl 7.88 cannot reuse an h2c
+  // connection: curl/curl#10634).
+  auto load = [&](const std::string& protocol, const std::string& url) {
+    std::vector<std::string> argv{"/usr/bin/h2load", "-n", std::to_string(kEach), "-c", "1", "-m", "1", url};
+    if (protocol == "http/1.1") argv.insert(argv.begin() + 1, "--h1");
+    auto r = run_captured(argv, "/dev/null", true);
+    EXPECT_NE(r.out.find("Application protocol: " + protocol), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(std::to_string(kEach) + " succeeded"), std::string::npos) << r.out;
+  };
+  const std::string admin = "http://" + admin_address(*fulcrum_);
+  auto metrics = [&] { return curl({admin + "/metrics"}).out; };
+  auto connections = [&](const std::string& text, const std::string& listener) {
+    return metric(text, "fulcrum_listener_connections_total{listener=\"" + listener + "\"}");
+  };
+  const std::string before = metrics();  // start_fulcrum's readiness probe was a connection
+  load("h2c", plain_url("/bytes/100"));
+  load("http/1.1", secure_url("/bytes/100"));
+
+  const std::string target = "group=\"app\",target=\"" + backend_->address() + "\"";
+  std::string m = metrics();
+  for (const std::string listener : {"plain", "secure"}) {
+    SCOPED_TRACE(listener);
+    const std::string l = "listener=\"" + listener + "\"";
+    EXPECT_EQ(metric(m, "fulcrum_listener_requests_total{" + l + ",code_class=\"2xx\"}"), kEach) << m;
+    EXPECT_EQ(metric(m, "fulcrum_listener_request_duration_seconds_count{" + l + "}"), kEach);
+    EXPECT_GE(metric(m, "fulcrum_listener_bytes_out_total{" + l + "}"), kEach * 100);
+    EXPECT_EQ(connections(m, listener) - connections(before, listener), 1);
+  }
+  EXPECT_EQ(metric(m, "fulcrum_group_requests_total{group=\"app\",code_class=\"2xx\"}"), 2 * kEach);
+  EXPECT_EQ(metric(m, "fulcrum_target_requests_total{" + target + ",code_class=\"2xx\"}"), 2 * kEach) << m;
+  EXPECT_EQ(metric(m, "fulcrum_target_request_duration_seconds_count{" + target + "}"), 2 * kEach);
+  EXPECT_GE(metric(m, "fulcrum_target_bytes_out_total{" + target + "}"), 2 * kEach * 100);
+  // Both clients are gone: no connection is left open, the HTTP/2 one included.
+  bool closed = false;
+  for (int i = 0; i < 50 && !closed; ++i) {
+    m = metrics();
+    closed = metric(m, "fulcrum_listener_active_connections{listener=\"plain\"}") == 0 &&
+             metric(m, "fulcrum_listener_active_connections{listener=\"secure\"}") == 0;
+    if (!closed) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(closed) << m;
+
+  // The dashboard's data: each listener's totals and open connections, the target's totals, and
+  // the latency window the sampler fills once a second.
+  auto get_json = [&](const std::string& path) {
+    return nlohmann::json::parse(curl({admin + path}).out, nullptr, false);
+  };
+  nlohmann::json listeners, group;
+  auto window = [](const nlohmann::json& object) { return object["latency_ms"]["window_requests"]; };
+  bool sampled = false;
+  for (int i = 0; i < 50 && !sampled; ++i) {
+    listeners = get_json("/api/v1/listeners");
+    group = get_json("/api/v1/target-groups/app");
+    sampled = listeners.is_array() && listeners.size() == 2 && group.is_object() && group["targets"].size() == 1 &&
+              window(listeners[0]) == kEach && window(listeners[1]) == kEach && window(group["targets"][0]) == 2 * kEach;
+    if (!sampled) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(sampled) << listeners.dump() << group.dump();
+  for (const auto& listener : listeners) {
+    SCOPED_TRACE(listener["name"].get<std::string>());
+    EXPECT_EQ(listener["totals"]["requests"]["2xx"], kEach);
+    EXPECT_EQ(listener["totals"]["connections"], connections(m, listener["name"]));
+    EXPECT_EQ(listener["active_connections"], 0);
+    EXPECT_FALSE(listener["latency_ms"]["p99"].is_null());
+  }
+  const auto& t = group["targets"][0];
+  EXPECT_EQ(t["totals"]["requests"]["2xx"], 2 * kEach);
+  EXPECT_FALSE(t["latency_ms"]["p99"].is_null());
 }
 
 TEST_F(Http2, NghttpAndH2loadStreamsAllSucceed) {
