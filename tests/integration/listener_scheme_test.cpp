@@ -19,10 +19,10 @@
 namespace fulcrum::testing {
 namespace listener_scheme_test {
 
-// Sends `line` and reads the echo; "" when the connection ends first (refused). A refused
-// connection may already be reset when the line goes out, so a failed send means refused too.
+// Sends `line` and reads the echo; "" when the connection ends first (refused), which may be
+// before the line went out.
 std::string echoed(int fd, const std::string& line) {
-  if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) return "";
+  if (!send_all(fd, line)) return "";
   std::string out;
   const auto deadline = std::chrono::steady_clock::now() + 3s;
   while (out.size() < line.size() && std::chrono::steady_clock::now() < deadline) {
