@@ -34,7 +34,9 @@ TEST(HttpIpHash, EachClientAddressKeepsItsTargetAndClientsSpread) {
   auto fulcrum = start_fulcrum(dir, ip_hash_config(port, {a.address(), b.address(), c.address()}, ""), port);
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
   std::map<std::string, int> clients_per_target;
-  for (int client = 0; client < 20; ++client) {
+  // 32 clients miss one of three targets with odds of 3 × (2/3)^32, about 1 in 100,000.
+  constexpr int kClients = 32;
+  for (int client = 0; client < kClients; ++client) {
     const std::string source = "127.0.0." + std::to_string(client + 10);
     // Four requests, each on a connection of its own: the two workers both see this client.
     const auto names = answered_by({"--interface", source, "-H", "Connection: close", url, url, url, url});
@@ -43,14 +45,18 @@ TEST(HttpIpHash, EachClientAddressKeepsItsTargetAndClientsSpread) {
     EXPECT_EQ(reached.size(), 1u) << source << " reached " << reached.size() << " targets";
     clients_per_target[names.front()]++;
   }
-  EXPECT_EQ(clients_per_target.size(), 3u) << "20 clients hashed onto fewer than 3 targets";
+  EXPECT_EQ(clients_per_target.size(), 3u) << kClients << " clients hashed onto fewer than 3 targets";
 }
 
 TEST(HttpIpHash, HashKeyHeaderCookieAndUriDecideWhateverTheClientAddress) {
   TempDir dir;
   HttpBackend a(dir, "a"), b(dir, "b"), c(dir, "c");
   const std::vector<std::string> targets{a.address(), b.address(), c.address()};
-  constexpr int kKeys = 12;
+  // Where the ring puts each target depends on its address, and the test's targets listen on
+  // ports the kernel picks: the keys must reach all three targets whatever the ring. With a
+  // third of the ring each, 40 keys miss one with odds of 3 × (2/3)^40, about 1 in 5 million
+  // (12 keys missed one in 40 runs).
+  constexpr int kKeys = 40;
   struct Case {
     std::string hash_key;
     // The curl arguments of request `key`, ahead of its URL (and the URL's path).
@@ -91,7 +97,7 @@ TEST(HttpIpHash, HashKeyHeaderCookieAndUriDecideWhateverTheClientAddress) {
       }
       spread.insert(by_client[0][key]);
     }
-    EXPECT_EQ(spread.size(), 3u) << c.hash_key << ": 12 keys hashed onto fewer than 3 targets";
+    EXPECT_EQ(spread.size(), 3u) << c.hash_key << ": " << kKeys << " keys hashed onto fewer than 3 targets";
     // Without the header or cookie, the client's address decides: one client, one target.
     if (c.hash_key != "uri") {
       const std::string url = base + "/";
