@@ -34,8 +34,10 @@ TEST(HttpIpHash, EachClientAddressKeepsItsTargetAndClientsSpread) {
   auto fulcrum = start_fulcrum(dir, ip_hash_config(port, {a.address(), b.address(), c.address()}, ""), port);
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
   std::map<std::string, int> clients_per_target;
-  // 32 clients miss one of three targets with odds of 3 × (2/3)^32, about 1 in 100,000.
-  constexpr int kClients = 32;
+  // The ring's placement follows the targets' randomly chosen ports: each client lands on any
+  // of the three with odds of a third. 40 clients miss one with odds of 3 × (2/3)^40, about
+  // 1 in 3.7 million (32 did, 1 in 144,000).
+  constexpr int kClients = 40;
   for (int client = 0; client < kClients; ++client) {
     const std::string source = "127.0.0." + std::to_string(client + 10);
     // Four requests, each on a connection of its own: the two workers both see this client.
@@ -54,9 +56,10 @@ TEST(HttpIpHash, HashKeyHeaderCookieAndUriDecideWhateverTheClientAddress) {
   const std::vector<std::string> targets{a.address(), b.address(), c.address()};
   // Where the ring puts each target depends on its address, and the test's targets listen on
   // ports the kernel picks: the keys must reach all three targets whatever the ring. With a
-  // third of the ring each, 40 keys miss one with odds of 3 × (2/3)^40, about 1 in 5 million
-  // (12 keys missed one in 40 runs).
-  constexpr int kKeys = 40;
+  // third of the ring each, 48 keys miss one with odds of 3 × (2/3)^48, and the three cases
+  // below hash different strings, so a run fails with odds of 9 × (2/3)^48, about 1 in
+  // 30 million (40 keys: 1 in 1.2 million; 12 keys missed one in 40 runs).
+  constexpr int kKeys = 48;
   struct Case {
     std::string hash_key;
     // The curl arguments of request `key`, ahead of its URL (and the URL's path).
