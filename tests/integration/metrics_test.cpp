@@ -210,9 +210,18 @@ TEST(Metrics, PrometheusTextCountsRequestsBytesConnectionsAndLatencyPerListenerG
     EXPECT_EQ(read_line(fd), "ping\n");
     ::close(fd);
   }
-  std::this_thread::sleep_for(100ms);  // the sessions' ends are counted on their workers
-
-  auto result = curl({"-D", "-", "http://" + admin + "/metrics"});
+  // The sessions' ends are counted on their workers once the client's close, the echo target's
+  // and Fulcrum's own have gone round: several wake-ups, which a fixed 100 ms sleep did not
+  // always cover on a loaded machine. Scrape until the second session's bytes are counted (5 s).
+  CommandResult result;
+  for (int i = 0; i < 50; ++i) {
+    result = curl({"-D", "-", "http://" + admin + "/metrics"});
+    if (result.out.find("fulcrum_listener_bytes_out_total{listener=\"raw\"} 10\n") != std::string::npos &&
+        result.out.find("fulcrum_listener_active_connections{listener=\"web\"} 0\n") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
   ASSERT_EQ(result.exit_code, 0);
   ASSERT_NE(result.out.find("Content-Type: text/plain; version=0.0.4"), std::string::npos) << result.out;
   const std::string body = result.out.substr(result.out.find("\r\n\r\n") + 4);
