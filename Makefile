@@ -22,7 +22,10 @@ build: setup $(RELEASE_DIR)/build.ninja
 build-asan: setup $(ASAN_DIR)/build.ninja
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 
-run: build
+# The demo needs only the fulcrum binary (its backends run inside it): the tests, benchmarks
+# and fuzz targets are left for `make test`.
+run: setup $(RELEASE_DIR)/build.ninja
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target fulcrum
 	$(RELEASE_DIR)/fulcrum demo
 
 # Release first (fast feedback), then the same suite under ASan+UBSan.

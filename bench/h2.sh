@@ -119,7 +119,7 @@ listeners:
   - { name: h2c, listen: 127.0.0.1:$FU_C, protocol: http, http2: true, max_concurrent_streams: 100,
       idle_timeout: 600s, default: { forward: be } }
 target_groups:
-  - { name: be, algorithm: round_robin, keepalive_connections: 128, targets: [ { address: 127.0.0.1:$BE } ] }
+  - { name: be, algorithm: round_robin, targets: [ { address: 127.0.0.1:$BE } ] }
 C
 cat > "$work/fulcrum_tls.yaml" <<C
 workers: 1
@@ -132,7 +132,7 @@ listeners:
     idle_timeout: 600s
     default: { forward: be }
 target_groups:
-  - { name: be, algorithm: round_robin, keepalive_connections: 128, targets: [ { address: 127.0.0.1:$BE } ] }
+  - { name: be, algorithm: round_robin, targets: [ { address: 127.0.0.1:$BE } ] }
 C
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'; }

@@ -97,7 +97,7 @@ workers: 1
 listeners:
   - { name: web, listen: 127.0.0.1:$FU, protocol: http, default: { forward: be } }
 target_groups:
-  - { name: be, algorithm: round_robin, keepalive_connections: 64, targets: [ { address: 127.0.0.1:$BE } ] }
+  - { name: be, algorithm: round_robin, targets: [ { address: 127.0.0.1:$BE } ] }
 C
 cat > "$work/relay.yaml" <<C
 workers: 1

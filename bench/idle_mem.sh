@@ -79,7 +79,7 @@ workers: 1
 listeners:
   - { name: web, listen: 127.0.0.1:$FU, protocol: http, idle_timeout: 600s, default: { forward: be } }
 target_groups:
-  - { name: be, keepalive_connections: 64, targets: [ { address: 127.0.0.1:$BE } ] }
+  - { name: be, targets: [ { address: 127.0.0.1:$BE } ] }
 C
 nginx -c "$work/backend.conf"
 

@@ -89,7 +89,7 @@ listeners:
     tls: { certificates: [ { cert: $work/cert.pem, key: $work/key.pem } ], policy: intermediate }
     default: { forward: be }
 target_groups:
-  - { name: be, algorithm: round_robin, keepalive_connections: 64, targets: [ { address: 127.0.0.1:$BE } ] }
+  - { name: be, algorithm: round_robin, targets: [ { address: 127.0.0.1:$BE } ] }
 C
 nginx -c "$work/backend.conf"
 haproxy -D -p "$work/ha.pid" -f "$work/haproxy.cfg"

@@ -222,7 +222,9 @@ json group_settings_to_json(const config::TargetGroupConfig& g) {
               {"retry_on_timeout", g.retry_on_timeout},
               {"retry_body_limit", g.retry_body_limit},
               {"fail_open", g.fail_open},
-              {"keepalive_connections", g.keepalive_connections},
+              {"keepalive_connections", g.keepalive_connections == config::TargetGroupConfig::kKeepaliveAuto
+                                            ? json("auto")
+                                            : json(g.keepalive_connections)},
               {"keepalive_timeout", duration(g.keepalive_timeout)}};
   if (g.protocol == config::TargetProtocol::https || g.protocol == config::TargetProtocol::tls) {
     out["verify"] = g.verify;

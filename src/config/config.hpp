@@ -113,8 +113,13 @@ struct TargetGroupConfig {
   uint64_t retry_body_limit = 64 * 1024;
   bool fail_open = true;
   // HTTP: idle keep-alive connections kept per target by each worker (0: a new connection per
-  // request) and how long one may stay idle before it is closed.
-  uint32_t keepalive_connections = 32;
+  // request) and how long one may stay idle before it is closed. `auto` keeps every connection
+  // handed back, up to kMaxKeepaliveConnections: a worker opens a connection only when none is
+  // idle, so its pool never outgrows the concurrency it has seen, and those no longer needed
+  // age out by keepalive_timeout (the pool hands out the most recently used first).
+  static constexpr uint32_t kKeepaliveAuto = 0xFFFFFFFF;
+  static constexpr uint32_t kMaxKeepaliveConnections = 10000;
+  uint32_t keepalive_connections = kKeepaliveAuto;
   Duration keepalive_timeout{60000};
   // TLS toward targets (protocol https or tls)
   bool verify = true;

@@ -38,16 +38,7 @@ AdminConfig read_admin(const Field& field, Diagnostics& diagnostics) {
 }
 
 std::optional<uint32_t> read_workers(const Field& field, Diagnostics& diagnostics) {
-  if (field.value.IsScalar() && field.value.Scalar() == "auto") return 0u;
-  if (field.value.IsScalar()) {
-    const std::string& text = field.value.Scalar();
-    bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
-    if (!digits) {
-      diagnostics.error(field.mark(), "workers: expected 'auto' or a number 1..256, got '" + text + "'");
-      return std::nullopt;
-    }
-  }
-  auto value = read_uint(field, diagnostics, 1, 256);
+  auto value = read_uint_or_auto(field, diagnostics, 1, 256, 0);  // 0: one worker per core
   if (!value) return std::nullopt;
   return static_cast<uint32_t>(*value);
 }

@@ -267,8 +267,10 @@ TargetGroupConfig read_target_group(const Field& item, Diagnostics& diagnostics)
   read_into(map, "retry_body_limit", group.retry_body_limit,
             [&](const Field& f) { return read_byte_size(f, diagnostics, 0, uint64_t{64} << 20); });
   read_into(map, "fail_open", group.fail_open, [&](const Field& f) { return read_bool(f, diagnostics); });
-  read_into(map, "keepalive_connections", group.keepalive_connections,
-            [&](const Field& f) { return read_uint(f, diagnostics, 0, 10000); });
+  read_into(map, "keepalive_connections", group.keepalive_connections, [&](const Field& f) {
+    return read_uint_or_auto(f, diagnostics, 0, TargetGroupConfig::kMaxKeepaliveConnections,
+                             TargetGroupConfig::kKeepaliveAuto);
+  });
   read_into(map, "keepalive_timeout", group.keepalive_timeout,
             [&](const Field& f) { return read_duration(f, diagnostics, 100ms, 3600s); });
   const bool tls = group.protocol == TargetProtocol::https || group.protocol == TargetProtocol::tls;

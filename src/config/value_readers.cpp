@@ -53,6 +53,20 @@ std::optional<uint64_t> read_uint(const Field& field, Diagnostics& diagnostics, 
   return value;
 }
 
+std::optional<uint64_t> read_uint_or_auto(const Field& field, Diagnostics& diagnostics, uint64_t min, uint64_t max,
+                                          uint64_t auto_value) {
+  if (field.value.IsScalar()) {
+    const std::string& text = field.value.Scalar();
+    if (text == "auto") return auto_value;
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+      diagnostics.error(field.mark(),
+                        field.name + ": expected 'auto' or a number " + range_text(min, max) + ", got '" + text + "'");
+      return std::nullopt;
+    }
+  }
+  return read_uint(field, diagnostics, min, max);
+}
+
 std::optional<double> read_number(const Field& field, Diagnostics& diagnostics, double min, double max) {
   const std::string* text = scalar(field, diagnostics, "a number");
   if (text == nullptr) return std::nullopt;

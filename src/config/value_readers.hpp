@@ -16,6 +16,9 @@ namespace fulcrum::config {
 
 std::optional<std::string> read_string(const Field& field, Diagnostics& diagnostics);
 std::optional<uint64_t> read_uint(const Field& field, Diagnostics& diagnostics, uint64_t min, uint64_t max);
+// `auto` (read as `auto_value`) or a number in min..max ("workers: auto", "keepalive_connections: auto").
+std::optional<uint64_t> read_uint_or_auto(const Field& field, Diagnostics& diagnostics, uint64_t min, uint64_t max,
+                                          uint64_t auto_value);
 std::optional<double> read_number(const Field& field, Diagnostics& diagnostics, double min, double max);
 std::optional<bool> read_bool(const Field& field, Diagnostics& diagnostics);
 std::optional<Duration> read_duration(const Field& field, Diagnostics& diagnostics, Duration min, Duration max);

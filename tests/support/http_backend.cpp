@@ -6,6 +6,7 @@
 //   "bytes N" (raw bytes received on a connection, printed when it closes).
 //
 //   http_backend --listen 127.0.0.1:PORT [--name NAME] [--idle-close-ms N] [--quiet]
+//   --quiet: no lines but "listening"; --quiet-requests: "accept" lines only (load tests count them)
 //
 // Paths:
 //   /bytes/N       N bytes of body with Content-Length      /chunked/N  N bytes, chunked
@@ -45,7 +46,8 @@ namespace {
 
 std::string g_name = "backend";
 int g_idle_close_ms = 0;
-bool g_quiet = false;
+bool g_quiet_requests = false;  // no "request" or "bytes" lines
+bool g_quiet_accepts = false;   // no "accept" lines
 bool g_drop_requests = false;
 int g_delay_ms = 0;
 std::string g_always_status;  // answer every request with this status (passive health tests)
@@ -205,7 +207,7 @@ void serve(int fd) {
     if (r.version == "HTTP/1.1" && std::none_of(r.headers.begin(), r.headers.end(),
                                                 [](const auto& h) { return h.first == "host"; })) {
       // RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400, as nginx does.
-      if (!g_quiet) say("request " + r.method + " " + r.target + " refused: no Host");
+      if (!g_quiet_requests) say("request " + r.method + " " + r.target + " refused: no Host");
       const std::string refused = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
       write_all(fd, refused.data(), refused.size());
       break;
@@ -222,7 +224,7 @@ void serve(int fd) {
     } else {
       ok = read_body(c, r, received, [](const char*, size_t) {});
     }
-    if (!g_quiet) say("request " + r.method + " " + r.target + " body=" + std::to_string(received));
+    if (!g_quiet_requests) say("request " + r.method + " " + r.target + " body=" + std::to_string(received));
     if (!ok || g_drop_requests) break;
     if (g_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(g_delay_ms));
     const bool head_only = r.method == "HEAD";
@@ -286,7 +288,7 @@ void serve(int fd) {
                            "\r\n" + (head_only ? "" : body);
     if (!write_all(fd, response) || close_after) break;
   }
-  if (!g_quiet) say("bytes " + std::to_string(c.raw_bytes));
+  if (!g_quiet_requests) say("bytes " + std::to_string(c.raw_bytes));
   ::close(fd);
 }
 
@@ -300,7 +302,8 @@ int main(int argc, char** argv) {
     if (arg == "--listen") listen = value();
     else if (arg == "--name") g_name = value();
     else if (arg == "--idle-close-ms") g_idle_close_ms = std::stoi(value());
-    else if (arg == "--quiet") g_quiet = true;
+    else if (arg == "--quiet") g_quiet_requests = g_quiet_accepts = true;
+    else if (arg == "--quiet-requests") g_quiet_requests = true;
     else if (arg == "--drop-requests") g_drop_requests = true;
     else if (arg == "--always-status") g_always_status = value();
     else if (arg == "--delay-ms") g_delay_ms = std::stoi(value());
@@ -328,7 +331,7 @@ int main(int argc, char** argv) {
     int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     uint64_t n = ++g_accepted;
-    if (!g_quiet) say("accept " + std::to_string(n));
+    if (!g_quiet_accepts) say("accept " + std::to_string(n));
     std::thread(serve, fd).detach();
   }
 }

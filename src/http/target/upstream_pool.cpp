@@ -1,6 +1,9 @@
 #include "http/target/upstream_pool.hpp"
 
+#include <algorithm>
 #include <cstring>
+
+#include "config/config.hpp"
 
 namespace fulcrum::http {
 namespace {
@@ -32,12 +35,14 @@ std::optional<SocketStream> UpstreamPool::take(const balance::TargetCounters* ke
 
 void UpstreamPool::give_back(const balance::TargetCounters* key, const core::Endpoint& address,
                              SocketStream connection, uint32_t max_idle, int64_t idle_timeout_ms, int64_t now_ms) {
+  max_idle = std::min(max_idle, config::TargetGroupConfig::kMaxKeepaliveConnections);
   if (max_idle == 0) return;
   auto& list = idle_[key];
   if (list.size() >= max_idle) {
-    // Keep the fresh one, drop the oldest.
-    list.front().connection.close();
-    list.erase(list.begin());
+    // Keep the fresh one, drop the oldest (more than one if a reload lowered the cap).
+    const auto excess = static_cast<std::ptrdiff_t>(list.size() - max_idle + 1);
+    for (auto it = list.begin(); it != list.begin() + excess; ++it) it->connection.close();
+    list.erase(list.begin(), list.begin() + excess);
   }
   list.push_back(Idle{std::move(connection), address, now_ms + idle_timeout_ms, now_ms});
 }

@@ -29,7 +29,8 @@ class UpstreamPool {
   // request on a new connection if this one turns out closed (a fresh one is not probed).
   std::optional<SocketStream> take(const balance::TargetCounters* key, const core::Endpoint& address,
                                        int64_t now_ms, bool replayable = false);
-  // Keeps `connection` for reuse unless the target already holds `max_idle` idle connections.
+  // Keeps `connection` for reuse; when the target already holds `max_idle` idle connections
+  // (at most config's kMaxKeepaliveConnections, which `auto` means), the oldest is closed.
   void give_back(const balance::TargetCounters* key, const core::Endpoint& address, SocketStream connection,
                  uint32_t max_idle, int64_t idle_timeout_ms, int64_t now_ms);
   // Closes every idle connection to the target behind `key` (its deregistration delay ended).
@@ -51,6 +52,10 @@ class UpstreamPool {
     int64_t expires_ms;
     int64_t returned_ms;
   };
+  // Per target, oldest first: taken from the back, dropped from the front. A vector rather than
+  // a deque: taking and giving back at the back never allocates, while a deque frees and
+  // allocates a block each time the back crosses a block's edge. Dropping from the front only
+  // happens at the cap.
   std::unordered_map<const balance::TargetCounters*, std::vector<Idle>> idle_;
   uint64_t reused_ = 0;
   uint64_t stale_ = 0;

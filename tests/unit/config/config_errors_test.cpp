@@ -691,6 +691,13 @@ target_groups:
                1, 10, "workers: expected 'auto' or a number 1..256, got 'many'");
 }
 
+TEST(ConfigErrors, KeepaliveConnectionsNeitherAutoNorANumberInRange) {
+  const std::string head = testing::http_group_ending_in("keepalive_connections");
+  expect_error(head + "all\n", 8, 28, "keepalive_connections: expected 'auto' or a number 0..10000, got 'all'");
+  expect_error(head + "10001\n", 8, 28, "keepalive_connections: 10001 is out of range (0..10000)");
+  expect_error(head + "-1\n", 8, 28, "keepalive_connections: expected 'auto' or a number 0..10000, got '-1'");
+}
+
 TEST(ConfigErrors, WorkersOutOfRange) {
   expect_error(R"(workers: 257
 listeners:

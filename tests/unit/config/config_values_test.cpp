@@ -73,10 +73,19 @@ target_groups:
   EXPECT_EQ(group.connect_timeout, 5s);
   EXPECT_EQ(group.max_connect_attempts, 3u);
   EXPECT_TRUE(group.fail_open);
+  EXPECT_EQ(group.keepalive_connections, TargetGroupConfig::kKeepaliveAuto);
+  EXPECT_EQ(group.keepalive_timeout, 60s);
   ASSERT_EQ(group.targets.size(), 1u);
   EXPECT_EQ(group.targets[0].address_text, "127.0.0.1:5433");
   EXPECT_EQ(group.targets[0].address.to_string(), "127.0.0.1:5433");
   EXPECT_EQ(group.targets[0].weight, 1u);
+}
+
+TEST(ConfigValues, KeepaliveConnectionsIsAutoOrACap) {
+  const std::string head = testing::http_group_ending_in("keepalive_connections");
+  EXPECT_EQ(load_ok(head + "auto\n").target_groups.at(0).keepalive_connections, TargetGroupConfig::kKeepaliveAuto);
+  EXPECT_EQ(load_ok(head + "0\n").target_groups.at(0).keepalive_connections, 0u);
+  EXPECT_EQ(load_ok(head + "10000\n").target_groups.at(0).keepalive_connections, 10000u);
 }
 
 TEST(ConfigValues, HealthCheckDefaultsApplyWhenTheSectionIsPresent) {

@@ -24,6 +24,14 @@ inline Config load_ok(const std::string& yaml) {
   return result.config ? std::move(*result.config) : Config{};
 }
 
+// An http listener in front of one group `web`, whose last line is `group_key` unfinished: the
+// test appends the value. Its line is 8, its value at column 4 + the key's length.
+inline std::string http_group_ending_in(const std::string& group_key) {
+  return "listeners:\n  - name: web\n    listen: 127.0.0.1:8080\n    protocol: http\n    default: { forward: web }\n"
+         "target_groups:\n  - name: web\n    " +
+         group_key + ": ";
+}
+
 // The file must produce exactly this one error, at this place, with this message.
 inline void expect_error(const std::string& yaml, int line, int column, const std::string& message) {
   LoadResult result = load(yaml);
