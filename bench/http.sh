@@ -6,7 +6,11 @@
 # with each proxy's own CPU per keep-alive request (user space and kernel apart) and that of
 # wrk and the backend together, over the same wrk runs (bench/lib/process_cpu.sh).
 #
-# A fourth row, `relay`, is a Fulcrum `protocol: tcp` listener in front of the same backend:
+# A row `logged` is Fulcrum with the same configuration and its access log on, to a file (one
+# structured line per request, as a user gets it by default, but on disk): its requests/s against
+# the `fulcrum` row's is the access log's cost.
+#
+# A row `relay`, is a Fulcrum `protocol: tcp` listener in front of the same backend:
 # bytes relayed with no HTTP work at all, each client on its own backend connection. Its user
 # time is what moving the bytes costs in user space. HAProxy makes the fewest system calls per
 # keep-alive request (2 recv, 2 send, ~0.1 epoll_wait). The last line combines the two into a
@@ -43,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-BE=29080 FU=29081 HA=29082 NG=29083 RE=29084
+BE=29080 FU=29081 HA=29082 NG=29083 RE=29084 LO=29085
 cat > "$work/backend.conf" <<C
 worker_processes 1; pid $work/be.pid; daemon on; error_log $work/be.err;
 events { worker_connections 8192; }
@@ -97,8 +101,9 @@ workers: 1
 listeners:
   - { name: web, listen: 127.0.0.1:$FU, protocol: http, default: { forward: be } }
 target_groups:
-  - { name: be, algorithm: round_robin, targets: [ { address: 127.0.0.1:$BE } ] }
+  - { name: be, targets: [ { address: 127.0.0.1:$BE } ] }
 C
+sed "s/127.0.0.1:$FU/127.0.0.1:$LO/" "$work/fulcrum.yaml" > "$work/logged.yaml"
 cat > "$work/relay.yaml" <<C
 workers: 1
 listeners:
@@ -111,11 +116,12 @@ nginx -c "$work/ngproxy.conf"
 haproxy -D -p "$work/ha.pid" -f "$work/haproxy.cfg"
 start_fulcrum "$work/fulcrum.yaml"
 start_fulcrum "$work/relay.yaml"
+start_fulcrum "$work/logged.yaml" "$work/access.log"
 sleep 1
-for p in $FU $HA $NG $RE; do curl -sf -o /dev/null "http://127.0.0.1:$p/" || { echo "proxy on $p does not answer" >&2; exit 1; }; done
+for p in $FU $HA $NG $RE $LO; do curl -sf -o /dev/null "http://127.0.0.1:$p/" || { echo "proxy on $p does not answer" >&2; exit 1; }; done
 # The process doing each proxy's work: Fulcrum itself, HAProxy's (one) process, nginx's worker.
 declare -A proxy_pid=([fulcrum]=${pids[0]} [haproxy]=$(cat "$work/ha.pid") [nginx]=$(pgrep -P "$(cat "$work/ng.pid")" | head -1)
-                      [relay]=${pids[1]})
+                      [relay]=${pids[1]} [logged]=${pids[2]})
 backend_pid=$(pgrep -P "$(cat "$work/be.pid")" | head -1)
 
 # wrk prints p99 with a unit (us/ms/s): in microseconds.
@@ -140,17 +146,18 @@ keep_alive_run() {
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  for t in fulcrum:$FU haproxy:$HA nginx:$NG relay:$RE; do
+  for t in fulcrum:$FU haproxy:$HA nginx:$NG relay:$RE logged:$LO; do
     name=${t%%:*} port=${t##*:}
     keep_alive_run "$name" "$port"
     r=$(wrk -t1 -c"$CONNS" -d"${SECONDS_EACH}s" -H "Connection: close" "http://127.0.0.1:$port/" 2>&1)
     echo "$r" | awk '/Requests\/sec/ { print $2 }' >> "$work/$name.close_rps"
+    : > "$work/access.log"  # O_APPEND: the writer goes on at the new end
   done
 done
 
 printf "%-8s %14s %10s %12s %28s %22s\n" proxy "keep-alive r/s" "p99 (us)" "close r/s" \
   "proxy CPU us/req user+kernel" "wrk+backend us/req"
-for name in fulcrum haproxy nginx relay; do
+for name in fulcrum haproxy nginx relay logged; do
   ka=$(median < "$work/$name.ka_rps"); p99=$(median < "$work/$name.ka_p99"); cl=$(median < "$work/$name.close_rps")
   user=$(median < "$work/$name.ka_user"); kernel=$(median < "$work/$name.ka_kernel"); others=$(median < "$work/$name.ka_others")
   cpu=$(awk -v u="$user" -v k="$kernel" 'BEGIN { printf "%.1f", u + k }')
@@ -160,5 +167,6 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 echo "fulcrum/haproxy: keep-alive $(ratio "$fulcrum_ka" "$haproxy_ka")x, p99 $(ratio "$fulcrum_p99" "$haproxy_p99")x, close $(ratio "$fulcrum_cl" "$haproxy_cl")x, CPU per request $(ratio "$fulcrum_cpu" "$haproxy_cpu")x"
 echo "fulcrum/nginx:   keep-alive $(ratio "$fulcrum_ka" "$nginx_ka")x, p99 $(ratio "$fulcrum_p99" "$nginx_p99")x, close $(ratio "$fulcrum_cl" "$nginx_cl")x, CPU per request $(ratio "$fulcrum_cpu" "$nginx_cpu")x"
+echo "access log to a file: keep-alive $(ratio "$logged_ka" "$fulcrum_ka")x of logs off, close $(ratio "$logged_cl" "$fulcrum_cl")x, CPU per request $(ratio "$logged_cpu" "$fulcrum_cpu")x"
 echo "bound: a proxy with HAProxy's kernel time per request and the relay's user time (bytes moved, no HTTP work) would reach $(awk -v h="$haproxy_cpu" -v o="$haproxy_others" -v k="$haproxy_kernel" -v u="$relay_user" 'BEGIN { printf "%.2f", (h + o) / (k + u + o) }')x HAProxy's keep-alive requests/s (CPU per request of the whole machine, wrk and backend included)"
 echo "($ROUNDS rounds of ${SECONDS_EACH}s, $CONNS connections, medians, SAME_HEADERS=${SAME_HEADERS:-0}; $(uptime | sed 's/.*load/load/'))"

@@ -14,6 +14,7 @@
 #include "admin/ctl_client.hpp"
 #include "config/config_loader.hpp"
 #include "config/duration.hpp"
+#include "core/access_log_writer.hpp"
 #include "core/build_info.hpp"
 #include "core/log.hpp"
 #include "core/log_files.hpp"
@@ -207,7 +208,10 @@ int main(int argc, char** argv) {
   static fulcrum::core::LogFiles log_files;
   if (!run->parsed() && !apply_log_flags(log_flags, log_files)) return 1;
 
-  if (demo->parsed()) return fulcrum::runtime::run_demo(demo_options);
+  if (demo->parsed()) {
+    const fulcrum::core::AccessLogWriter access_log_writer(fulcrum::core::log_settings().access_fd);
+    return fulcrum::runtime::run_demo(demo_options);
+  }
 
   if (agent->parsed()) {
     if (!agent_state.empty()) {
@@ -238,6 +242,8 @@ int main(int argc, char** argv) {
   }
   // After the file: `user:` decides where the upgrade socket goes, and who gets the log files.
   if (!apply_log_flags(log_flags, log_files)) return 1;
+  // Declared before the server: destroyed after it, it writes the last lines its workers queued.
+  const fulcrum::core::AccessLogWriter access_log_writer(fulcrum::core::log_settings().access_fd);
   server_options.log_files = &log_files;
   server_options.arguments.assign(argv + 1, argv + argc);
   if (server_options.upgrade_socket.empty()) {

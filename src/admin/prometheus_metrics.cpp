@@ -4,6 +4,8 @@
 #include <set>
 #include <vector>
 
+#include "core/access_log_writer.hpp"
+
 namespace fulcrum::admin {
 namespace {
 
@@ -146,6 +148,12 @@ std::string render_metrics(const upstream::TargetRegistry& registry) {
   Families f;
   auto& info = f.add("fulcrum_snapshot_version", "gauge", "Version of the target snapshot the workers serve from.");
   if (snapshot) sample(info, "", snapshot->version);
+  const core::AccessLogCounts access_log = core::access_log_counts();
+  sample(f.add("fulcrum_access_log_lines_total", "counter", "Access-log lines queued to the writer."), "",
+         access_log.lines);
+  sample(f.add("fulcrum_access_log_lines_dropped_total", "counter",
+               "Access-log lines dropped: the sink did not keep up and the worker's queue was full."),
+         "", access_log.dropped);
   if (!snapshot) return f.render();
   const auto& config = *snapshot->config;
 

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "core/access_log_writer.hpp"
+
 namespace fulcrum::core {
 namespace {
 
@@ -23,17 +25,29 @@ std::string& thread_buffer() {
   return buffer;
 }
 
+// "2026-12-07T21:13:30.813Z". The part up to the seconds is formatted once per second and
+// thread, the milliseconds by hand: under load every access line pays only that.
 void append_timestamp(std::string& out) {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[32];
-  int n = std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                        static_cast<int>(ms % 1000));
-  out.append(text, static_cast<size_t>(n));
+  thread_local int64_t cached_second = -1;
+  thread_local char cached_text[24];  // "2026-12-07T21:13:30."
+  thread_local size_t cached_size = 0;
+  const auto now = std::chrono::system_clock::now();
+  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const int64_t second = ms / 1000;
+  if (second != cached_second) {
+    const std::time_t seconds = static_cast<std::time_t>(second);
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    const int n = std::snprintf(cached_text, sizeof cached_text, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_size = n > 0 ? static_cast<size_t>(n) : 0;
+    cached_second = second;
+  }
+  out.append(cached_text, cached_size);
+  const int millis = static_cast<int>(ms % 1000);
+  const char digits[4] = {static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
+                          static_cast<char>('0' + millis % 10), 'Z'};
+  out.append(digits, 4);
 }
 
 template <typename Integer>
@@ -102,10 +116,10 @@ const char* to_string(LogLevel level) {
 }
 
 LogLine::LogLine(LogLevel level, std::string_view event)
-    : LogLine(level, event, g_settings.diagnostics_fd, log_enabled(level), g_settings.diagnostics_to_journal) {}
+    : LogLine(level, event, g_settings.diagnostics_fd, log_enabled(level), g_settings.diagnostics_to_journal, false) {}
 
-LogLine::LogLine(LogLevel level, std::string_view event, int fd, bool enabled, bool journal)
-    : out_(thread_buffer()), fd_(fd), enabled_(enabled && fd >= 0) {
+LogLine::LogLine(LogLevel level, std::string_view event, int fd, bool enabled, bool journal, bool access)
+    : out_(thread_buffer()), fd_(fd), enabled_(enabled && fd >= 0), access_(access) {
   if (enabled_) begin_line(level, event, journal);
 }
 
@@ -136,7 +150,7 @@ void LogLine::begin_line(LogLevel level, std::string_view event, bool journal) {
 }
 
 LogLine LogLine::access(std::string_view event) {
-  return LogLine(LogLevel::info, event, g_settings.access_fd, true, g_settings.access_to_journal);
+  return LogLine(LogLevel::info, event, g_settings.access_fd, true, g_settings.access_to_journal, true);
 }
 
 void LogLine::begin_field(std::string_view key) {
@@ -201,9 +215,10 @@ LogLine& LogLine::field(std::string_view key, uint64_t value) {
 LogLine& LogLine::field(std::string_view key, double value) {
   if (!enabled_) return *this;
   begin_field(key);
-  char text[32];
-  int n = std::snprintf(text, sizeof text, "%.3f", value);
-  out_.append(text, static_cast<size_t>(n));
+  char text[64];  // std::to_chars: no locale, no stdio, as snprintf("%.3f") would cost per line
+  auto [end, ec] = std::to_chars(text, text + sizeof text, value, std::chars_format::fixed, 3);
+  if (ec != std::errc()) end = text;
+  out_.append(text, end);
   return *this;
 }
 
@@ -218,7 +233,11 @@ void LogLine::emit() {
   if (!enabled_) return;
   if (g_settings.format == LogFormat::json) out_ += '}';
   out_ += '\n';
-  write_all(fd_, out_);
+  if (access_) {
+    queue_access_line(fd_, out_);
+  } else {
+    write_all(fd_, out_);
+  }
   enabled_ = false;
 }
 
@@ -229,7 +248,7 @@ void write_access_line(std::string& line) {
   if (g_settings.access_fd < 0) return;
   if (g_settings.access_to_journal) line.insert(0, "<6>");
   line += '\n';
-  write_all(g_settings.access_fd, line);
+  queue_access_line(g_settings.access_fd, line);
 }
 
 void log_message(LogLevel level, std::string_view event, std::string_view message) {

@@ -1,9 +1,10 @@
 #pragma once
 // Structured logging: one line per event, human-readable (key=value) by default or JSON
 // (`--log-format json`). Diagnostics go to stderr; access-log lines to their own sink
-// (stdout by default). A line is formatted into a thread-local buffer and written with a
-// single write(2), so lines from different workers never interleave and, once warm,
-// logging allocates nothing. When a sink is the systemd journal ($JOURNAL_STREAM names the
+// (stdout by default). A line is formatted into a thread-local buffer; a diagnostic line is
+// written with a single write(2), so lines from different workers never interleave, and an
+// access line is queued to the access-log writer thread (access_log_writer.hpp), which writes
+// them in batches off the request path. Once warm, logging allocates nothing. When a sink is the systemd journal ($JOURNAL_STREAM names the
 // descriptor), each line starts with its syslog priority (<3> error ... <7> debug) so that
 // `journalctl -p warning` filters by level, and text lines leave the timestamp to the journal;
 // JSON lines stay whole JSON objects (the journal strips the prefix). The descriptors never
@@ -64,17 +65,18 @@ class LogLine {
   bool enabled() const { return enabled_; }
 
  private:
-  LogLine(LogLevel level, std::string_view event, int fd, bool enabled, bool journal);
+  LogLine(LogLevel level, std::string_view event, int fd, bool enabled, bool journal, bool access);
   void begin_line(LogLevel level, std::string_view event, bool journal);
   void begin_field(std::string_view key);
   void append_quoted(std::string_view value);
   std::string& out_;
   int fd_;
   bool enabled_;
+  bool access_;  // queued to the access-log writer (access_log_writer.hpp)
 };
 
 // For access lines a room formats whole (the combined format): the thread's line buffer, and
-// its writer (adds the newline; one write(2)). Check access_log_enabled() before formatting.
+// its writer (adds the newline; queued to the access-log writer, access_log_writer.hpp). Check access_log_enabled() before formatting.
 bool access_log_enabled();
 std::string& access_line_buffer();
 void write_access_line(std::string& line);
