@@ -48,14 +48,9 @@ std::string who_answers_from(const std::string& source_ip, uint16_t port) {
   return name;
 }
 
-// Waits until the access log holds `sessions` finished TCP sessions.
+// Waits until the access log holds `sessions` finished TCP sessions (whole lines).
 bool wait_for_sessions(const Process& fulcrum, int sessions) {
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (count_of(fulcrum.output(), "tcp.session") < sessions) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
+  return wait_for_count(fulcrum, "tcp.session", static_cast<size_t>(sessions));
 }
 
 TEST(Balancing, EveryAlgorithmIsSelectableInYamlAndNamedInTheAccessLog) {
@@ -69,7 +64,7 @@ TEST(Balancing, EveryAlgorithmIsSelectableInYamlAndNamedInTheAccessLog) {
     std::map<std::string, int> seen;
     for (int i = 0; i < 6; ++i) seen[who_answers(port)]++;
     for (const auto& [name, count] : seen) EXPECT_TRUE(name == "b1" || name == "b2") << algorithm << ": " << name;
-    EXPECT_TRUE(fulcrum->wait_for_output(std::string("algorithm=") + algorithm + " ", 2s)) << fulcrum->output();
+    EXPECT_TRUE(fulcrum->wait_for_output(std::string("algorithm=") + algorithm + " ", 5s)) << fulcrum->output();
   }
 }
 

@@ -201,7 +201,11 @@ TEST(Failover, AHungTargetCostsOnlyTheRequestsOnItAndNoneOnceEjected) {
   print_totals("a target hung (SIGSTOP) under wrk -c20", during);
   ASSERT_TRUE(during.parsed) << wrk->output();
   // Only requests that went to it before its ejection may fail, each with a 504 after
-  // response_timeout: no other error, and no failure on another target.
+  // response_timeout: no other error, and no failure on another target. The access lines come
+  // from a writer thread, after the answers: first every answered request's line, and a line
+  // for every failure wrk saw.
+  EXPECT_TRUE(wait_for_count(*fulcrum, "http.request", during.requests)) << "fewer access lines than requests";
+  EXPECT_TRUE(wait_for_count(*fulcrum, "status=5", during.non_2xx_3xx)) << "fewer 5xx access lines than failures";
   const std::string log = fulcrum->output();
   size_t timed_out_on_hung = 0, failed_elsewhere = 0;
   for (size_t at = log.find("status=5"); at != std::string::npos; at = log.find("status=5", at + 1)) {
@@ -240,12 +244,16 @@ TEST(Failover, EveryTargetDownIsAnswered502AtOnceWhenFailingOpen) {
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   EXPECT_EQ(r.out, "502");
   EXPECT_LT(took, 2s) << "answered after " << took.count() << " ms";
-  // Both were tried, and the access line says so.
-  EXPECT_TRUE(fulcrum->wait_for_output("attempts=2", 2s)) << fulcrum->output();
-  const std::string log = fulcrum->output();
-  EXPECT_TRUE(log.find("tried=\"" + down1 + " " + down2 + "\"") != std::string::npos ||
-              log.find("tried=\"" + down2 + " " + down1 + "\"") != std::string::npos)
-      << log;
+  // Both were tried, and the access line says so (once the log's writer thread has written it).
+  EXPECT_TRUE(fulcrum->wait_for_output("attempts=2", 5s)) << fulcrum->output();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const std::string log = fulcrum->output();
+        return log.find("tried=\"" + down1 + " " + down2 + "\"") != std::string::npos ||
+               log.find("tried=\"" + down2 + " " + down1 + "\"") != std::string::npos;
+      },
+      5s))
+      << fulcrum->output();
 }
 
 TEST(Failover, EveryTargetUnhealthyIsAnswered503AtOnceWhenNotFailingOpen) {
@@ -291,6 +299,8 @@ TEST(Failover, WithRetryOnTimeoutAHungTargetCostsNothing) {
   EXPECT_EQ(ok, 4);
   EXPECT_EQ(timeouts + answered, 4);
   EXPECT_GE(timeouts, 1) << "no POST reached the hung target";
+  // Every POST's access line (a writer thread writes them after the answers), then their attempts.
+  EXPECT_TRUE(wait_for_count(*fulcrum, "method=POST", 4)) << fulcrum->output();
   const std::string log = fulcrum->output();
   for (size_t at = log.find("method=POST"); at != std::string::npos; at = log.find("method=POST", at + 1)) {
     const std::string line = log.substr(at, log.find('\n', at) - at);

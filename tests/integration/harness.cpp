@@ -341,6 +341,25 @@ int count_of(const std::string& text, const std::string& needle) {
   return n;
 }
 
+bool wait_for_count(const Process& process, const std::string& text, size_t count, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const std::string out = process.output();
+    // A reader may see the start of a write that is still being copied in: a line counts once
+    // its newline is there.
+    const size_t last_newline = out.rfind('\n');
+    const size_t complete = last_newline == std::string::npos ? 0 : last_newline + 1;
+    size_t n = 0;
+    for (size_t at = out.find(text); at != std::string::npos && at + text.size() <= complete && n < count;
+         at = out.find(text, at + text.size())) {
+      ++n;
+    }
+    if (n >= count) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
 bool can_connect(uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};

@@ -111,6 +111,14 @@ std::string read_line(int fd, std::chrono::milliseconds timeout = 5s);
 bool closed_within(int fd, std::chrono::milliseconds timeout);
 // How many times `needle` occurs in `text` (overlapping ones too): lines of a log, say.
 int count_of(const std::string& text, const std::string& needle);
+// Waits until the complete lines of `process`'s stdout (up to its last newline) hold at least
+// `count` occurrences of `text` (non-overlapping); false after the timeout. Fulcrum's access log
+// is its stdout by default, and a writer thread writes those lines some time after the client
+// had its answer (src/core/access_log_writer.hpp): a check of the log waits for the lines of
+// everything the test did before it asserts, which also keeps a check of absence from passing
+// only because the line that would fail it was not written yet.
+bool wait_for_count(const Process& process, const std::string& text, size_t count,
+                    std::chrono::milliseconds timeout = 5s);
 uint16_t local_port(int fd);
 
 // A UDP client socket connected to 127.0.0.1:port: one client address:port, hence one flow.

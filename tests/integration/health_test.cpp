@@ -281,7 +281,7 @@ TEST(Draining, OpenConnectionsGoOnNewOnesGoElsewhereAndTheDelayEndsThem) {
   EXPECT_LE(after, 2000ms + kSlack);
   EXPECT_TRUE(closed_within(open[0], 1s));
   ::close(open[0]);
-  EXPECT_TRUE(fulcrum->wait_for_output("close=deregistered", 2s)) << fulcrum->output();
+  EXPECT_TRUE(fulcrum->wait_for_output("close=deregistered", 5s)) << fulcrum->output();
 }
 
 TEST(Draining, EndsWhenTheLastConnectionCloses) {

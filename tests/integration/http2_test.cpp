@@ -118,8 +118,9 @@ TEST_F(Http2, CurlSpeaksHttp2ByPriorKnowledgeAndByAlpnAndTheLogSaysSo) {
   // An HTTP/1.1 client on the same listeners is served as before.
   auto h1 = curl({"-k", "--http1.1", "-w", "\n%{http_version}", secure_url("/hello"), plain_url("/hello")});
   EXPECT_EQ(h1.out.substr(h1.out.rfind('\n') + 1), "1.1");
-  // Four access lines, each naming its listener, Host and protocol (the last field).
-  ASSERT_TRUE(fulcrum_->wait_for_output("protocol=HTTP/1.1", 3s)) << fulcrum_->output();
+  // Four access lines, each naming its listener, Host and protocol (the last field): all four,
+  // whole, once the access log's writer thread has written them.
+  ASSERT_TRUE(wait_for_count(*fulcrum_, "http.request", 4)) << fulcrum_->output();
   std::istringstream lines(fulcrum_->output());
   std::vector<std::string> seen;
   for (std::string line; std::getline(lines, line);) {

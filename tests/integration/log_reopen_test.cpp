@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <fstream>
@@ -32,6 +33,12 @@ std::string slurp(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// Whole lines in the file: its newlines (a line still being written has none yet).
+size_t whole_lines_in(const std::string& path) {
+  const std::string text = slurp(path);
+  return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
 }
 
 TEST(LogReopen, Sigusr1AfterARenameSendsNewLinesToANewFileAndLosesNone) {
@@ -66,9 +73,12 @@ TEST(LogReopen, Sigusr1AfterARenameSendsNewLinesToANewFileAndLosesNone) {
       }
     });
   }
-  // 100 answered before the rotation (or every client done, when requests fail: counted below).
-  while (answered.load() < 100 && answered.load() + failed.load() < kClients * 150) {
-    std::this_thread::sleep_for(5ms);
+  // 100 answered, and their lines written, before the rotation (the access log's writer thread
+  // writes a line some time after the answer; a line still queued at the reopen goes to the new
+  // file). Or every client done, when requests fail or lines do not come: counted below.
+  while ((answered.load() < 100 || whole_lines_in(access) < 100) &&
+         answered.load() + failed.load() < kClients * 150) {
+    std::this_thread::sleep_for(1ms);
   }
   ASSERT_EQ(::rename(access.c_str(), (access + ".1").c_str()), 0);
   ASSERT_EQ(::rename(errors.c_str(), (errors + ".1").c_str()), 0);
@@ -86,17 +96,19 @@ TEST(LogReopen, Sigusr1AfterARenameSendsNewLinesToANewFileAndLosesNone) {
   EXPECT_GT(after_rotation.load(), 0);
 
   // Every answered request has exactly one whole line, in one file or the other; the ones sent
-  // after the reopen was logged are all in the new file.
-  std::vector<std::string> old_lines, new_lines;
+  // after the reopen was logged are all in the new file. The access log's writer thread writes
+  // them some time after the answers, in batches: wait until there are as many newlines as
+  // answers (a count of lines could take in the start of a batch still being written, whose
+  // last line is cut until its write completes), then read the lines.
   for (auto deadline = std::chrono::steady_clock::now() + 5s;;) {
-    old_lines = lines_in_file(access + ".1");
-    new_lines = lines_in_file(access);
-    if (old_lines.size() + new_lines.size() >= static_cast<size_t>(answered.load()) ||
+    if (whole_lines_in(access + ".1") + whole_lines_in(access) >= static_cast<size_t>(answered.load()) ||
         std::chrono::steady_clock::now() >= deadline) {
       break;
     }
     std::this_thread::sleep_for(10ms);
   }
+  const std::vector<std::string> old_lines = lines_in_file(access + ".1");
+  const std::vector<std::string> new_lines = lines_in_file(access);
   EXPECT_EQ(old_lines.size() + new_lines.size(), static_cast<size_t>(answered.load()));
   EXPECT_GE(old_lines.size(), 100u);
   EXPECT_GE(new_lines.size(), static_cast<size_t>(after_rotation.load()));

@@ -140,7 +140,7 @@ TEST(TcpProxy, RefusedTargetIsRetriedOnAnotherAndTheClientNoticesNothing) {
     ::close(fd);
   }
   EXPECT_TRUE(fulcrum->wait_for_output("connection refused", 2s, true)) << fulcrum->errors();
-  EXPECT_TRUE(fulcrum->wait_for_output("attempts=2", 2s)) << fulcrum->output();
+  EXPECT_TRUE(fulcrum->wait_for_output("attempts=2", 5s)) << fulcrum->output();
 }
 
 TEST(TcpProxy, UnresponsiveTargetTimesOutAndTheNextIsTried) {
@@ -296,7 +296,7 @@ TEST(TcpProxy, IdleTimeoutClosesSilentSessions) {
   EXPECT_GE(elapsed, 250ms);
   EXPECT_LT(elapsed, 2s);
   ::close(fd);
-  EXPECT_TRUE(fulcrum->wait_for_output("close=idle_timeout", 2s));
+  EXPECT_TRUE(fulcrum->wait_for_output("close=idle_timeout", 5s));
 }
 
 TEST(TcpProxy, SigtermStopsAcceptingLetsOpenConnectionsFinishThenExitsZero) {
@@ -351,8 +351,8 @@ TEST(TcpProxy, JsonLogFormat) {
   send_all(fd, "x");
   EXPECT_EQ(read_exact(fd, 1), "x");
   ::close(fd);
-  EXPECT_TRUE(fulcrum->wait_for_output("\"event\":\"tcp.session\"", 2s)) << fulcrum->output();
-  EXPECT_TRUE(fulcrum->wait_for_output("\"bytes_in\":1", 2s)) << fulcrum->output();
+  EXPECT_TRUE(fulcrum->wait_for_output("\"event\":\"tcp.session\"", 5s)) << fulcrum->output();
+  EXPECT_TRUE(fulcrum->wait_for_output("\"bytes_in\":1", 5s)) << fulcrum->output();
   EXPECT_TRUE(fulcrum->wait_for_output("{\"time\":", 2s, true)) << fulcrum->errors();
 }
 

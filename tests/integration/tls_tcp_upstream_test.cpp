@@ -77,7 +77,7 @@ TEST(TlsTcpUpstream, BytesRoundTripThroughAVerifiedTarget) {
   std::vector<std::string> many;
   for (int i = 0; i < 60; ++i) many.push_back(std::to_string(i) + std::string(1000, static_cast<char>('a' + i % 26)));
   expect_round_trip(relay.port, many);
-  EXPECT_TRUE(relay.fulcrum->wait_for_output("target_tls=TLSv1.3", 3s)) << relay.fulcrum->output();
+  EXPECT_TRUE(relay.fulcrum->wait_for_output("target_tls=TLSv1.3", 5s)) << relay.fulcrum->output();
 }
 
 TEST(TlsTcpUpstream, AFailedVerificationClosesTheClientAndSaysWhy) {

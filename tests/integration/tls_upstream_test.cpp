@@ -4,8 +4,6 @@
 // during the test.
 #include <gtest/gtest.h>
 
-#include <thread>
-
 #include "harness.hpp"
 #include "http_harness.hpp"
 #include "tls_harness.hpp"
@@ -87,8 +85,9 @@ TEST(TlsUpstream, TlsConnectionsToTargetsAreKeptAliveAndReused) {
                    "http://127.0.0.1:" + std::to_string(outer) + "/echo"});
     EXPECT_EQ(r.out, "200");
   }
-  EXPECT_TRUE(fulcrum->wait_for_output("listener=outer"));
-  std::this_thread::sleep_for(200ms);
+  // The five requests' lines on the outer listener (the access log's writer thread writes them
+  // after the answers).
+  EXPECT_TRUE(wait_for_count(*fulcrum, "listener=outer", 5)) << fulcrum->output();
   const std::string log = fulcrum->output();
   size_t reused = 0;
   for (size_t at = 0; (at = log.find("listener=outer", at)) != std::string::npos; ++at) {
