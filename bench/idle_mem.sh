@@ -3,6 +3,12 @@
 # the same nginx backend) while N clients hold a connection open after one request each.
 #
 #   bench/idle_mem.sh [connections, default 10000]
+#   BURST=1 bench/idle_mem.sh 5000
+#
+# BURST=1: the clients all connect first, then all send their request at the same moment and
+# wait for the answers together (idle_clients --burst 1), so that each proxy has N requests in
+# flight at once (buffers, target connections); the reading then shows what the proxy keeps
+# after the burst, when every client is idle again.
 #
 # Each proxy runs with one thread/worker and long keep-alive timeouts; its RSS (summed over its
 # processes; for nginx master + worker) is read from /proc before the clients connect (after a
@@ -39,20 +45,23 @@ trap cleanup EXIT
 
 BE=29180 FU=29181 HA=29182 NG=29183
 conns=$((N + 1000))
+# The nginx proxy counts its connections to the backend too: a burst has N of them at once.
+ng_conns=$(( 2 * N + 1000 < limit - 100 ? 2 * N + 1000 : limit - 100 ))
 # HAProxy reserves two descriptors per connection (client and server side) and refuses to start
 # when maxconn does not fit ulimit -n: it gets as many clients as fit (9,900 at 20,000).
 HA_N=$(( N < (limit - 200) / 2 ? N : (limit - 200) / 2 ))
 ha_conns=$((HA_N + 10))
 cat > "$work/backend.conf" <<C
 worker_processes 1; pid $work/be.pid; daemon on; error_log $work/be.err;
-events { worker_connections 4096; }
+worker_rlimit_nofile $limit;
+events { worker_connections $conns; }
 http { access_log off; keepalive_requests 1000000;
   server { listen 127.0.0.1:$BE backlog=4096; location / { return 200 "ok\n"; } } }
 C
 cat > "$work/ngproxy.conf" <<C
 worker_processes 1; pid $work/ng.pid; daemon on; error_log $work/ng.err;
 worker_rlimit_nofile $limit;
-events { worker_connections $conns; }
+events { worker_connections $ng_conns; }
 http { access_log off; keepalive_requests 1000000; keepalive_timeout 600s;
   upstream be { server 127.0.0.1:$BE; keepalive 64; }
   server { listen 127.0.0.1:$NG backlog=4096; location / { proxy_pass http://be; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
@@ -96,11 +105,14 @@ measure() {  # name port count pid...
   sleep 0.5
   local before after
   before=$(rss_kib "$@")
-  "$build/idle_clients" --port "$port" --count "$n" --hold-seconds 600 > "$work/$name.clients" &
+  "$build/idle_clients" --port "$port" --count "$n" --hold-seconds 600 --burst "${BURST:-0}" > "$work/$name.clients" &
   local client=$!
   for _ in $(seq 1 600); do grep -q ready "$work/$name.clients" 2>/dev/null && break; sleep 0.1; done
   grep -q ready "$work/$name.clients" || { echo "$name: clients did not get ready" >&2; kill $client; return 1; }
-  sleep 1
+  # Parked within 200 ms; after a burst, Fulcrum hands freed memory back once a second has
+  # passed without it, within about 2.5 s (src/runtime/heap_return.hpp): the reading comes after
+  # both, for every proxy alike.
+  sleep $([[ ${BURST:-0} == 1 ]] && echo 5 || echo 1)
   after=$(rss_kib "$@")
   kill $client; wait $client 2>/dev/null || true
   local per=$(( (after - before) * 1024 / n ))
@@ -127,4 +139,4 @@ kill "$master"; rm -f "$work/ng.pid"
 
 awk -v f="$fulcrum_per" -v h="$haproxy_per" -v n="$nginx_per" \
   'BEGIN { printf "fulcrum/haproxy %.2fx, fulcrum/nginx %.2fx (lower is better)\n", f / h, f / n }'
-echo "($N connections; $(uptime | sed 's/.*load/load/'))"
+echo "($N connections$([[ ${BURST:-0} == 1 ]] && echo ", at once (BURST=1)"); $(uptime | sed 's/.*load/load/'))"

@@ -1,8 +1,11 @@
 #include "core/coroutine_frame_cache.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <new>
+
+#include "core/mapped_pages.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -13,9 +16,16 @@ namespace {
 constexpr std::size_t kSmallestClass = 64;     // 2^6
 constexpr std::size_t kLargestClass = 16384;   // 2^14: larger frames go to new/delete
 constexpr int kClasses = 9;                    // 64, 128, ..., 16384
-// What a thread keeps at most: the frames of ~80 requests in flight at once (~13 KiB each)
-// (a busy worker's frames come and go in waves as its clients' requests do).
+// What a thread keeps for good: the frames of ~80 requests in flight at once (~13 KiB each).
+// Beyond it, frames are kept too, so that a worker with thousands of requests in flight, steadily,
+// allocates none; release_unused_coroutine_frames() frees, once a second, those beyond this that
+// the last second did not need, so that what a burst made leaves after it. kMostKeptBytes bounds
+// the rest.
 constexpr std::size_t kKeptBytes = std::size_t{1} << 20;
+constexpr std::size_t kMostKeptBytes = std::size_t{256} << 20;
+// Frames of a page or more are pages of their own (core/mapped_pages.hpp), but under
+// AddressSanitizer.
+constexpr bool kMapLargeFrames = !fulcrum::core::kAddressSanitizer;
 
 struct FreeBlock {
   FreeBlock* next;
@@ -35,10 +45,25 @@ void poison(FreeBlock*, std::size_t) {}
 void unpoison(void*, std::size_t) {}
 #endif
 
+void* new_block(std::size_t bytes) {
+  if (!kMapLargeFrames || bytes < fulcrum::core::kPageBytes) return ::operator new(bytes);
+  return fulcrum::core::map_pages(bytes);
+}
+
+void delete_block(void* block, std::size_t bytes) {
+  if (!kMapLargeFrames || bytes < fulcrum::core::kPageBytes) {
+    ::operator delete(block);
+  } else {
+    fulcrum::core::unmap_pages(block, bytes);
+  }
+}
+
 // Trivially destructible, so that it stays usable until the thread ends, even for frames freed
 // by other thread_local or static destructors; the drain below empties it at thread exit.
 struct FrameCache {
   std::array<FreeBlock*, kClasses> heads;
+  std::array<std::size_t, kClasses> counts;  // blocks in each list
+  std::array<std::size_t, kClasses> fewest;  // the fewest in each list since the last release
   std::size_t kept_bytes;
   bool closed;  // the thread is ending: no more keeping
 };
@@ -52,8 +77,9 @@ struct FrameCacheDrain {
       while (FreeBlock* block = cache.heads[c]) {
         cache.heads[c] = block->next;
         unpoison(block, kSmallestClass << c);
-        ::operator delete(static_cast<void*>(block));
+        delete_block(block, kSmallestClass << c);
       }
+      cache.counts[c] = cache.fewest[c] = 0;
     }
     cache.kept_bytes = 0;
   }
@@ -82,10 +108,12 @@ void* thread_info_base::allocate<thread_info_base::awaitable_frame_tag>(awaitabl
   if (FreeBlock* block = cache.heads[c]) {
     cache.heads[c] = block->next;
     cache.kept_bytes -= kSmallestClass << c;
+    cache.fewest[c] = std::min(cache.fewest[c], --cache.counts[c]);
     unpoison(block, kSmallestClass << c);
     return block;
   }
-  return ::operator new(kSmallestClass << c);
+  cache.fewest[c] = 0;
+  return new_block(kSmallestClass << c);
 }
 
 template <>
@@ -96,13 +124,14 @@ void thread_info_base::deallocate<thread_info_base::awaitable_frame_tag>(awaitab
     return;
   }
   const int c = class_of(size);
-  if (cache.closed || cache.kept_bytes + (kSmallestClass << c) > kKeptBytes) {
-    ::operator delete(pointer);
+  if (cache.closed || cache.kept_bytes + (kSmallestClass << c) > kMostKeptBytes) {
+    delete_block(pointer, kSmallestClass << c);
     return;
   }
   auto* block = static_cast<FreeBlock*>(pointer);
   block->next = cache.heads[c];
   cache.heads[c] = block;
+  ++cache.counts[c];
   cache.kept_bytes += kSmallestClass << c;
   poison(block, kSmallestClass << c);
 }
@@ -112,5 +141,28 @@ void thread_info_base::deallocate<thread_info_base::awaitable_frame_tag>(awaitab
 namespace fulcrum::core {
 
 std::size_t coroutine_frame_bytes_cached() { return cache.kept_bytes; }
+
+bool coroutine_frames_over_budget() { return cache.kept_bytes > kKeptBytes; }
+
+std::size_t release_unused_coroutine_frames() {
+  std::size_t freed = 0;
+  // The largest first: they free the most memory per block.
+  for (int c = kClasses - 1; c >= 0; --c) {
+    const std::size_t bytes = kSmallestClass << c;
+    std::size_t unused = cache.fewest[c];
+    while (unused > 0 && cache.kept_bytes >= kKeptBytes + bytes) {
+      FreeBlock* block = cache.heads[c];
+      cache.heads[c] = block->next;
+      --cache.counts[c];
+      --unused;
+      cache.kept_bytes -= bytes;
+      freed += bytes;
+      unpoison(block, bytes);
+      delete_block(block, bytes);
+    }
+  }
+  for (int c = 0; c < kClasses; ++c) cache.fewest[c] = cache.counts[c];
+  return freed;
+}
 
 }  // namespace fulcrum::core

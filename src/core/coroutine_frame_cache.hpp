@@ -11,7 +11,9 @@
 //
 // How: this header declares explicit specializations of thread_info_base::allocate and
 // deallocate for awaitable frames; coroutine_frame_cache.cpp defines them with per-thread free
-// lists by power-of-two size class (64 B .. 16 KiB; a thread keeps at most 1 MiB of them).
+// lists by power-of-two size class (64 B .. 16 KiB). A thread keeps 1 MiB of them for good;
+// what a burst leaves beyond that is freed once a second passes without it
+// (release_unused_coroutine_frames). Frames of a page or more are mapped pages of their own.
 // CMake force-includes this header into every translation unit (-include) so that no unit
 // instantiates Asio's own version for frames: allocation and release must agree everywhere.
 // Built with AddressSanitizer, kept blocks are poisoned (but for their free-list link), so that
@@ -37,4 +39,9 @@ void thread_info_base::deallocate<thread_info_base::awaitable_frame_tag>(awaitab
 namespace fulcrum::core {
 // Bytes of frames this thread keeps for reuse.
 std::size_t coroutine_frame_bytes_cached();
+// This thread keeps more than its 1 MiB budget of frames (after a burst of requests).
+bool coroutine_frames_over_budget();
+// Frees the frames this thread keeps beyond its budget that no coroutine needed since the last
+// call (a worker calls it once a second while over budget). Returns the bytes freed.
+std::size_t release_unused_coroutine_frames();
 }  // namespace fulcrum::core

@@ -16,6 +16,7 @@ Server::Server(std::shared_ptr<const config::Config> config, ServerOptions optio
 
 void Server::stop_services() {
   if (watchdog_) watchdog_->stop();
+  if (heap_return_) heap_return_->stop();
   if (status_) status_->stop();
   if (test_hooks_) test_hooks_->stop();
   if (sampler_) sampler_->stop();
@@ -209,6 +210,10 @@ bool Server::start(std::string& error) {
   notifier_.ready(status_->line());
   status_->start();
   watchdog_->start();
+  std::vector<upstream::WorkerHome*> homes;
+  for (auto& home : homes_) homes.push_back(home.get());
+  heap_return_ = std::make_unique<HeapReturn>(control_, std::move(homes));
+  heap_return_->start();
   return true;
 }
 

@@ -34,6 +34,7 @@
 #include "l4/tcp_listener.hpp"
 #include "l4/worker_context.hpp"
 #include "core/log_files.hpp"
+#include "runtime/heap_return.hpp"
 #include "runtime/inherited_sockets.hpp"
 #include "runtime/privileges.hpp"
 #include "runtime/service_notifier.hpp"
@@ -175,6 +176,7 @@ class Server {
   ServiceNotifier notifier_;
   std::unique_ptr<StatusReporter> status_;
   std::unique_ptr<WorkerWatchdog> watchdog_;
+  std::unique_ptr<HeapReturn> heap_return_;
   std::unique_ptr<TestHooks> test_hooks_;
   std::string executable_;  // own_executable() at start, for SIGUSR2
   int64_t started_unix_ms_ = 0;

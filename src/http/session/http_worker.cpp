@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "core/coroutine_frame_cache.hpp"
 #include "core/log.hpp"
 #include "http/h1/parser_limits.hpp"
 #include "http/session/h2_connection.hpp"
@@ -17,7 +18,14 @@ HttpWorker::HttpWorker(upstream::WorkerHome& home) : ExchangeWorker(home) {
         self->pool.sweep(now);
         self->parking.tick(now, self->draining);
         H2Connection::tick_all(*self, now, self->draining);
-        return !self->pool.empty() || self->parking.needs_tick();
+        // Frames a burst left: freed once a second has passed without them (the tick goes on
+        // until then; an idle worker with none sleeps).
+        const bool frames_over_budget = core::coroutine_frames_over_budget();
+        if (frames_over_budget && now >= self->next_frame_release_ms) {
+          core::release_unused_coroutine_frames();
+          self->next_frame_release_ms = now + 1000;
+        }
+        return !self->pool.empty() || self->parking.needs_tick() || frames_over_budget;
       },
       this);
 }

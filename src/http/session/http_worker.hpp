@@ -56,6 +56,8 @@ struct HttpWorker : ExchangeWorker {
   AwaitingHeaders awaiting_headers;
   // Idle keep-alive client connections: parked outside Asio after a while (64 bytes each).
   IdleParking parking{worker.loop(), *this};
+  // When the tick next frees the coroutine frames a burst left beyond the thread's budget.
+  int64_t next_frame_release_ms = 0;
 
   // Called on the worker's thread, after the home installed `snapshot`: routes, signers,
   // pattern rules, guards and target TLS for its configuration.

@@ -8,6 +8,7 @@
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cstring>
+#include <vector>
 
 namespace fulcrum::core {
 namespace coroutine_frame_cache_test {
@@ -43,6 +44,35 @@ TEST(CoroutineFrameCache, AFinishedFrameIsKeptAndTheNextCoroutineOfItsSizeReuses
   // after the first run; the block came back when it ended.
   EXPECT_LE(inside_second + 8192, after_first);
   EXPECT_EQ(coroutine_frame_bytes_cached(), after_first);
+}
+
+// A burst: `count` coroutines with big frames alive at once, then all ended.
+void run_burst(int count) {
+  asio::io_context loop;
+  std::vector<size_t> inside(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    asio::co_spawn(
+        loop, [&, i]() -> asio::awaitable<void> { co_await big_frame(&inside[static_cast<size_t>(i)]); },
+        asio::detached);
+  }
+  loop.run();
+}
+
+// What a burst leaves beyond the 1 MiB budget is kept (the next burst allocates nothing) until a
+// whole period passes without it; then it is freed, and the budget kept.
+TEST(CoroutineFrameCache, FramesABurstLeftAreFreedOnceAPeriodPassesWithoutThem) {
+  release_unused_coroutine_frames();
+  release_unused_coroutine_frames();
+  run_burst(300);  // 300 frames of 8 KiB at once: 2.4 MiB
+  EXPECT_TRUE(coroutine_frames_over_budget()) << coroutine_frame_bytes_cached();
+  const size_t after_burst = coroutine_frame_bytes_cached();
+  EXPECT_EQ(release_unused_coroutine_frames(), 0u) << "the period that just ended needed them";
+  run_burst(300);  // the same burst again: served from the cache
+  EXPECT_EQ(coroutine_frame_bytes_cached(), after_burst);
+  EXPECT_EQ(release_unused_coroutine_frames(), 0u);
+  EXPECT_GT(release_unused_coroutine_frames(), 0u) << "a whole period without them";
+  EXPECT_FALSE(coroutine_frames_over_budget()) << coroutine_frame_bytes_cached();
+  EXPECT_GE(coroutine_frame_bytes_cached() + 16384, size_t{1} << 20) << "the budget is kept";
 }
 
 }  // namespace coroutine_frame_cache_test
