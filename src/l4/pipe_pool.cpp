@@ -23,6 +23,8 @@ Pipe PipePool::take() {
   }
   int fds[2];
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return Pipe{};
+  // Refused (EPERM) when the user's pipes already use their soft limit: then it keeps Linux's size.
+  ::fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(kPipeBytes));
   return Pipe{fds[0], fds[1]};
 }
 

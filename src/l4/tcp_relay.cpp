@@ -10,7 +10,7 @@
 
 namespace fulcrum::l4 {
 namespace {
-constexpr size_t kSpliceChunk = 64 * 1024;
+constexpr size_t kSpliceChunk = kPipeBytes;  // a pipe's worth per splice()
 }  // namespace
 
 RelayDirection::Step RelayDirection::pump(SocketReadiness& from, SocketReadiness& to, core::BufferPool& buffers,
