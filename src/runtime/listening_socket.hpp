@@ -16,8 +16,13 @@
 namespace fulcrum::runtime {
 
 // `inherited`: a socket already bound and listening (hot upgrade), or -1 to make one.
+// `client_speaks_first` (http, https): TCP_DEFER_ACCEPT, so that the kernel hands over a
+// connection once its first bytes are there (HAProxy's `defer-accept`, nginx's `deferred`): the
+// first read finds them, with no wake-up for the bare handshake and no read that answers EAGAIN.
+// A client that connects and says nothing reaches Fulcrum about a second later, then meets
+// client_header_timeout as any other (and is counted only then).
 std::unique_ptr<asio::ip::tcp::acceptor> open_acceptor(asio::io_context& loop, const core::Endpoint& address,
-                                                       std::string& error, int inherited);
+                                                       std::string& error, int inherited, bool client_speaks_first);
 std::optional<asio::ip::udp::socket> open_udp_socket(asio::io_context& loop, const core::Endpoint& address,
                                                      std::string& error, int inherited);
 

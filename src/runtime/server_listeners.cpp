@@ -52,7 +52,7 @@ bool Server::bind_listener(const config::ListenerConfig& listener, std::string& 
           std::make_unique<l4::UdpForwarder>(*contexts_[w], index, std::move(*socket), share));
       continue;
     }
-    auto acceptor = open_acceptor(workers_[w]->loop(), listener.listen, error, fd);
+    auto acceptor = open_acceptor(workers_[w]->loop(), listener.listen, error, fd, config::is_http(listener.protocol));
     if (!acceptor) {
       error = "listener '" + listener.name + "': " + error;
       return false;
