@@ -3,11 +3,9 @@
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 
-#include "core/use_tuple.hpp"
 #include "http/session/h2_connection.hpp"
 
 namespace fulcrum::http {
@@ -22,8 +20,8 @@ H2StreamSide::H2StreamSide(H2Connection& connection, int32_t id, Method method, 
       body_end_(body_done),
       chunked_(chunked_body),
       response_(method),
-      read_wake_(connection.worker().loop(), std::chrono::steady_clock::time_point::max()),
-      write_wake_(connection.worker().loop(), std::chrono::steady_clock::time_point::max()) {}
+      read_wake_(connection.worker().loop()),
+      write_wake_(connection.worker().loop()) {}
 
 H2StreamSide::~H2StreamSide() = default;
 
@@ -34,17 +32,17 @@ void H2StreamSide::body_arrived(std::string_view data, bool end) {
     body_.append(data);
   }
   if (end) body_end_ = true;
-  if (read_waiting_) read_wake_.cancel();
+  read_wake_.wake();
 }
 
 void H2StreamSide::engine_closed() {
   open_ = false;
-  if (read_waiting_) read_wake_.cancel();
-  if (write_waiting_) write_wake_.cancel();
+  read_wake_.wake();
+  write_wake_.wake();
 }
 
 void H2StreamSide::window_moved() {
-  if (write_waiting_ && c_.engine().queued_body(id_) <= kHighWater) write_wake_.cancel();
+  if (write_wake_.waiting() && c_.engine().queued_body(id_) <= kHighWater) write_wake_.wake();
 }
 
 void H2StreamSide::exchange_over() {
@@ -71,37 +69,20 @@ void H2StreamSide::reset(uint32_t error_code) {
   c_.kick();
 }
 
-asio::awaitable<bool> H2StreamSide::wait(asio::steady_timer& timer, bool& waiting, bool& cancelled) {
-  waiting = true;
-  co_await timer.async_wait(use_tuple);
-  waiting = false;
-  if (cancelled) {
-    cancelled = false;
-    co_return false;
-  }
-  co_return true;
-}
-
 asio::awaitable<bool> H2StreamSide::hold_body(size_t threshold, int64_t timeout_ms) {
   if (chunked_) co_return open_;  // no length to contradict; a stream (gRPC, uploads) starts at once
   deadline_.arm(timeout_ms, this);
   bool in_time = true;
   while (open_ && !body_end_ && body_.size() - body_begin_ < threshold && in_time) {
-    in_time = co_await wait(read_wake_, read_waiting_, read_cancelled_);
+    in_time = co_await read_wake_.wait();
   }
   deadline_.disarm();
   co_return open_ && in_time;
 }
 
 void H2StreamSide::cancel() {
-  if (read_waiting_) {
-    read_cancelled_ = true;
-    read_wake_.cancel();
-  }
-  if (write_waiting_) {
-    write_cancelled_ = true;
-    write_wake_.cancel();
-  }
+  read_wake_.cancel();
+  write_wake_.cancel();
 }
 
 size_t H2StreamSide::take_body(char* data, size_t size) {
@@ -162,7 +143,7 @@ asio::awaitable<ByteStream::ReadResult> H2StreamSide::read_some(char* data, size
     if (body_end_) co_return ReadResult{asio::error::eof, 0};  // the last chunk too, when chunked
     // (The awaited value goes to a variable first: GCC 12 miscompiles some co_await and
     // co_return expressions in conditions; the first version of write() crashed on it.)
-    const bool woken = co_await wait(read_wake_, read_waiting_, read_cancelled_);
+    const bool woken = co_await read_wake_.wait();
     if (!woken) co_return ReadResult{asio::error::operation_aborted, 0};
   }
 }
@@ -179,7 +160,7 @@ asio::awaitable<asio::error_code> H2StreamSide::write(std::string_view a, std::s
     // A slow client slows the target: the exchange reads no more while the client's window
     // leaves this much of the response waiting.
     while (open_ && c_.engine().queued_body(id_) > kHighWater) {
-      const bool woken = co_await wait(write_wake_, write_waiting_, write_cancelled_);
+      const bool woken = co_await write_wake_.wait();
       if (!woken) {
         result = asio::error::operation_aborted;
         break;

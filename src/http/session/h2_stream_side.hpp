@@ -7,7 +7,6 @@
 // (so a slow target slows the client), and a write waits while more than kHighWater bytes of the
 // response wait for the client's window (so a slow client slows the target).
 #include <asio/awaitable.hpp>
-#include <asio/steady_timer.hpp>
 
 #include <cstdint>
 #include <string>
@@ -16,6 +15,7 @@
 #include "http/exchange/client_side.hpp"
 #include "http/h1/request_head.hpp"
 #include "http/h2/h1_response_reader.hpp"
+#include "http/session/wake_signal.hpp"
 #include "http/stream/byte_stream.hpp"
 #include "http/stream/deadline_watch.hpp"
 #include "http/stream/recv_buffer.hpp"
@@ -94,8 +94,6 @@ class H2StreamSide final : public ByteStream, private H1ResponseReader::Sink {
   size_t take_body(char* data, size_t size);
   size_t take_chunked(char* data, size_t size);
   void frame(std::string_view text);  // chunk framing to give before anything else
-  // Waits on `timer` until woken; false when cancelled by the deadline.
-  asio::awaitable<bool> wait(asio::steady_timer& timer, bool& waiting, bool& cancelled);
 
   H2Connection& c_;
   Client client_{*this};
@@ -119,12 +117,8 @@ class H2StreamSide final : public ByteStream, private H1ResponseReader::Sink {
   bool closed_by_exchange_ = false;
   bool reset_sent_ = false;
   H1ResponseReader response_;
-  asio::steady_timer read_wake_;
-  asio::steady_timer write_wake_;
-  bool read_waiting_ = false;
-  bool write_waiting_ = false;
-  bool read_cancelled_ = false;
-  bool write_cancelled_ = false;
+  WakeSignal read_wake_;   // the exchange waits for request body bytes
+  WakeSignal write_wake_;  // the exchange waits for room in the client's window
 };
 
 }  // namespace fulcrum::http

@@ -7,8 +7,6 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <chrono>
@@ -23,10 +21,9 @@
 #include "../exchange/exchange_fakes.hpp"
 #include "../h2/h2_wire.hpp"
 #include "http/session/h2_connection_over.hpp"
+#include "http/session/wake_signal.hpp"
 
 namespace fulcrum::http::testing {
-
-inline constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 // The client's end of the connection. What the client sends waits in `incoming` until the
 // connection reads it; what the connection writes is collected and split into frames
@@ -35,17 +32,16 @@ inline constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitab
 class H2Wire {
  public:
   explicit H2Wire(asio::io_context& loop)
-      : readable_(loop, std::chrono::steady_clock::time_point::max()),
-        writable_(loop, std::chrono::steady_clock::time_point::max()) {}
+      : readable_(loop), writable_(loop) {}
 
   // The client's side.
   void send(std::string_view bytes) {
     incoming_.append(bytes);
-    if (read_waiting_) readable_.cancel();
+    readable_.wake();
   }
   void end() {
     eof_ = true;
-    if (read_waiting_) readable_.cancel();
+    readable_.wake();
   }
   wire::Reader frames;
   wire::Encoder encoder;
@@ -56,13 +52,8 @@ class H2Wire {
   // The connection's side (through H2WireStream).
   asio::awaitable<asio::error_code> wait_readable() {
     while (!closed && taken_ == incoming_.size() && !eof_) {
-      read_waiting_ = true;
-      co_await readable_.async_wait(kUseTuple);
-      read_waiting_ = false;
-      if (read_aborted_) {
-        read_aborted_ = false;
-        co_return asio::error::operation_aborted;
-      }
+      const bool woken = co_await readable_.wait();
+      if (!woken) co_return asio::error::operation_aborted;
     }
     co_return closed ? asio::error::bad_descriptor : asio::error_code{};
   }
@@ -78,10 +69,7 @@ class H2Wire {
   asio::awaitable<asio::error_code> write(std::string_view a, std::string_view b) {
     if (closed) co_return asio::error::bad_descriptor;
     if (stall_writes) {
-      write_waiting_ = true;
-      co_await writable_.async_wait(kUseTuple);
-      write_waiting_ = false;
-      write_aborted_ = false;
+      co_await writable_.wait();  // only a cancel ends it
       co_return asio::error::operation_aborted;
     }
     written += a.size() + b.size();
@@ -90,14 +78,8 @@ class H2Wire {
     co_return asio::error_code{};
   }
   void cancel() {
-    if (read_waiting_) {
-      read_aborted_ = true;
-      readable_.cancel();
-    }
-    if (write_waiting_) {
-      write_aborted_ = true;
-      writable_.cancel();
-    }
+    readable_.cancel();
+    writable_.cancel();
   }
   void close() {
     closed = true;
@@ -105,15 +87,11 @@ class H2Wire {
   }
 
  private:
-  asio::steady_timer readable_;
-  asio::steady_timer writable_;
+  WakeSignal readable_;
+  WakeSignal writable_;
   std::string incoming_;
   size_t taken_ = 0;
   bool eof_ = false;
-  bool read_waiting_ = false;
-  bool read_aborted_ = false;
-  bool write_waiting_ = false;
-  bool write_aborted_ = false;
 };
 
 // What the connection holds: a handle on the test's H2Wire (movable, as a socket is).
