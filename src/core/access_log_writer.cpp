@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/write_all.hpp"
+
 namespace fulcrum::core {
 namespace {
 
@@ -126,31 +128,29 @@ RingSpans spans_of(const LineRing& ring, uint64_t from, uint64_t to) {
 void write_in_line_batches(WriterState& state, const RingSpans& spans, std::string& batch) {
   batch.clear();
   std::string_view rest[2] = {spans.first, spans.second};
-  std::string line;
-  for (int s = 0; s < 2;) {
-    // One line: from here to the next '\n', which may lie in the second span.
-    line.clear();
-    while (s < 2) {
-      const size_t end = rest[s].find('\n');
-      if (end == std::string_view::npos) {
-        line.append(rest[s]);
-        rest[s] = {};
-        ++s;
-        continue;
-      }
-      line.append(rest[s].substr(0, end + 1));
-      rest[s].remove_prefix(end + 1);
-      if (rest[s].empty()) ++s;
-      break;
+  for (size_t s = 0; s < 2;) {
+    // The next line: up to its '\n', in one span or, across the wrap, in both.
+    std::string_view head = rest[s], tail;
+    size_t end = head.find('\n');
+    if (end == std::string_view::npos && s == 0) {
+      tail = rest[1];
+      end = tail.find('\n');
+      tail = tail.substr(0, end == std::string_view::npos ? tail.size() : end + 1);
+      s = 1;
+      rest[1].remove_prefix(tail.size());
+    } else {
+      head = head.substr(0, end == std::string_view::npos ? head.size() : end + 1);
+      rest[s].remove_prefix(head.size());
     }
-    if (!batch.empty() && batch.size() + line.size() > PIPE_BUF) {
+    if (rest[s].empty()) ++s;
+    if (!batch.empty() && batch.size() + head.size() + tail.size() > PIPE_BUF) {
       write_text(state, batch);
       batch.clear();
     }
-    if (line.size() > PIPE_BUF) {
-      write_text(state, line);  // longer than the kernel writes in one piece: alone
-    } else {
-      batch += line;
+    batch.append(head).append(tail);
+    if (batch.size() > PIPE_BUF) {  // one line longer than the kernel writes in one piece: alone
+      write_text(state, batch);
+      batch.clear();
     }
   }
   if (!batch.empty()) write_text(state, batch);
@@ -239,15 +239,6 @@ void wake_writer(WriterState& state) {
   }
 }
 
-void write_directly(int fd, std::string_view line) {
-  size_t done = 0;
-  while (done < line.size()) {
-    const ssize_t n = ::write(fd, line.data() + done, line.size() - done);
-    if (n <= 0) return;  // a full disk or closed pipe must not take the balancer down
-    done += static_cast<size_t>(n);
-  }
-}
-
 }  // namespace
 
 AccessLogWriter::AccessLogWriter(int fd) {
@@ -283,7 +274,7 @@ AccessLogWriter::~AccessLogWriter() {
 bool queue_access_line(int fd, std::string_view line) {
   WriterState& state = writer_state();
   if (!state.running.load(std::memory_order_acquire) || fd != state.fd) {
-    write_directly(fd, line);
+    write_all(fd, line);
     state.direct_lines.fetch_add(1, std::memory_order_relaxed);
     return true;
   }

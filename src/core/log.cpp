@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "core/access_log_writer.hpp"
+#include "core/write_all.hpp"
 
 namespace fulcrum::core {
 namespace {
@@ -63,15 +64,6 @@ bool needs_quotes(std::string_view value) {
     if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return true;
   }
   return false;
-}
-
-void write_all(int fd, const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n <= 0) return;  // a full disk or closed pipe must not take the balancer down
-    done += static_cast<size_t>(n);
-  }
 }
 
 // syslog(3) priorities, as the journal reads them from a "<N>" prefix.

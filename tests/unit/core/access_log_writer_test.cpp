@@ -163,6 +163,20 @@ TEST(AccessLogWriter, AStuckSinkCostsDroppedLinesNeverABlockedWorker) {
   EXPECT_EQ(counts.at(1), 20000 - refused);
 }
 
+// A line longer than PIPE_BUF goes alone, whole, between the batches of shorter ones.
+TEST(AccessLogWriter, OnAPipeALineLongerThanPipeBufArrivesWholeBetweenTheOthers) {
+  PipeReader pipe;
+  pipe.start_reading();
+  const std::string long_line = "access thread=5 line=1 path=/" + std::string(3 * PIPE_BUF, 'y') + "\n";
+  {
+    AccessLogWriter writer(pipe.write_end);
+    ASSERT_TRUE(queue_access_line(pipe.write_end, line_of(5, 0)));
+    ASSERT_TRUE(queue_access_line(pipe.write_end, long_line));
+    ASSERT_TRUE(queue_access_line(pipe.write_end, line_of(5, 2)));
+  }
+  EXPECT_EQ(pipe.all_text(), line_of(5, 0) + long_line + line_of(5, 2));
+}
+
 // A regular file gets the queued bytes as they are (no PIPE_BUF batching needed: one writer).
 TEST(AccessLogWriter, AFileGetsEveryLine) {
   char path[] = "/tmp/access_log_writer_test.XXXXXX";
