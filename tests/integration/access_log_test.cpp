@@ -17,12 +17,6 @@
 namespace fulcrum::testing {
 namespace access_log_test {
 
-// The value of the sample `series` ("name" or "name{labels}") in /metrics text, or -1.
-double metric(const std::string& text, const std::string& series) {
-  const size_t at = text.find("\n" + series + " ");
-  return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
-}
-
 TEST(AccessLog, AStuckPipeDropsLinesAndHoldsNoRequestUp) {
   TempDir dir;
   HttpBackend backend(dir, "b", {"--quiet"});
@@ -47,8 +41,8 @@ TEST(AccessLog, AStuckPipeDropsLinesAndHoldsNoRequestUp) {
   EXPECT_GT(totals.requests, 20000u) << wrk->output();
 
   const auto metrics = curl({"http://" + admin_address(*fulcrum) + "/metrics"});
-  const double lines = metric(metrics.out, "fulcrum_access_log_lines_total");
-  const double dropped = metric(metrics.out, "fulcrum_access_log_lines_dropped_total");
+  const double lines = metric_sample(metrics.out, "fulcrum_access_log_lines_total");
+  const double dropped = metric_sample(metrics.out, "fulcrum_access_log_lines_dropped_total");
   EXPECT_GT(dropped, 0) << metrics.out;
   // Each request's line was either queued or dropped (the metrics request's own line may come
   // after the rendering).

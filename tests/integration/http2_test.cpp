@@ -155,12 +155,6 @@ TEST_F(Http2, MetricsCountEachStream) {
   EXPECT_NE(metrics.out.find("fulcrum_group_requests_total{group=\"app\",code_class=\"2xx\"} 70\n"), std::string::npos);
 }
 
-// The value of the sample `series` ("name{labels}") in /metrics text, or -1.
-double metric(const std::string& text, const std::string& series) {
-  const size_t at = text.find("\n" + series + " ");
-  return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
-}
-
 // The same requests in HTTP/2 (h2c on `plain`) and in HTTP/1.1 (over TLS on `secure`) are
 // counted alike: in /metrics per listener, group and target, and in the admin API the dashboard
 // polls (totals, open connections, and the sampler's latency window). The HTTP/2 connection is
@@ -180,7 +174,7 @@ TEST_F(Http2, MetricsAndTheDashboardsDataCountStreamsLikeHttp11Requests) {
   const std::string admin = "http://" + admin_address(*fulcrum_);
   auto metrics = [&] { return curl({admin + "/metrics"}).out; };
   auto connections = [&](const std::string& text, const std::string& listener) {
-    return metric(text, "fulcrum_listener_connections_total{listener=\"" + listener + "\"}");
+    return metric_sample(text, "fulcrum_listener_connections_total{listener=\"" + listener + "\"}");
   };
   const std::string before = metrics();  // start_fulcrum's readiness probe was a connection
   load("h2c", plain_url("/bytes/100"));
@@ -191,21 +185,21 @@ TEST_F(Http2, MetricsAndTheDashboardsDataCountStreamsLikeHttp11Requests) {
   for (const std::string listener : {"plain", "secure"}) {
     SCOPED_TRACE(listener);
     const std::string l = "listener=\"" + listener + "\"";
-    EXPECT_EQ(metric(m, "fulcrum_listener_requests_total{" + l + ",code_class=\"2xx\"}"), kEach) << m;
-    EXPECT_EQ(metric(m, "fulcrum_listener_request_duration_seconds_count{" + l + "}"), kEach);
-    EXPECT_GE(metric(m, "fulcrum_listener_bytes_out_total{" + l + "}"), kEach * 100);
+    EXPECT_EQ(metric_sample(m, "fulcrum_listener_requests_total{" + l + ",code_class=\"2xx\"}"), kEach) << m;
+    EXPECT_EQ(metric_sample(m, "fulcrum_listener_request_duration_seconds_count{" + l + "}"), kEach);
+    EXPECT_GE(metric_sample(m, "fulcrum_listener_bytes_out_total{" + l + "}"), kEach * 100);
     EXPECT_EQ(connections(m, listener) - connections(before, listener), 1);
   }
-  EXPECT_EQ(metric(m, "fulcrum_group_requests_total{group=\"app\",code_class=\"2xx\"}"), 2 * kEach);
-  EXPECT_EQ(metric(m, "fulcrum_target_requests_total{" + target + ",code_class=\"2xx\"}"), 2 * kEach) << m;
-  EXPECT_EQ(metric(m, "fulcrum_target_request_duration_seconds_count{" + target + "}"), 2 * kEach);
-  EXPECT_GE(metric(m, "fulcrum_target_bytes_out_total{" + target + "}"), 2 * kEach * 100);
+  EXPECT_EQ(metric_sample(m, "fulcrum_group_requests_total{group=\"app\",code_class=\"2xx\"}"), 2 * kEach);
+  EXPECT_EQ(metric_sample(m, "fulcrum_target_requests_total{" + target + ",code_class=\"2xx\"}"), 2 * kEach) << m;
+  EXPECT_EQ(metric_sample(m, "fulcrum_target_request_duration_seconds_count{" + target + "}"), 2 * kEach);
+  EXPECT_GE(metric_sample(m, "fulcrum_target_bytes_out_total{" + target + "}"), 2 * kEach * 100);
   // Both clients are gone: no connection is left open, the HTTP/2 one included.
   bool closed = false;
   for (int i = 0; i < 50 && !closed; ++i) {
     m = metrics();
-    closed = metric(m, "fulcrum_listener_active_connections{listener=\"plain\"}") == 0 &&
-             metric(m, "fulcrum_listener_active_connections{listener=\"secure\"}") == 0;
+    closed = metric_sample(m, "fulcrum_listener_active_connections{listener=\"plain\"}") == 0 &&
+             metric_sample(m, "fulcrum_listener_active_connections{listener=\"secure\"}") == 0;
     if (!closed) std::this_thread::sleep_for(100ms);
   }
   EXPECT_TRUE(closed) << m;

@@ -103,6 +103,11 @@ std::unique_ptr<Process> start_wrk(const TempDir& dir, const std::string& url, i
   return std::make_unique<Process>(std::move(argv), dir.path(), "wrk");
 }
 
+double metric_sample(const std::string& metrics_text, const std::string& series) {
+  const size_t at = metrics_text.find("\n" + series + " ");
+  return at == std::string::npos ? -1 : std::stod(metrics_text.substr(at + series.size() + 2));
+}
+
 long rss_kib(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(in, line);) {

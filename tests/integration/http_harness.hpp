@@ -51,6 +51,10 @@ WrkTotals parse_wrk(const std::string& output);
 std::unique_ptr<Process> start_wrk(const TempDir& dir, const std::string& url, int connections, int seconds,
                                    std::vector<std::string> extra = {});
 
+// The value of the sample `series` ("name" or "name{labels}") in Prometheus text from /metrics,
+// or -1 when absent.
+double metric_sample(const std::string& metrics_text, const std::string& series);
+
 // A resident set size in KiB from /proc/PID/status.
 long rss_kib(int pid);
 
