@@ -102,7 +102,8 @@ json target_to_json(const upstream::TargetRegistry& registry, const TrafficSampl
   out["response_time_ewma_ms"] = ewma == 0 ? json(nullptr) : json(static_cast<double>(ewma) / 1000.0);
   out["traffic_failures_total"] = target.outcomes->failures_total.load(std::memory_order_relaxed);
   out["ejections"] = registry.ejections(group, target.address_text);
-  out["source"] = "file";
+  out["source"] = target.origin.empty() ? "file" : target.origin;
+  if (target.tier != 0) out["tier"] = target.tier;
   add_rates(out, sampler ? sampler->target(group, target.address_text) : std::nullopt);
   if (target.stats) out["totals"] = totals_to_json(target.stats->sum());
   json history = json::array();
@@ -367,6 +368,16 @@ AdminResponse AdminApi::group(const std::string& name) const {
   out["failing_open"] = group.failing_open;
   out["states"] = state_counts(group);
   out["targets"] = targets;
+  if (!group.config->discovered.empty()) {
+    // The followed names, with what fails: a group whose name never resolved is empty, and
+    // this says why.
+    json names = json::array();
+    for (const auto& entry : group.config->discovered) {
+      json view = hooks_.discovery ? hooks_.discovery(entry.origin()) : json(nullptr);
+      names.push_back(view.is_null() ? json{{"origin", entry.origin()}} : view);
+    }
+    out["discovery"] = names;
+  }
   return AdminResponse::json(out.dump(2) + "\n");
 }
 

@@ -234,6 +234,19 @@ json group_settings_to_json(const config::TargetGroupConfig& g) {
   return out;
 }
 
+json resolver_to_json(const config::ResolverConfig& resolver) {
+  json nameservers = json::array();
+  for (const auto& server : resolver.nameservers) nameservers.push_back(server.to_string());
+  return {{"nameservers", nameservers.empty() ? json("/etc/resolv.conf") : nameservers},
+          {"timeout", duration(resolver.timeout)},
+          {"min_ttl", duration(resolver.min_ttl)},
+          {"max_ttl", duration(resolver.max_ttl)},
+          {"hold_valid", duration(resolver.hold_valid)},
+          {"hold_nx", duration(resolver.hold_nx)},
+          {"hold_obsolete", duration(resolver.hold_obsolete)},
+          {"prefer", config::to_string(resolver.prefer)}};
+}
+
 json config_to_json(const config::Config& config) {
   json listeners = json::array();
   for (const auto& l : config.listeners) listeners.push_back(listener_to_json(l));
@@ -244,9 +257,19 @@ json config_to_json(const config::Config& config) {
     for (const auto& t : g.targets) {
       json target = {{"address", t.address.to_string()}, {"weight", t.weight}};
       if (!t.zone.empty()) target["zone"] = t.zone;
+      if (!t.origin.empty()) target["origin"] = t.origin;
       targets.push_back(target);
     }
     group["targets"] = targets;
+    json discovered = json::array();
+    for (const auto& d : g.discovered) {
+      json entry = {{d.kind == config::DiscoveryKind::srv ? "srv" : "dns", d.name}};
+      if (d.kind == config::DiscoveryKind::address) entry["port"] = d.port;
+      if (d.weight) entry["weight"] = *d.weight;
+      if (!d.zone.empty()) entry["zone"] = d.zone;
+      discovered.push_back(entry);
+    }
+    group["discovered"] = discovered;
     groups.push_back(group);
   }
   return {{"source", config.source_path},
@@ -260,7 +283,8 @@ json config_to_json(const config::Config& config) {
             {"token_file", redacted_if_set(config.admin.token_file)}}},
           {"listeners", listeners},
           {"target_groups", groups},
-          {"dns", dns_to_json(config.dns)}};
+          {"dns", dns_to_json(config.dns)},
+          {"resolver", resolver_to_json(config.resolver)}};
 }
 
 }  // namespace fulcrum::admin

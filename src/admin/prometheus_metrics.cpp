@@ -214,6 +214,9 @@ std::string render_metrics(const upstream::TargetRegistry& registry) {
   auto& target_health = f.add("fulcrum_target_health", "gauge", "1 for the target's current state, 0 for the others.");
   auto& target_up = f.add("fulcrum_target_up", "gauge", "1 when the target takes new traffic (healthy), else 0.");
   auto& target_weight = f.add("fulcrum_target_weight", "gauge", "The target's configured weight.");
+  auto& target_info = f.add("fulcrum_target_info", "gauge",
+                            "Always 1: where the target comes from (origin: file, or dns:NAME / srv:NAME for a "
+                            "discovered one) and its SRV priority tier.");
 
   const auto http = http_groups(config);
   for (const auto& g : snapshot->groups) {
@@ -242,6 +245,10 @@ std::string render_metrics(const upstream::TargetRegistry& registry) {
       }
       sample(target_up, labels, state == upstream::TargetState::healthy ? 1 : 0);
       sample(target_weight, labels, t.weight);
+      sample(target_info,
+             labels + "," + label("origin", t.origin.empty() ? "file" : t.origin) + "," +
+                 label("tier", std::to_string(t.tier)),
+             1);
     };
     for (const auto& t : g.targets) each_target(t);
     for (const auto& t : g.draining) each_target(t);

@@ -6,15 +6,16 @@
 #include "balance/random_two_choices.hpp"
 #include "balance/resource_based.hpp"
 #include "balance/round_robin.hpp"
+#include "balance/standby_tiers.hpp"
 #include "balance/weighted_least_connections.hpp"
 #include "balance/weighted_round_robin.hpp"
 
 namespace fulcrum::balance {
 
-std::unique_ptr<PickerFactory> make_picker_factory(std::shared_ptr<const TargetSet> set,
-                                                   const Options& options,
-                                                   const PickerFactory* previous) {
-  if (set == nullptr) set = std::make_shared<const TargetSet>();  // no targets: every pick is nullopt
+namespace {
+
+std::unique_ptr<PickerFactory> make_algorithm_factory(std::shared_ptr<const TargetSet> set, const Options& options,
+                                                      const PickerFactory* previous) {
   switch (options.algorithm) {
     case Algorithm::round_robin:
       return make_round_robin_factory(std::move(set), options, previous);
@@ -34,6 +35,16 @@ std::unique_ptr<PickerFactory> make_picker_factory(std::shared_ptr<const TargetS
       return make_random_two_choices_factory(std::move(set), options);
   }
   return make_weighted_round_robin_factory(std::move(set), options);  // an out-of-range enum value
+}
+
+}  // namespace
+
+std::unique_ptr<PickerFactory> make_picker_factory(std::shared_ptr<const TargetSet> set,
+                                                   const Options& options,
+                                                   const PickerFactory* previous) {
+  if (set == nullptr) set = std::make_shared<const TargetSet>();  // no targets: every pick is nullopt
+  auto primary = make_algorithm_factory(set, options, primary_of(previous));
+  return with_standby(std::move(primary), std::move(set));
 }
 
 }  // namespace fulcrum::balance

@@ -48,6 +48,9 @@ struct TargetSet {
   uint64_t version = 0;
   std::vector<Target> targets;
   std::vector<uint32_t> eligible;  // indexes into targets that may take new traffic
+  // Eligible targets of higher priority tiers (SRV priorities), lowest tier first: picked only
+  // when a request has avoided every target of `eligible` (standby_tiers.hpp).
+  std::vector<uint32_t> standby;
 };
 
 struct Options {

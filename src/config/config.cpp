@@ -50,6 +50,15 @@ const char* to_string(DnsPolicy p) {
   return "?";
 }
 
+const char* to_string(AddressPreference p) {
+  switch (p) {
+    case AddressPreference::ipv4: return "ipv4";
+    case AddressPreference::ipv6: return "ipv6";
+    case AddressPreference::both: return "both";
+  }
+  return "?";
+}
+
 const char* to_string(HealthProtocol p) {
   switch (p) {
     case HealthProtocol::tcp: return "tcp";

@@ -89,6 +89,24 @@ struct TargetConfig {
   // Set by an operator through the admin API (upstream/operator_overrides.hpp), never by the
   // file: no new traffic, open connections finish.
   bool operator_drain = false;
+  // Set by DNS discovery (discovery/), never by the file: where the target came from ("" for
+  // the file or the admin API, "dns:NAME" or "srv:NAME"), and its SRV priority tier (0 for
+  // every other target): only the lowest tier with a healthy target takes traffic.
+  std::string origin;
+  uint32_t tier = 0;
+};
+
+// A target entry that follows a DNS name (docs/design/discovery.md): `dns:` takes every A and
+// AAAA address of the name, `srv:` the targets, ports, weights and priorities of its SRV records.
+enum class DiscoveryKind { address, srv };
+struct DiscoveredTargets {
+  DiscoveryKind kind = DiscoveryKind::address;
+  std::string name;   // absolute, lower case, no trailing dot
+  uint16_t port = 0;  // dns: the port of every address; srv: from the records
+  std::optional<uint32_t> weight;  // dns: every address's weight (default 1); srv: scales the records' weights
+  std::string zone;
+  size_t position = 0;  // where in `targets` the entry stood: earlier definitions win
+  std::string origin() const { return (kind == DiscoveryKind::srv ? "srv:" : "dns:") + name; }
 };
 
 struct TargetGroupConfig {
@@ -126,6 +144,7 @@ struct TargetGroupConfig {
   std::string ca_file;
   std::string server_name;
   std::vector<TargetConfig> targets;
+  std::vector<DiscoveredTargets> discovered;  // dns: and srv: entries, resolved by the discovery room
 };
 
 struct WeightedGroup {
@@ -291,6 +310,21 @@ struct DnsConfig {
   std::shared_ptr<const core::GeoIpDatabase> geoip;
 };
 
+// How discovery resolves names (`resolver:`, docs/configuration.md § Resolver).
+enum class AddressPreference { ipv4, ipv6, both };
+const char* to_string(AddressPreference);
+struct ResolverConfig {
+  std::vector<core::Endpoint> nameservers;  // empty: those of /etc/resolv.conf
+  Duration timeout{2000};                   // per query, then the next nameserver
+  Duration min_ttl{1000};
+  Duration max_ttl{300000};
+  Duration hold_valid{300000};  // the last good answer is kept this long when resolution fails
+  Duration hold_nx{30000};      // NXDOMAIN or no records: old targets kept this long
+  Duration hold_obsolete{0};    // an address missing from one answer stays this long
+  AddressPreference prefer = AddressPreference::both;
+  bool operator==(const ResolverConfig&) const = default;
+};
+
 struct AdminConfig {
   bool enabled = true;
   std::string listen_text = "127.0.0.1:9090";
@@ -310,6 +344,7 @@ struct Config {
   std::vector<ListenerConfig> listeners;
   std::vector<TargetGroupConfig> target_groups;
   DnsConfig dns;
+  ResolverConfig resolver;
 
   const TargetGroupConfig* find_group(std::string_view name) const;
 };

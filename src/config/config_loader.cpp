@@ -11,6 +11,7 @@
 #include "config/did_you_mean.hpp"
 #include "config/dns_reader.hpp"
 #include "config/listener_reader.hpp"
+#include "config/resolver_reader.hpp"
 #include "config/target_group_reader.hpp"
 #include "config/value_readers.hpp"
 
@@ -137,12 +138,17 @@ Config read_config(const YAML::Node& root, Diagnostics& diagnostics) {
   std::vector<GroupReference> references;
   std::vector<YAML::Mark> listen_marks;
   const Field* listeners = map.get("listeners");
+  // A configuration with a dns: section and no listeners is a global balancer: it answers for
+  // sites served elsewhere, with their groups health-checked.
+  const bool dns_only = map.get("dns") != nullptr;
   if (listeners == nullptr) {
-    diagnostics.error(map.mark(),
-                      "the configuration needs listeners: at least one { name, listen, protocol, "
-                      "default }");
+    if (!dns_only) {
+      diagnostics.error(map.mark(),
+                        "the configuration needs listeners: at least one { name, listen, protocol, "
+                        "default } (or a dns: section, for a DNS-only global balancer)");
+    }
   } else if (auto items = read_list(*listeners, diagnostics)) {
-    if (items->empty()) diagnostics.error(listeners->mark(), "listeners: the list is empty");
+    if (items->empty() && !dns_only) diagnostics.error(listeners->mark(), "listeners: the list is empty");
     std::vector<std::pair<std::string, YAML::Mark>> names_seen;
     for (const auto& item : *items) {
       ListenerConfig listener = read_listener(item, references, diagnostics);
@@ -179,6 +185,7 @@ Config read_config(const YAML::Node& root, Diagnostics& diagnostics) {
   }
 
   if (const Field* dns = map.get("dns")) config.dns = read_dns(*dns, config, listen_marks, diagnostics);
+  if (const Field* resolver = map.get("resolver")) config.resolver = read_resolver(*resolver, diagnostics);
 
   check_listen_addresses(config, listen_marks, diagnostics);
   check_references(config, references, diagnostics);

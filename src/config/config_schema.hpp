@@ -20,7 +20,7 @@ namespace schema {
 // clang-format off
 
 inline constexpr std::string_view kTopKeys[] = {"workers", "shutdown_timeout", "user", "group", "admin",
-                                                "listeners", "target_groups", "dns"};
+                                                "listeners", "target_groups", "dns", "resolver"};
 inline constexpr std::string_view kAdminKeys[] = {"enabled", "listen", "token_file"};
 inline constexpr std::string_view kListenerKeys[] = {
     "name", "listen", "protocol", "scheme", "tls", "rules", "default", "security", "accept_proxy_protocol",
@@ -53,7 +53,9 @@ inline constexpr std::string_view kHealthCheckKeys[] = {
 inline constexpr std::string_view kOutlierDetectionKeys[] = {
     "enabled", "consecutive_failures", "count_5xx", "base_ejection_time", "max_ejection_percent"};
 inline constexpr std::string_view kStickinessKeys[] = {"type", "duration", "cookie", "secret_file"};
-inline constexpr std::string_view kTargetKeys[] = {"address", "weight", "zone"};
+inline constexpr std::string_view kTargetKeys[] = {"address", "dns", "srv", "port", "weight", "zone"};
+inline constexpr std::string_view kResolverKeys[] = {"nameservers", "timeout", "min_ttl", "max_ttl", "hold_valid",
+                                                     "hold_nx", "hold_obsolete", "prefer"};
 inline constexpr std::string_view kDnsKeys[] = {"listen", "zones", "ttl", "max_answers", "sites", "regions", "names",
                                                 "geoip_file"};
 inline constexpr std::string_view kDnsSiteKeys[] = {"name", "group"};
@@ -82,17 +84,18 @@ inline constexpr Section kOutlierDetection{"outlier_detection", "target_groups[]
                                            kOutlierDetectionKeys};
 inline constexpr Section kStickiness{"stickiness", "target_groups[].stickiness", kStickinessKeys};
 inline constexpr Section kTarget{"target", "target_groups[].targets[]", kTargetKeys};
+inline constexpr Section kResolver{"resolver", "resolver", kResolverKeys};
 inline constexpr Section kDns{"dns", "dns", kDnsKeys};
 inline constexpr Section kDnsSite{"dns site", "dns.sites[]", kDnsSiteKeys};
 inline constexpr Section kDnsRegion{"dns region", "dns.regions[]", kDnsRegionKeys};
 inline constexpr Section kDnsName{"dns name", "dns.names[]", kDnsNameKeys};
 inline constexpr Section kDnsSiteChoice{"site choice", "dns.names[].sites[]", kDnsSiteChoiceKeys};
 
-inline constexpr std::array<const Section*, 24> kAll{
+inline constexpr std::array<const Section*, 25> kAll{
     &kTop,      &kAdmin,         &kListener,     &kTls,           &kCertificate,
     &kRule,     &kMatch,         &kDefaultAction, &kForwardEntry, &kRedirect,
     &kFixedResponse, &kSecurity, &kRateLimit,    &kWafRule,       &kTargetGroup,
-    &kHealthCheck, &kOutlierDetection, &kStickiness, &kTarget,
+    &kHealthCheck, &kOutlierDetection, &kStickiness, &kTarget,    &kResolver,
     &kDns,      &kDnsSite,       &kDnsRegion,    &kDnsName,       &kDnsSiteChoice};
 
 // clang-format on

@@ -37,6 +37,8 @@ inline constexpr EnumName<Algorithm> kAlgorithm[] = {
     {"random_two_choices", Algorithm::random_two_choices}};
 inline constexpr EnumName<DnsPolicy> kDnsPolicy[] = {
     {"weighted", DnsPolicy::weighted}, {"failover", DnsPolicy::failover}, {"nearest", DnsPolicy::nearest}};
+inline constexpr EnumName<AddressPreference> kAddressPreference[] = {
+    {"ipv4", AddressPreference::ipv4}, {"ipv6", AddressPreference::ipv6}, {"both", AddressPreference::both}};
 inline constexpr EnumName<HealthProtocol> kHealthProtocol[] = {{"tcp", HealthProtocol::tcp},
                                                                {"http", HealthProtocol::http},
                                                                {"https", HealthProtocol::https},

@@ -3,6 +3,7 @@
 #include "config/duration.hpp"
 #include "config/escaped_bytes.hpp"
 #include "config/status_matcher.hpp"
+#include "config/dns_reader.hpp"
 #include "config/value_readers.hpp"
 
 namespace fulcrum::config {
@@ -200,34 +201,97 @@ struct SeenTarget {
   YAML::Mark mark;
 };
 
-std::optional<TargetConfig> read_target(const Field& item, std::vector<SeenTarget>& seen, const std::string& group_name,
-                                        Diagnostics& diagnostics) {
+// A `dns:` or `srv:` entry: a name the discovery room follows (docs/design/discovery.md).
+void read_discovered(MapFields& map, const Field& name_field, DiscoveryKind kind, TargetGroupConfig& group,
+                     std::vector<YAML::Mark>& seen_names, Diagnostics& diagnostics) {
+  DiscoveredTargets entry;
+  entry.kind = kind;
+  entry.position = group.targets.size() + group.discovered.size();
+  auto text = read_string(name_field, diagnostics);
+  if (!text) return;
+  auto name = normalize_dns_name(*text);
+  if (!name || name->empty()) {
+    diagnostics.error(name_field.mark(), name_field.name + ": '" + *text +
+                                             "' is not a DNS name (labels of 1..63 letters, digits, '-' or '_', "
+                                             "253 characters at most); write the full name, the search list of "
+                                             "resolv.conf is not applied");
+    return;
+  }
+  entry.name = *name;
+  const Field* port = map.get("port");
+  if (kind == DiscoveryKind::address) {
+    if (port == nullptr) {
+      diagnostics.error(map.mark(), "a dns: target needs a port (every address of " + entry.name + " gets it)");
+      return;
+    }
+    if (auto value = read_port(*port, diagnostics)) entry.port = *value;
+    else return;
+    read_into(map, "weight", entry.weight, [&](const Field& f) { return read_uint(f, diagnostics, 0, 1000); });
+  } else {
+    for (const char* key : {"port", "weight"}) {
+      if (const Field* f = map.get(key)) {
+        diagnostics.error(f->key_mark(), std::string("'") + key + "' does not apply to an srv: target: the SRV records give each target's port and weight");
+      }
+    }
+  }
+  read_into(map, "zone", entry.zone, [&](const Field& f) { return read_string(f, diagnostics); });
+  for (size_t i = 0; i < group.discovered.size(); ++i) {
+    if (group.discovered[i].kind == kind && group.discovered[i].name == entry.name &&
+        group.discovered[i].port == entry.port) {
+      diagnostics.error(name_field.mark(), "duplicate target " + entry.origin() + " in target group '" + group.name +
+                                               "' (first at line " + std::to_string(seen_names[i].line + 1) + ")");
+      return;
+    }
+  }
+  seen_names.push_back(name_field.mark());
+  group.discovered.push_back(std::move(entry));
+}
+
+// One entry of `targets`: an address (a name there is resolved once, when the file is read),
+// or a `dns:` / `srv:` name that discovery follows.
+void read_target(const Field& item, std::vector<SeenTarget>& seen, std::vector<YAML::Mark>& seen_names,
+                 TargetGroupConfig& group, Diagnostics& diagnostics) {
   TargetConfig target;
   // "- 10.0.0.1:80" is shorthand for "- { address: 10.0.0.1:80 }", like HAProxy's server lines.
   Field shorthand{"address", YAML::Node(), item.value};
   const bool is_shorthand = item.value.IsScalar();
   MapFields map(is_shorthand ? Field{item.name, YAML::Node(), YAML::Node()} : item, schema::kTarget, diagnostics);
-  if (!map.is_map()) return std::nullopt;
+  if (!map.is_map()) return;
   const Field* address = is_shorthand ? &shorthand : map.get("address");
+  const Field* dns = is_shorthand ? nullptr : map.get("dns");
+  const Field* srv = is_shorthand ? nullptr : map.get("srv");
+  if ((address != nullptr) + (dns != nullptr) + (srv != nullptr) > 1) {
+    diagnostics.error(map.mark(), "a target has one of 'address', 'dns' or 'srv', not several");
+    return;
+  }
+  if (dns != nullptr || srv != nullptr) {
+    read_discovered(map, dns != nullptr ? *dns : *srv, dns != nullptr ? DiscoveryKind::address : DiscoveryKind::srv,
+                    group, seen_names, diagnostics);
+    return;
+  }
   read_into(map, "weight", target.weight, [&](const Field& f) { return read_uint(f, diagnostics, 0, 1000); });
   read_into(map, "zone", target.zone, [&](const Field& f) { return read_string(f, diagnostics); });
   if (address == nullptr) {
-    diagnostics.error(map.mark(), "target needs an address (HOST:PORT)");
-    return std::nullopt;
+    diagnostics.error(map.mark(),
+                      "target needs an address (HOST:PORT), or a name to follow: dns: NAME with a port, or srv: NAME");
+    return;
+  }
+  if (const Field* port = map.get("port")) {
+    diagnostics.error(port->key_mark(), "'port' applies to dns: targets; an address carries its own (HOST:PORT)");
   }
   auto endpoint = read_endpoint(*address, diagnostics, &target.address_text);
-  if (!endpoint) return std::nullopt;
+  if (!endpoint) return;
   target.address = *endpoint;
   for (const auto& earlier : seen) {
     if (earlier.address == target.address) {
       diagnostics.error(address->mark(), "duplicate target address '" + target.address_text + "' in target group '" +
-                                             group_name + "' (first at line " + std::to_string(earlier.mark.line + 1) +
+                                             group.name + "' (first at line " + std::to_string(earlier.mark.line + 1) +
                                              ")");
-      return std::nullopt;
+      return;
     }
   }
   seen.push_back(SeenTarget{target.address, address->mark()});
-  return target;
+  group.targets.push_back(std::move(target));
 }
 
 }  // namespace
@@ -290,10 +354,9 @@ TargetGroupConfig read_target_group(const Field& item, Diagnostics& diagnostics)
   }
   if (const Field* targets = map.get("targets")) {
     std::vector<SeenTarget> seen;
+    std::vector<YAML::Mark> seen_names;
     if (auto items = read_list(*targets, diagnostics)) {
-      for (const auto& target_item : *items) {
-        if (auto target = read_target(target_item, seen, group.name, diagnostics)) group.targets.push_back(*target);
-      }
+      for (const auto& target_item : *items) read_target(target_item, seen, seen_names, group, diagnostics);
     }
   }
   return group;

@@ -14,6 +14,11 @@ uint16_t Endpoint::port() const {
   return 0;
 }
 
+void Endpoint::set_port(uint16_t port) {
+  if (family() == AF_INET) reinterpret_cast<sockaddr_in*>(&storage)->sin_port = htons(port);
+  if (family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port = htons(port);
+}
+
 bool Endpoint::is_loopback() const {
   if (family() == AF_INET) {
     auto addr = ntohl(reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr.s_addr);

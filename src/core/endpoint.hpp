@@ -18,6 +18,7 @@ struct Endpoint {
   const sockaddr* address() const { return reinterpret_cast<const sockaddr*>(&storage); }
   int family() const { return storage.ss_family; }
   uint16_t port() const;
+  void set_port(uint16_t port);
   bool is_loopback() const;
   // "10.0.0.1:80" or "[::1]:80": the canonical spelling used in logs, the API and metrics.
   std::string to_string() const;

@@ -22,6 +22,7 @@ void Server::stop_services() {
   if (sampler_) sampler_->stop();
   if (admin_) admin_->stop();
   if (health_) health_->stop();
+  if (discovery_) discovery_->stop();
   if (tls_) tls_->stop();
   if (dns_) dns_->stop();
 }
@@ -53,11 +54,25 @@ bool Server::start_admin(std::string& error) {
   admin::AdminApi::Hooks hooks;
   hooks.reload = [this] { return reload(); };
   hooks.change_target = [this](const admin::TargetChange& change) { return change_target(change); };
-  hooks.more_metrics = [this] { return guards_.prometheus_text() + admin::render_udp_metrics(udp_totals()); };
+  hooks.more_metrics = [this] {
+    return guards_.prometheus_text() + admin::render_udp_metrics(udp_totals()) + discovery_metrics();
+  };
   hooks.overrides = [this](const std::string& group, const std::string& address) {
     return overrides_.view(group, address);
   };
   hooks.process = [this] { return process_status(); };
+  hooks.discovery = [this](const std::string& origin) -> nlohmann::json {
+    if (!discovery_) return nullptr;
+    for (const auto& name : discovery_->names()) {
+      if (name.origin != origin) continue;
+      return {{"origin", name.origin},
+              {"addresses", name.addresses},
+              {"resolved", name.resolved},
+              {"problem", name.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(name.problem)},
+              {"next_query_in_ms", name.next_query_in_ms}};
+    }
+    return nullptr;
+  };
   sampler_ = std::make_unique<admin::TrafficSampler>(control_, registry_);
   admin_api_ = std::make_unique<admin::AdminApi>(registry_, sampler_.get(), std::move(hooks));
   admin_ = std::make_unique<admin::AdminServer>(
@@ -78,6 +93,7 @@ bool Server::start(std::string& error) {
     config_ = std::move(adjusted);
   }
   file_config_ = config_;
+  resolved_config_ = config_;
   if (options_.upgrade && !receive_sockets(error)) return false;
   // Before any worker: an admin address in use or an unreadable token stops the start.
   if (!start_admin(error)) return false;
@@ -150,7 +166,11 @@ bool Server::start(std::string& error) {
   };
   registry_.set_worker_count(static_cast<uint32_t>(workers_.size()));
   health_ = std::make_unique<health::HealthMonitor>(control_, registry_, std::move(hooks));
-  health_->apply(config_);  // the first snapshot, and the first round of health checks scheduled
+  // Names start resolving now; their groups fill as the answers come (a name not resolved yet
+  // gives no targets).
+  discovery_ = std::make_unique<discovery::DiscoveryService>(control_, [this] { serve(); });
+  if (!discovery_->apply(*file_config_, error)) return false;
+  serve();  // the first snapshot, and the first round of health checks scheduled
   for (size_t l = 0; l < listeners_.size(); ++l) {
     if (!start_listener(l, false, error)) return false;
   }

@@ -27,6 +27,7 @@
 #include "admin/prometheus_metrics.hpp"
 #include "config/config.hpp"
 #include "dns/dns_server.hpp"
+#include "discovery/discovery_service.hpp"
 #include "core/worker.hpp"
 #include "health/health_monitor.hpp"
 #include "http/session/http_worker.hpp"
@@ -128,6 +129,9 @@ class Server {
   std::string hand_over(pid_t successor);
   void start_successor();
   admin::ChangeOutcome change_target(const admin::TargetChange& change);
+  // Rebuilds what is served from the file, the addresses the followed names give now and the
+  // operator's changes, and publishes it (after a reload, an API change, or a DNS change).
+  void serve();
   // GET /api/v1/status's part about the process.
   nlohmann::json process_status() const;
   void check_drained();
@@ -135,9 +139,14 @@ class Server {
   void stop_services();
   uint64_t active_sessions() const;
   std::vector<admin::UdpListenerTotals> udp_totals() const;  // for GET /metrics
+  std::string discovery_metrics() const { return discovery_ ? discovery_->prometheus_text() : std::string(); }
 
   std::shared_ptr<const config::Config> config_;       // what is served: the file + operator changes
   std::shared_ptr<const config::Config> file_config_;  // the file (with command-line options)
+  // The file with the addresses its dns: and srv: names give now: what the operator's changes
+  // are laid over (they are kept while the address they name exists).
+  std::shared_ptr<const config::Config> resolved_config_;
+  std::unique_ptr<discovery::DiscoveryService> discovery_;  // follows the file's dns: and srv: names
   upstream::OperatorOverrides overrides_;              // targets changed through the admin API
   ServerOptions options_;
   asio::io_context control_{1};

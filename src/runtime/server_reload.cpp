@@ -153,19 +153,14 @@ admin::ReloadOutcome Server::apply_file() {
     listeners_.resize(kept);
     return fail(error + "; the old configuration (and token) keep serving");
   }
-  file_config_ = next;
-  std::vector<upstream::OperatorOverrides::Dropped> dropped;
-  config_ = std::make_shared<const config::Config>(overrides_.apply(*file_config_, &dropped));
-  for (const auto& d : dropped) {
-    core::LogLine(core::LogLevel::info, "admin.change_dropped")
-        .field("group", d.group)
-        .field("target", d.address)
-        .field("why", "the file changed this target since the operator's change: the file wins")
-        .emit();
+  if (!discovery_->apply(*next, error)) {
+    listeners_.resize(kept);
+    return fail("resolver: " + error + "; the old configuration keeps serving");
   }
+  file_config_ = next;
   // Posted to every worker in this order: the snapshot, the TLS contexts, then the new
   // listeners' accept loops (start_listener), so a new listener's first connection finds both.
-  health_->apply(config_);
+  serve();
   tls_->reload(*config_);  // certificates re-read; a bad one is logged and the old one stays
   tls_->watch(config_);
   for (size_t i = kept; i < config_->listeners.size(); ++i) {
@@ -184,6 +179,21 @@ admin::ReloadOutcome Server::apply_file() {
   return outcome;
 }
 
+void Server::serve() {
+  if (!health_ || !discovery_) return;
+  resolved_config_ = std::make_shared<const config::Config>(discovery_->expand(*file_config_));
+  std::vector<upstream::OperatorOverrides::Dropped> dropped;
+  config_ = std::make_shared<const config::Config>(overrides_.apply(*resolved_config_, &dropped));
+  for (const auto& d : dropped) {
+    core::LogLine(core::LogLevel::info, "admin.change_dropped")
+        .field("group", d.group)
+        .field("target", d.address)
+        .field("why", "the file (or the DNS answers) changed this target since the operator's change: they win")
+        .emit();
+  }
+  health_->apply(config_);
+}
+
 admin::ChangeOutcome Server::change_target(const admin::TargetChange& change) {
   using Kind = admin::TargetChange::Kind;
   admin::ChangeOutcome outcome;
@@ -196,17 +206,17 @@ admin::ChangeOutcome Server::change_target(const admin::TargetChange& change) {
       target.address_text = change.address;
       target.weight = change.weight;
       target.zone = change.zone;
-      error = overrides_.register_target(*file_config_, *config_, change.group, target, status);
+      error = overrides_.register_target(*resolved_config_, *config_, change.group, target, status);
       break;
     }
     case Kind::deregister:
-      error = overrides_.deregister_target(*file_config_, *config_, change.group, change.address, status);
+      error = overrides_.deregister_target(*resolved_config_, *config_, change.group, change.address, status);
       break;
     case Kind::weight:
-      error = overrides_.set_weight(*file_config_, *config_, change.group, change.address, change.weight, status);
+      error = overrides_.set_weight(*resolved_config_, *config_, change.group, change.address, change.weight, status);
       break;
     case Kind::drain:
-      error = overrides_.set_drained(*file_config_, *config_, change.group, change.address, change.drain, status);
+      error = overrides_.set_drained(*resolved_config_, *config_, change.group, change.address, change.drain, status);
       break;
   }
   if (!error.empty()) {
@@ -214,7 +224,7 @@ admin::ChangeOutcome Server::change_target(const admin::TargetChange& change) {
     outcome.error = std::move(error);
     return outcome;
   }
-  config_ = std::make_shared<const config::Config>(overrides_.apply(*file_config_));
+  config_ = std::make_shared<const config::Config>(overrides_.apply(*resolved_config_));
   health_->apply(config_);  // builds and publishes the snapshot to every worker now
   const char* kinds[] = {"register", "deregister", "weight", "drain"};
   core::LogLine(core::LogLevel::info, "admin.target_change")

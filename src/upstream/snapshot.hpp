@@ -26,6 +26,8 @@ struct TargetInfo {
   std::string address_text;  // canonical, for logs and the API
   uint32_t weight = 1;
   std::string zone;
+  std::string origin;  // "" (the file or the admin API), "dns:NAME" or "srv:NAME" (discovery)
+  uint32_t tier = 0;   // SRV priority rank: only the lowest tier with a healthy target is picked
   std::shared_ptr<balance::TargetCounters> counters;  // lives as long as any snapshot names it
   std::shared_ptr<TrafficOutcomes> outcomes;          // passive health (passive_report.hpp)
   std::shared_ptr<TrafficStats> stats;                // what traffic did (metrics), per worker

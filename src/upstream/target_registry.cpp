@@ -1,5 +1,7 @@
 #include "upstream/target_registry.hpp"
 
+#include <algorithm>
+#include <climits>
 #include <set>
 
 #include "core/clock.hpp"
@@ -21,6 +23,21 @@ std::set<std::string, std::less<>> referenced_groups(const config::Config& confi
   }
   for (const auto& site : config.dns.sites) names.insert(site.group);
   return names;
+}
+
+// Keeps in `indexes` the targets of the lowest tier among them; returns the others, lowest
+// tier first.
+std::vector<uint32_t> keep_lowest_tier(std::vector<uint32_t>& indexes, const std::vector<uint32_t>& tiers) {
+  std::vector<uint32_t> higher;
+  if (indexes.empty()) return higher;
+  uint32_t lowest = UINT32_MAX;
+  for (uint32_t i : indexes) lowest = std::min(lowest, tiers[i]);
+  for (uint32_t i : indexes) {
+    if (tiers[i] != lowest) higher.push_back(i);
+  }
+  std::erase_if(indexes, [&](uint32_t i) { return tiers[i] != lowest; });
+  std::stable_sort(higher.begin(), higher.end(), [&](uint32_t a, uint32_t b) { return tiers[a] < tiers[b]; });
+  return higher;
 }
 
 TargetStatus make_status(TargetState state, std::string code, std::string reason) {
@@ -116,12 +133,15 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
     auto set = std::make_shared<balance::TargetSet>();
     set->version = snapshot->version;
     std::vector<uint32_t> waiting;  // initial or unhealthy: the fail-open candidates
+    std::vector<uint32_t> tiers;    // per target (SRV priorities, else all 0)
     for (const auto& target_config : group_config.targets) {
       TargetInfo info;
       info.address = target_config.address;
       info.address_text = target_config.address.to_string();
       info.weight = target_config.weight;
       info.zone = target_config.zone;
+      info.origin = target_config.origin;
+      info.tier = target_config.tier;
       Key key{group_config.name, info.address_text};
       seen.insert(key);
       auto [it, added] = records_.try_emplace(key);
@@ -187,8 +207,14 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
         }
       }
       set->targets.push_back(target);
+      tiers.push_back(info.tier);
       group.targets.push_back(std::move(info));
     }
+    // SRV priorities (RFC 2782): only the lowest tier with a healthy target takes traffic, the
+    // next one when it has none; the healthy ones of higher tiers stand by for retries
+    // (balance/standby_tiers.hpp). Fail-open below looks at the lowest waiting tier the same way.
+    set->standby = keep_lowest_tier(set->eligible, tiers);
+    (void)keep_lowest_tier(waiting, tiers);
     // Fail-open (ELB): with no healthy target left, a group that may not fail closed sends to
     // every target that is only waiting or failing (never to draining ones).
     if (set->eligible.empty() && !waiting.empty() && group.used && group_config.fail_open) {
@@ -223,10 +249,13 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
     record.draining = true;
     ++draining_count_;
     record.drain_deadline_ms = now_ms + delay.count();
+    const std::string& origin = record.last_info.origin;
+    const std::string removed = origin.empty() ? "removed from the configuration"
+                                               : "no longer in the DNS answers for " + origin.substr(4);
     change(key, record,
            make_status(TargetState::draining, "Target.DeregistrationInProgress",
-                       "removed from the configuration; open connections may finish within " +
-                           std::to_string(delay.count() / 1000) + "s"),
+                       removed + "; open connections may finish within " + std::to_string(delay.count() / 1000) +
+                           "s"),
            now_ms);
   }
   for (auto& [key, record] : records_) {

@@ -5,7 +5,7 @@
 //   "listening PORT", "accept N" (N-th connection), "request METHOD TARGET body=BYTES",
 //   "bytes N" (raw bytes received on a connection, printed when it closes).
 //
-//   http_backend --listen 127.0.0.1:PORT [--name NAME] [--idle-close-ms N] [--quiet]
+//   http_backend --listen 127.0.0.1:PORT|[::1]:PORT [--name NAME] [--idle-close-ms N] [--quiet]
 //   --quiet: no lines but "listening"; --quiet-requests: "accept" lines only (load tests count them)
 //
 // Paths:
@@ -312,21 +312,37 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // 127.0.0.1:PORT or [::1]:PORT.
   auto colon = listen.rfind(':');
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(std::stoi(listen.substr(colon + 1))));
-  inet_pton(AF_INET, listen.substr(0, colon).c_str(), &address.sin_addr);
-  int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const uint16_t wanted_port = static_cast<uint16_t>(std::stoi(listen.substr(colon + 1)));
+  std::string host = listen.substr(0, colon);
+  const bool v6 = host.size() > 2 && host.front() == '[';
+  sockaddr_storage address{};
+  socklen_t length = 0;
+  if (v6) {
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&address);
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(wanted_port);
+    inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &a6->sin6_addr);
+    length = sizeof(sockaddr_in6);
+  } else {
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&address);
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(wanted_port);
+    inet_pton(AF_INET, host.c_str(), &a4->sin_addr);
+    length = sizeof(sockaddr_in);
+  }
+  int listener = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener, 4096) != 0) {
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 || ::listen(listener, 4096) != 0) {
     std::perror("http_backend: bind/listen");
     return 1;
   }
-  socklen_t length = sizeof address;
   getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
-  say("listening " + std::to_string(ntohs(address.sin_port)));
+  const uint16_t bound_port = v6 ? reinterpret_cast<sockaddr_in6*>(&address)->sin6_port
+                                 : reinterpret_cast<sockaddr_in*>(&address)->sin_port;
+  say("listening " + std::to_string(ntohs(bound_port)));
   for (;;) {
     int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;

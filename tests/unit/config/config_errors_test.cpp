@@ -74,7 +74,7 @@ target_groups:
 )",
                1, 1,
                "unknown key 'colour' in the top level; expected one of: workers, shutdown_timeout, user, group, admin, "
-               "listeners, target_groups, dns");
+               "listeners, target_groups, dns, resolver");
 }
 
 TEST(ConfigErrors, DuplicateKeyInOneMap) {
@@ -1163,7 +1163,8 @@ TEST(ConfigErrors, EmptyFile) {
 
 TEST(ConfigErrors, MissingListeners) {
   expect_error("target_groups: []\n", 1, 1,
-               "the configuration needs listeners: at least one { name, listen, protocol, default }");
+               "the configuration needs listeners: at least one { name, listen, protocol, default } (or a dns: section, "
+               "for a DNS-only global balancer)");
 }
 
 TEST(ConfigErrors, MissingFileIsAClearError) {
