@@ -351,6 +351,11 @@ AdminResponse AdminApi::group(const std::string& name) const {
   json targets = json::array();
   for (const auto& t : group.targets) {
     json target = target_to_json(registry_, sampler_, name, t);
+    if (!t.origin.empty() && hooks_.discovery) {
+      // A name that fails keeps giving its last good answer for a while: the target says so.
+      json name_view = hooks_.discovery(t.origin);
+      if (name_view.is_object() && name_view["problem"].is_string()) target["dns_problem"] = name_view["problem"];
+    }
     if (auto view = hooks_.overrides ? hooks_.overrides(name, t.address_text) : std::nullopt) {
       if (view->registered) target["source"] = "api";
       if (view->weight) target["weight_set_by_api"] = true;

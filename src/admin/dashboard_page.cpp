@@ -170,9 +170,11 @@ function renderGroup(group) {
     const state = el("span", {class: "state " + t.state, text: t.state});
     const since = t.since ? new Date(t.since).toLocaleTimeString() : "–";
     return el("tr", {"data-target": t.address, "data-state": t.state}, [
-      el("td", {text: t.address + (t.source === "api" ? " (api)" : "") + (t.removed ? " (removed)" : "")}),
+      el("td", {text: t.address + (t.source !== "file" ? " (" + t.source + ")" : "") + (t.tier ? " tier " + t.tier : "") +
+                      (t.removed ? " (removed)" : "")}),
       el("td", {text: String(t.weight)}),
-      el("td", {}, [state, el("div", {class: "reason", text: t.reason_code + ": " + t.reason}), ...healthSources(t)]),
+      el("td", {}, [state, el("div", {class: "reason", text: t.reason_code + ": " + t.reason}), ...healthSources(t),
+                    ...(t.dns_problem ? [el("div", {class: "source", text: "dns: " + t.dns_problem})] : [])]),
       el("td", {text: since}), el("td", {text: String(t.active_connections)}),
       el("td", {text: fmt(t.requests_per_second, 1)}),
       el("td", {text: fmt(t.latency_ms && t.latency_ms.p50, 2)}), el("td", {text: fmt(t.latency_ms && t.latency_ms.p99, 2)}),

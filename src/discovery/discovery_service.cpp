@@ -150,6 +150,10 @@ std::vector<DiscoveryService::NameView> DiscoveryService::names() const {
   return out;
 }
 
+bool DiscoveryService::settled() const {
+  return std::all_of(watches_.begin(), watches_.end(), [](const auto& w) { return w.second->settled(); });
+}
+
 std::string DiscoveryService::problem_of(const std::string& origin) const {
   for (const auto& [key, watch] : watches_) {
     if (watch->origin() == origin) return watch->problem();

@@ -36,6 +36,9 @@ class DiscoveryService {
   // when they first appear.
   config::Config expand(const config::Config& file);
   void stop();
+  bool following() const { return !watches_.empty(); }
+  // Every followed name has had its first results (answers or failures).
+  bool settled() const;
 
   // For the admin API and the dashboard: every followed name.
   struct NameView {

@@ -145,6 +145,7 @@ bool NameWatch::on_result(const QueryKey& key, int status, const std::vector<uin
   if (it == queries_.end()) return false;  // an SRV target that left the answer meanwhile
   Query& query = it->second;
   query.in_flight = false;
+  query.had_result = true;
   Reading reading = read_result(key, status, answer, origin());
   if (kind_ == config::DiscoveryKind::address && reading.outcome == RecordHold::Outcome::no_records) {
     // The name still answers for the other family: it has no addresses of this one now, which
@@ -267,6 +268,10 @@ std::vector<FoundAddress> NameWatch::compute() const {
 
 bool NameWatch::ever_resolved() const {
   return std::any_of(queries_.begin(), queries_.end(), [](const auto& q) { return q.second.hold.ever_answered(); });
+}
+
+bool NameWatch::settled() const {
+  return std::all_of(queries_.begin(), queries_.end(), [](const auto& q) { return q.second.had_result; });
 }
 
 std::string NameWatch::problem() const {

@@ -55,6 +55,8 @@ class NameWatch {
 
   const std::vector<FoundAddress>& addresses() const { return addresses_; }
   bool ever_resolved() const;
+  // Every query of the name has had a result (an answer or a failure) at least once.
+  bool settled() const;
   // "" when every query of the name answers; else what fails, since when, what is kept.
   std::string problem() const;
 
@@ -63,6 +65,7 @@ class NameWatch {
     RecordHold hold;
     bool in_flight = false;
     std::string logged_why;  // the failure last logged ("" while it answers)
+    bool had_result = false;
   };
   std::vector<FoundAddress> compute() const;
   // The SRV targets whose addresses the SRV answer's additional section does not give: each

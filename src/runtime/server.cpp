@@ -82,6 +82,22 @@ bool Server::start_admin(std::string& error) {
   return admin_->bind(config_->admin, error, inherited.empty() ? -1 : inherited.front());
 }
 
+void Server::wait_for_first_answers() {
+  // A new process (a start, the successor of a hot upgrade) accepts only once its names have
+  // answered, so that its first requests do not find discovered groups empty and get 503s:
+  // the control loop runs here for at most twice the resolver's timeout.
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + 2 * file_config_->resolver.timeout;
+  while (!discovery_->settled() && std::chrono::steady_clock::now() < deadline) control_.run_one_until(deadline);
+  if (control_.stopped()) control_.restart();
+  core::LogLine(core::LogLevel::info, "discovery.first_answers")
+      .field("waited_ms", static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::steady_clock::now() - started)
+                                                   .count()))
+      .field("all_answered", discovery_->settled())
+      .emit();
+}
+
 bool Server::start(std::string& error) {
   executable_ = own_executable();
   started_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -170,6 +186,7 @@ bool Server::start(std::string& error) {
   // gives no targets).
   discovery_ = std::make_unique<discovery::DiscoveryService>(control_, [this] { serve(); });
   if (!discovery_->apply(*file_config_, error)) return false;
+  if (discovery_->following()) wait_for_first_answers();
   serve();  // the first snapshot, and the first round of health checks scheduled
   for (size_t l = 0; l < listeners_.size(); ++l) {
     if (!start_listener(l, false, error)) return false;

@@ -132,6 +132,8 @@ class Server {
   // Rebuilds what is served from the file, the addresses the followed names give now and the
   // operator's changes, and publishes it (after a reload, an API change, or a DNS change).
   void serve();
+  // At start: lets the followed names have their first answers before anything accepts.
+  void wait_for_first_answers();
   // GET /api/v1/status's part about the process.
   nlohmann::json process_status() const;
   void check_drained();
@@ -146,7 +148,6 @@ class Server {
   // The file with the addresses its dns: and srv: names give now: what the operator's changes
   // are laid over (they are kept while the address they name exists).
   std::shared_ptr<const config::Config> resolved_config_;
-  std::unique_ptr<discovery::DiscoveryService> discovery_;  // follows the file's dns: and srv: names
   upstream::OperatorOverrides overrides_;              // targets changed through the admin API
   ServerOptions options_;
   asio::io_context control_{1};
@@ -177,6 +178,9 @@ class Server {
   std::vector<std::unique_ptr<http::HttpWorker>> http_workers_;
   std::vector<ListenerSockets> listeners_;  // same order as config_->listeners
   std::unique_ptr<dns::DnsServer> dns_;      // when the configuration has a dns: section
+  // Follows the file's dns: and srv: names; declared after control_ (its timers and sockets
+  // are I/O objects of that loop, so they must go first).
+  std::unique_ptr<discovery::DiscoveryService> discovery_;
   std::unique_ptr<TlsContexts> tls_;          // certificates of the https listeners
   std::unique_ptr<admin::TrafficSampler> sampler_;
   std::unique_ptr<admin::AdminApi> admin_api_;

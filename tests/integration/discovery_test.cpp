@@ -228,10 +228,17 @@ TEST(Discovery, SrvRecordsGivePortsWeightsAndAPriorityFailover) {
   EXPECT_GT(a.count("request GET /bytes"), 0u);
   EXPECT_GT(b.count("request GET /bytes"), a.count("request GET /bytes")) << "weights 1:3 not followed";
 
-  // The first tier goes: its targets fail their checks, the second tier takes over.
-  auto wrk = start_wrk(dir, url, 4, 4, {"--timeout", "5s"});
+  // Under load, the answer changes: b leaves, d comes (port and weight from its record).
+  HttpBackend d(dir, "d");
+  auto wrk = start_wrk(dir, url, 4, 8, {"--timeout", "5s"});
+  dns.set_zone(srv_zone(srv(10, 1, a.port, "a.api.test") + ", " + srv(10, 1, d.port, "a.api.test") + ", " +
+                            srv(20, 5, c.port, "c.api.test"),
+                        hosts));
+  EXPECT_TRUE(eventually([&] { return d.count("request GET /bytes") > 0; })) << "the new SRV target takes no traffic";
+  EXPECT_TRUE(eventually([&] { return targets_of(admin, "app").count(b.address()) == 0; }));
+  // Then the whole first tier goes: its targets fail, the second tier takes over.
   a.process.signal(SIGKILL);
-  b.process.signal(SIGKILL);
+  d.process.signal(SIGKILL);
   EXPECT_TRUE(eventually([&] { return c.count("request GET /bytes") > 0; })) << "no failover to the second tier";
   ASSERT_TRUE(wrk->wait(30s).has_value());
   const WrkTotals totals = parse_wrk(wrk->output());
@@ -443,7 +450,7 @@ TEST(Discovery, ATruncatedAnswerIsAskedAgainOverTcpAndAThousandSrvTargetsFit) {
 TEST(Discovery, AReloadKeepsTheAddressesAndADuplicateIsOneTarget) {
   TempDir dir;
   HttpBackend backend(dir, "b");
-  TestDns dns(dir, a_zone(R"("127.0.0.1")", 30));
+  TestDns dns(dir, a_zone(R"("127.0.0.1")", 1));
   const uint16_t port = free_port();
   const std::string yaml =
       dns.resolver_yaml("  prefer: ipv4\n") +
@@ -456,12 +463,57 @@ TEST(Discovery, AReloadKeepsTheAddressesAndADuplicateIsOneTarget) {
   ASSERT_EQ(body["targets"].size(), 1u) << body.dump(2);
   EXPECT_EQ(body["targets"][0]["source"], "file");
 
+  // An operator's weight on a discovered target lasts while the name gives its address.
+  dns.set_zone(a_zone(R"("127.0.0.1", "127.0.0.2")", 1));
+  const std::string second = "127.0.0.2:" + std::to_string(backend.port);
+  ASSERT_TRUE(eventually([&] { return targets_of(admin, "app").count(second) == 1; }));
+  const std::string patch_url = "http://" + admin + "/api/v1/target-groups/app/targets/" + second;
+  auto patched = curl({"-X", "PATCH", "-H", "Content-Type: application/json", "--data-binary", R"({"weight": 7})",
+                       "-o", "/dev/null", "-w", "%{http_code}", patch_url});
+  EXPECT_EQ(patched.out, "200");
+  auto weight_of_second = [&] {
+    json body = get_json("http://" + admin + "/api/v1/target-groups/app");
+    for (const auto& t : body["targets"]) {
+      if (t["address"] == second) return t["weight"].get<int>();
+    }
+    return -1;
+  };
+  const size_t asked = dns.queries("web.test A");
+  ASSERT_TRUE(eventually([&] { return dns.queries("web.test A") >= asked + 2; }));  // identical answers meanwhile
+  EXPECT_EQ(weight_of_second(), 7);
+  dns.set_zone(a_zone(R"("127.0.0.1")", 30));
+  EXPECT_TRUE(logged(*fulcrum, "admin.change_dropped group=app target=" + second, 1));
+  EXPECT_TRUE(eventually([&] { return targets_of(admin, "app").count(second) == 0; }));
+
   dir.write("fulcrum.yaml", yaml);  // unchanged; the reload must not drain anything
   auto reload = curl({"-X", "POST", "http://" + admin + "/api/v1/reload"});
   EXPECT_EQ(reload.exit_code, 0);
+  const int drained_before = count_of(fulcrum->errors(), "to=draining");
   EXPECT_TRUE(logged(*fulcrum, "config.reloaded", 1));
-  EXPECT_EQ(targets_of(admin, "app", true).size(), 1u);
-  EXPECT_EQ(count_of(fulcrum->errors(), "to=draining"), 0) << fulcrum->errors();
+  EXPECT_EQ(targets_of(admin, "app").size(), 1u);
+  EXPECT_EQ(count_of(fulcrum->errors(), "to=draining"), drained_before) << fulcrum->errors();
+}
+
+// 200 names in one configuration, each asked on its own: every one gives its target.
+TEST(Discovery, TwoHundredNamesInOneConfiguration) {
+  TempDir dir;
+  std::string zone = R"({"names": {)";
+  std::string targets;
+  for (int i = 0; i < 200; ++i) {
+    const std::string name = "n" + std::to_string(i) + ".test";
+    zone += (i ? ", " : "") + ("\"" + name + "\": {\"ttl\": 5, \"a\": [\"127.0.1." + std::to_string(i + 1) + "\"]}");
+    targets += "      - { dns: " + name + ", port: 80 }\n";
+  }
+  TestDns dns(dir, zone + "}}");
+  const uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(dir, dns.resolver_yaml("  prefer: ipv4\n") + http_yaml(port, "    targets:\n" + targets),
+                               port);
+  const std::string admin = admin_address(*fulcrum);
+  EXPECT_TRUE(eventually([&] { return targets_of(admin, "app").size() == 200; }))
+      << targets_of(admin, "app").size() << " targets";
+  json body = get_json("http://" + admin + "/api/v1/target-groups/app");
+  EXPECT_EQ(body["discovery"].size(), 200u);
+  EXPECT_EQ(dns.queries(" AAAA "), 0u) << "prefer: ipv4 asks no AAAA";
 }
 
 // A configuration with a dns: responder and no listeners is valid: a global balancer answering
