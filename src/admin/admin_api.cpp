@@ -349,12 +349,13 @@ AdminResponse AdminApi::group(const std::string& name) const {
   if (index < 0) return AdminResponse::error(404, "no target group named '" + name + "'");
   const auto& group = snapshot->groups[static_cast<size_t>(index)];
   json targets = json::array();
+  const json names = !group.config->discovered.empty() && hooks_.discovery ? hooks_.discovery() : json::object();
   for (const auto& t : group.targets) {
     json target = target_to_json(registry_, sampler_, name, t);
-    if (!t.origin.empty() && hooks_.discovery) {
+    if (!t.origin.empty() && names.contains(t.origin)) {
       // A name that fails keeps giving its last good answer for a while: the target says so.
-      json name_view = hooks_.discovery(t.origin);
-      if (name_view.is_object() && name_view["problem"].is_string()) target["dns_problem"] = name_view["problem"];
+      const json& problem = names[t.origin]["problem"];
+      if (problem.is_string()) target["dns_problem"] = problem;
     }
     if (auto view = hooks_.overrides ? hooks_.overrides(name, t.address_text) : std::nullopt) {
       if (view->registered) target["source"] = "api";
@@ -376,12 +377,12 @@ AdminResponse AdminApi::group(const std::string& name) const {
   if (!group.config->discovered.empty()) {
     // The followed names, with what fails: a group whose name never resolved is empty, and
     // this says why.
-    json names = json::array();
+    json followed = json::array();
     for (const auto& entry : group.config->discovered) {
-      json view = hooks_.discovery ? hooks_.discovery(entry.origin()) : json(nullptr);
-      names.push_back(view.is_null() ? json{{"origin", entry.origin()}} : view);
+      const std::string origin = entry.origin();
+      followed.push_back(names.contains(origin) ? names[origin] : json{{"origin", origin}});
     }
-    out["discovery"] = names;
+    out["discovery"] = followed;
   }
   return AdminResponse::json(out.dump(2) + "\n");
 }

@@ -58,9 +58,9 @@ class AdminApi {
     std::function<std::string()> more_metrics;
     // The process for GET /api/v1/status: version, pid, uptime, user, last reload, STATUS line.
     std::function<nlohmann::json()> process;
-    // A followed DNS name ("dns:NAME" / "srv:NAME"): its addresses, whether it resolved, its
-    // problem; null when nothing follows it.
-    std::function<nlohmann::json(const std::string& origin)> discovery;
+    // Every followed DNS name, keyed by origin ("dns:NAME" / "srv:NAME"): its addresses,
+    // whether it resolved, its problem.
+    std::function<nlohmann::json()> discovery;
   };
 
   // `sampler` gives requests/s and latency percentiles (may be null: totals only).

@@ -44,7 +44,7 @@ std::unique_ptr<PickerFactory> make_picker_factory(std::shared_ptr<const TargetS
                                                    const PickerFactory* previous) {
   if (set == nullptr) set = std::make_shared<const TargetSet>();  // no targets: every pick is nullopt
   auto primary = make_algorithm_factory(set, options, primary_of(previous));
-  return with_standby(std::move(primary), std::move(set));
+  return with_standby(std::move(primary), std::move(set), options.max_attempts);
 }
 
 }  // namespace fulcrum::balance

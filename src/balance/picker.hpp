@@ -48,15 +48,17 @@ struct TargetSet {
   uint64_t version = 0;
   std::vector<Target> targets;
   std::vector<uint32_t> eligible;  // indexes into targets that may take new traffic
-  // Eligible targets of higher priority tiers (SRV priorities), lowest tier first: picked only
-  // when a request has avoided every target of `eligible` (standby_tiers.hpp).
-  std::vector<uint32_t> standby;
+  // Eligible targets of higher priority tiers (SRV priorities), one list per tier, lowest tier
+  // first: picked only by a request that has avoided every target of `eligible`, or for its last
+  // attempt (standby_tiers.hpp).
+  std::vector<std::vector<uint32_t>> standby;
 };
 
 struct Options {
   Algorithm algorithm = Algorithm::weighted_round_robin;
   int64_t slow_start_ms = 0;              // 0: off
   int64_t load_report_max_age_ms = 15000;  // resource_based: older reports are not fresh
+  uint32_t max_attempts = 0;  // attempts a request may make (0: unknown); its last one may go to standby
 };
 
 struct PickRequest {

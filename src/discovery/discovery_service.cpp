@@ -23,44 +23,76 @@ void DiscoveryService::stop() {
   resolver_.reset();
 }
 
+namespace {
+
+bool follows_names(const config::Config& config) {
+  return std::any_of(config.target_groups.begin(), config.target_groups.end(),
+                     [](const config::TargetGroupConfig& group) { return !group.discovered.empty(); });
+}
+
+}  // namespace
+
+bool DiscoveryService::prepare(const config::Config& config, std::string& error) {
+  prepared_.reset();
+  if (!follows_names(config) || (resolver_ && config.resolver == resolver_config_)) return true;
+  prepared_ = AresResolver::create(loop_, config.resolver, error);
+  prepared_for_ = config.resolver;
+  return prepared_ != nullptr;
+}
+
 bool DiscoveryService::apply(const config::Config& config, std::string& error) {
+  const bool any = follows_names(config);
+  // The resolver first: when c-ares cannot start with the new settings, nothing changes.
+  std::unique_ptr<AresResolver> fresh;
+  if (any && (!resolver_ || !(config.resolver == resolver_config_))) {
+    if (prepared_ && prepared_for_ == config.resolver) {
+      fresh = std::move(prepared_);
+    } else {
+      fresh = AresResolver::create(loop_, config.resolver, error);
+      if (!fresh) return false;
+    }
+  }
+  prepared_.reset();
   std::map<Key, std::unique_ptr<NameWatch>> next;
   for (const auto& group : config.target_groups) {
     for (const auto& entry : group.discovered) {
       Key key{entry.kind, entry.name};
       if (next.count(key)) continue;
       auto it = watches_.find(key);
-      // A changed address preference asks different queries: the name starts afresh.
-      if (it != watches_.end() && config.resolver.prefer == resolver_config_.prefer) {
+      if (it != watches_.end()) {
+        // A name keeps its addresses and holds across reloads; a new preference only changes
+        // which of its queries it asks from now on.
+        it->second->set_prefer(config.resolver.prefer);
+        it->second->limit_next_query(core::now_ms() + config.resolver.max_ttl.count());
         next[key] = std::move(it->second);
       } else {
         next[key] = std::make_unique<NameWatch>(entry.kind, entry.name, config.resolver.prefer);
       }
     }
   }
-  if (next.empty()) {
-    watches_.clear();
+  resolver_config_ = config.resolver;
+  watches_ = std::move(next);
+  if (!any) {
     resolver_.reset();
-    resolver_config_ = config.resolver;
     timer_.cancel();
+    timer_due_ms_ = INT64_MAX;
     return true;
   }
-  if (!resolver_ || !(config.resolver == resolver_config_)) {
-    auto resolver = AresResolver::create(loop_, config.resolver, error);
-    if (!resolver) return false;
+  if (fresh) {
     // Queries in flight on the old resolver end unanswered: their names ask again now.
-    for (auto& [key, watch] : next) watch->forget_in_flight();
-    resolver_ = std::move(resolver);
+    for (auto& [key, watch] : watches_) watch->forget_in_flight();
+    resolver_ = std::move(fresh);
     std::string servers;
     for (const auto& server : resolver_->nameservers()) servers += (servers.empty() ? "" : " ") + server;
     core::LogLine(core::LogLevel::info, "discovery.resolver")
         .field("nameservers", servers.empty() ? std::string("none") : servers)
         .field("timeout_ms", static_cast<int64_t>(config.resolver.timeout.count()))
-        .field("names", static_cast<uint64_t>(next.size()))
+        .field("names", static_cast<uint64_t>(watches_.size()))
         .emit();
   }
-  resolver_config_ = config.resolver;
-  watches_ = std::move(next);
+  // The earliest due time may have moved earlier (max_ttl lowered, new names).
+  timer_.cancel();
+  timer_due_ms_ = INT64_MAX;
   send_due();
   return true;
 }

@@ -29,6 +29,9 @@ class DiscoveryService {
   DiscoveryService(asio::io_context& loop, std::function<void()> on_change);
   ~DiscoveryService();
 
+  // Checks that c-ares starts with the `resolver:` settings of `config` (and keeps that
+  // resolver for apply), without changing anything: the reload's step that may fail.
+  bool prepare(const config::Config& config, std::string& error);
   // Follows the names `config` lists, and only those. Fails (nothing changes) when c-ares cannot
   // start with the `resolver:` settings.
   bool apply(const config::Config& config, std::string& error);
@@ -67,6 +70,8 @@ class DiscoveryService {
   std::function<void()> on_change_;
   std::unique_ptr<AresResolver> resolver_;
   config::ResolverConfig resolver_config_;
+  std::unique_ptr<AresResolver> prepared_;  // by prepare(), for apply()
+  config::ResolverConfig prepared_for_;
   std::map<Key, std::unique_ptr<NameWatch>> watches_;
   asio::steady_timer timer_;
   int64_t timer_due_ms_ = INT64_MAX;

@@ -43,20 +43,22 @@ core::Endpoint endpoint_of(const dns::Address& address, uint16_t port) {
   return endpoint;
 }
 
-bool is_address(const dns::ResourceRecord& r) { return r.type == dns::kTypeA || r.type == dns::kTypeAaaa; }
+bool is_address_type(uint16_t type) { return type == dns::kTypeA || type == dns::kTypeAaaa; }
+bool is_address(const dns::ResourceRecord& r) { return is_address_type(r.type); }
 
 // What a query's result means for its RecordHold.
 struct Reading {
   RecordHold::Outcome outcome = RecordHold::Outcome::failure;
   std::vector<dns::ResourceRecord> records;
   std::string why;
+  bool nxdomain = false;  // no_records because the name does not exist (not NODATA)
 };
 
 Reading read_result(const QueryKey& key, int status, const std::vector<uint8_t>& answer, const std::string& origin) {
   Reading reading;
   if (answer.empty()) {
     switch (status) {
-      case ARES_ENOTFOUND: reading = {RecordHold::Outcome::no_records, {}, "NXDOMAIN"}; break;
+      case ARES_ENOTFOUND: reading = {RecordHold::Outcome::no_records, {}, "NXDOMAIN", true}; break;
       case ARES_ENODATA: reading = {RecordHold::Outcome::no_records, {}, std::string("no ") + type_name(key.type) + " records"}; break;
       case ARES_ETIMEOUT: reading.why = "timeout: no answer from the nameservers"; break;
       case ARES_ESERVFAIL: reading.why = "SERVFAIL"; break;
@@ -79,7 +81,7 @@ Reading read_result(const QueryKey& key, int status, const std::vector<uint8_t>&
         .emit();
     return reading;
   }
-  if (response.raw_rcode == 3) return {RecordHold::Outcome::no_records, {}, "NXDOMAIN"};
+  if (response.raw_rcode == 3) return {RecordHold::Outcome::no_records, {}, "NXDOMAIN", true};
   if (response.raw_rcode != 0) {
     reading.why = response.raw_rcode == 2 ? "SERVFAIL"
                   : response.raw_rcode == 5 ? "REFUSED"
@@ -147,13 +149,11 @@ bool NameWatch::on_result(const QueryKey& key, int status, const std::vector<uin
   query.in_flight = false;
   query.had_result = true;
   Reading reading = read_result(key, status, answer, origin());
-  if (kind_ == config::DiscoveryKind::address && reading.outcome == RecordHold::Outcome::no_records) {
-    // The name still answers for the other family: it has no addresses of this one now, which
-    // is an answer (its records leave at once, hold_obsolete aside), not a name gone away.
-    const bool other_family_answers = std::any_of(queries_.begin(), queries_.end(), [&](const auto& q) {
-      return q.first.type != key.type && !q.second.hold.records().empty();
-    });
-    if (other_family_answers) reading = Reading{RecordHold::Outcome::records, {}, ""};
+  if (reading.outcome == RecordHold::Outcome::no_records && !reading.nxdomain && is_address_type(key.type)) {
+    // NODATA while the same name has addresses of the other family: the name has none of this
+    // family now, which is an answer (its records leave at once, hold_obsolete aside), not a
+    // name gone away. (NXDOMAIN is a name gone away: hold_nx.)
+    if (has_other_family(key)) reading = Reading{RecordHold::Outcome::records, {}, ""};
   }
   const bool was_failing = !query.hold.problem().empty();
   const bool records_changed =
@@ -198,17 +198,32 @@ bool NameWatch::on_result(const QueryKey& key, int status, const std::vector<uin
   return changed;
 }
 
+bool NameWatch::has_other_family(const QueryKey& key) const {
+  const uint16_t other = key.type == dns::kTypeA ? dns::kTypeAaaa : dns::kTypeA;
+  auto has = [&](const std::vector<dns::ResourceRecord>& records) {
+    return std::any_of(records.begin(), records.end(),
+                       [&](const dns::ResourceRecord& r) { return r.type == other && r.owner == key.name; });
+  };
+  auto own = queries_.find(QueryKey{key.name, other});
+  if (own != queries_.end() && has(own->second.hold.records())) return true;
+  // An SRV target's addresses may come from the SRV answer's additional section.
+  auto srv = queries_.find(QueryKey{name_, dns::kTypeSrv});
+  return srv != queries_.end() && has(srv->second.hold.records());
+}
+
 void NameWatch::sync_target_queries() {
   const auto& srv_records = queries_.at(QueryKey{name_, dns::kTypeSrv}).hold.records();
   std::set<QueryKey> needed;
   for (const auto& record : srv_records) {
     if (record.type != dns::kTypeSrv) continue;
+    // The additional section decides when it gives the target an address of a wanted family
+    // (an IPv4-only node has no AAAA to ask for); else the target's own queries do.
+    const bool in_additional = std::any_of(srv_records.begin(), srv_records.end(), [&](const auto& r) {
+      return is_address(r) && wants(r.type) && r.owner == record.srv.target;
+    });
+    if (in_additional) continue;
     for (uint16_t type : {dns::kTypeA, dns::kTypeAaaa}) {
-      if (!wants(type)) continue;
-      const bool in_additional = std::any_of(srv_records.begin(), srv_records.end(), [&](const auto& r) {
-        return is_address(r) && r.owner == record.srv.target;
-      });
-      if (!in_additional) needed.insert(QueryKey{record.srv.target, type});
+      if (wants(type)) needed.insert(QueryKey{record.srv.target, type});
     }
   }
   for (auto it = queries_.begin(); it != queries_.end();) {
@@ -240,9 +255,11 @@ std::vector<FoundAddress> NameWatch::compute() const {
     const auto& srv_records = queries_.at(QueryKey{name_, dns::kTypeSrv}).hold.records();
     for (const auto& srv : srv_records) {
       if (srv.type != dns::kTypeSrv) continue;
+      // From the additional section when it gives a wanted address, else from the target's
+      // own queries (sync_target_queries asks them in exactly that case).
       bool from_additional = false;
       for (const auto& record : srv_records) {
-        if (is_address(record) && record.owner == srv.srv.target) {
+        if (is_address(record) && wants(record.type) && record.owner == srv.srv.target) {
           add(record, srv.srv.port, srv.srv.weight, srv.srv.priority);
           from_additional = true;
         }
@@ -252,7 +269,7 @@ std::vector<FoundAddress> NameWatch::compute() const {
         auto it = queries_.find(QueryKey{srv.srv.target, type});
         if (it == queries_.end()) continue;
         for (const auto& record : it->second.hold.records()) {
-          if (is_address(record)) add(record, srv.srv.port, srv.srv.weight, srv.srv.priority);
+          if (record.type == type) add(record, srv.srv.port, srv.srv.weight, srv.srv.priority);
         }
       }
     }
@@ -268,6 +285,23 @@ std::vector<FoundAddress> NameWatch::compute() const {
 
 bool NameWatch::ever_resolved() const {
   return std::any_of(queries_.begin(), queries_.end(), [](const auto& q) { return q.second.hold.ever_answered(); });
+}
+
+void NameWatch::set_prefer(config::AddressPreference prefer) {
+  if (prefer == prefer_) return;
+  prefer_ = prefer;
+  if (kind_ == config::DiscoveryKind::address) {
+    for (uint16_t type : {dns::kTypeA, dns::kTypeAaaa}) {
+      if (wants(type)) {
+        queries_[QueryKey{name_, type}];  // due at once when new
+      } else {
+        queries_.erase(QueryKey{name_, type});
+      }
+    }
+  } else {
+    sync_target_queries();
+  }
+  addresses_ = compute();
 }
 
 bool NameWatch::settled() const {

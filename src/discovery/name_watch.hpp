@@ -48,6 +48,13 @@ class NameWatch {
   bool on_result(const QueryKey& key, int status, const std::vector<uint8_t>& answer, int64_t now_ms,
                  const config::ResolverConfig& resolver);
 
+  // A reload changed resolver.prefer: queries of a family no longer wanted go (with their
+  // addresses), those of a newly wanted one are due at once; the others keep their state.
+  void set_prefer(config::AddressPreference prefer);
+  // A reload lowered max_ttl: no query waits longer than `ms`.
+  void limit_next_query(int64_t ms) {
+    for (auto& [key, query] : queries_) query.hold.limit_next_query(ms);
+  }
   // The resolver was replaced: queries sent on the old one will never answer.
   void forget_in_flight() {
     for (auto& [key, query] : queries_) query.in_flight = false;
@@ -72,6 +79,9 @@ class NameWatch {
   // needs its own A/AAAA queries.
   void sync_target_queries();
   bool wants(uint16_t type) const;
+  // The name of `key` has addresses of the other family now (its own query, or an SRV answer's
+  // additional section).
+  bool has_other_family(const QueryKey& key) const;
 
   config::DiscoveryKind kind_;
   std::string name_;

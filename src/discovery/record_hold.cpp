@@ -82,6 +82,7 @@ bool RecordHold::apply(Outcome outcome, std::vector<dns::ResourceRecord> records
     problem_.clear();
     const bool changed = replace(std::move(records), now_ms, resolver);
     next_query_ms_ = now_ms + wait;
+    expires_ms_ = now_ms + wait;
     // An obsolete record must leave on time even when the TTL is long.
     for (const auto& held : obsolete_) {
       next_query_ms_ = std::min(next_query_ms_, held.since_ms + resolver.hold_obsolete.count());
@@ -114,14 +115,16 @@ bool RecordHold::apply(Outcome outcome, std::vector<dns::ResourceRecord> records
     problem_ = "resolution failing (" + why + "); the name has never resolved, so it gives no targets";
     return false;
   }
-  const int64_t until = last_good_ms_ + resolver.hold_valid.count();
+  // The hold starts when the last good answer expires (its TTL, clamped), not when it came: a
+  // name asked every max_ttl would otherwise lose its targets at the first failed query.
+  const int64_t until = std::max(expires_ms_, last_good_ms_) + resolver.hold_valid.count();
   if (records_.empty()) {
     problem_ = "resolution failing (" + why + ") since " + seconds(now_ms - failing_since_ms_) + " ago";
   } else if (now_ms >= until) {
     changed = clear();
     problem_ = "resolution failing (" + why + ") for " + seconds(now_ms - failing_since_ms_) +
-               ": the last good answer is older than hold_valid (" + seconds(resolver.hold_valid.count()) +
-               "), its targets were removed";
+               ": the last good answer expired longer than hold_valid (" + seconds(resolver.hold_valid.count()) +
+               ") ago, its targets were removed";
   } else {
     problem_ = "resolution failing (" + why + ") since " + seconds(now_ms - failing_since_ms_) +
                " ago; the last good answer is kept for hold_valid (" + seconds(until - now_ms) + " left)";

@@ -9,10 +9,11 @@
 //   TTL, clamped to min_ttl..max_ttl.
 // - NXDOMAIN or an answer without records keeps the set for hold_nx, then empties it.
 // - A failure (timeout, SERVFAIL, REFUSED, a malformed answer) keeps the last good set for
-//   hold_valid after that answer, then empties it.
+//   hold_valid after that answer's TTL ran out, then empties it.
 // - An answer with no records at all (a name that has only the other address family now) is
 //   an answer: the set empties as for any record that leaves it, and is asked again after 5 s.
 // - Failures and empty answers are asked again after min_ttl.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>  // std::exchange
@@ -37,6 +38,8 @@ class RecordHold {
   // The records contributing now (answer and additional records together, for SRV).
   const std::vector<dns::ResourceRecord>& records() const { return records_; }
   int64_t next_query_ms() const { return next_query_ms_; }
+  // Brings the next query forward to `ms` at the latest (a reload lowered max_ttl).
+  void limit_next_query(int64_t ms) { next_query_ms_ = std::min(next_query_ms_, ms); }
   bool ever_answered() const { return ever_answered_; }
   // "" while answers come; else a sentence for the API and the logs: what failed since when,
   // and what is kept until when.
@@ -57,6 +60,7 @@ class RecordHold {
   std::vector<Missing> obsolete_;             // missing from the last answer, kept for hold_obsolete
   bool ever_answered_ = false;
   int64_t last_good_ms_ = 0;
+  int64_t expires_ms_ = 0;      // when the last good answer's TTL (clamped) ran out
   int64_t failing_since_ms_ = 0;
   int64_t empty_since_ms_ = 0;  // NXDOMAIN or no records since
   int64_t next_query_ms_ = 0;

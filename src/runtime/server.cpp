@@ -61,17 +61,17 @@ bool Server::start_admin(std::string& error) {
     return overrides_.view(group, address);
   };
   hooks.process = [this] { return process_status(); };
-  hooks.discovery = [this](const std::string& origin) -> nlohmann::json {
-    if (!discovery_) return nullptr;
+  hooks.discovery = [this] {
+    nlohmann::json out = nlohmann::json::object();
+    if (!discovery_) return out;
     for (const auto& name : discovery_->names()) {
-      if (name.origin != origin) continue;
-      return {{"origin", name.origin},
-              {"addresses", name.addresses},
-              {"resolved", name.resolved},
-              {"problem", name.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(name.problem)},
-              {"next_query_in_ms", name.next_query_in_ms}};
+      out[name.origin] = {{"origin", name.origin},
+                          {"addresses", name.addresses},
+                          {"resolved", name.resolved},
+                          {"problem", name.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(name.problem)},
+                          {"next_query_in_ms", name.next_query_in_ms}};
     }
-    return nullptr;
+    return out;
   };
   sampler_ = std::make_unique<admin::TrafficSampler>(control_, registry_);
   admin_api_ = std::make_unique<admin::AdminApi>(registry_, sampler_.get(), std::move(hooks));

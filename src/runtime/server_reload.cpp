@@ -149,13 +149,17 @@ admin::ReloadOutcome Server::apply_file() {
       return fail(error + "; the old configuration keeps serving");
     }
   }
+  if (!discovery_->prepare(*next, error)) {
+    listeners_.resize(kept);
+    return fail("resolver: " + error + "; the old configuration keeps serving");
+  }
   if (admin_ && !admin_->reload_token(next->admin, error)) {
     listeners_.resize(kept);
     return fail(error + "; the old configuration (and token) keep serving");
   }
+  // Cannot fail now: prepare() started the resolver these settings need.
   if (!discovery_->apply(*next, error)) {
-    listeners_.resize(kept);
-    return fail("resolver: " + error + "; the old configuration keeps serving");
+    core::LogLine(core::LogLevel::error, "discovery.resolver").field("why", error).emit();
   }
   file_config_ = next;
   // Posted to every worker in this order: the snapshot, the TLS contexts, then the new

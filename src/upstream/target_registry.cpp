@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <map>
 #include <set>
 
 #include "core/clock.hpp"
@@ -25,18 +26,16 @@ std::set<std::string, std::less<>> referenced_groups(const config::Config& confi
   return names;
 }
 
-// Keeps in `indexes` the targets of the lowest tier among them; returns the others, lowest
-// tier first.
-std::vector<uint32_t> keep_lowest_tier(std::vector<uint32_t>& indexes, const std::vector<uint32_t>& tiers) {
-  std::vector<uint32_t> higher;
-  if (indexes.empty()) return higher;
-  uint32_t lowest = UINT32_MAX;
-  for (uint32_t i : indexes) lowest = std::min(lowest, tiers[i]);
-  for (uint32_t i : indexes) {
-    if (tiers[i] != lowest) higher.push_back(i);
-  }
-  std::erase_if(indexes, [&](uint32_t i) { return tiers[i] != lowest; });
-  std::stable_sort(higher.begin(), higher.end(), [&](uint32_t a, uint32_t b) { return tiers[a] < tiers[b]; });
+// Keeps in `indexes` the targets of the lowest tier among them; returns the others, one list
+// per tier, lowest tier first.
+std::vector<std::vector<uint32_t>> keep_lowest_tier(std::vector<uint32_t>& indexes,
+                                                    const std::vector<uint32_t>& tiers) {
+  std::map<uint32_t, std::vector<uint32_t>> by_tier;
+  for (uint32_t i : indexes) by_tier[tiers[i]].push_back(i);
+  std::vector<std::vector<uint32_t>> higher;
+  if (by_tier.empty()) return higher;
+  indexes = std::move(by_tier.begin()->second);
+  for (auto it = std::next(by_tier.begin()); it != by_tier.end(); ++it) higher.push_back(std::move(it->second));
   return higher;
 }
 
@@ -224,6 +223,7 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
     balance::Options options;
     options.algorithm = group_config.algorithm;
     options.slow_start_ms = group_config.slow_start.count();
+    options.max_attempts = group_config.max_connect_attempts;
     // The previous factory of the same group lets ip_hash keep its Maglev table when only
     // health changed (milliseconds instead of a rebuild on the control thread).
     const balance::PickerFactory* previous = nullptr;
@@ -249,9 +249,16 @@ std::shared_ptr<const Snapshot> TargetRegistry::build(std::shared_ptr<const conf
     record.draining = true;
     ++draining_count_;
     record.drain_deadline_ms = now_ms + delay.count();
+    // A discovered target whose name is still followed left the answers; otherwise the file
+    // (or the API) removed it.
     const std::string& origin = record.last_info.origin;
-    const std::string removed = origin.empty() ? "removed from the configuration"
-                                               : "no longer in the DNS answers for " + origin.substr(4);
+    const config::TargetGroupConfig* group_now = config->find_group(key.first);
+    const bool still_followed =
+        !origin.empty() && group_now != nullptr &&
+        std::any_of(group_now->discovered.begin(), group_now->discovered.end(),
+                    [&](const config::DiscoveredTargets& entry) { return entry.origin() == origin; });
+    const std::string removed =
+        still_followed ? "no longer in the DNS answers for " + origin.substr(4) : "removed from the configuration";
     change(key, record,
            make_status(TargetState::draining, "Target.DeregistrationInProgress",
                        removed + "; open connections may finish within " + std::to_string(delay.count() / 1000) +

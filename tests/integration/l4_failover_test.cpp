@@ -91,7 +91,11 @@ TEST_P(L4Failover, KillingATargetUnderLoadFailsNoNewConnection) {
   EXPECT_GT(after, 1000);
   EXPECT_EQ(failed_after, 0) << "connections opened after the kill failed\n" << fulcrum->errors();
   EXPECT_EQ(to_victim_after, 0);
-  EXPECT_LE(failed_before, kClients) << "more failures than connections in flight at the kill";
+  // A client loses at most the connection it had in flight at the SIGKILL, and one more that
+  // reached the dying process's listening socket (it takes connections into its backlog until
+  // the kernel closes it at exit, which `killed` above waits for): one forwarded there was
+  // already connected, so there is nothing to retry.
+  EXPECT_LE(failed_before, 2 * kClients) << "more failures than connections in flight at the kill";
   EXPECT_TRUE(fulcrum->wait_for_output("Target.OutlierEjected", 5s, true)) << fulcrum->errors();
 }
 

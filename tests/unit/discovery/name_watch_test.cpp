@@ -295,13 +295,14 @@ TEST(NameWatch, MalformedAnswerIsAFailureThatKeepsTheAddresses) {
   EXPECT_NE(watch.problem().find("app.example.com A"), std::string::npos) << watch.problem();
   EXPECT_EQ(watch.next_due_ms(), kT0 + 31'000) << "a failure is asked again after min_ttl";
 
-  // Still failing when hold_valid (from the last good answer) ends: the addresses go.
-  watch.due(kT0 + 299'000);
-  EXPECT_FALSE(watch.on_result(key(kName, dns::kTypeA), ARES_ETIMEOUT, {}, kT0 + 299'000, resolver));
+  // Still failing when hold_valid ends (counted from when the last good answer expired, its
+  // TTL of 30 s after kT0): the addresses go.
+  watch.due(kT0 + 329'000);
+  EXPECT_FALSE(watch.on_result(key(kName, dns::kTypeA), ARES_ETIMEOUT, {}, kT0 + 329'000, resolver));
   EXPECT_EQ(found(watch), before);
   EXPECT_NE(watch.problem(), "");
-  watch.due(kT0 + 300'000);
-  EXPECT_TRUE(watch.on_result(key(kName, dns::kTypeA), ARES_ETIMEOUT, {}, kT0 + 300'000, resolver));
+  watch.due(kT0 + 330'000);
+  EXPECT_TRUE(watch.on_result(key(kName, dns::kTypeA), ARES_ETIMEOUT, {}, kT0 + 330'000, resolver));
   EXPECT_TRUE(watch.addresses().empty());
   EXPECT_NE(watch.problem(), "");
 
@@ -482,6 +483,88 @@ TEST(NameWatch, SrvMalformedAnswerKeepsTheAddresses) {
   EXPECT_EQ(found(watch), (Strings{"10.0.0.1:8080 w=5 p=10"}));
   EXPECT_NE(watch.problem(), "");
   EXPECT_TRUE(watch.due(kT0 + 30'000).empty()) << "no target query appears from a failure";
+}
+
+// --- Review fixes: NXDOMAIN is held, SRV families per type, prefer changed by a reload. ---
+
+// A dual-stack name that is deleted: NXDOMAIN for A while AAAA still has records is a name gone
+// away (hold_nx), not "no IPv4 any more".
+TEST(NameWatch, NxdomainForOneFamilyIsHeldLikeAnyNxdomain) {
+  NameWatch watch(config::DiscoveryKind::address, kName, config::AddressPreference::both);
+  const auto resolver = defaults();  // hold_nx 30 s
+  watch.due(kT0);
+  watch.on_result(key(kName, dns::kTypeA), ARES_SUCCESS, checked(response(kName, dns::kTypeA, {a(kName, "10.0.0.1")})),
+                  kT0, resolver);
+  watch.on_result(key(kName, dns::kTypeAaaa), ARES_SUCCESS,
+                  checked(response(kName, dns::kTypeAaaa, {aaaa(kName, "fd00::1")})), kT0, resolver);
+  watch.due(kT0 + 30'000);
+  EXPECT_FALSE(watch.on_result(key(kName, dns::kTypeA), ARES_ENOTFOUND, {}, kT0 + 30'000, resolver));
+  EXPECT_EQ(found(watch), (Strings{"10.0.0.1:0 w=0 p=0", "[fd00::1]:0 w=0 p=0"}));
+  EXPECT_NE(watch.problem().find("NXDOMAIN"), std::string::npos) << watch.problem();
+}
+
+// prefer: ipv6 and an additional section with only A for the target: its AAAA is asked.
+TEST(NameWatch, SrvTargetsAreAskedForTheFamilyTheAdditionalSectionLacks) {
+  NameWatch watch(config::DiscoveryKind::srv, kSrvName, config::AddressPreference::ipv6);
+  const auto resolver = defaults();
+  watch.due(kT0);
+  watch.on_result(key(kSrvName, dns::kTypeSrv), ARES_SUCCESS,
+                  checked(response(kSrvName, dns::kTypeSrv, {srv(kSrvName, 1, 1, 8080, "t1.example.com")},
+                                   {a("t1.example.com", "10.0.0.1")})),
+                  kT0, resolver);
+  EXPECT_EQ(texts(watch.due(kT0)), (Strings{"t1.example.com AAAA"}));
+  EXPECT_TRUE(watch.on_result(key("t1.example.com", dns::kTypeAaaa), ARES_SUCCESS,
+                              checked(response("t1.example.com", dns::kTypeAaaa, {aaaa("t1.example.com", "fd00::1")})),
+                              kT0 + 5, resolver));
+  EXPECT_EQ(found(watch), (Strings{"[fd00::1]:8080 w=1 p=1"}));
+}
+
+// prefer: both, an A record in the additional section: the target is settled, no AAAA asked.
+// Without any: both asked; an IPv4-only target's AAAA NODATA is an empty answer, asked again
+// after 5 s, not every second, and no problem.
+TEST(NameWatch, AnIpv4OnlySrvTargetIsAskedForAaaaEveryFiveSeconds) {
+  const auto resolver = defaults();
+  {
+    NameWatch watch(config::DiscoveryKind::srv, kSrvName, config::AddressPreference::both);
+    watch.due(kT0);
+    watch.on_result(key(kSrvName, dns::kTypeSrv), ARES_SUCCESS,
+                    checked(response(kSrvName, dns::kTypeSrv, {srv(kSrvName, 1, 1, 8080, "t1.example.com")},
+                                     {a("t1.example.com", "10.0.0.1")})),
+                    kT0, resolver);
+    EXPECT_EQ(found(watch), (Strings{"10.0.0.1:8080 w=1 p=1"}));
+    EXPECT_TRUE(watch.due(kT0).empty());
+  }
+  NameWatch watch(config::DiscoveryKind::srv, kSrvName, config::AddressPreference::both);
+  watch.due(kT0);
+  watch.on_result(key(kSrvName, dns::kTypeSrv), ARES_SUCCESS,
+                  checked(response(kSrvName, dns::kTypeSrv, {srv(kSrvName, 1, 1, 8080, "t1.example.com")})), kT0,
+                  resolver);
+  EXPECT_EQ(texts(watch.due(kT0)), (Strings{"t1.example.com A", "t1.example.com AAAA"}));
+  watch.on_result(key("t1.example.com", dns::kTypeA), ARES_SUCCESS,
+                  checked(response("t1.example.com", dns::kTypeA, {a("t1.example.com", "10.0.0.1")})), kT0 + 5,
+                  resolver);
+  watch.on_result(key("t1.example.com", dns::kTypeAaaa), ARES_ENODATA, {}, kT0 + 5, resolver);
+  EXPECT_EQ(found(watch), (Strings{"10.0.0.1:8080 w=1 p=1"}));
+  EXPECT_EQ(watch.problem(), "");
+  EXPECT_TRUE(watch.due(kT0 + 5 + 4'999).empty());
+  EXPECT_EQ(texts(watch.due(kT0 + 5 + 5'000)), (Strings{"t1.example.com AAAA"}));
+}
+
+// A reload that changes prefer keeps the addresses of the family still wanted.
+TEST(NameWatch, ChangingThePreferenceKeepsTheFamilyStillWanted) {
+  NameWatch watch(config::DiscoveryKind::address, kName, config::AddressPreference::both);
+  const auto resolver = defaults();
+  watch.due(kT0);
+  watch.on_result(key(kName, dns::kTypeA), ARES_SUCCESS, checked(response(kName, dns::kTypeA, {a(kName, "10.0.0.1")})),
+                  kT0, resolver);
+  watch.on_result(key(kName, dns::kTypeAaaa), ARES_SUCCESS,
+                  checked(response(kName, dns::kTypeAaaa, {aaaa(kName, "fd00::1")})), kT0, resolver);
+  watch.set_prefer(config::AddressPreference::ipv4);
+  EXPECT_EQ(found(watch), (Strings{"10.0.0.1:0 w=0 p=0"}));
+  EXPECT_TRUE(watch.due(kT0 + 1).empty()) << "the A query keeps its schedule";
+  watch.set_prefer(config::AddressPreference::both);
+  EXPECT_EQ(texts(watch.due(kT0 + 1)), (Strings{"app.example.com AAAA"})) << "a newly wanted family is asked at once";
+  EXPECT_EQ(found(watch), (Strings{"10.0.0.1:0 w=0 p=0"}));
 }
 
 }  // namespace fulcrum::discovery::name_watch_test

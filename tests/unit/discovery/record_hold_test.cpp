@@ -288,39 +288,51 @@ TEST(RecordHold, FailureKeepsTheLastGoodSetForHoldValidThenClears) {
   const auto resolver = defaults();  // hold_valid 300 s, min_ttl 1 s
   const std::multiset<std::string> set{"A 10.0.0.1", "A 10.0.0.2"};
   hold.apply(Outcome::records, {a_record("10.0.0.1", 30), a_record("10.0.0.2", 30)}, "", kT0, resolver);
-
-  const int64_t t1 = kT0 + 30'000;  // the first failure: hold_valid counts from the last good answer (kT0)
+  // hold_valid counts from when the answer expired (its TTL, 30 s, after kT0): until kT0 + 330 s.
+  const int64_t expired = kT0 + 30'000;
+  const int64_t t1 = expired + 6'000;  // the first failure: the query due at expiry timed out
   EXPECT_FALSE(hold.apply(Outcome::failure, {}, "timeout", t1, resolver));
   EXPECT_EQ(held(hold), set);
   EXPECT_EQ(hold.next_query_ms(), t1 + 1'000) << "asked again after min_ttl";
   EXPECT_EQ(hold.problem(),
-            "resolution failing (timeout) since 0s ago; the last good answer is kept for hold_valid (270s left)");
+            "resolution failing (timeout) since 0s ago; the last good answer is kept for hold_valid (294s left)");
 
   EXPECT_FALSE(hold.apply(Outcome::failure, {}, "SERVFAIL", t1 + 100'000, resolver));
   EXPECT_EQ(held(hold), set);
   EXPECT_EQ(hold.problem(),
-            "resolution failing (SERVFAIL) since 100s ago; the last good answer is kept for hold_valid (170s left)");
+            "resolution failing (SERVFAIL) since 100s ago; the last good answer is kept for hold_valid (194s left)");
 
-  EXPECT_FALSE(hold.apply(Outcome::failure, {}, "timeout", kT0 + 299'999, resolver));
+  EXPECT_FALSE(hold.apply(Outcome::failure, {}, "timeout", expired + 299'999, resolver));
   EXPECT_EQ(held(hold), set);
-  EXPECT_EQ(hold.next_query_ms(), kT0 + 300'000) << "no later than the end of hold_valid";
+  EXPECT_EQ(hold.next_query_ms(), expired + 300'000) << "no later than the end of hold_valid";
 
-  EXPECT_TRUE(hold.apply(Outcome::failure, {}, "timeout", kT0 + 300'000, resolver)) << "clears: a change";
+  EXPECT_TRUE(hold.apply(Outcome::failure, {}, "timeout", expired + 300'000, resolver)) << "clears: a change";
   EXPECT_TRUE(hold.records().empty());
   EXPECT_EQ(hold.problem(),
-            "resolution failing (timeout) for 270s: the last good answer is older than hold_valid (300s), its "
-            "targets were removed");
-  EXPECT_EQ(hold.next_query_ms(), kT0 + 301'000);
+            "resolution failing (timeout) for 294s: the last good answer expired longer than hold_valid (300s) ago, "
+            "its targets were removed");
+  EXPECT_EQ(hold.next_query_ms(), expired + 301'000);
 
-  EXPECT_FALSE(hold.apply(Outcome::failure, {}, "timeout", kT0 + 301'000, resolver)) << "already empty";
-  EXPECT_EQ(hold.problem(), "resolution failing (timeout) since 271s ago");
-  EXPECT_EQ(hold.next_query_ms(), kT0 + 302'000);
+  EXPECT_FALSE(hold.apply(Outcome::failure, {}, "timeout", expired + 301'000, resolver)) << "already empty";
+  EXPECT_EQ(hold.problem(), "resolution failing (timeout) since 295s ago");
+  EXPECT_EQ(hold.next_query_ms(), expired + 302'000);
 
   // Recovery clears the problem.
-  EXPECT_TRUE(hold.apply(Outcome::records, {a_record("10.0.0.3", 30)}, "", kT0 + 302'000, resolver));
+  EXPECT_TRUE(hold.apply(Outcome::records, {a_record("10.0.0.3", 30)}, "", expired + 302'000, resolver));
   EXPECT_EQ(hold.problem(), "");
   EXPECT_EQ(held(hold), (std::multiset<std::string>{"A 10.0.0.3"}));
-  EXPECT_EQ(hold.next_query_ms(), kT0 + 332'000);
+  EXPECT_EQ(hold.next_query_ms(), expired + 332'000);
+}
+
+// A name asked every max_ttl (a long TTL, clamped) whose first query after that fails keeps its
+// targets: the hold starts when the answer expired, not when it came.
+TEST(RecordHold, ALongTtlAnswerIsStillHeldWhenItsNextQueryFails) {
+  RecordHold hold;
+  const auto resolver = defaults();  // max_ttl 300 s = hold_valid
+  hold.apply(Outcome::records, {a_record("10.0.0.1", 3600)}, "", kT0, resolver);
+  EXPECT_EQ(hold.next_query_ms(), kT0 + 300'000);
+  EXPECT_FALSE(hold.apply(Outcome::failure, {}, "timeout", kT0 + 306'000, resolver));
+  EXPECT_EQ(held(hold), (std::multiset<std::string>{"A 10.0.0.1"}));
 }
 
 TEST(RecordHold, FailureBeforeAnyAnswerGivesNothing) {
@@ -346,10 +358,10 @@ TEST(RecordHold, RecoveryFromAFailureWithTheSameAnswerIsNoChange) {
   ASSERT_NE(hold.problem(), "");
   EXPECT_FALSE(hold.apply(Outcome::records, {a_record("10.0.0.1", 30)}, "", kT0 + 31'000, resolver));
   EXPECT_EQ(hold.problem(), "");
-  // hold_valid counts from this answer now.
-  EXPECT_FALSE(hold.apply(Outcome::failure, {}, "timeout", kT0 + 330'000, resolver));
+  // hold_valid counts from this answer's expiry now (kT0 + 31 s + its TTL of 30 s).
+  EXPECT_FALSE(hold.apply(Outcome::failure, {}, "timeout", kT0 + 360'000, resolver));
   EXPECT_EQ(held(hold), (std::multiset<std::string>{"A 10.0.0.1"}));
-  EXPECT_TRUE(hold.apply(Outcome::failure, {}, "timeout", kT0 + 331'000, resolver));
+  EXPECT_TRUE(hold.apply(Outcome::failure, {}, "timeout", kT0 + 361'000, resolver));
 }
 
 TEST(RecordHold, SameRecordIgnoresTtlOnly) {

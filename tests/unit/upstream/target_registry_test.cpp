@@ -170,5 +170,51 @@ TEST(OpenSessions, ClosesOnlyTheNamedTargetsSessions) {
   for (int fd : {a[0], a[1], b[0], b[1]}) ::close(fd);
 }
 
+// SRV priorities as tiers: only the lowest tier with a healthy target is eligible, the healthy
+// targets of higher tiers stand by (one list per tier); the next tier takes over when the first
+// has none; a discovered target removed with its name drains as removed from the configuration.
+TEST(TargetRegistry, TiersKeepTheLowestHealthyTierEligibleAndTheOthersStandingBy) {
+  auto config = std::make_shared<config::Config>(*load(config_text("127.0.0.1:1, 127.0.0.2:1, 127.0.0.3:1, 127.0.0.4:1",
+                                                                   "    health_check: { protocol: tcp, interval: 1s }\n")));
+  auto& targets = config->target_groups[0].targets;
+  const uint32_t tiers[] = {0, 0, 1, 2};
+  for (size_t i = 0; i < targets.size(); ++i) {
+    targets[i].tier = tiers[i];
+    targets[i].origin = "srv:_x._tcp.test";
+  }
+  TargetRegistry registry;
+  registry.build(config, 0);
+  TargetStatus healthy{TargetState::healthy, "Elb.HealthChecksPassed", "ok", 0};
+  TargetStatus unhealthy{TargetState::unhealthy, "Target.Timeout", "no answer within 1s", 0};
+  for (const char* address : {"127.0.0.1:1", "127.0.0.2:1", "127.0.0.3:1", "127.0.0.4:1"}) {
+    registry.set_status("pool", address, healthy, 10);
+  }
+  auto snapshot = registry.rebuild(10);
+  EXPECT_EQ(eligible(*snapshot), (std::vector<uint32_t>{0, 1}));
+  EXPECT_EQ(snapshot->groups[0].pickers->targets().standby, (std::vector<std::vector<uint32_t>>{{2}, {3}}));
+  EXPECT_EQ(snapshot->groups[0].targets[2].tier, 1u);
+  EXPECT_EQ(snapshot->groups[0].targets[2].origin, "srv:_x._tcp.test");
+
+  registry.set_status("pool", "127.0.0.1:1", unhealthy, 20);
+  registry.set_status("pool", "127.0.0.2:1", unhealthy, 20);
+  snapshot = registry.rebuild(20);
+  EXPECT_EQ(eligible(*snapshot), std::vector<uint32_t>{2}) << "the second tier takes over";
+  EXPECT_EQ(snapshot->groups[0].pickers->targets().standby, (std::vector<std::vector<uint32_t>>{{3}}));
+  EXPECT_FALSE(snapshot->groups[0].failing_open);
+
+  registry.set_status("pool", "127.0.0.1:1", healthy, 30);
+  snapshot = registry.rebuild(30);
+  EXPECT_EQ(eligible(*snapshot), std::vector<uint32_t>{0}) << "and gives back";
+
+  // The name's entry is gone from the file (the group keeps no discovered entry): the reason
+  // says the configuration removed its targets, not the DNS answers.
+  auto without = std::make_shared<config::Config>(*config);
+  without->target_groups[0].targets.pop_back();
+  snapshot = registry.build(without, 40);
+  ASSERT_EQ(snapshot->groups[0].draining.size(), 1u);
+  EXPECT_EQ(snapshot->groups[0].draining[0].status.reason.rfind("removed from the configuration", 0), 0u)
+      << snapshot->groups[0].draining[0].status.reason;
+}
+
 }  // namespace target_registry_test
 }  // namespace fulcrum::upstream
