@@ -307,7 +307,7 @@ struct OneNameRig {
 // Resolution failing (timeouts: hold_valid) and NXDOMAIN (hold_nx): the last good answer keeps
 // serving for the hold, with the reason in the API, then the targets go.
 TEST(Discovery, FailingResolutionKeepsTheLastGoodAnswerForItsHold) {
-  OneNameRig rig("  hold_valid: 3s\n  hold_nx: 2s\n  prefer: ipv4\n");
+  OneNameRig rig("  hold_valid: 4s\n  hold_nx: 3s\n  prefer: ipv4\n");
   auto& dns = rig.dns;
   const std::string& admin = rig.admin;
   const std::string& good = rig.good;
@@ -317,7 +317,11 @@ TEST(Discovery, FailingResolutionKeepsTheLastGoodAnswerForItsHold) {
   for (const char* broken : {R"(, "behaviour": "drop")", R"(, "rcode": "SERVFAIL")"}) {
     dns.set_zone(a_zone(R"("127.0.0.1")", 1, broken));
     ASSERT_TRUE(eventually([&] { return problem().find("hold_valid") != std::string::npos; })) << problem();
-    EXPECT_EQ(curl({"-o", "/dev/null", "-w", "%{http_code}", url}).out, "200") << "held: " << problem();
+    // Held: a second of load fails nothing (the hold has at least 2 s left).
+    auto wrk = start_wrk(rig.dir, url, 4, 1, {"--timeout", "2s"});
+    ASSERT_TRUE(wrk->wait(20s).has_value());
+    const WrkTotals held = parse_wrk(wrk->output());
+    EXPECT_TRUE(held.parsed && held.requests > 100 && held.failures() == 0) << wrk->output() << problem();
     EXPECT_EQ(targets_of(admin, "app").size(), 1u);
     // The hold runs out: the target goes (drains), and requests get 503.
     ASSERT_TRUE(eventually([&] { return targets_of(admin, "app").empty(); }, 8s)) << problem();
@@ -331,7 +335,10 @@ TEST(Discovery, FailingResolutionKeepsTheLastGoodAnswerForItsHold) {
   dns.set_zone(R"({"names": {}})");  // NXDOMAIN
   ASSERT_TRUE(eventually([&] { return problem().find("hold_nx") != std::string::npos; })) << problem();
   EXPECT_NE(problem().find("NXDOMAIN"), std::string::npos);
-  EXPECT_EQ(curl({"-o", "/dev/null", "-w", "%{http_code}", url}).out, "200");
+  auto wrk = start_wrk(rig.dir, url, 4, 1, {"--timeout", "2s"});
+  ASSERT_TRUE(wrk->wait(20s).has_value());
+  const WrkTotals held = parse_wrk(wrk->output());
+  EXPECT_TRUE(held.parsed && held.requests > 100 && held.failures() == 0) << wrk->output() << problem();
   ASSERT_TRUE(eventually([&] { return targets_of(admin, "app").empty(); }, 6s)) << problem();
 }
 
@@ -514,6 +521,74 @@ TEST(Discovery, TwoHundredNamesInOneConfiguration) {
   json body = get_json("http://" + admin + "/api/v1/target-groups/app");
   EXPECT_EQ(body["discovery"].size(), 200u);
   EXPECT_EQ(dns.queries(" AAAA "), 0u) << "prefer: ipv4 asks no AAAA";
+}
+
+// Discovered targets are ordinary targets: every algorithm spreads over them (one name asked
+// once for eight groups), and an lb_cookie naming a target that left the answers falls back to
+// another, with a new cookie.
+TEST(Discovery, EveryAlgorithmAndStickinessWorkWithDiscoveredTargets) {
+  TempDir dir;
+  const uint16_t target_port = free_port();
+  std::vector<std::unique_ptr<HostBackend>> backends;
+  for (const char* host : {"127.0.0.2", "127.0.0.3", "127.0.0.4"}) {
+    backends.push_back(std::make_unique<HostBackend>(dir, std::string("b") + host[8], host, target_port));
+  }
+  TestDns dns(dir, a_zone(R"("127.0.0.2", "127.0.0.3", "127.0.0.4")"));
+  const char* algorithms[] = {"round_robin",           "weighted_round_robin", "ip_hash",
+                              "least_connections",     "weighted_least_connections",
+                              "least_response_time",   "resource_based",       "random_two_choices"};
+  std::string listeners = "listeners:\n";
+  std::string groups = "target_groups:\n";
+  std::vector<uint16_t> ports;
+  for (const char* algorithm : algorithms) {
+    ports.push_back(free_port());
+    listeners += "  - { name: " + std::string(algorithm) + ", listen: 127.0.0.1:" + std::to_string(ports.back()) +
+                 ", protocol: http, default: { forward: " + algorithm + " } }\n";
+    groups += "  - name: " + std::string(algorithm) + "\n    algorithm: " + algorithm +
+              "\n    targets:\n      - { dns: web.test, port: " + std::to_string(target_port) + " }\n";
+  }
+  const uint16_t sticky_port = free_port();
+  listeners += "  - { name: sticky, listen: 127.0.0.1:" + std::to_string(sticky_port) +
+               ", protocol: http, default: { forward: sticky } }\n";
+  groups += "  - name: sticky\n    deregistration_delay: 1s\n    stickiness: { type: lb_cookie, duration: 1h }\n"
+            "    targets:\n      - { dns: web.test, port: " + std::to_string(target_port) + " }\n";
+  auto fulcrum = start_fulcrum(dir, dns.resolver_yaml("  prefer: ipv4\n") + listeners + groups, ports.front());
+  const std::string admin = admin_address(*fulcrum);
+  ASSERT_TRUE(eventually([&] { return targets_of(admin, "sticky").size() == 3; }));
+  for (size_t a = 0; a < ports.size(); ++a) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 30; ++i) {
+      // From 30 source addresses, so that ip_hash has clients to spread.
+      auto r = curl({"--interface", "127.0.1." + std::to_string(i + 1),
+                     "http://127.0.0.1:" + std::to_string(ports[a]) + "/who"});
+      ASSERT_EQ(r.exit_code, 0) << algorithms[a];
+      seen.insert(r.out.substr(0, r.out.find('\n')));
+    }
+    EXPECT_GE(seen.size(), 2u) << algorithms[a] << " kept every request on one discovered target";
+  }
+  EXPECT_EQ(dns.queries("web.test A"), dns.queries("web.test A answer")) << "one name, asked once for all groups";
+
+  // Stickiness: the cookie's target leaves the answers; the next request goes elsewhere.
+  const std::string sticky_url = "http://127.0.0.1:" + std::to_string(sticky_port) + "/who";
+  auto first = curl({"-i", sticky_url});
+  const size_t at = first.out.find("Set-Cookie: FULCRUM=");
+  ASSERT_NE(at, std::string::npos) << first.out;
+  const std::string cookie = first.out.substr(at + 12, first.out.find(';', at) - at - 12);
+  const std::string who = first.out.substr(first.out.find("backend "), 10);
+  for (int i = 0; i < 5; ++i) {
+    auto again = curl({"-H", "Cookie: " + cookie, sticky_url});
+    EXPECT_EQ(again.out.substr(0, 10), who) << "the cookie was not honoured";
+  }
+  std::string others;
+  for (const char* host : {"127.0.0.2", "127.0.0.3", "127.0.0.4"}) {
+    if (who != std::string("backend b") + host[8]) others += std::string(others.empty() ? "" : ", ") + "\"" + host + "\"";
+  }
+  dns.set_zone(a_zone(others));
+  ASSERT_TRUE(eventually([&] { return targets_of(admin, "sticky").size() == 2; }));
+  auto moved = curl({"-i", "-H", "Cookie: " + cookie, sticky_url});
+  EXPECT_EQ(status_of(moved.out), 200) << moved.out;
+  EXPECT_EQ(moved.out.find(who), std::string::npos) << "still sent to the target that left";
+  EXPECT_NE(moved.out.find("Set-Cookie: FULCRUM="), std::string::npos) << "no new cookie";
 }
 
 // A configuration with a dns: responder and no listeners is valid: a global balancer answering
