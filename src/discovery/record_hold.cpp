@@ -50,6 +50,20 @@ bool RecordHold::replace(std::vector<dns::ResourceRecord> fresh, int64_t now_ms,
   return changed;
 }
 
+bool RecordHold::expire_obsolete(int64_t now_ms, const config::ResolverConfig& resolver) {
+  bool changed = false;
+  for (auto it = obsolete_.begin(); it != obsolete_.end();) {
+    if (now_ms - it->since_ms < resolver.hold_obsolete.count()) {
+      ++it;
+      continue;
+    }
+    std::erase_if(records_, [&](const dns::ResourceRecord& r) { return same_record(r, it->record); });
+    it = obsolete_.erase(it);
+    changed = true;
+  }
+  return changed;
+}
+
 bool RecordHold::clear() {
   const bool changed = !records_.empty();
   records_.clear();
@@ -91,7 +105,9 @@ bool RecordHold::apply(Outcome outcome, std::vector<dns::ResourceRecord> records
   }
 
   next_query_ms_ = now_ms + min_ttl;
-  bool changed = false;
+  // Records already missing from the last answer leave when their hold_obsolete runs out, also
+  // while the name fails (the holds below keep the last answer, not what it had already lost).
+  bool changed = expire_obsolete(now_ms, resolver);
   if (outcome == Outcome::no_records) {
     if (empty_since_ms_ == 0) empty_since_ms_ = now_ms;
     failing_since_ms_ = 0;
@@ -99,7 +115,7 @@ bool RecordHold::apply(Outcome outcome, std::vector<dns::ResourceRecord> records
     if (records_.empty()) {
       problem_ = why + ": no targets from this name";
     } else if (now_ms >= until) {
-      changed = clear();
+      changed = clear() || changed;
       problem_ = why + " for " + seconds(now_ms - empty_since_ms_) + " (hold_nx " + seconds(resolver.hold_nx.count()) +
                  "): its targets were removed";
     } else {
@@ -113,7 +129,7 @@ bool RecordHold::apply(Outcome outcome, std::vector<dns::ResourceRecord> records
   if (failing_since_ms_ == 0) failing_since_ms_ = now_ms;
   if (!ever_answered_) {
     problem_ = "resolution failing (" + why + "); the name has never resolved, so it gives no targets";
-    return false;
+    return changed;
   }
   // The hold starts when the last good answer expires (its TTL, clamped), not when it came: a
   // name asked every max_ttl would otherwise lose its targets at the first failed query.
@@ -121,7 +137,7 @@ bool RecordHold::apply(Outcome outcome, std::vector<dns::ResourceRecord> records
   if (records_.empty()) {
     problem_ = "resolution failing (" + why + ") since " + seconds(now_ms - failing_since_ms_) + " ago";
   } else if (now_ms >= until) {
-    changed = clear();
+    changed = clear() || changed;
     problem_ = "resolution failing (" + why + ") for " + seconds(now_ms - failing_since_ms_) +
                ": the last good answer expired longer than hold_valid (" + seconds(resolver.hold_valid.count()) +
                ") ago, its targets were removed";

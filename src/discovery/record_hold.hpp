@@ -55,6 +55,7 @@ class RecordHold {
   };
   bool replace(std::vector<dns::ResourceRecord> fresh, int64_t now_ms, const config::ResolverConfig& resolver);
   bool clear();
+  bool expire_obsolete(int64_t now_ms, const config::ResolverConfig& resolver);
 
   std::vector<dns::ResourceRecord> records_;  // the answer's, then those still held as obsolete
   std::vector<Missing> obsolete_;             // missing from the last answer, kept for hold_obsolete

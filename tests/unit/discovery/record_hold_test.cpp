@@ -374,4 +374,18 @@ TEST(RecordHold, SameRecordIgnoresTtlOnly) {
   EXPECT_TRUE(same_record(srv_record(1, 2, 3, "a.example.com", 5), srv_record(1, 2, 3, "a.example.com", 500)));
 }
 
+// A record already missing from the last answer leaves at its hold_obsolete also while the name
+// then fails: the failure holds keep the last answer, not what it had already lost.
+TEST(RecordHold, ObsoleteRecordsLeaveOnTimeWhileTheNameFails) {
+  RecordHold hold;
+  const auto resolver = with_obsolete(10'000);
+  hold.apply(Outcome::records, {a_record("10.0.0.1", 5), a_record("10.0.0.2", 5)}, "", kT0, resolver);
+  hold.apply(Outcome::records, {a_record("10.0.0.1", 5)}, "", kT0 + 5'000, resolver);
+  EXPECT_EQ(held(hold), (std::multiset<std::string>{"A 10.0.0.1", "A 10.0.0.2"}));
+  EXPECT_FALSE(hold.apply(Outcome::failure, {}, "timeout", kT0 + 14'999, resolver));
+  EXPECT_TRUE(hold.apply(Outcome::failure, {}, "timeout", kT0 + 15'000, resolver));
+  EXPECT_EQ(held(hold), (std::multiset<std::string>{"A 10.0.0.1"}));
+  EXPECT_NE(hold.problem(), "");
+}
+
 }  // namespace fulcrum::discovery::record_hold_test
