@@ -591,6 +591,27 @@ TEST(Discovery, EveryAlgorithmAndStickinessWorkWithDiscoveredTargets) {
   EXPECT_NE(moved.out.find("Set-Cookie: FULCRUM="), std::string::npos) << "no new cookie";
 }
 
+// Two nameservers, the first one dead (nothing listens there): the queries go on to the second.
+TEST(Discovery, ADeadNameserverIsPassedOverForTheNext) {
+  TempDir dir;
+  HttpBackend backend(dir, "b");
+  TestDns dns(dir, a_zone(R"("127.0.0.1")", 1));
+  const uint16_t dead = free_port(SOCK_DGRAM);
+  const uint16_t port = free_port();
+  auto fulcrum = start_fulcrum(
+      dir, "resolver:\n  nameservers: [ \"127.0.0.1:" + std::to_string(dead) + "\", \"127.0.0.1:" +
+               std::to_string(dns.port) + "\" ]\n  timeout: 300ms\n  prefer: ipv4\n" +
+               http_yaml(port, "    targets:\n      - { dns: web.test, port: " + std::to_string(backend.port) + " }\n"),
+      port);
+  const std::string admin = admin_address(*fulcrum);
+  ASSERT_TRUE(eventually([&] { return targets_of(admin, "app").size() == 1; }));
+  EXPECT_EQ(curl({"-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:" + std::to_string(port) + "/"}).out, "200");
+  EXPECT_TRUE(logged(*fulcrum, "discovery.resolver nameservers=\"127.0.0.1:" + std::to_string(dead) + " 127.0.0.1:" +
+                                   std::to_string(dns.port) + "\"",
+                     1))
+      << fulcrum->errors();
+}
+
 // A configuration with a dns: responder and no listeners is valid: a global balancer answering
 // with the discovered targets of its sites.
 TEST(Discovery, ADnsOnlyInstanceAnswersWithDiscoveredTargets) {
