@@ -63,7 +63,11 @@ Reading read_result(const QueryKey& key, int status, const std::vector<uint8_t>&
       case ARES_ETIMEOUT: reading.why = "timeout: no answer from the nameservers"; break;
       case ARES_ESERVFAIL: reading.why = "SERVFAIL"; break;
       case ARES_EREFUSED: reading.why = "REFUSED"; break;
-      case ARES_ECONNREFUSED: reading.why = "connection refused by the nameservers"; break;
+      // c-ares passes over a server that answers SERVFAIL, REFUSED or NOTIMP (to ask the next),
+      // and reports the query as ECONNREFUSED when none is left.
+      case ARES_ECONNREFUSED:
+        reading.why = "every nameserver failed it (SERVFAIL, REFUSED or NOTIMP, or a closed port)";
+        break;
       default: reading.why = ares_strerror(status); break;
     }
     return reading;
