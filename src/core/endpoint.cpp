@@ -127,6 +127,26 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, EndpointError& err
   return endpoint;
 }
 
+Endpoint make_endpoint(int family, const void* address, uint16_t port) {
+  Endpoint out;
+  if (family == AF_INET) {
+    sockaddr_in v4{};
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(port);
+    std::memcpy(&v4.sin_addr, address, 4);
+    std::memcpy(&out.storage, &v4, sizeof v4);
+    out.length = sizeof v4;
+  } else {
+    sockaddr_in6 v6{};
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(port);
+    std::memcpy(&v6.sin6_addr, address, 16);
+    std::memcpy(&out.storage, &v6, sizeof v6);
+    out.length = sizeof v6;
+  }
+  return out;
+}
+
 std::optional<Endpoint> local_endpoint(int fd) {
   Endpoint local;
   local.length = sizeof local.storage;

@@ -28,6 +28,10 @@ struct Endpoint {
   friend bool operator==(const Endpoint& a, const Endpoint& b);
 };
 
+// An endpoint from a raw address (4 bytes for AF_INET, 16 for AF_INET6, network order, as on
+// the wire) and a port in host order.
+Endpoint make_endpoint(int family, const void* address, uint16_t port);
+
 // Why parsing failed, in words for a configuration error.
 struct EndpointError {
   std::string message;

@@ -93,7 +93,6 @@ std::vector<std::string> AresResolver::nameservers() const {
 }
 
 void AresResolver::query(const std::string& name, uint16_t type, Callback done) {
-  ++in_flight_;
   auto* pending = new Pending{this, std::move(done)};
   ares_query(channel_, name.c_str(), 1 /* class IN */, type, &AresResolver::on_answer, pending);
   arm_timer();
@@ -102,7 +101,6 @@ void AresResolver::query(const std::string& name, uint16_t type, Callback done) 
 void AresResolver::on_answer(void* arg, int status, int /*timeouts*/, unsigned char* answer, int length) {
   std::unique_ptr<Pending> pending(static_cast<Pending*>(arg));
   AresResolver* self = pending->self;
-  --self->in_flight_;
   if (self->destroying_) return;  // the resolver goes away: nobody waits for this answer
   QueryResult result;
   result.status = status;

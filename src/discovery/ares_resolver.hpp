@@ -45,7 +45,6 @@ class AresResolver {
 
   // Asks for `name` (absolute: no search list) and `type`; `done` runs later on the loop.
   void query(const std::string& name, uint16_t type, Callback done);
-  size_t in_flight() const { return in_flight_; }
   // The nameservers c-ares uses, "ADDRESS:PORT" each (for the log line at start).
   std::vector<std::string> nameservers() const;
 
@@ -74,7 +73,6 @@ class AresResolver {
   asio::steady_timer timer_;
   std::map<int, Socket> sockets_;
   uint64_t next_generation_ = 1;
-  size_t in_flight_ = 0;
   bool destroying_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // posted answers check it
 };

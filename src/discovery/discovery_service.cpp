@@ -186,17 +186,6 @@ bool DiscoveryService::settled() const {
   return std::all_of(watches_.begin(), watches_.end(), [](const auto& w) { return w.second->settled(); });
 }
 
-std::string DiscoveryService::problem_of(const std::string& origin) const {
-  for (const auto& [key, watch] : watches_) {
-    if (watch->origin() == origin) return watch->problem();
-  }
-  return {};
-}
-
-}  // namespace fulcrum::discovery
-
-namespace fulcrum::discovery {
-
 std::string DiscoveryService::prometheus_text() const {
   // Origins are DNS names as the loader normalized them ([a-z0-9._-]): nothing to escape.
   std::string out =

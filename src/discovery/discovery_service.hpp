@@ -52,12 +52,7 @@ class DiscoveryService {
     int64_t next_query_in_ms = 0;
   };
   std::vector<NameView> names() const;
-  // The problem of the name behind `origin` ("" when none or unknown).
-  std::string problem_of(const std::string& origin) const;
-  // Queries sent and answers that changed a name, since start (metrics).
-  uint64_t queries_sent() const { return queries_sent_; }
-  uint64_t changes() const { return changes_; }
-  // Those counters and a line per followed name, for GET /metrics.
+  // Queries sent, answers that changed a name and a line per followed name, for GET /metrics.
   std::string prometheus_text() const;
 
  private:

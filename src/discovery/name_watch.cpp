@@ -24,23 +24,7 @@ const char* type_name(uint16_t type) {
 }
 
 core::Endpoint endpoint_of(const dns::Address& address, uint16_t port) {
-  core::Endpoint endpoint;
-  if (address.length == 4) {
-    sockaddr_in v4{};
-    v4.sin_family = AF_INET;
-    v4.sin_port = htons(port);
-    std::memcpy(&v4.sin_addr, address.bytes.data(), 4);
-    std::memcpy(&endpoint.storage, &v4, sizeof v4);
-    endpoint.length = sizeof v4;
-  } else {
-    sockaddr_in6 v6{};
-    v6.sin6_family = AF_INET6;
-    v6.sin6_port = htons(port);
-    std::memcpy(&v6.sin6_addr, address.bytes.data(), 16);
-    std::memcpy(&endpoint.storage, &v6, sizeof v6);
-    endpoint.length = sizeof v6;
-  }
-  return endpoint;
+  return core::make_endpoint(address.length == 4 ? AF_INET : AF_INET6, address.bytes.data(), port);
 }
 
 bool is_address_type(uint16_t type) { return type == dns::kTypeA || type == dns::kTypeAaaa; }

@@ -3,13 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dns/wire_integers.hpp"
+
 namespace fulcrum::dns {
 namespace {
-
-uint16_t read16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t read32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
 
 // Bytes a name may keep in presentation form: others become '?', which no configured name holds,
 // so an odd byte can neither match a name nor pose as a label separator.

@@ -3,18 +3,15 @@
 #include <cstring>
 #include <utility>
 
+#include "dns/wire_integers.hpp"
+
 namespace fulcrum::dns {
 // A named namespace around the anonymous one: the unity build compiles this file in one
-// translation unit with message.cpp, whose anonymous helpers (read16, ...) share these names.
+// translation unit with message.cpp, whose anonymous helpers must not meet these.
 namespace response_decoding {
 namespace {
 
 constexpr size_t kSmallestRecord = 1 + 10;  // root owner; type, class, ttl, rdlength
-
-uint16_t read16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t read32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
-}
 
 // Reads the name at `at` into `name` and moves `at` past the name's bytes in place (up to and
 // including its first pointer). Those bytes must end by `limit` (the packet, or the record data

@@ -42,26 +42,6 @@ core::Endpoint unmap(const core::Endpoint& endpoint) {
   return out;
 }
 
-core::Endpoint make_endpoint(int family, const void* address, uint16_t port_network_order) {
-  core::Endpoint out;
-  if (family == AF_INET) {
-    sockaddr_in v4{};
-    v4.sin_family = AF_INET;
-    v4.sin_port = port_network_order;
-    std::memcpy(&v4.sin_addr, address, 4);
-    std::memcpy(&out.storage, &v4, sizeof v4);
-    out.length = sizeof v4;
-  } else {
-    sockaddr_in6 v6{};
-    v6.sin6_family = AF_INET6;
-    v6.sin6_port = port_network_order;
-    std::memcpy(&v6.sin6_addr, address, 16);
-    std::memcpy(&out.storage, &v6, sizeof v6);
-    out.length = sizeof v6;
-  }
-  return out;
-}
-
 // A v1 port: decimal 0..65535 without leading zeros.
 bool parse_v1_port(std::string_view text, uint16_t& port) {
   if (text.empty() || text.size() > 5 || (text.size() > 1 && text[0] == '0')) return false;
@@ -135,8 +115,8 @@ ProxyParse parse_v1(std::string_view data, ProxyHeader& header, std::string& err
     error = "PROXY v1 header has a bad port";
     return ProxyParse::error;
   }
-  header.source = make_endpoint(family, src, htons(sport));
-  header.destination = make_endpoint(family, dst, htons(dport));
+  header.source = core::make_endpoint(family, src, sport);
+  header.destination = core::make_endpoint(family, dst, dport);
   return ProxyParse::done;
 }
 
@@ -182,14 +162,14 @@ ProxyParse parse_v2(std::span<const char> data, ProxyHeader& header, std::string
     uint16_t sport, dport;
     std::memcpy(&sport, address + 8, 2);
     std::memcpy(&dport, address + 10, 2);
-    header.source = make_endpoint(AF_INET, address, sport);
-    header.destination = make_endpoint(AF_INET, address + 4, dport);
+    header.source = core::make_endpoint(AF_INET, address, ntohs(sport));
+    header.destination = core::make_endpoint(AF_INET, address + 4, ntohs(dport));
   } else {
     uint16_t sport, dport;
     std::memcpy(&sport, address + 32, 2);
     std::memcpy(&dport, address + 34, 2);
-    header.source = make_endpoint(AF_INET6, address, sport);
-    header.destination = make_endpoint(AF_INET6, address + 16, dport);
+    header.source = core::make_endpoint(AF_INET6, address, ntohs(sport));
+    header.destination = core::make_endpoint(AF_INET6, address + 16, ntohs(dport));
   }
   return ProxyParse::done;
 }

@@ -75,17 +75,6 @@ class TestDns {
   std::unique_ptr<Process> process_;
 };
 
-// The HTTP test backend on any loopback address ("127.0.0.2", "[::1]").
-struct HostBackend {
-  HostBackend(const TempDir& dir, const std::string& name, const std::string& host, uint16_t port)
-      : process({build_path("http_backend"), "--listen", host + ":" + std::to_string(port), "--name", name},
-                dir.path(), "backend-" + name) {
-    EXPECT_TRUE(process.wait_for_output("listening")) << name << ": " << process.errors();
-  }
-  size_t requests() const { return static_cast<size_t>(count_of(process.output(), "request GET")); }
-  Process process;
-};
-
 json get_json(const std::string& url) {
   auto r = curl({url});
   if (r.exit_code != 0) return json();
@@ -136,9 +125,9 @@ std::string a_zone(const std::string& addresses, int ttl = 1, const std::string&
 TEST(Discovery, AddressesThatChangeUnderLoadLoseNoRequest) {
   TempDir dir;
   const uint16_t target_port = free_port();
-  HostBackend b2(dir, "b2", "127.0.0.2", target_port);
-  HostBackend b3(dir, "b3", "127.0.0.3", target_port);
-  HostBackend b6(dir, "b6", "[::1]", target_port);
+  HttpBackend b2(dir, "b2", {}, target_port, "127.0.0.2");
+  HttpBackend b3(dir, "b3", {}, target_port, "127.0.0.3");
+  HttpBackend b6(dir, "b6", {}, target_port, "[::1]");
   TestDns dns(dir, a_zone(R"("127.0.0.2")"));
   const uint16_t port = free_port();
   auto fulcrum = start_fulcrum(
@@ -154,18 +143,18 @@ TEST(Discovery, AddressesThatChangeUnderLoadLoseNoRequest) {
 
   auto wrk = start_wrk(dir, "http://127.0.0.1:" + std::to_string(port) + "/bytes/32", 8, 10, {"--timeout", "5s"});
   dns.set_zone(a_zone(R"("127.0.0.2", "127.0.0.3")"));
-  EXPECT_TRUE(eventually([&] { return b3.requests() > 0; })) << "the new address takes no traffic";
+  EXPECT_TRUE(eventually([&] { return b3.count("request GET") > 0; })) << "the new address takes no traffic";
   dns.set_zone(a_zone(R"("127.0.0.3")"));
   EXPECT_TRUE(eventually([&] { return targets_of(admin, "app") == std::map<std::string, std::string>{{t3, "healthy"}}; }));
   dns.set_zone(a_zone(R"()", 1, R"(, "aaaa": ["::1"])"));
-  EXPECT_TRUE(eventually([&] { return b6.requests() > 0; })) << "the AAAA address takes no traffic";
+  EXPECT_TRUE(eventually([&] { return b6.count("request GET") > 0; })) << "the AAAA address takes no traffic";
   EXPECT_TRUE(eventually([&] { return targets_of(admin, "app") == std::map<std::string, std::string>{{t6, "healthy"}}; }));
   ASSERT_TRUE(wrk->wait(30s).has_value());
   const WrkTotals totals = parse_wrk(wrk->output());
   ASSERT_TRUE(totals.parsed) << wrk->output();
   std::printf("%llu requests while the answers changed 3 times\n", static_cast<unsigned long long>(totals.requests));
   EXPECT_EQ(totals.failures(), 0u) << wrk->output();
-  EXPECT_GT(b2.requests(), 0u);
+  EXPECT_GT(b2.count("request GET"), 0u);
   // The API says where each target came from.
   json body = get_json("http://" + admin + "/api/v1/target-groups/app");
   for (const auto& t : body["targets"]) EXPECT_EQ(t["source"], "dns:web.test") << t.dump();
@@ -541,9 +530,10 @@ TEST(Discovery, TwoHundredNamesInOneConfiguration) {
 TEST(Discovery, EveryAlgorithmAndStickinessWorkWithDiscoveredTargets) {
   TempDir dir;
   const uint16_t target_port = free_port();
-  std::vector<std::unique_ptr<HostBackend>> backends;
+  std::vector<std::unique_ptr<HttpBackend>> backends;
   for (const char* host : {"127.0.0.2", "127.0.0.3", "127.0.0.4"}) {
-    backends.push_back(std::make_unique<HostBackend>(dir, std::string("b") + host[8], host, target_port));
+    backends.push_back(std::make_unique<HttpBackend>(dir, std::string("b") + host[8], std::vector<std::string>{},
+                                                     target_port, host));
   }
   TestDns dns(dir, a_zone(R"("127.0.0.2", "127.0.0.3", "127.0.0.4")"));
   const char* algorithms[] = {"round_robin",           "weighted_round_robin", "ip_hash",

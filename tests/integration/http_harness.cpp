@@ -11,12 +11,12 @@
 namespace fulcrum::testing {
 
 HttpBackend::HttpBackend(const TempDir& dir, const std::string& name, std::vector<std::string> extra,
-                         uint16_t fixed_port)
-    : port(fixed_port != 0 ? fixed_port : free_port()),
+                         uint16_t fixed_port, std::string listen_host)
+    : host(std::move(listen_host)),
+      port(fixed_port != 0 ? fixed_port : free_port()),
       process(
           [&] {
-            std::vector<std::string> argv{build_path("http_backend"), "--listen",
-                                          "127.0.0.1:" + std::to_string(port), "--name", name};
+            std::vector<std::string> argv{build_path("http_backend"), "--listen", address(), "--name", name};
             argv.insert(argv.end(), extra.begin(), extra.end());
             return argv;
           }(),

@@ -10,10 +10,13 @@
 namespace fulcrum::testing {
 
 struct HttpBackend {
-  // port 0: a free port; a given port restarts a backend where a killed one listened.
-  HttpBackend(const TempDir& dir, const std::string& name, std::vector<std::string> extra = {}, uint16_t port = 0);
+  // port 0: a free port; a given port restarts a backend where a killed one listened. `host`:
+  // any loopback address ("127.0.0.2", "[::1]"), so that one port serves several targets.
+  HttpBackend(const TempDir& dir, const std::string& name, std::vector<std::string> extra = {}, uint16_t port = 0,
+              std::string host = "127.0.0.1");
+  std::string host;
   uint16_t port;
-  std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  std::string address() const { return host + ":" + std::to_string(port); }
   // Lines of the backend's output starting with `prefix` ("accept ", "request GET /x").
   size_t count(const std::string& prefix) const;
   Process process;
